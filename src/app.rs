@@ -1,0 +1,116 @@
+//! What each subcommand does, and how outcomes map to exit codes: 0 for a clean run, 1 when a
+//! sink could not deliver everything it accepted, 2 for bad input (the caller prints the error).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rand::SeedableRng;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command, MasterArgs, RunArgs};
+use crate::config::{self, Config, LogFormat};
+use crate::runner::{Runner, Stop};
+use crate::scenario::retail::master::MasterData;
+use crate::SimRng;
+
+/// Runs the parsed command line.
+pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Master(args)) => {
+            init_tracing(LogFormat::Text);
+            master(&args)
+        }
+        Some(Command::Config(args)) => {
+            let config = config::resolve(&args)?;
+            print!("{}", config.to_toml()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Run(args)) => run(&args),
+        None => run(&cli.run),
+    }
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let config = config::resolve(args)?;
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_config(config))
+}
+
+/// Runs a resolved configuration until it stops, with SIGINT/SIGTERM wired to a clean stop.
+pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
+    let runner = Runner::new(&config)?;
+    let cancel = CancellationToken::new();
+    tokio::spawn(stop_on_signals(cancel.clone()));
+    let summary = runner.run(cancel).await?;
+    let undelivered = summary.undelivered();
+    Ok(match summary.stop {
+        Stop::SinkFailed(_) => ExitCode::from(1),
+        _ if undelivered > 0 => {
+            tracing::error!(undelivered, "Some events were not delivered.");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Cancels `token` on the first SIGINT or SIGTERM; a second one exits at once.
+async fn stop_on_signals(token: CancellationToken) {
+    for round in 0..2 {
+        if wait_for_signal().await.is_err() {
+            return;
+        }
+        if round == 0 {
+            tracing::info!("Stopping: finishing the current batch and flushing sinks (signal again to quit now).");
+            token.cancel();
+        } else {
+            tracing::warn!("Second signal: exiting without flushing.");
+            std::process::exit(130);
+        }
+    }
+}
+
+async fn wait_for_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}; check --out", args.out.display()))?;
+    let mut rng = SimRng::seed_from_u64(args.seed);
+    let data = MasterData::generate(&mut rng, args.stores as usize, args.products as usize, args.customers as usize);
+    for path in data.write(&args.out, args.format)? {
+        tracing::info!(path = %path.display(), "Wrote master data.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs go to stderr, so stdout carries nothing but events. `RUST_LOG` refines the level.
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

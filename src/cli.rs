@@ -1,0 +1,110 @@
+//! Command-line arguments. Their `///` comments are the `--help` text. Nothing past
+//! `config::resolve` sees these types.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{HumanDuration, LogFormat, SinkKind};
+use crate::master::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "kafka-gen", version, about = "Simulates a business and streams its events.", args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate events (what `kafka-gen` with no command does).
+    Run(RunArgs),
+    /// Write master data (stores, products, customers) for a first run or a bigger world.
+    Master(MasterArgs),
+    /// Print the effective configuration (defaults < file < environment < flags).
+    Config(RunArgs),
+}
+
+/// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
+#[derive(Debug, Default, Clone, Args)]
+pub struct RunArgs {
+    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Scenario to simulate [default: retail]
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Directory with the master data [default: data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Sinks, comma-separated: stdout, file, null [default: stdout]
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub sink: Option<Vec<SinkKind>>,
+    /// Output path of the file sink (JSON lines); implies --sink file when --sink is not given
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Write one file per event type, named PATH with the type before the extension
+    #[arg(long)]
+    pub output_per_type: bool,
+    /// Run until SIGINT/SIGTERM (also the default when neither --duration nor --count is given)
+    #[arg(long, conflicts_with_all = ["duration", "count"])]
+    pub continuous: bool,
+    /// Stop after this long: 120 (minutes), 90s, 30m, 2h, 1d
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<HumanDuration>,
+    /// Stop after N primary events
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Batch mode: N primary events per second, paced evenly
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Realistic mode: shortest gap between events, seconds [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub min_delta: Option<f64>,
+    /// Realistic mode: longest gap between events, seconds [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub max_delta: Option<f64>,
+    /// Seed for reproducible draws
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated clock: start at this RFC 3339 time and run as fast as the sinks take events
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<DateTime<Utc>>,
+    /// Event type weights, e.g. sale=0.6,price_change=0.05
+    #[arg(long, value_name = "TYPE=W,...")]
+    pub weights: Option<String>,
+    /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub stats_interval: Option<f64>,
+    /// Seconds to wait for sinks to deliver at shutdown [default: 30]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub flush_timeout: Option<f64>,
+    /// Log format on stderr [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MasterArgs {
+    /// Number of stores
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub stores: u32,
+    /// Number of products
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub products: u32,
+    /// Number of customers
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub customers: u32,
+    /// Seed; the same seed gives byte-identical files
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Directory to write to (created if missing)
+    #[arg(long, default_value = "data")]
+    pub out: PathBuf,
+    /// File format
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}

@@ -1,0 +1,271 @@
+//! Merging defaults, the config file, the environment and the flags into one [`Config`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{Config, HumanDuration, LogFormat, SinkKind};
+use crate::cli::RunArgs;
+
+/// Read when neither `--config` nor `KAFKA_GEN_CONFIG` names a file; optional.
+pub const DEFAULT_CONFIG_PATH: &str = "config/generator.toml";
+
+/// `KAFKA_GEN_*` variables. An unknown one is an error, so a typo does not go unnoticed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Env {
+    config: Option<PathBuf>,
+    scenario: Option<String>,
+    data_dir: Option<PathBuf>,
+    sink: Option<String>,
+    output: Option<PathBuf>,
+    min_delta: Option<f64>,
+    max_delta: Option<f64>,
+    rate: Option<f64>,
+    count: Option<u64>,
+    duration: Option<String>,
+    start: Option<String>,
+    seed: Option<u64>,
+    weights: Option<String>,
+    stats_interval: Option<f64>,
+    flush_timeout: Option<f64>,
+    log_format: Option<String>,
+}
+
+/// Builds the effective configuration: defaults < file < environment < flags, then validates.
+pub fn resolve(args: &RunArgs) -> anyhow::Result<Config> {
+    resolve_with_env(args, std::env::vars())
+}
+
+/// [`resolve`] with the environment passed in, for tests.
+pub fn resolve_with_env(args: &RunArgs, vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Config> {
+    let vars: Vec<(String, String)> = vars.into_iter().filter(|(k, _)| k.starts_with("KAFKA_GEN_")).collect();
+    let env: Env = envy::prefixed("KAFKA_GEN_")
+        .from_iter(vars)
+        .map_err(|e| anyhow::anyhow!("environment: {e}; see `kafka-gen --help` for the KAFKA_GEN_* variables"))?;
+
+    let (path, explicit) = match (&args.config, &env.config) {
+        (Some(p), _) | (None, Some(p)) => (p.clone(), true),
+        (None, None) => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
+    };
+    let mut config = load_file(&path, explicit)?;
+    apply_env(&mut config, env)?;
+    apply_flags(&mut config, args)?;
+    config.validate()?;
+    Ok(config)
+}
+
+fn load_file(path: &Path, explicit: bool) -> anyhow::Result<Config> {
+    if !explicit && !path.exists() {
+        return Ok(Config::default());
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}; check the path given to --config", path.display()))?;
+    let mut config: Config =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
+    // Data paths in a config file are relative to the working directory, like flags.
+    if config.data_dir.as_os_str().is_empty() {
+        bail!("config file {}: data_dir is empty; name the master data directory", path.display());
+    }
+    config.weights = merge_weights(&BTreeMap::new(), &config.weights);
+    Ok(config)
+}
+
+fn merge_weights(base: &BTreeMap<String, f64>, over: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    let mut merged = base.clone();
+    merged.extend(over.iter().map(|(k, v)| (k.clone(), *v)));
+    merged
+}
+
+/// Parses `sale=0.6,price_change=0.05`.
+fn parse_weights(text: &str, source: &str) -> anyhow::Result<BTreeMap<String, f64>> {
+    text.split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (name, value) = part.split_once('=').with_context(|| {
+                format!("{source}: {part:?} is not TYPE=WEIGHT; write e.g. sale=0.6,price_change=0.05")
+            })?;
+            let weight: f64 = value.trim().parse().map_err(|_| {
+                anyhow::anyhow!("{source}: weight {value:?} for {name:?} is not a number")
+            })?;
+            Ok((name.trim().to_string(), weight))
+        })
+        .collect()
+}
+
+fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
+    use clap::ValueEnum;
+    text.split(',')
+        .map(|s| {
+            SinkKind::from_str(s.trim(), true)
+                .map_err(|_| anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use stdout, file or null"))
+        })
+        .collect()
+}
+
+fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
+    use clap::ValueEnum;
+    let s = &mut config.schedule;
+    if let Some(v) = env.scenario {
+        config.scenario = v;
+    }
+    if let Some(v) = env.data_dir {
+        config.data_dir = v;
+    }
+    if let Some(v) = env.output {
+        config.file.path = Some(v);
+    }
+    if let Some(v) = env.sink {
+        config.sinks = parse_sinks(&v)?;
+    }
+    s.min_delta_secs = env.min_delta.unwrap_or(s.min_delta_secs);
+    s.max_delta_secs = env.max_delta.unwrap_or(s.max_delta_secs);
+    s.rate_per_sec = env.rate.or(s.rate_per_sec);
+    s.count = env.count.or(s.count);
+    if let Some(v) = env.duration {
+        s.duration = Some(v.parse::<HumanDuration>().map_err(|e| anyhow::anyhow!("KAFKA_GEN_DURATION: {e}"))?);
+    }
+    if let Some(v) = env.start {
+        s.start = Some(
+            v.parse::<DateTime<Utc>>()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_START: {v:?} is not an RFC 3339 time ({e})"))?,
+        );
+    }
+    if let Some(v) = env.flush_timeout {
+        s.flush_timeout_secs = v;
+    }
+    config.seed = env.seed.or(config.seed);
+    if let Some(v) = env.weights {
+        config.weights = merge_weights(&config.weights, &parse_weights(&v, "KAFKA_GEN_WEIGHTS")?);
+    }
+    if let Some(v) = env.stats_interval {
+        config.stats_interval_secs = v;
+    }
+    if let Some(v) = env.log_format {
+        config.log_format = LogFormat::from_str(&v, true)
+            .map_err(|_| anyhow::anyhow!("KAFKA_GEN_LOG_FORMAT: {v:?} is not a log format; use text or json"))?;
+    }
+    Ok(())
+}
+
+fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
+    let s = &mut config.schedule;
+    if let Some(v) = &a.scenario {
+        config.scenario = v.clone();
+    }
+    if let Some(v) = &a.data_dir {
+        config.data_dir = v.clone();
+    }
+    if let Some(v) = &a.output {
+        config.file.path = Some(v.clone());
+        if a.sink.is_none() {
+            config.sinks = vec![SinkKind::File];
+        }
+    }
+    if a.output_per_type {
+        config.file.per_type = true;
+    }
+    if let Some(v) = &a.sink {
+        config.sinks = v.clone();
+    }
+    if a.continuous {
+        s.duration = None;
+        s.count = None;
+    }
+    s.duration = a.duration.or(s.duration);
+    s.count = a.count.or(s.count);
+    s.rate_per_sec = a.rate.or(s.rate_per_sec);
+    s.min_delta_secs = a.min_delta.unwrap_or(s.min_delta_secs);
+    s.max_delta_secs = a.max_delta.unwrap_or(s.max_delta_secs);
+    s.start = a.start.or(s.start);
+    s.flush_timeout_secs = a.flush_timeout.unwrap_or(s.flush_timeout_secs);
+    config.seed = a.seed.or(config.seed);
+    if let Some(v) = &a.weights {
+        config.weights = merge_weights(&config.weights, &parse_weights(v, "--weights")?);
+    }
+    config.stats_interval_secs = a.stats_interval.unwrap_or(config.stats_interval_secs);
+    config.log_format = a.log_format.unwrap_or(config.log_format);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, RunArgs) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, RunArgs { config: Some(path), ..Default::default() })
+    }
+
+    #[test]
+    fn precedence_is_defaults_file_env_flags() {
+        let (_dir, mut args) = file("[schedule]\nmin_delta_secs = 2\nmax_delta_secs = 20\n[weights]\nsale = 0.7\n");
+        let c = resolve_with_env(&args, env(&[])).unwrap();
+        assert_eq!((c.schedule.min_delta_secs, c.schedule.max_delta_secs), (2.0, 20.0));
+        assert_eq!(c.stats_interval_secs, 10.0);
+
+        let e = env(&[("KAFKA_GEN_MAX_DELTA", "30"), ("KAFKA_GEN_WEIGHTS", "price_change=0.2"), ("OTHER", "x")]);
+        let c = resolve_with_env(&args, e.clone()).unwrap();
+        assert_eq!((c.schedule.min_delta_secs, c.schedule.max_delta_secs), (2.0, 30.0));
+        assert_eq!(c.weights.get("sale"), Some(&0.7));
+        assert_eq!(c.weights.get("price_change"), Some(&0.2));
+
+        args.max_delta = Some(40.0);
+        let c = resolve_with_env(&args, e).unwrap();
+        assert_eq!(c.schedule.max_delta_secs, 40.0);
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let err = |text: &str, vars: &[(&str, &str)]| {
+            let (_dir, args) = file(text);
+            format!("{:#}", resolve_with_env(&args, env(vars)).unwrap_err())
+        };
+        assert!(err("bogus = 1\n", &[]).contains("unknown field `bogus`"));
+        assert!(err("[schedule\n", &[]).contains("c.toml"));
+        assert!(err("[weights]\nsale = -0.5\n", &[]).contains("weight for \"sale\" is -0.5"));
+        assert!(err("[weights]\nsale = nan\n", &[]).contains("weight for \"sale\" is NaN"));
+        assert!(err("[weights]\nrefund = 1\n", &[]).contains("unknown event type \"refund\""));
+        let all_zero = "[weights]\nsale=0\ninventory_update=0\ncustomer_event=0\nprice_change=0\nrestock_alert=0\n";
+        assert!(err(all_zero, &[]).contains("all event weights are zero"));
+        assert!(err("", &[("KAFKA_GEN_MIN_DELTA", "70")]).contains("min delta 70s is greater than max delta 60s"));
+        assert!(err("", &[("KAFKA_GEN_MIN_DELTA", "-1")]).contains("min delta is -1"));
+        assert!(err("", &[("KAFKA_GEN_RATE", "0")]).contains("rate is 0"));
+        assert!(err("", &[("KAFKA_GEN_COUNT", "0")]).contains("count is 0"));
+        assert!(err("", &[("KAFKA_GEN_DURATION", "-3")]).contains("\"-3\""));
+        assert!(err("", &[("KAFKA_GEN_MAX_DELTAS", "3")]).contains("unknown field `max_deltas`"));
+        assert!(err("", &[("KAFKA_GEN_SINK", "kafak")]).contains("unknown sink \"kafak\""));
+        assert!(err("", &[("KAFKA_GEN_SINK", "file")]).contains("needs a path"));
+
+        let args = RunArgs { config: Some("/nonexistent/x.toml".into()), ..Default::default() };
+        let e = format!("{:#}", resolve_with_env(&args, env(&[])).unwrap_err());
+        assert!(e.contains("/nonexistent/x.toml"), "{e}");
+    }
+
+    #[test]
+    fn output_implies_file_sink_and_continuous_clears_limits() {
+        let (_dir, mut args) = file("[schedule]\ncount = 5\nduration = \"2h\"\n");
+        args.output = Some("out.jsonl".into());
+        args.continuous = true;
+        let c = resolve_with_env(&args, env(&[])).unwrap();
+        assert_eq!(c.sinks, vec![SinkKind::File]);
+        assert_eq!((c.schedule.count, c.schedule.duration), (None, None));
+    }
+
+    #[test]
+    fn printed_config_reads_back() {
+        let (_dir, args) = file("seed = 7\n[schedule]\nduration = 90\nstart = \"2025-01-01T00:00:00Z\"\n");
+        let c = resolve_with_env(&args, env(&[])).unwrap();
+        let back: Config = toml::from_str(&c.to_toml().unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+}

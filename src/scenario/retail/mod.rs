@@ -1,0 +1,128 @@
+//! The default world: a retail chain with stores, products and customers.
+//!
+//! - `master`: the master-data records and their generation.
+//! - `events`: the payload of each event type.
+//! - `world`: the state that keeps stock, prices and restocks consistent.
+
+pub mod events;
+pub mod master;
+pub mod world;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{EventTypeId, EventTypeSpec, Scenario, World};
+
+pub const SALE: EventTypeId = 0;
+pub const INVENTORY_UPDATE: EventTypeId = 1;
+pub const CUSTOMER_EVENT: EventTypeId = 2;
+pub const PRICE_CHANGE: EventTypeId = 3;
+pub const RESTOCK_ALERT: EventTypeId = 4;
+
+/// The retail event types, indexed by the constants above.
+pub static TYPES: &[EventTypeSpec] = &[
+    EventTypeSpec { name: "sale", default_weight: 0.50, default_topic: "retail-sales-transactions", key_field: "store_id" },
+    EventTypeSpec {
+        name: "inventory_update",
+        default_weight: 0.20,
+        default_topic: "retail-inventory-updates",
+        key_field: "store_id",
+    },
+    EventTypeSpec {
+        name: "customer_event",
+        default_weight: 0.15,
+        default_topic: "retail-customer-events",
+        key_field: "customer_id",
+    },
+    EventTypeSpec { name: "price_change", default_weight: 0.10, default_topic: "retail-price-changes", key_field: "sku" },
+    EventTypeSpec {
+        name: "restock_alert",
+        default_weight: 0.05,
+        default_topic: "retail-restock-alerts",
+        key_field: "store_id",
+    },
+];
+
+/// Tuning of the retail world (`[retail]` in the config file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetailConfig {
+    /// Most line items one sale can have (at least 1).
+    pub max_line_items: u32,
+    /// Zipf exponent of product popularity: 0 is uniform, higher makes a few bestsellers dominate.
+    pub popularity_skew: f64,
+    /// Share of sales made by a customer of the store's own neighbourhood.
+    pub home_store_share: f64,
+    /// Sales tax rate applied to a sale's subtotal.
+    pub tax_rate: f64,
+    /// Currency code written on sales.
+    pub currency: String,
+    /// Shortest time from a restock alert to its receipt, in seconds of event time.
+    pub restock_lead_min_secs: f64,
+    /// Longest time from a restock alert to its receipt, in seconds of event time.
+    pub restock_lead_max_secs: f64,
+}
+
+impl Default for RetailConfig {
+    fn default() -> Self {
+        Self {
+            max_line_items: 5,
+            popularity_skew: 0.9,
+            home_store_share: 0.8,
+            tax_rate: 0.08,
+            currency: "USD".into(),
+            restock_lead_min_secs: 1800.0,
+            restock_lead_max_secs: 14_400.0,
+        }
+    }
+}
+
+impl RetailConfig {
+    /// Checks every field; the message names the field and the bad value.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let fail = |field: &str, value: String, want: &str| {
+            anyhow::bail!("retail.{field} is {value}; it must be {want} (config file [retail])")
+        };
+        if !(1..=20).contains(&self.max_line_items) {
+            fail("max_line_items", self.max_line_items.to_string(), "between 1 and 20")?;
+        }
+        if !(self.popularity_skew.is_finite() && self.popularity_skew >= 0.0) {
+            fail("popularity_skew", self.popularity_skew.to_string(), "finite and >= 0")?;
+        }
+        if !(0.0..=1.0).contains(&self.home_store_share) {
+            fail("home_store_share", self.home_store_share.to_string(), "between 0 and 1")?;
+        }
+        if !(0.0..=1.0).contains(&self.tax_rate) {
+            fail("tax_rate", self.tax_rate.to_string(), "between 0 and 1")?;
+        }
+        let (lo, hi) = (self.restock_lead_min_secs, self.restock_lead_max_secs);
+        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi) {
+            fail("restock_lead_min_secs/max_secs", format!("{lo}/{hi}"), "finite, >= 0, and min <= max")?;
+        }
+        Ok(())
+    }
+}
+
+/// The retail scenario.
+pub struct Retail;
+
+impl Scenario for Retail {
+    fn name(&self) -> &'static str {
+        "retail"
+    }
+
+    fn description(&self) -> &'static str {
+        "A retail chain: sales, inventory, customers, prices and restocks"
+    }
+
+    fn event_types(&self) -> &'static [EventTypeSpec] {
+        TYPES
+    }
+
+    fn load_world(&self, data_dir: &Path, config: &crate::config::Config) -> anyhow::Result<Box<dyn World>> {
+        config.retail.validate()?;
+        let data = master::MasterData::load(data_dir)?;
+        Ok(Box::new(world::RetailWorld::new(data, config.retail.clone())?))
+    }
+}

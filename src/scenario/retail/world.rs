@@ -1,0 +1,393 @@
+//! The retail world state: stock per (store, sku), the price list, open restock orders and
+//! loyalty tiers, and the rules that keep the event stream consistent with them (see the data
+//! contract in the README).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
+use rand_distr::Zipf;
+use uuid::Uuid;
+
+use super::events::{CustomerEvent, InventoryUpdate, Line, Lines, Money, PriceChange, RestockAlert, Sale, TimeMs};
+use super::master::{LoyaltyTier, MasterData};
+use super::{RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES};
+use crate::event::{Envelope, EventWriter};
+use crate::scenario::{EventTypeId, World};
+use crate::SimRng;
+
+/// `PairState` of a (store, sku) above its reorder point.
+const STOCKED: u32 = u32::MAX;
+/// `PairState` of a (store, sku) with an open restock order.
+const ORDERED: u32 = u32::MAX - 1;
+
+/// A restock order on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Receipt {
+    due_ms: i64,
+    /// Tie-breaker that keeps the heap's order deterministic.
+    seq: u64,
+    pair: u32,
+    quantity: u32,
+    alert: Uuid,
+}
+
+pub struct RetailWorld {
+    data: MasterData,
+    cfg: RetailConfig,
+    price: Vec<Money>,
+    /// Stock per pair; pair = store * products + product.
+    stock: Vec<u32>,
+    /// Per pair: `STOCKED`, `ORDERED`, or its index in `low`.
+    state: Vec<u32>,
+    /// Pairs at or below their reorder point with no open order: the candidates for an alert.
+    low: Vec<u32>,
+    receipts: BinaryHeap<Reverse<Receipt>>,
+    seq: u64,
+    tiers: Vec<LoyaltyTier>,
+    home_customers: Vec<Vec<u32>>,
+    store_pick: WeightedIndex<u32>,
+    popularity: Zipf<f64>,
+    line_count: WeightedIndex<u32>,
+    /// Scratch space for a sale's lines, reused.
+    lines: Vec<Line>,
+}
+
+fn cents(amount: f64) -> Money {
+    Money((amount * 100.0).round() as i64)
+}
+
+impl RetailWorld {
+    pub fn new(data: MasterData, cfg: RetailConfig) -> anyhow::Result<Self> {
+        let products = data.products.len();
+        let pairs = data.stores.len() * products;
+        anyhow::ensure!(pairs < ORDERED as usize, "{pairs} (store, sku) pairs is more than this simulator holds");
+        let stock: Vec<u32> = (0..pairs).map(|pair| data.products[pair % products].initial_stock).collect();
+        let mut home_customers = vec![Vec::new(); data.stores.len()];
+        for (i, c) in data.customers.iter().enumerate() {
+            if let Some(s) = data.stores.iter().position(|s| s.store_id == c.home_store_id) {
+                home_customers[s].push(i as u32);
+            }
+        }
+        let store_pick = WeightedIndex::new(data.stores.iter().map(|s| s.size_sqm))?;
+        let popularity = Zipf::new(products as f64, cfg.popularity_skew)?;
+        // 1 line is most common, each further line less likely: weights 2^-k.
+        let line_count = WeightedIndex::new((0..cfg.max_line_items).map(|k| 1u32 << (cfg.max_line_items - 1 - k).min(20)))?;
+        let mut world = Self {
+            price: data.products.iter().map(|p| cents(p.base_price)).collect(),
+            tiers: data.customers.iter().map(|c| c.loyalty_tier).collect(),
+            state: vec![STOCKED; pairs],
+            stock,
+            low: Vec::new(),
+            receipts: BinaryHeap::new(),
+            seq: 0,
+            home_customers,
+            store_pick,
+            popularity,
+            line_count,
+            lines: Vec::with_capacity(cfg.max_line_items as usize),
+            data,
+            cfg,
+        };
+        for pair in 0..pairs as u32 {
+            world.restate(pair);
+        }
+        Ok(world)
+    }
+
+    fn products(&self) -> usize {
+        self.data.products.len()
+    }
+
+    fn reorder_point(&self, pair: u32) -> u32 {
+        self.data.products[pair as usize % self.products()].reorder_point
+    }
+
+    /// Keeps `state` and `low` in step with the stock of `pair`.
+    fn restate(&mut self, pair: u32) {
+        let p = pair as usize;
+        let is_low = self.stock[p] <= self.reorder_point(pair);
+        match self.state[p] {
+            STOCKED if is_low => {
+                self.state[p] = self.low.len() as u32;
+                self.low.push(pair);
+            }
+            ORDERED | STOCKED => {}
+            index if !is_low => {
+                self.take_low(index as usize, STOCKED);
+            }
+            _ => {}
+        }
+    }
+
+    /// Removes `low[index]`, leaving its pair in `new_state`; returns the pair.
+    fn take_low(&mut self, index: usize, new_state: u32) -> u32 {
+        let pair = self.low.swap_remove(index);
+        self.state[pair as usize] = new_state;
+        if let Some(&moved) = self.low.get(index) {
+            self.state[moved as usize] = index as u32;
+        }
+        pair
+    }
+
+    fn envelope<'k>(event_type: EventTypeId, now_ms: i64, caused_by: Option<Uuid>, key: &'k str) -> Envelope<'k> {
+        Envelope { event_type, type_name: TYPES[event_type as usize].name, time_ms: now_ms, caused_by, key }
+    }
+
+    fn sale(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        let store = self.store_pick.sample(rng);
+        let products = self.products();
+        let wanted = self.line_count.sample(rng) + 1;
+        self.lines.clear();
+        for _ in 0..wanted {
+            // A shopper who finds the shelf empty tries something else, a few times.
+            for _ in 0..4 {
+                let product = (self.popularity.sample(rng) as usize).clamp(1, products) - 1;
+                let on_hand = self.stock[store * products + product];
+                if on_hand == 0 || self.lines.iter().any(|l| l.product as usize == product) {
+                    continue;
+                }
+                let quantity = match rng.random_range(0..10) {
+                    0..7 => 1,
+                    7..9 => 2,
+                    _ => 3,
+                }
+                .min(on_hand);
+                self.lines.push(Line { product: product as u32, quantity, unit_price: self.price[product] });
+                break;
+            }
+        }
+        if self.lines.is_empty() {
+            return false;
+        }
+
+        let home = &self.home_customers[store];
+        let customer = if !home.is_empty() && rng.random_bool(self.cfg.home_store_share) {
+            *home.choose(rng).unwrap_or(&0) as usize
+        } else {
+            rng.random_range(0..self.data.customers.len())
+        };
+        let subtotal: i64 = self.lines.iter().map(|l| l.unit_price.0 * i64::from(l.quantity)).sum();
+        let tax = (subtotal as f64 * self.cfg.tax_rate).round() as i64;
+        let transaction_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+        let store_id = &self.data.stores[store].store_id;
+        let sale = Sale {
+            transaction_id,
+            store_id,
+            customer_id: &self.data.customers[customer].customer_id,
+            channel: pick(rng, &[("in_store", 70), ("online", 20), ("mobile_app", 10)]),
+            payment_method: pick(rng, &[("card", 60), ("mobile_wallet", 20), ("cash", 15), ("gift_card", 5)]),
+            items: Lines { lines: &self.lines, products: &self.data.products },
+            item_count: self.lines.iter().map(|l| l.quantity).sum(),
+            subtotal: Money(subtotal),
+            tax: Money(tax),
+            total: Money(subtotal + tax),
+            currency: &self.cfg.currency,
+        };
+        let sale_id = out.emit(rng, Self::envelope(SALE, now_ms, None, store_id), &sale);
+
+        for i in 0..self.lines.len() {
+            let line = self.lines[i];
+            let pair = (store * products) as u32 + line.product;
+            self.stock[pair as usize] -= line.quantity;
+            self.restate(pair);
+            let update = InventoryUpdate {
+                store_id: &self.data.stores[store].store_id,
+                sku: &self.data.products[line.product as usize].sku,
+                reason: "sale",
+                quantity_change: -i64::from(line.quantity),
+                stock_after: self.stock[pair as usize],
+                transaction_id: Some(transaction_id),
+                alert_event_id: None,
+            };
+            out.emit(rng, Self::envelope(INVENTORY_UPDATE, now_ms, Some(sale_id), update.store_id), &update);
+        }
+        true
+    }
+
+    /// A stock movement that is not a sale or a receipt: returns, shrinkage, damage, counts.
+    fn adjustment(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        let store = self.store_pick.sample(rng);
+        let product = rng.random_range(0..self.products());
+        let pair = (store * self.products() + product) as u32;
+        let on_hand = i64::from(self.stock[pair as usize]);
+        let (reason, wanted) = match rng.random_range(0..100) {
+            0..35 => ("return", rng.random_range(1..=2)),
+            35..60 => ("shrinkage", -rng.random_range(1..=2)),
+            60..75 => ("damage", -1),
+            _ => ("cycle_count", *[-2, -1, 1, 2].choose(rng).unwrap_or(&1)),
+        };
+        // Stock never goes below zero: a loss is capped at what is on hand.
+        let (reason, change) = match wanted.max(-on_hand) {
+            0 => ("return", 1),
+            change => (reason, change),
+        };
+        self.stock[pair as usize] = (on_hand + change) as u32;
+        self.restate(pair);
+        let update = InventoryUpdate {
+            store_id: &self.data.stores[store].store_id,
+            sku: &self.data.products[product].sku,
+            reason,
+            quantity_change: change,
+            stock_after: self.stock[pair as usize],
+            transaction_id: None,
+            alert_event_id: None,
+        };
+        out.emit(rng, Self::envelope(INVENTORY_UPDATE, now_ms, None, update.store_id), &update);
+        true
+    }
+
+    fn customer_event(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        let c = rng.random_range(0..self.data.customers.len());
+        let tier = self.tiers[c];
+        let mut event = CustomerEvent {
+            customer_id: &self.data.customers[c].customer_id,
+            home_store_id: &self.data.customers[c].home_store_id,
+            action: "app_login",
+            loyalty_tier: tier,
+            previous_tier: None,
+            sku: None,
+            rating: None,
+            points: None,
+        };
+        match rng.random_range(0..100) {
+            0..30 => {}
+            30..55 => event.action = "profile_updated",
+            55..65 => event.action = "newsletter_subscribed",
+            65..80 => {
+                event.action = "review_posted";
+                event.sku = Some(&self.data.products[rng.random_range(0..self.products())].sku);
+                event.rating = Some(pick(rng, &[(5, 45), (4, 30), (3, 12), (2, 6), (1, 7)]));
+            }
+            80..90 => {
+                event.action = "points_redeemed";
+                event.points = Some(rng.random_range(1..=50) * 100);
+            }
+            _ => {
+                let rank = LoyaltyTier::ALL.iter().position(|t| *t == tier).unwrap_or(0);
+                let up = rank + 1 < LoyaltyTier::ALL.len() && (rank == 0 || rng.random_bool(0.8));
+                let new = LoyaltyTier::ALL[if up { rank + 1 } else { rank - 1 }];
+                self.tiers[c] = new;
+                event.action = "tier_changed";
+                event.previous_tier = Some(tier);
+                event.loyalty_tier = new;
+            }
+        }
+        out.emit(rng, Self::envelope(CUSTOMER_EVENT, now_ms, None, event.customer_id), &event);
+        true
+    }
+
+    fn price_change(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        let p = rng.random_range(0..self.products());
+        let product = &self.data.products[p];
+        let old = self.price[p];
+        let base = cents(product.base_price).0;
+        let (reason, factor) = match rng.random_range(0..100) {
+            0..35 => ("promotion", rng.random_range(0.70..0.95)),
+            35..55 => ("promotion_end", base as f64 / old.0.max(1) as f64),
+            55..75 => ("cost_increase", rng.random_range(1.02..1.12)),
+            75..90 => ("competitor_match", rng.random_range(0.90..0.99)),
+            _ => ("clearance", rng.random_range(0.5..0.7)),
+        };
+        // Shelf prices end in 9 cents and stay within half and one and a half times the list price.
+        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10 + 9).clamp((base / 2).max(9), base * 3 / 2 + 9);
+        if new == old.0 {
+            new = if new > 19 { new - 10 } else { new + 10 };
+        }
+        self.price[p] = Money(new);
+        let change = PriceChange {
+            sku: &product.sku,
+            category: &product.category,
+            old_price: old,
+            new_price: Money(new),
+            change_pct: ((new - old.0) as f64 * 10_000.0 / old.0.max(1) as f64).round() / 100.0,
+            reason,
+        };
+        out.emit(rng, Self::envelope(PRICE_CHANGE, now_ms, None, change.sku), &change);
+        true
+    }
+
+    fn restock_alert(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        if self.low.is_empty() {
+            return false;
+        }
+        let pair = self.take_low(rng.random_range(0..self.low.len()), ORDERED);
+        let (store, product) = (pair as usize / self.products(), pair as usize % self.products());
+        let spec = &self.data.products[product];
+        let on_hand = self.stock[pair as usize];
+        let quantity = spec.max_stock - on_hand;
+        let lead_ms = (rng.random_range(self.cfg.restock_lead_min_secs..=self.cfg.restock_lead_max_secs) * 1000.0) as i64;
+        let alert = RestockAlert {
+            store_id: &self.data.stores[store].store_id,
+            sku: &spec.sku,
+            current_stock: on_hand,
+            reorder_point: spec.reorder_point,
+            suggested_order_qty: quantity,
+            priority: match on_hand {
+                0 => "critical",
+                n if n * 2 <= spec.reorder_point => "high",
+                _ => "normal",
+            },
+            expected_delivery_time: TimeMs(now_ms + lead_ms),
+        };
+        let alert_id = out.emit(rng, Self::envelope(RESTOCK_ALERT, now_ms, None, alert.store_id), &alert);
+        self.seq += 1;
+        self.receipts.push(Reverse(Receipt { due_ms: now_ms + lead_ms, seq: self.seq, pair, quantity, alert: alert_id }));
+        true
+    }
+}
+
+/// Draws one of `choices` by its integer weight.
+fn pick<T: Copy>(rng: &mut SimRng, choices: &[(T, u32)]) -> T {
+    let total: u32 = choices.iter().map(|c| c.1).sum();
+    let mut roll = rng.random_range(0..total.max(1));
+    for &(value, weight) in choices {
+        if roll < weight {
+            return value;
+        }
+        roll -= weight;
+    }
+    choices[0].0
+}
+
+impl World for RetailWorld {
+    fn primary(&mut self, rng: &mut SimRng, event_type: EventTypeId, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        match event_type {
+            SALE => self.sale(rng, now_ms, out),
+            INVENTORY_UPDATE => self.adjustment(rng, now_ms, out),
+            CUSTOMER_EVENT => self.customer_event(rng, now_ms, out),
+            PRICE_CHANGE => self.price_change(rng, now_ms, out),
+            RESTOCK_ALERT => self.restock_alert(rng, now_ms, out),
+            _ => false,
+        }
+    }
+
+    fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
+        while let Some(Reverse(receipt)) = self.receipts.peek().copied() {
+            if receipt.due_ms > now_ms {
+                break;
+            }
+            self.receipts.pop();
+            let pair = receipt.pair as usize;
+            self.stock[pair] += receipt.quantity;
+            self.state[pair] = STOCKED;
+            self.restate(receipt.pair);
+            let (store, product) = (pair / self.products(), pair % self.products());
+            let update = InventoryUpdate {
+                store_id: &self.data.stores[store].store_id,
+                sku: &self.data.products[product].sku,
+                reason: "restock_receipt",
+                quantity_change: i64::from(receipt.quantity),
+                stock_after: self.stock[pair],
+                transaction_id: None,
+                alert_event_id: Some(receipt.alert),
+            };
+            // Stamped with its due time, which lies between the previous event and now.
+            let env = Self::envelope(INVENTORY_UPDATE, receipt.due_ms, Some(receipt.alert), update.store_id);
+            out.emit(rng, env, &update);
+        }
+    }
+}

@@ -96,7 +96,12 @@ fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}; check --out", args.out.display()))?;
     let mut rng = SimRng::seed_from_u64(args.seed);
-    let data = MasterData::generate(&mut rng, args.stores as usize, args.products as usize, args.customers as usize);
+    let data = MasterData::generate(
+        &mut rng,
+        args.stores as usize,
+        args.products as usize,
+        args.customers as usize,
+    );
     for path in data.write(&args.out, args.format)? {
         tracing::info!(path = %path.display(), "Wrote master data.");
     }
@@ -108,7 +113,10 @@ pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -10,7 +10,12 @@ use crate::config::{HumanDuration, LogFormat, SinkKind};
 use crate::master::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "kafka-gen", version, about = "Simulates a business and streams its events.", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "kafka-gen",
+    version,
+    about = "Simulates a business and streams its events.",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -53,13 +58,13 @@ pub struct RunArgs {
     #[arg(long, conflicts_with_all = ["duration", "count"])]
     pub continuous: bool,
     /// Stop after this long: 120 (minutes), 90s, 30m, 2h, 1d
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<HumanDuration>,
     /// Stop after N primary events
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub count: Option<u64>,
     /// Batch mode: N primary events per second, paced evenly
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Realistic mode: shortest gap between events, seconds [default: 10]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]

@@ -99,7 +99,12 @@ impl Batch {
     pub fn push_encoded(&mut self, record: &Record<'_>) {
         self.payloads.extend_from_slice(record.payload);
         self.keys.extend_from_slice(record.key);
-        self.push_meta(record.event_type, record.primary, record.time_ms, record.event_id);
+        self.push_meta(
+            record.event_type,
+            record.primary,
+            record.time_ms,
+            record.event_id,
+        );
     }
 
     fn push_meta(&mut self, event_type: EventTypeId, primary: bool, time_ms: i64, event_id: Uuid) {
@@ -154,7 +159,12 @@ impl<'b> EventWriter<'b> {
         let buf = &mut self.batch.payloads;
         let start = buf.len();
         buf.extend_from_slice(b"{\"event_id\":\"");
-        buf.extend_from_slice(event_id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+        buf.extend_from_slice(
+            event_id
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
         buf.extend_from_slice(b"\",\"event_type\":\"");
         buf.extend_from_slice(envelope.type_name.as_bytes());
         buf.extend_from_slice(b"\",\"event_time\":\"");
@@ -167,7 +177,11 @@ impl<'b> EventWriter<'b> {
         match envelope.caused_by {
             Some(id) => {
                 buf.push(b'"');
-                buf.extend_from_slice(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes());
+                buf.extend_from_slice(
+                    id.hyphenated()
+                        .encode_lower(&mut Uuid::encode_buffer())
+                        .as_bytes(),
+                );
                 buf.push(b'"');
             }
             None => buf.extend_from_slice(b"null"),
@@ -184,8 +198,12 @@ impl<'b> EventWriter<'b> {
         buf[fields_at] = b',';
 
         self.batch.keys.extend_from_slice(envelope.key.as_bytes());
-        self.batch
-            .push_meta(envelope.event_type, envelope.caused_by.is_none(), envelope.time_ms, event_id);
+        self.batch.push_meta(
+            envelope.event_type,
+            envelope.caused_by.is_none(),
+            envelope.time_ms,
+            event_id,
+        );
         event_id
     }
 }
@@ -207,10 +225,34 @@ mod tests {
         let mut batch = Batch::new();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
         let mut w = EventWriter::new(&mut batch, "retail");
-        let env = Envelope { event_type: 2, type_name: "sale", time_ms: 1_700_000_000_123, caused_by: None, key: "S001" };
-        let first = w.emit(&mut rng, env, &Payload { store_id: "S001", quantity: 3 });
-        let env2 = Envelope { caused_by: Some(first), key: "S002", ..env };
-        w.emit(&mut rng, env2, &Payload { store_id: "S002", quantity: -1 });
+        let env = Envelope {
+            event_type: 2,
+            type_name: "sale",
+            time_ms: 1_700_000_000_123,
+            caused_by: None,
+            key: "S001",
+        };
+        let first = w.emit(
+            &mut rng,
+            env,
+            &Payload {
+                store_id: "S001",
+                quantity: 3,
+            },
+        );
+        let env2 = Envelope {
+            caused_by: Some(first),
+            key: "S002",
+            ..env
+        };
+        w.emit(
+            &mut rng,
+            env2,
+            &Payload {
+                store_id: "S002",
+                quantity: -1,
+            },
+        );
 
         assert_eq!(batch.len(), 2);
         let records: Vec<_> = batch.iter().collect();
@@ -237,8 +279,21 @@ mod tests {
     fn push_encoded_round_trips() {
         let mut a = Batch::new();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
-        let env = Envelope { event_type: 0, type_name: "x", time_ms: 5, caused_by: None, key: "k" };
-        EventWriter::new(&mut a, "retail").emit(&mut rng, env, &Payload { store_id: "s", quantity: 1 });
+        let env = Envelope {
+            event_type: 0,
+            type_name: "x",
+            time_ms: 5,
+            caused_by: None,
+            key: "k",
+        };
+        EventWriter::new(&mut a, "retail").emit(
+            &mut rng,
+            env,
+            &Payload {
+                store_id: "s",
+                quantity: 1,
+            },
+        );
         let mut b = Batch::new();
         for r in a.iter() {
             b.push_encoded(&r);

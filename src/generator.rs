@@ -27,7 +27,11 @@ pub struct Generator {
 
 impl Generator {
     /// Loads the scenario's master data and builds its world. `seed` seeds every event draw.
-    pub fn new(scenario: &'static dyn Scenario, config: &Config, seed: u64) -> anyhow::Result<Self> {
+    pub fn new(
+        scenario: &'static dyn Scenario,
+        config: &Config,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
         let weights = config.weights_for(scenario)?;
         let world = scenario.load_world(&config.data_dir, config)?;
         Ok(Self {
@@ -56,7 +60,10 @@ impl Generator {
         self.world.due(&mut self.rng, now_ms, &mut out);
         for _ in 0..MAX_REDRAWS {
             let event_type = self.draw.sample(&mut self.rng) as EventTypeId;
-            if self.world.primary(&mut self.rng, event_type, now_ms, &mut out) {
+            if self
+                .world
+                .primary(&mut self.rng, event_type, now_ms, &mut out)
+            {
                 self.primaries += 1;
                 return Some(event_type);
             }

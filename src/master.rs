@@ -68,24 +68,41 @@ pub fn load<T: MasterRecord>(dir: &Path) -> anyhow::Result<Vec<T>> {
         Format::Csv => read_csv::<T>(&path)?,
     };
     if records.is_empty() {
-        bail!("{} holds no records; it needs at least one (regenerate it with `kafka-gen master`)", path.display());
+        bail!(
+            "{} holds no records; it needs at least one (regenerate it with `kafka-gen master`)",
+            path.display()
+        );
     }
     let mut seen = HashSet::with_capacity(records.len());
     for (i, record) in records.iter().enumerate() {
         if let Err(problem) = record.check() {
-            bail!("{}: record {} (id {:?}): {problem}", path.display(), i + 1, record.id());
+            bail!(
+                "{}: record {} (id {:?}): {problem}",
+                path.display(),
+                i + 1,
+                record.id()
+            );
         }
         if !seen.insert(record.id()) {
-            bail!("{}: record {}: duplicate id {:?}; ids must be unique", path.display(), i + 1, record.id());
+            bail!(
+                "{}: record {}: duplicate id {:?}; ids must be unique",
+                path.display(),
+                i + 1,
+                record.id()
+            );
         }
     }
     Ok(records)
 }
 
 fn read_json<T: MasterRecord>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if text.trim().is_empty() {
-        bail!("{} is empty; it needs a JSON array of records (regenerate it with `kafka-gen master`)", path.display());
+        bail!(
+            "{} is empty; it needs a JSON array of records (regenerate it with `kafka-gen master`)",
+            path.display()
+        );
     }
     let values: Vec<serde_json::Value> = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a JSON array of records", path.display()))?;
@@ -93,16 +110,25 @@ fn read_json<T: MasterRecord>(path: &Path) -> anyhow::Result<Vec<T>> {
         .into_iter()
         .enumerate()
         .map(|(i, value)| {
-            let id = value.as_object().and_then(|o| o.values().next()).map(|v| v.to_string());
+            let id = value
+                .as_object()
+                .and_then(|o| o.values().next())
+                .map(|v| v.to_string());
             serde_json::from_value(value).with_context(|| {
-                format!("{}: record {} (starting {}) is malformed", path.display(), i + 1, id.unwrap_or_default())
+                format!(
+                    "{}: record {} (starting {}) is malformed",
+                    path.display(),
+                    i + 1,
+                    id.unwrap_or_default()
+                )
             })
         })
         .collect()
 }
 
 fn read_csv<T: MasterRecord>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     reader
         .deserialize()
         .enumerate()
@@ -114,7 +140,11 @@ fn read_csv<T: MasterRecord>(path: &Path) -> anyhow::Result<Vec<T>> {
 
 /// Writes `records` to `dir/KIND.<ext>`, one JSON object per line inside the array so diffs
 /// stay readable. Returns the path written.
-pub fn write<T: MasterRecord>(dir: &Path, records: &[T], format: Format) -> anyhow::Result<PathBuf> {
+pub fn write<T: MasterRecord>(
+    dir: &Path,
+    records: &[T],
+    format: Format,
+) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{}.{}", T::KIND, format.extension()));
     let mut out = Vec::new();
     match format {
@@ -134,8 +164,10 @@ pub fn write<T: MasterRecord>(dir: &Path, records: &[T], format: Format) -> anyh
             writer.flush()?;
         }
     }
-    let mut file = fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(&out).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut file =
+        fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(&out)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)
 }
 
@@ -171,7 +203,16 @@ mod tests {
     fn round_trips_both_formats() {
         for format in [Format::Json, Format::Csv] {
             let dir = tempfile::tempdir().unwrap();
-            let things = vec![Thing { id: "a".into(), price: 1.5 }, Thing { id: "b".into(), price: 0.0 }];
+            let things = vec![
+                Thing {
+                    id: "a".into(),
+                    price: 1.5,
+                },
+                Thing {
+                    id: "b".into(),
+                    price: 0.0,
+                },
+            ];
             write(dir.path(), &things, format).unwrap();
             assert_eq!(load::<Thing>(dir.path()).unwrap(), things);
         }
@@ -180,7 +221,9 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_record() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(err_of(dir.path()).contains("things.json (or .csv) is missing; run `kafka-gen master"));
+        assert!(
+            err_of(dir.path()).contains("things.json (or .csv) is missing; run `kafka-gen master")
+        );
 
         let file = dir.path().join("things.json");
         fs::write(&file, "").unwrap();
@@ -191,8 +234,15 @@ mod tests {
         assert!(err_of(dir.path()).contains("is not a JSON array"));
         fs::write(&file, "[{\"id\":\"a\",\"price\":1},{\"id\":\"b\"}]").unwrap();
         let e = err_of(dir.path());
-        assert!(e.contains("record 2") && e.contains("missing field `price`"), "{e}");
-        fs::write(&file, "[{\"id\":\"a\",\"price\":1},{\"id\":\"a\",\"price\":2}]").unwrap();
+        assert!(
+            e.contains("record 2") && e.contains("missing field `price`"),
+            "{e}"
+        );
+        fs::write(
+            &file,
+            "[{\"id\":\"a\",\"price\":1},{\"id\":\"a\",\"price\":2}]",
+        )
+        .unwrap();
         assert!(err_of(dir.path()).contains("duplicate id \"a\""));
         fs::write(&file, "[{\"id\":\"a\",\"price\":-1}]").unwrap();
         let e = err_of(dir.path());

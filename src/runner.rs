@@ -46,7 +46,10 @@ pub struct Summary {
 impl Summary {
     /// Events some sink accepted but could not deliver.
     pub fn undelivered(&self) -> u64 {
-        self.sinks.iter().map(|s| s.counts.failed_total() + s.counts.in_flight_total()).sum()
+        self.sinks
+            .iter()
+            .map(|s| s.counts.failed_total() + s.counts.in_flight_total())
+            .sum()
     }
 }
 
@@ -80,10 +83,14 @@ impl Runner {
         let scenario = scenario::find(&config.scenario)?;
         let seed = config.seed.unwrap_or_else(rand::random);
         if config.seed.is_none() {
-            tracing::info!(seed, "No seed configured; pass --seed {seed} to repeat this run.");
+            tracing::info!(
+                seed,
+                "No seed configured; pass --seed {seed} to repeat this run."
+            );
         }
-        let generator = Generator::new(scenario, config, seed)
-            .with_context(|| format!("cannot load master data from {}", config.data_dir.display()))?;
+        let generator = Generator::new(scenario, config, seed).with_context(|| {
+            format!("cannot load master data from {}", config.data_dir.display())
+        })?;
         let s = &config.schedule;
         Ok(Self {
             types: scenario.event_types(),
@@ -97,7 +104,8 @@ impl Runner {
             count: s.count,
             duration: s.duration.map(|d| d.0),
             start: s.start,
-            stats_every: (config.stats_interval_secs > 0.0).then(|| Duration::from_secs_f64(config.stats_interval_secs)),
+            stats_every: (config.stats_interval_secs > 0.0)
+                .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
             flush_timeout: Duration::from_secs_f64(s.flush_timeout_secs),
         })
     }
@@ -111,7 +119,10 @@ impl Runner {
     /// sink and reports.
     pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<Summary> {
         let stop = match self.start {
-            Some(start) => self.run_simulated(start.timestamp_millis(), &cancel).await?,
+            Some(start) => {
+                self.run_simulated(start.timestamp_millis(), &cancel)
+                    .await?
+            }
             None => self.run_live(&cancel).await?,
         };
         for sink in &mut self.sinks {
@@ -132,7 +143,8 @@ impl Runner {
     }
 
     fn remaining(&self) -> u64 {
-        self.count.map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
+        self.count
+            .map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
     }
 
     fn gaps(&self) -> anyhow::Result<Option<Gaps>> {
@@ -159,13 +171,19 @@ impl Runner {
     }
 
     /// Event time advances by the drawn gaps (or 1/rate) without sleeping.
-    async fn run_simulated(&mut self, start_ms: i64, cancel: &CancellationToken) -> anyhow::Result<Stop> {
+    async fn run_simulated(
+        &mut self,
+        start_ms: i64,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<Stop> {
         let gaps = self.gaps()?;
         let step_ms = match self.pacing {
             Pacing::Rate(rate) => 1000.0 / rate,
             Pacing::Gaps { .. } => 0.0,
         };
-        let end_ms = self.duration.map(|d| start_ms.saturating_add(d.as_millis() as i64));
+        let end_ms = self
+            .duration
+            .map(|d| start_ms.saturating_add(d.as_millis() as i64));
         let mut next_report = self.stats_every.map(|every| Instant::now() + every);
         let mut now_ms = start_ms as f64;
         loop {
@@ -207,7 +225,12 @@ impl Runner {
         let wall0 = chrono::Utc::now().timestamp_millis();
         let now_ms = move || wall0 + t0.elapsed().as_millis() as i64;
         let deadline = self.duration.map(|d| t0 + d);
-        let mut waiter = Waiter { cancel, deadline, next_report: self.stats_every.map(|e| t0 + e), every: self.stats_every };
+        let mut waiter = Waiter {
+            cancel,
+            deadline,
+            next_report: self.stats_every.map(|e| t0 + e),
+            every: self.stats_every,
+        };
         let gaps = self.gaps()?;
         let chunk = self.pacing.chunk();
         let gate = match self.pacing {
@@ -224,7 +247,10 @@ impl Runner {
             let n = u64::from(chunk).min(self.remaining());
             if let Some(gate) = &gate {
                 if let Err(wait) = gate.try_take(n as u32) {
-                    if let Some(stop) = waiter.until(Instant::now() + wait, &mut self.stats, &self.sinks).await {
+                    if let Some(stop) = waiter
+                        .until(Instant::now() + wait, &mut self.stats, &self.sinks)
+                        .await
+                    {
                         return Ok(stop);
                     }
                     continue;
@@ -286,7 +312,12 @@ impl Waiter<'_> {
     }
 
     /// Waits until `at`; `Some` if the run must stop first.
-    async fn until(&mut self, at: Instant, stats: &mut Stats, sinks: &[Box<dyn Sink>]) -> Option<Stop> {
+    async fn until(
+        &mut self,
+        at: Instant,
+        stats: &mut Stats,
+        sinks: &[Box<dyn Sink>],
+    ) -> Option<Stop> {
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
         loop {
             if let Some(stop) = self.poll(stats, sinks) {

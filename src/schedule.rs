@@ -28,7 +28,10 @@ impl Pacing {
     pub fn from_config(s: &ScheduleConfig) -> Self {
         match s.rate_per_sec {
             Some(rate) => Pacing::Rate(rate),
-            None => Pacing::Gaps { min_secs: s.min_delta_secs, max_secs: s.max_delta_secs },
+            None => Pacing::Gaps {
+                min_secs: s.min_delta_secs,
+                max_secs: s.max_delta_secs,
+            },
         }
     }
 
@@ -83,17 +86,26 @@ impl RateGate {
         let quota = Quota::with_period(period)
             .ok_or_else(|| anyhow::anyhow!("rate {rate}/s is too high to pace; use at most 1e9"))?
             .allow_burst(burst);
-        let clock = TokioClock { origin: Instant::now() };
-        Ok(Self { limiter: RateLimiter::direct_with_clock(quota, clock), clock })
+        let clock = TokioClock {
+            origin: Instant::now(),
+        };
+        Ok(Self {
+            limiter: RateLimiter::direct_with_clock(quota, clock),
+            clock,
+        })
     }
 
     /// Takes `n` (at most the chunk size) permits if they are available now; otherwise says
     /// how long to wait before asking again.
     pub fn try_take(&self, n: u32) -> Result<(), Duration> {
-        let Some(n) = NonZeroU32::new(n) else { return Ok(()) };
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
         match self.limiter.check_n(n) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(not_until)) => Err(not_until.wait_time_from(self.clock.now()).max(Duration::from_micros(50))),
+            Ok(Err(not_until)) => Err(not_until
+                .wait_time_from(self.clock.now())
+                .max(Duration::from_micros(50))),
             // More than the burst: cannot happen as callers ask for at most a chunk.
             Err(_) => Err(Duration::from_millis(1)),
         }
@@ -121,7 +133,10 @@ mod tests {
         // 10,000 events at 250/s take 40 s, less the initial burst of one chunk.
         let secs = t0.elapsed().as_secs_f64();
         let expected = (10_000 - u64::from(chunk)) as f64 / rate;
-        assert!((secs - expected).abs() < 0.05, "took {secs}s, expected {expected}s");
+        assert!(
+            (secs - expected).abs() < 0.05,
+            "took {secs}s, expected {expected}s"
+        );
     }
 
     #[test]

@@ -44,7 +44,11 @@ impl Stats {
     /// Counts a batch the generator produced.
     pub fn record(&mut self, batch: &Batch) {
         for r in batch.iter() {
-            let counts = if r.primary { &mut self.primary } else { &mut self.derived };
+            let counts = if r.primary {
+                &mut self.primary
+            } else {
+                &mut self.derived
+            };
             counts[usize::from(r.event_type)] += 1;
         }
         self.bytes += batch.payload_bytes() as u64;
@@ -79,7 +83,13 @@ impl Stats {
         let mut text = String::new();
         for (i, t) in self.types.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
-            let _ = write!(text, "{sep}{} {} ({:.1}%)", t.name, self.primary[i], self.primary[i] as f64 * 100.0 / total);
+            let _ = write!(
+                text,
+                "{sep}{} {} ({:.1}%)",
+                t.name,
+                self.primary[i],
+                self.primary[i] as f64 * 100.0 / total
+            );
             if self.derived[i] > 0 {
                 let _ = write!(text, " +{} derived", self.derived[i]);
             }
@@ -148,5 +158,11 @@ impl Stats {
 
 /// Current counts of every sink.
 pub fn reports(sinks: &[Box<dyn Sink>]) -> Vec<SinkReport> {
-    sinks.iter().map(|s| SinkReport { name: s.name(), counts: s.counts() }).collect()
+    sinks
+        .iter()
+        .map(|s| SinkReport {
+            name: s.name(),
+            counts: s.counts(),
+        })
+        .collect()
 }

@@ -61,10 +61,20 @@ mod tests {
     fn agrees_with_chrono() {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
         // 0001-01-01 .. 9999-12-31, plus the edges and leap days.
-        let mut samples: Vec<i64> = (0..20_000).map(|_| rng.random_range(-62_135_596_800_000..253_402_300_799_999)).collect();
-        samples.extend([0, 951_782_400_000, 1_709_164_800_999, 253_402_300_799_999, -1]);
+        let mut samples: Vec<i64> = (0..20_000)
+            .map(|_| rng.random_range(-62_135_596_800_000..253_402_300_799_999))
+            .collect();
+        samples.extend([
+            0,
+            951_782_400_000,
+            1_709_164_800_999,
+            253_402_300_799_999,
+            -1,
+        ]);
         for ms in samples {
-            let want = DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339_opts(SecondsFormat::Millis, true);
+            let want = DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(fmt(ms), want, "ms={ms}");
         }
     }

@@ -132,11 +132,21 @@ impl Config {
                 );
             }
         }
-        let raw: Vec<f64> =
-            types.iter().map(|t| self.weights.get(t.name).copied().unwrap_or(t.default_weight)).collect();
+        let raw: Vec<f64> = types
+            .iter()
+            .map(|t| {
+                self.weights
+                    .get(t.name)
+                    .copied()
+                    .unwrap_or(t.default_weight)
+            })
+            .collect();
         for (t, w) in types.iter().zip(&raw) {
             if !w.is_finite() || *w < 0.0 {
-                bail!("weight for {:?} is {w}; weights must be finite and >= 0", t.name);
+                bail!(
+                    "weight for {:?} is {w}; weights must be finite and >= 0",
+                    t.name
+                );
             }
         }
         let total: f64 = raw.iter().sum();
@@ -159,7 +169,9 @@ impl Config {
             bail!("max delta is {hi}; it must be a number of seconds > 0 (--max-delta)");
         }
         if lo > hi {
-            bail!("min delta {lo}s is greater than max delta {hi}s; set --min-delta <= --max-delta");
+            bail!(
+                "min delta {lo}s is greater than max delta {hi}s; set --min-delta <= --max-delta"
+            );
         }
         if let Some(rate) = s.rate_per_sec {
             if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
@@ -167,7 +179,9 @@ impl Config {
             }
         }
         if s.count == Some(0) {
-            bail!("count is 0; it must be at least 1, or leave it out to run until stopped (--count)");
+            bail!(
+                "count is 0; it must be at least 1, or leave it out to run until stopped (--count)"
+            );
         }
         if let Some(start) = s.start {
             let year = start.format("%Y").to_string().parse::<i32>().unwrap_or(0);
@@ -176,10 +190,16 @@ impl Config {
             }
         }
         if !self.stats_interval_secs.is_finite() || self.stats_interval_secs < 0.0 {
-            bail!("stats interval is {}; it must be seconds >= 0, 0 to turn stats off", self.stats_interval_secs);
+            bail!(
+                "stats interval is {}; it must be seconds >= 0, 0 to turn stats off",
+                self.stats_interval_secs
+            );
         }
         if !s.flush_timeout_secs.is_finite() || s.flush_timeout_secs < 0.0 {
-            bail!("flush timeout is {}; it must be seconds >= 0", s.flush_timeout_secs);
+            bail!(
+                "flush timeout is {}; it must be seconds >= 0",
+                s.flush_timeout_secs
+            );
         }
         if self.sinks.is_empty() {
             bail!("no sink configured; pass --sink with one or more of stdout, file, null");

@@ -41,11 +41,17 @@ pub fn resolve(args: &RunArgs) -> anyhow::Result<Config> {
 }
 
 /// [`resolve`] with the environment passed in, for tests.
-pub fn resolve_with_env(args: &RunArgs, vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Config> {
-    let vars: Vec<(String, String)> = vars.into_iter().filter(|(k, _)| k.starts_with("KAFKA_GEN_")).collect();
-    let env: Env = envy::prefixed("KAFKA_GEN_")
-        .from_iter(vars)
-        .map_err(|e| anyhow::anyhow!("environment: {e}; see `kafka-gen --help` for the KAFKA_GEN_* variables"))?;
+pub fn resolve_with_env(
+    args: &RunArgs,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<Config> {
+    let vars: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("KAFKA_GEN_"))
+        .collect();
+    let env: Env = envy::prefixed("KAFKA_GEN_").from_iter(vars).map_err(|e| {
+        anyhow::anyhow!("environment: {e}; see `kafka-gen --help` for the KAFKA_GEN_* variables")
+    })?;
 
     let (path, explicit) = match (&args.config, &env.config) {
         (Some(p), _) | (None, Some(p)) => (p.clone(), true),
@@ -62,19 +68,29 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<Config> {
     if !explicit && !path.exists() {
         return Ok(Config::default());
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}; check the path given to --config", path.display()))?;
-    let mut config: Config =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read config file {}; check the path given to --config",
+            path.display()
+        )
+    })?;
+    let mut config: Config = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
     // Data paths in a config file are relative to the working directory, like flags.
     if config.data_dir.as_os_str().is_empty() {
-        bail!("config file {}: data_dir is empty; name the master data directory", path.display());
+        bail!(
+            "config file {}: data_dir is empty; name the master data directory",
+            path.display()
+        );
     }
     config.weights = merge_weights(&BTreeMap::new(), &config.weights);
     Ok(config)
 }
 
-fn merge_weights(base: &BTreeMap<String, f64>, over: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+fn merge_weights(
+    base: &BTreeMap<String, f64>,
+    over: &BTreeMap<String, f64>,
+) -> BTreeMap<String, f64> {
     let mut merged = base.clone();
     merged.extend(over.iter().map(|(k, v)| (k.clone(), *v)));
     merged
@@ -86,7 +102,9 @@ fn parse_weights(text: &str, source: &str) -> anyhow::Result<BTreeMap<String, f6
         .filter(|part| !part.trim().is_empty())
         .map(|part| {
             let (name, value) = part.split_once('=').with_context(|| {
-                format!("{source}: {part:?} is not TYPE=WEIGHT; write e.g. sale=0.6,price_change=0.05")
+                format!(
+                    "{source}: {part:?} is not TYPE=WEIGHT; write e.g. sale=0.6,price_change=0.05"
+                )
             })?;
             let weight: f64 = value.trim().parse().map_err(|_| {
                 anyhow::anyhow!("{source}: weight {value:?} for {name:?} is not a number")
@@ -100,8 +118,9 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
     use clap::ValueEnum;
     text.split(',')
         .map(|s| {
-            SinkKind::from_str(s.trim(), true)
-                .map_err(|_| anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use stdout, file or null"))
+            SinkKind::from_str(s.trim(), true).map_err(|_| {
+                anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use stdout, file or null")
+            })
         })
         .collect()
 }
@@ -126,13 +145,15 @@ fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     s.rate_per_sec = env.rate.or(s.rate_per_sec);
     s.count = env.count.or(s.count);
     if let Some(v) = env.duration {
-        s.duration = Some(v.parse::<HumanDuration>().map_err(|e| anyhow::anyhow!("KAFKA_GEN_DURATION: {e}"))?);
+        s.duration = Some(
+            v.parse::<HumanDuration>()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_DURATION: {e}"))?,
+        );
     }
     if let Some(v) = env.start {
-        s.start = Some(
-            v.parse::<DateTime<Utc>>()
-                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_START: {v:?} is not an RFC 3339 time ({e})"))?,
-        );
+        s.start = Some(v.parse::<DateTime<Utc>>().map_err(|e| {
+            anyhow::anyhow!("KAFKA_GEN_START: {v:?} is not an RFC 3339 time ({e})")
+        })?);
     }
     if let Some(v) = env.flush_timeout {
         s.flush_timeout_secs = v;
@@ -145,8 +166,9 @@ fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
         config.stats_interval_secs = v;
     }
     if let Some(v) = env.log_format {
-        config.log_format = LogFormat::from_str(&v, true)
-            .map_err(|_| anyhow::anyhow!("KAFKA_GEN_LOG_FORMAT: {v:?} is not a log format; use text or json"))?;
+        config.log_format = LogFormat::from_str(&v, true).map_err(|_| {
+            anyhow::anyhow!("KAFKA_GEN_LOG_FORMAT: {v:?} is not a log format; use text or json")
+        })?;
     }
     Ok(())
 }
@@ -196,26 +218,46 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn file(text: &str) -> (tempfile::TempDir, RunArgs) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, text).unwrap();
-        (dir, RunArgs { config: Some(path), ..Default::default() })
+        (
+            dir,
+            RunArgs {
+                config: Some(path),
+                ..Default::default()
+            },
+        )
     }
 
     #[test]
     fn precedence_is_defaults_file_env_flags() {
-        let (_dir, mut args) = file("[schedule]\nmin_delta_secs = 2\nmax_delta_secs = 20\n[weights]\nsale = 0.7\n");
+        let (_dir, mut args) =
+            file("[schedule]\nmin_delta_secs = 2\nmax_delta_secs = 20\n[weights]\nsale = 0.7\n");
         let c = resolve_with_env(&args, env(&[])).unwrap();
-        assert_eq!((c.schedule.min_delta_secs, c.schedule.max_delta_secs), (2.0, 20.0));
+        assert_eq!(
+            (c.schedule.min_delta_secs, c.schedule.max_delta_secs),
+            (2.0, 20.0)
+        );
         assert_eq!(c.stats_interval_secs, 10.0);
 
-        let e = env(&[("KAFKA_GEN_MAX_DELTA", "30"), ("KAFKA_GEN_WEIGHTS", "price_change=0.2"), ("OTHER", "x")]);
+        let e = env(&[
+            ("KAFKA_GEN_MAX_DELTA", "30"),
+            ("KAFKA_GEN_WEIGHTS", "price_change=0.2"),
+            ("OTHER", "x"),
+        ]);
         let c = resolve_with_env(&args, e.clone()).unwrap();
-        assert_eq!((c.schedule.min_delta_secs, c.schedule.max_delta_secs), (2.0, 30.0));
+        assert_eq!(
+            (c.schedule.min_delta_secs, c.schedule.max_delta_secs),
+            (2.0, 30.0)
+        );
         assert_eq!(c.weights.get("sale"), Some(&0.7));
         assert_eq!(c.weights.get("price_change"), Some(&0.2));
 
@@ -237,7 +279,8 @@ mod tests {
         assert!(err("[weights]\nrefund = 1\n", &[]).contains("unknown event type \"refund\""));
         let all_zero = "[weights]\nsale=0\ninventory_update=0\ncustomer_event=0\nprice_change=0\nrestock_alert=0\n";
         assert!(err(all_zero, &[]).contains("all event weights are zero"));
-        assert!(err("", &[("KAFKA_GEN_MIN_DELTA", "70")]).contains("min delta 70s is greater than max delta 60s"));
+        assert!(err("", &[("KAFKA_GEN_MIN_DELTA", "70")])
+            .contains("min delta 70s is greater than max delta 60s"));
         assert!(err("", &[("KAFKA_GEN_MIN_DELTA", "-1")]).contains("min delta is -1"));
         assert!(err("", &[("KAFKA_GEN_RATE", "0")]).contains("rate is 0"));
         assert!(err("", &[("KAFKA_GEN_COUNT", "0")]).contains("count is 0"));
@@ -246,7 +289,10 @@ mod tests {
         assert!(err("", &[("KAFKA_GEN_SINK", "kafak")]).contains("unknown sink \"kafak\""));
         assert!(err("", &[("KAFKA_GEN_SINK", "file")]).contains("needs a path"));
 
-        let args = RunArgs { config: Some("/nonexistent/x.toml".into()), ..Default::default() };
+        let args = RunArgs {
+            config: Some("/nonexistent/x.toml".into()),
+            ..Default::default()
+        };
         let e = format!("{:#}", resolve_with_env(&args, env(&[])).unwrap_err());
         assert!(e.contains("/nonexistent/x.toml"), "{e}");
     }
@@ -263,7 +309,8 @@ mod tests {
 
     #[test]
     fn printed_config_reads_back() {
-        let (_dir, args) = file("seed = 7\n[schedule]\nduration = 90\nstart = \"2025-01-01T00:00:00Z\"\n");
+        let (_dir, args) =
+            file("seed = 7\n[schedule]\nduration = 90\nstart = \"2025-01-01T00:00:00Z\"\n");
         let c = resolve_with_env(&args, env(&[])).unwrap();
         let back: Config = toml::from_str(&c.to_toml().unwrap()).unwrap();
         assert_eq!(back, c);

@@ -32,7 +32,11 @@ pub trait Scenario: Sync {
     fn description(&self) -> &'static str;
     fn event_types(&self) -> &'static [EventTypeSpec];
     /// Loads and validates the master data in `data_dir` and builds the starting world.
-    fn load_world(&self, data_dir: &Path, options: &crate::config::Config) -> anyhow::Result<Box<dyn World>>;
+    fn load_world(
+        &self,
+        data_dir: &Path,
+        options: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>>;
 }
 
 /// The evolving state of a simulated business.
@@ -40,7 +44,13 @@ pub trait World: Send {
     /// Emits one primary event of type `event_type` at `now_ms` into `out`, together with the
     /// events derived from it. Returns false when the world cannot produce that type right now
     /// (for example a restock alert while nothing is low on stock); the caller draws again.
-    fn primary(&mut self, rng: &mut SimRng, event_type: EventTypeId, now_ms: i64, out: &mut EventWriter<'_>) -> bool;
+    fn primary(
+        &mut self,
+        rng: &mut SimRng,
+        event_type: EventTypeId,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+    ) -> bool;
 
     /// Emits the derived events that have fallen due by `now_ms` (a receipt after an alert).
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>);
@@ -51,8 +61,15 @@ pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail];
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
-    REGISTRY.iter().copied().find(|s| s.name() == name).ok_or_else(|| {
-        let known: Vec<_> = REGISTRY.iter().map(|s| s.name()).collect();
-        anyhow::anyhow!("unknown scenario {name:?}; known scenarios: {}", known.join(", "))
-    })
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| {
+            let known: Vec<_> = REGISTRY.iter().map(|s| s.name()).collect();
+            anyhow::anyhow!(
+                "unknown scenario {name:?}; known scenarios: {}",
+                known.join(", ")
+            )
+        })
 }

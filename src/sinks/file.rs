@@ -22,7 +22,10 @@ pub struct FileSinkConfig {
 
 /// `dir/events.jsonl` + `sale` -> `dir/events.sale.jsonl`.
 pub fn per_type_path(path: &Path, type_name: &str) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match path.extension() {
         Some(ext) => format!("{stem}.{type_name}.{}", ext.to_string_lossy()),
         None => format!("{stem}.{type_name}"),
@@ -31,8 +34,14 @@ pub fn per_type_path(path: &Path, type_name: &str) -> PathBuf {
 }
 
 /// Creates the output file(s) up front, so an unwritable path fails before any event is drawn.
-pub fn open(config: &FileSinkConfig, types: &[EventTypeSpec]) -> anyhow::Result<JsonLinesSink<BufWriter<File>>> {
-    let path = config.path.as_deref().context("the file sink needs a path; pass --output PATH")?;
+pub fn open(
+    config: &FileSinkConfig,
+    types: &[EventTypeSpec],
+) -> anyhow::Result<JsonLinesSink<BufWriter<File>>> {
+    let path = config
+        .path
+        .as_deref()
+        .context("the file sink needs a path; pass --output PATH")?;
     let paths: Vec<PathBuf> = if config.per_type {
         types.iter().map(|t| per_type_path(path, t.name)).collect()
     } else {
@@ -46,7 +55,12 @@ pub fn open(config: &FileSinkConfig, types: &[EventTypeSpec]) -> anyhow::Result<
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(JsonLinesSink::new("file", writers, config.per_type, types.len()))
+    Ok(JsonLinesSink::new(
+        "file",
+        writers,
+        config.per_type,
+        types.len(),
+    ))
 }
 
 #[cfg(test)]
@@ -55,14 +69,26 @@ mod tests {
 
     #[test]
     fn per_type_names() {
-        assert_eq!(per_type_path(Path::new("out/ev.jsonl"), "sale"), Path::new("out/ev.sale.jsonl"));
+        assert_eq!(
+            per_type_path(Path::new("out/ev.jsonl"), "sale"),
+            Path::new("out/ev.sale.jsonl")
+        );
         assert_eq!(per_type_path(Path::new("ev"), "sale"), Path::new("ev.sale"));
     }
 
     #[test]
     fn unwritable_path_is_named() {
-        let cfg = FileSinkConfig { path: Some("/nonexistent-dir/x.jsonl".into()), per_type: false };
-        let e = format!("{:#}", open(&cfg, crate::scenario::retail::TYPES).err().unwrap());
-        assert!(e.contains("/nonexistent-dir/x.jsonl") && e.contains("writable"), "{e}");
+        let cfg = FileSinkConfig {
+            path: Some("/nonexistent-dir/x.jsonl".into()),
+            per_type: false,
+        };
+        let e = format!(
+            "{:#}",
+            open(&cfg, crate::scenario::retail::TYPES).err().unwrap()
+        );
+        assert!(
+            e.contains("/nonexistent-dir/x.jsonl") && e.contains("writable"),
+            "{e}"
+        );
     }
 }

@@ -30,7 +30,11 @@ pub struct SinkCounts {
 
 impl SinkCounts {
     pub fn new(types: usize) -> Self {
-        Self { delivered: vec![0; types], failed: vec![0; types], in_flight: vec![0; types] }
+        Self {
+            delivered: vec![0; types],
+            failed: vec![0; types],
+            in_flight: vec![0; types],
+        }
     }
 
     pub fn delivered_total(&self) -> u64 {
@@ -79,7 +83,10 @@ pub trait Sink: Send {
 }
 
 /// Opens the configured sinks. Errors (an unwritable output path, say) name what to fix.
-pub fn build(config: &Config, types: &'static [EventTypeSpec]) -> anyhow::Result<Vec<Box<dyn Sink>>> {
+pub fn build(
+    config: &Config,
+    types: &'static [EventTypeSpec],
+) -> anyhow::Result<Vec<Box<dyn Sink>>> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     for kind in &config.sinks {
         sinks.push(match kind {

@@ -14,7 +14,10 @@ pub struct NullSink {
 
 impl NullSink {
     pub fn new(types: usize) -> Self {
-        Self { counts: SinkCounts::new(types), bytes: 0 }
+        Self {
+            counts: SinkCounts::new(types),
+            bytes: 0,
+        }
     }
 
     /// Payload bytes seen, so benchmarks can report MB/s.

@@ -19,14 +19,24 @@ pub struct JsonLinesSink<W: Write + Send> {
 
 impl JsonLinesSink<BufWriter<io::Stdout>> {
     pub fn stdout(types: usize) -> Self {
-        Self::new("stdout", vec![BufWriter::with_capacity(256 * 1024, io::stdout())], false, types)
+        Self::new(
+            "stdout",
+            vec![BufWriter::with_capacity(256 * 1024, io::stdout())],
+            false,
+            types,
+        )
     }
 }
 
 impl<W: Write + Send> JsonLinesSink<W> {
     /// `writers` holds one writer, or one per event type when `per_type`.
     pub fn new(name: &'static str, writers: Vec<W>, per_type: bool, types: usize) -> Self {
-        Self { name, writers, per_type, counts: SinkCounts::new(types) }
+        Self {
+            name,
+            writers,
+            per_type,
+            counts: SinkCounts::new(types),
+        }
     }
 
     pub fn into_writers(self) -> Vec<W> {
@@ -81,7 +91,13 @@ mod tests {
         let mut rng = crate::SimRng::seed_from_u64(1);
         let mut w = EventWriter::new(&mut batch, "t");
         for ty in [0u8, 1, 0] {
-            let env = Envelope { event_type: ty, type_name: "x", time_ms: 1, caused_by: None, key: "k" };
+            let env = Envelope {
+                event_type: ty,
+                type_name: "x",
+                time_ms: 1,
+                caused_by: None,
+                key: "k",
+            };
             w.emit(&mut rng, env, &serde_json::json!({ "n": ty }));
         }
         batch
@@ -93,7 +109,14 @@ mod tests {
         sink.send(&batch()).await.unwrap();
         assert_eq!(sink.counts().delivered, vec![2, 1]);
         let out = String::from_utf8(sink.into_writers().remove(0)).unwrap();
-        let ns: Vec<u64> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["n"].as_u64().unwrap()).collect();
+        let ns: Vec<u64> = out
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["n"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
         assert_eq!(ns, vec![0, 1, 0]);
     }
 
@@ -102,8 +125,18 @@ mod tests {
         let mut sink = JsonLinesSink::new("test", vec![Vec::new(), Vec::new()], true, 2);
         sink.send(&batch()).await.unwrap();
         let w = sink.into_writers();
-        assert_eq!(w[0].split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 2);
-        assert_eq!(w[1].split(|b| *b == b'\n').filter(|l| !l.is_empty()).count(), 1);
+        assert_eq!(
+            w[0].split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+            2
+        );
+        assert_eq!(
+            w[1].split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+            1
+        );
     }
 
     struct Closed;

@@ -73,7 +73,9 @@ pub struct Customer {
 
 fn check_money(field: &str, value: f64) -> Result<(), String> {
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("{field} is {value}; it must be a finite amount >= 0"));
+        return Err(format!(
+            "{field} is {value}; it must be a finite amount >= 0"
+        ));
     }
     Ok(())
 }
@@ -85,7 +87,10 @@ impl MasterRecord for Store {
     }
     fn check(&self) -> Result<(), String> {
         if !(-90.0..=90.0).contains(&self.latitude) || !(-180.0..=180.0).contains(&self.longitude) {
-            return Err(format!("latitude/longitude {}/{} is not on Earth", self.latitude, self.longitude));
+            return Err(format!(
+                "latitude/longitude {}/{} is not on Earth",
+                self.latitude, self.longitude
+            ));
         }
         if self.size_sqm == 0 {
             return Err("size_sqm is 0; it must be > 0".into());
@@ -103,7 +108,10 @@ impl MasterRecord for Product {
         check_money("base_price", self.base_price)?;
         check_money("unit_cost", self.unit_cost)?;
         if self.base_price < 0.01 {
-            return Err(format!("base_price is {}; it must be at least 0.01", self.base_price));
+            return Err(format!(
+                "base_price is {}; it must be at least 0.01",
+                self.base_price
+            ));
         }
         if self.max_stock <= self.reorder_point {
             return Err(format!(
@@ -112,7 +120,10 @@ impl MasterRecord for Product {
             ));
         }
         if self.initial_stock > self.max_stock {
-            return Err(format!("initial_stock {} is above max_stock {}", self.initial_stock, self.max_stock));
+            return Err(format!(
+                "initial_stock {} is above max_stock {}",
+                self.initial_stock, self.max_stock
+            ));
         }
         Ok(())
     }
@@ -145,8 +156,13 @@ impl MasterData {
         let stores: Vec<Store> = master::load(dir)?;
         let products: Vec<Product> = master::load(dir)?;
         let customers: Vec<Customer> = master::load(dir)?;
-        let store_ids: std::collections::HashSet<&str> = stores.iter().map(|s| s.store_id.as_str()).collect();
-        if let Some((i, c)) = customers.iter().enumerate().find(|(_, c)| !store_ids.contains(c.home_store_id.as_str())) {
+        let store_ids: std::collections::HashSet<&str> =
+            stores.iter().map(|s| s.store_id.as_str()).collect();
+        if let Some((i, c)) = customers
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !store_ids.contains(c.home_store_id.as_str()))
+        {
             let (path, _) = master::locate::<Customer>(dir)?;
             anyhow::bail!(
                 "{}: record {} (id {:?}): home_store_id {:?} is not a store in the stores file",
@@ -156,11 +172,19 @@ impl MasterData {
                 c.home_store_id
             );
         }
-        Ok(Self { stores, products, customers })
+        Ok(Self {
+            stores,
+            products,
+            customers,
+        })
     }
 
     /// Writes the three files to `dir` in `format`.
-    pub fn write(&self, dir: &Path, format: master::Format) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    pub fn write(
+        &self,
+        dir: &Path,
+        format: master::Format,
+    ) -> anyhow::Result<Vec<std::path::PathBuf>> {
         Ok(vec![
             master::write(dir, &self.stores, format)?,
             master::write(dir, &self.products, format)?,
@@ -172,13 +196,22 @@ impl MasterData {
     pub fn generate(rng: &mut SimRng, stores: usize, products: usize, customers: usize) -> Self {
         let stores: Vec<Store> = (0..stores).map(|i| gen_store(rng, i)).collect();
         let products = (0..products).map(|i| gen_product(rng, i)).collect();
-        let customers = (0..customers).map(|i| gen_customer(rng, i, &stores)).collect();
-        Self { stores, products, customers }
+        let customers = (0..customers)
+            .map(|i| gen_customer(rng, i, &stores))
+            .collect();
+        Self {
+            stores,
+            products,
+            customers,
+        }
     }
 }
 
+/// A latitude or longitude range.
+type Span = (f64, f64);
+
 /// Regions with rough bounding boxes (lat, lon) inside the continental US.
-const REGIONS: &[(&str, (f64, f64), (f64, f64))] = &[
+const REGIONS: &[(&str, Span, Span)] = &[
     ("Northeast", (39.5, 45.0), (-80.0, -70.0)),
     ("Southeast", (25.5, 36.5), (-90.0, -76.0)),
     ("Midwest", (37.0, 48.0), (-104.0, -82.0)),
@@ -186,7 +219,9 @@ const REGIONS: &[(&str, (f64, f64), (f64, f64))] = &[
     ("West", (34.0, 48.5), (-124.0, -110.0)),
 ];
 
-const STORE_SUFFIXES: &[&str] = &["Downtown", "Plaza", "Mall", "Center", "Crossing", "Market", "Outlet"];
+const STORE_SUFFIXES: &[&str] = &[
+    "Downtown", "Plaza", "Mall", "Center", "Crossing", "Market", "Outlet",
+];
 
 fn date(rng: &mut SimRng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
     let span = (to - from).num_days().max(0);
@@ -215,16 +250,67 @@ fn gen_store(rng: &mut SimRng, i: usize) -> Store {
 
 /// Categories with their product nouns and list-price ranges.
 const CATEGORIES: &[(&str, &[&str], (f64, f64))] = &[
-    ("Grocery", &["Coffee Beans", "Olive Oil", "Pasta", "Granola", "Tea", "Honey", "Rice"], (1.5, 25.0)),
-    ("Electronics", &["Headphones", "Charger", "Speaker", "Keyboard", "Mouse", "Webcam"], (15.0, 400.0)),
-    ("Apparel", &["T-Shirt", "Jeans", "Jacket", "Sneakers", "Hoodie", "Socks"], (8.0, 150.0)),
-    ("Home & Garden", &["Lamp", "Planter", "Towel Set", "Cookware", "Candle", "Rug"], (6.0, 200.0)),
-    ("Beauty", &["Shampoo", "Face Cream", "Lip Balm", "Perfume", "Sunscreen"], (3.0, 90.0)),
-    ("Toys", &["Puzzle", "Building Set", "Board Game", "Plush Bear", "Kite"], (5.0, 80.0)),
-    ("Sports", &["Yoga Mat", "Water Bottle", "Dumbbells", "Tennis Balls", "Bike Light"], (6.0, 120.0)),
+    (
+        "Grocery",
+        &[
+            "Coffee Beans",
+            "Olive Oil",
+            "Pasta",
+            "Granola",
+            "Tea",
+            "Honey",
+            "Rice",
+        ],
+        (1.5, 25.0),
+    ),
+    (
+        "Electronics",
+        &[
+            "Headphones",
+            "Charger",
+            "Speaker",
+            "Keyboard",
+            "Mouse",
+            "Webcam",
+        ],
+        (15.0, 400.0),
+    ),
+    (
+        "Apparel",
+        &["T-Shirt", "Jeans", "Jacket", "Sneakers", "Hoodie", "Socks"],
+        (8.0, 150.0),
+    ),
+    (
+        "Home & Garden",
+        &["Lamp", "Planter", "Towel Set", "Cookware", "Candle", "Rug"],
+        (6.0, 200.0),
+    ),
+    (
+        "Beauty",
+        &["Shampoo", "Face Cream", "Lip Balm", "Perfume", "Sunscreen"],
+        (3.0, 90.0),
+    ),
+    (
+        "Toys",
+        &["Puzzle", "Building Set", "Board Game", "Plush Bear", "Kite"],
+        (5.0, 80.0),
+    ),
+    (
+        "Sports",
+        &[
+            "Yoga Mat",
+            "Water Bottle",
+            "Dumbbells",
+            "Tennis Balls",
+            "Bike Light",
+        ],
+        (6.0, 120.0),
+    ),
 ];
 
-const ADJECTIVES: &[&str] = &["Classic", "Premium", "Organic", "Everyday", "Deluxe", "Compact", "Eco", "Pro"];
+const ADJECTIVES: &[&str] = &[
+    "Classic", "Premium", "Organic", "Everyday", "Deluxe", "Compact", "Eco", "Pro",
+];
 
 /// A price ending in .99, the way shelves price things.
 fn shelf_price(raw: f64) -> f64 {
@@ -240,7 +326,9 @@ fn gen_product(rng: &mut SimRng, i: usize) -> Product {
     let base_price = shelf_price((rng.random_range(lo.ln()..hi.ln())).exp());
     let unit_cost = round_to(base_price * rng.random_range(0.35..0.7), 2);
     let reorder_point = rng.random_range(5..=30);
-    let max_stock = reorder_point * rng.random_range(3..=6);
+    // Stores order up to two or three times the reorder point: shelves turn over often enough
+    // that restock alerts keep their share of the event mix (see the README's data contract).
+    let max_stock = reorder_point * rng.random_range(2..=3);
     // About one product in seven starts at or below its reorder point, as on a real shelf.
     let initial_stock = if rng.random_bool(0.15) {
         rng.random_range(0..=reorder_point)
@@ -330,6 +418,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         data.write(dir.path(), master::Format::Csv).unwrap();
         let e = format!("{:#}", MasterData::load(dir.path()).unwrap_err());
-        assert!(e.contains("products.csv: record 2 (id \"SKU-00002\"): base_price is -2.5"), "{e}");
+        assert!(
+            e.contains("products.csv: record 2 (id \"SKU-00002\"): base_price is -2.5"),
+            "{e}"
+        );
     }
 }

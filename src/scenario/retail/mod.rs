@@ -3,7 +3,9 @@
 //! - `master`: the master-data records and their generation.
 //! - `events`: the payload of each event type.
 //! - `world`: the state that keeps stock, prices and restocks consistent.
+//! - `contract`: the data contract as checks a consumer can replay.
 
+pub mod contract;
 pub mod events;
 pub mod master;
 pub mod world;
@@ -22,7 +24,12 @@ pub const RESTOCK_ALERT: EventTypeId = 4;
 
 /// The retail event types, indexed by the constants above.
 pub static TYPES: &[EventTypeSpec] = &[
-    EventTypeSpec { name: "sale", default_weight: 0.50, default_topic: "retail-sales-transactions", key_field: "store_id" },
+    EventTypeSpec {
+        name: "sale",
+        default_weight: 0.50,
+        default_topic: "retail-sales-transactions",
+        key_field: "store_id",
+    },
     EventTypeSpec {
         name: "inventory_update",
         default_weight: 0.20,
@@ -35,7 +42,12 @@ pub static TYPES: &[EventTypeSpec] = &[
         default_topic: "retail-customer-events",
         key_field: "customer_id",
     },
-    EventTypeSpec { name: "price_change", default_weight: 0.10, default_topic: "retail-price-changes", key_field: "sku" },
+    EventTypeSpec {
+        name: "price_change",
+        default_weight: 0.10,
+        default_topic: "retail-price-changes",
+        key_field: "sku",
+    },
     EventTypeSpec {
         name: "restock_alert",
         default_weight: 0.05,
@@ -85,20 +97,36 @@ impl RetailConfig {
             anyhow::bail!("retail.{field} is {value}; it must be {want} (config file [retail])")
         };
         if !(1..=20).contains(&self.max_line_items) {
-            fail("max_line_items", self.max_line_items.to_string(), "between 1 and 20")?;
+            fail(
+                "max_line_items",
+                self.max_line_items.to_string(),
+                "between 1 and 20",
+            )?;
         }
         if !(self.popularity_skew.is_finite() && self.popularity_skew >= 0.0) {
-            fail("popularity_skew", self.popularity_skew.to_string(), "finite and >= 0")?;
+            fail(
+                "popularity_skew",
+                self.popularity_skew.to_string(),
+                "finite and >= 0",
+            )?;
         }
         if !(0.0..=1.0).contains(&self.home_store_share) {
-            fail("home_store_share", self.home_store_share.to_string(), "between 0 and 1")?;
+            fail(
+                "home_store_share",
+                self.home_store_share.to_string(),
+                "between 0 and 1",
+            )?;
         }
         if !(0.0..=1.0).contains(&self.tax_rate) {
             fail("tax_rate", self.tax_rate.to_string(), "between 0 and 1")?;
         }
         let (lo, hi) = (self.restock_lead_min_secs, self.restock_lead_max_secs);
         if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi) {
-            fail("restock_lead_min_secs/max_secs", format!("{lo}/{hi}"), "finite, >= 0, and min <= max")?;
+            fail(
+                "restock_lead_min_secs/max_secs",
+                format!("{lo}/{hi}"),
+                "finite, >= 0, and min <= max",
+            )?;
         }
         Ok(())
     }
@@ -120,9 +148,16 @@ impl Scenario for Retail {
         TYPES
     }
 
-    fn load_world(&self, data_dir: &Path, config: &crate::config::Config) -> anyhow::Result<Box<dyn World>> {
+    fn load_world(
+        &self,
+        data_dir: &Path,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
         config.retail.validate()?;
         let data = master::MasterData::load(data_dir)?;
-        Ok(Box::new(world::RetailWorld::new(data, config.retail.clone())?))
+        Ok(Box::new(world::RetailWorld::new(
+            data,
+            config.retail.clone(),
+        )?))
     }
 }

@@ -12,9 +12,13 @@ use rand::RngExt;
 use rand_distr::Zipf;
 use uuid::Uuid;
 
-use super::events::{CustomerEvent, InventoryUpdate, Line, Lines, Money, PriceChange, RestockAlert, Sale, TimeMs};
+use super::events::{
+    CustomerEvent, InventoryUpdate, Line, Lines, Money, PriceChange, RestockAlert, Sale, TimeMs,
+};
 use super::master::{LoyaltyTier, MasterData};
-use super::{RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES};
+use super::{
+    RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES,
+};
 use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
@@ -64,18 +68,28 @@ impl RetailWorld {
     pub fn new(data: MasterData, cfg: RetailConfig) -> anyhow::Result<Self> {
         let products = data.products.len();
         let pairs = data.stores.len() * products;
-        anyhow::ensure!(pairs < ORDERED as usize, "{pairs} (store, sku) pairs is more than this simulator holds");
-        let stock: Vec<u32> = (0..pairs).map(|pair| data.products[pair % products].initial_stock).collect();
+        anyhow::ensure!(
+            pairs < ORDERED as usize,
+            "{pairs} (store, sku) pairs is more than this simulator holds"
+        );
+        let stock: Vec<u32> = (0..pairs)
+            .map(|pair| data.products[pair % products].initial_stock)
+            .collect();
         let mut home_customers = vec![Vec::new(); data.stores.len()];
         for (i, c) in data.customers.iter().enumerate() {
-            if let Some(s) = data.stores.iter().position(|s| s.store_id == c.home_store_id) {
+            if let Some(s) = data
+                .stores
+                .iter()
+                .position(|s| s.store_id == c.home_store_id)
+            {
                 home_customers[s].push(i as u32);
             }
         }
         let store_pick = WeightedIndex::new(data.stores.iter().map(|s| s.size_sqm))?;
         let popularity = Zipf::new(products as f64, cfg.popularity_skew)?;
-        // 1 line is most common, each further line less likely: weights 2^-k.
-        let line_count = WeightedIndex::new((0..cfg.max_line_items).map(|k| 1u32 << (cfg.max_line_items - 1 - k).min(20)))?;
+        // One line is most common, each further line a little less likely: weights n, n-1, .., 1.
+        let line_count =
+            WeightedIndex::new((0..cfg.max_line_items).map(|k| cfg.max_line_items - k))?;
         let mut world = Self {
             price: data.products.iter().map(|p| cents(p.base_price)).collect(),
             tiers: data.customers.iter().map(|c| c.loyalty_tier).collect(),
@@ -133,8 +147,19 @@ impl RetailWorld {
         pair
     }
 
-    fn envelope<'k>(event_type: EventTypeId, now_ms: i64, caused_by: Option<Uuid>, key: &'k str) -> Envelope<'k> {
-        Envelope { event_type, type_name: TYPES[event_type as usize].name, time_ms: now_ms, caused_by, key }
+    fn envelope<'k>(
+        event_type: EventTypeId,
+        now_ms: i64,
+        caused_by: Option<Uuid>,
+        key: &'k str,
+    ) -> Envelope<'k> {
+        Envelope {
+            event_type,
+            type_name: TYPES[event_type as usize].name,
+            time_ms: now_ms,
+            caused_by,
+            key,
+        }
     }
 
     fn sale(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
@@ -150,18 +175,29 @@ impl RetailWorld {
                 if on_hand == 0 || self.lines.iter().any(|l| l.product as usize == product) {
                     continue;
                 }
-                let quantity = match rng.random_range(0..10) {
-                    0..7 => 1,
-                    7..9 => 2,
-                    _ => 3,
-                }
-                .min(on_hand);
-                self.lines.push(Line { product: product as u32, quantity, unit_price: self.price[product] });
+                let quantity = pick(rng, &[(1, 45), (2, 30), (3, 15), (4, 10)]).min(on_hand);
+                self.lines.push(Line {
+                    product: product as u32,
+                    quantity,
+                    unit_price: self.price[product],
+                });
                 break;
             }
         }
         if self.lines.is_empty() {
-            return false;
+            // The popular shelves were empty: the shopper takes whatever this store still has.
+            let start = rng.random_range(0..products);
+            let Some(product) = (0..products)
+                .map(|i| (start + i) % products)
+                .find(|&p| self.stock[store * products + p] > 0)
+            else {
+                return false;
+            };
+            self.lines.push(Line {
+                product: product as u32,
+                quantity: 1,
+                unit_price: self.price[product],
+            });
         }
 
         let home = &self.home_customers[store];
@@ -170,7 +206,11 @@ impl RetailWorld {
         } else {
             rng.random_range(0..self.data.customers.len())
         };
-        let subtotal: i64 = self.lines.iter().map(|l| l.unit_price.0 * i64::from(l.quantity)).sum();
+        let subtotal: i64 = self
+            .lines
+            .iter()
+            .map(|l| l.unit_price.0 * i64::from(l.quantity))
+            .sum();
         let tax = (subtotal as f64 * self.cfg.tax_rate).round() as i64;
         let transaction_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
         let store_id = &self.data.stores[store].store_id;
@@ -179,8 +219,19 @@ impl RetailWorld {
             store_id,
             customer_id: &self.data.customers[customer].customer_id,
             channel: pick(rng, &[("in_store", 70), ("online", 20), ("mobile_app", 10)]),
-            payment_method: pick(rng, &[("card", 60), ("mobile_wallet", 20), ("cash", 15), ("gift_card", 5)]),
-            items: Lines { lines: &self.lines, products: &self.data.products },
+            payment_method: pick(
+                rng,
+                &[
+                    ("card", 60),
+                    ("mobile_wallet", 20),
+                    ("cash", 15),
+                    ("gift_card", 5),
+                ],
+            ),
+            items: Lines {
+                lines: &self.lines,
+                products: &self.data.products,
+            },
             item_count: self.lines.iter().map(|l| l.quantity).sum(),
             subtotal: Money(subtotal),
             tax: Money(tax),
@@ -203,7 +254,11 @@ impl RetailWorld {
                 transaction_id: Some(transaction_id),
                 alert_event_id: None,
             };
-            out.emit(rng, Self::envelope(INVENTORY_UPDATE, now_ms, Some(sale_id), update.store_id), &update);
+            out.emit(
+                rng,
+                Self::envelope(INVENTORY_UPDATE, now_ms, Some(sale_id), update.store_id),
+                &update,
+            );
         }
         true
     }
@@ -236,7 +291,11 @@ impl RetailWorld {
             transaction_id: None,
             alert_event_id: None,
         };
-        out.emit(rng, Self::envelope(INVENTORY_UPDATE, now_ms, None, update.store_id), &update);
+        out.emit(
+            rng,
+            Self::envelope(INVENTORY_UPDATE, now_ms, None, update.store_id),
+            &update,
+        );
         true
     }
 
@@ -267,7 +326,10 @@ impl RetailWorld {
                 event.points = Some(rng.random_range(1..=50) * 100);
             }
             _ => {
-                let rank = LoyaltyTier::ALL.iter().position(|t| *t == tier).unwrap_or(0);
+                let rank = LoyaltyTier::ALL
+                    .iter()
+                    .position(|t| *t == tier)
+                    .unwrap_or(0);
                 let up = rank + 1 < LoyaltyTier::ALL.len() && (rank == 0 || rng.random_bool(0.8));
                 let new = LoyaltyTier::ALL[if up { rank + 1 } else { rank - 1 }];
                 self.tiers[c] = new;
@@ -276,7 +338,11 @@ impl RetailWorld {
                 event.loyalty_tier = new;
             }
         }
-        out.emit(rng, Self::envelope(CUSTOMER_EVENT, now_ms, None, event.customer_id), &event);
+        out.emit(
+            rng,
+            Self::envelope(CUSTOMER_EVENT, now_ms, None, event.customer_id),
+            &event,
+        );
         true
     }
 
@@ -293,7 +359,8 @@ impl RetailWorld {
             _ => ("clearance", rng.random_range(0.5..0.7)),
         };
         // Shelf prices end in 9 cents and stay within half and one and a half times the list price.
-        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10 + 9).clamp((base / 2).max(9), base * 3 / 2 + 9);
+        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10 + 9)
+            .clamp((base / 2).max(9), base * 3 / 2 + 9);
         if new == old.0 {
             new = if new > 19 { new - 10 } else { new + 10 };
         }
@@ -306,7 +373,11 @@ impl RetailWorld {
             change_pct: ((new - old.0) as f64 * 10_000.0 / old.0.max(1) as f64).round() / 100.0,
             reason,
         };
-        out.emit(rng, Self::envelope(PRICE_CHANGE, now_ms, None, change.sku), &change);
+        out.emit(
+            rng,
+            Self::envelope(PRICE_CHANGE, now_ms, None, change.sku),
+            &change,
+        );
         true
     }
 
@@ -315,11 +386,16 @@ impl RetailWorld {
             return false;
         }
         let pair = self.take_low(rng.random_range(0..self.low.len()), ORDERED);
-        let (store, product) = (pair as usize / self.products(), pair as usize % self.products());
+        let (store, product) = (
+            pair as usize / self.products(),
+            pair as usize % self.products(),
+        );
         let spec = &self.data.products[product];
         let on_hand = self.stock[pair as usize];
         let quantity = spec.max_stock - on_hand;
-        let lead_ms = (rng.random_range(self.cfg.restock_lead_min_secs..=self.cfg.restock_lead_max_secs) * 1000.0) as i64;
+        let lead_ms = (rng
+            .random_range(self.cfg.restock_lead_min_secs..=self.cfg.restock_lead_max_secs)
+            * 1000.0) as i64;
         let alert = RestockAlert {
             store_id: &self.data.stores[store].store_id,
             sku: &spec.sku,
@@ -333,9 +409,19 @@ impl RetailWorld {
             },
             expected_delivery_time: TimeMs(now_ms + lead_ms),
         };
-        let alert_id = out.emit(rng, Self::envelope(RESTOCK_ALERT, now_ms, None, alert.store_id), &alert);
+        let alert_id = out.emit(
+            rng,
+            Self::envelope(RESTOCK_ALERT, now_ms, None, alert.store_id),
+            &alert,
+        );
         self.seq += 1;
-        self.receipts.push(Reverse(Receipt { due_ms: now_ms + lead_ms, seq: self.seq, pair, quantity, alert: alert_id }));
+        self.receipts.push(Reverse(Receipt {
+            due_ms: now_ms + lead_ms,
+            seq: self.seq,
+            pair,
+            quantity,
+            alert: alert_id,
+        }));
         true
     }
 }
@@ -354,7 +440,13 @@ fn pick<T: Copy>(rng: &mut SimRng, choices: &[(T, u32)]) -> T {
 }
 
 impl World for RetailWorld {
-    fn primary(&mut self, rng: &mut SimRng, event_type: EventTypeId, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+    fn primary(
+        &mut self,
+        rng: &mut SimRng,
+        event_type: EventTypeId,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+    ) -> bool {
         match event_type {
             SALE => self.sale(rng, now_ms, out),
             INVENTORY_UPDATE => self.adjustment(rng, now_ms, out),
@@ -386,7 +478,12 @@ impl World for RetailWorld {
                 alert_event_id: Some(receipt.alert),
             };
             // Stamped with its due time, which lies between the previous event and now.
-            let env = Self::envelope(INVENTORY_UPDATE, receipt.due_ms, Some(receipt.alert), update.store_id);
+            let env = Self::envelope(
+                INVENTORY_UPDATE,
+                receipt.due_ms,
+                Some(receipt.alert),
+                update.store_id,
+            );
             out.emit(rng, env, &update);
         }
     }

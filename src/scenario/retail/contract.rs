@@ -1,0 +1,375 @@
+//! The retail data contract as executable checks: what a consumer replaying the stream may rely
+//! on (see the README). The tests replay generated streams through it, and the checking
+//! consumer applies it to what arrives from Kafka.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::master::MasterData;
+
+/// One broken rule, naming the event and the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub event_id: String,
+    pub rule: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "event {}: {}: {}", self.event_id, self.rule, self.detail)
+    }
+}
+
+struct Alert {
+    pair: (String, String),
+    quantity: i64,
+}
+
+/// Sale lines still waiting for their inventory update: (sale event id, sku) -> quantity.
+type OpenLines = HashMap<(String, String), i64>;
+
+/// Replays events in stream order and reports every violation of the contract.
+pub struct Checker {
+    reorder_point: HashMap<String, i64>,
+    stores: HashSet<String>,
+    customers: HashSet<String>,
+    price: HashMap<String, i64>,
+    stock: HashMap<(String, String), i64>,
+    alerts: HashMap<String, Alert>,
+    open_lines: OpenLines,
+    seen: HashSet<String>,
+    last_time: HashMap<String, String>,
+    violations: Vec<Violation>,
+}
+
+fn cents(v: &Value) -> Option<i64> {
+    v.as_f64().map(|x| (x * 100.0).round() as i64)
+}
+
+impl Checker {
+    /// A checker that knows the master data: every id must exist, and stock starts from each
+    /// product's `initial_stock` when `from_start` (a replay of the whole stream).
+    pub fn new(data: &MasterData, from_start: bool) -> Self {
+        let mut stock = HashMap::new();
+        if from_start {
+            for s in &data.stores {
+                for p in &data.products {
+                    stock.insert(
+                        (s.store_id.clone(), p.sku.clone()),
+                        i64::from(p.initial_stock),
+                    );
+                }
+            }
+        }
+        Self {
+            reorder_point: data
+                .products
+                .iter()
+                .map(|p| (p.sku.clone(), i64::from(p.reorder_point)))
+                .collect(),
+            stores: data.stores.iter().map(|s| s.store_id.clone()).collect(),
+            customers: data
+                .customers
+                .iter()
+                .map(|c| c.customer_id.clone())
+                .collect(),
+            price: if from_start {
+                data.products
+                    .iter()
+                    .map(|p| (p.sku.clone(), (p.base_price * 100.0).round() as i64))
+                    .collect()
+            } else {
+                HashMap::new()
+            },
+            stock,
+            alerts: HashMap::new(),
+            open_lines: HashMap::new(),
+            seen: HashSet::new(),
+            last_time: HashMap::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    fn fail(&mut self, event_id: &str, rule: &'static str, detail: String) {
+        self.violations.push(Violation {
+            event_id: event_id.to_string(),
+            rule,
+            detail,
+        });
+    }
+
+    /// Checks one event; returns how many violations it added.
+    pub fn check(&mut self, event: &Value) -> usize {
+        let before = self.violations.len();
+        let id = event["event_id"].as_str().unwrap_or("?").to_string();
+        for field in ["event_id", "event_type", "event_time", "scenario"] {
+            if !event[field].is_string() {
+                self.fail(
+                    &id,
+                    "schema",
+                    format!("envelope field {field} is missing or not a string"),
+                );
+            }
+        }
+        if !self.seen.insert(id.clone()) {
+            self.fail(&id, "duplicate_event_id", "event_id seen before".into());
+        }
+        match event["event_type"].as_str().unwrap_or("") {
+            "sale" => self.sale(&id, event),
+            "inventory_update" => self.inventory_update(&id, event),
+            "customer_event" => self.customer_event(&id, event),
+            "price_change" => self.price_change(&id, event),
+            "restock_alert" => self.restock_alert(&id, event),
+            other => self.fail(&id, "schema", format!("unknown event_type {other:?}")),
+        }
+        self.violations.len() - before
+    }
+
+    /// Checks what can only be judged at the end: every sale line got its inventory update.
+    pub fn finish(&mut self) {
+        let open: Vec<_> = self.open_lines.drain().collect();
+        for ((sale, sku), _) in open {
+            self.fail(
+                &sale,
+                "sale_without_inventory_update",
+                format!("no inventory update for sku {sku}"),
+            );
+        }
+    }
+
+    fn known(&mut self, id: &str, kind: &'static str, value: &Value) -> Option<String> {
+        let Some(text) = value.as_str() else {
+            self.fail(id, "schema", format!("{kind} is missing or not a string"));
+            return None;
+        };
+        let ok = match kind {
+            "store_id" | "home_store_id" => self.stores.contains(text),
+            "sku" => self.reorder_point.contains_key(text),
+            _ => self.customers.contains(text),
+        };
+        if !ok {
+            self.fail(
+                id,
+                "unknown_reference",
+                format!("{kind} {text:?} is not in the master data"),
+            );
+        }
+        Some(text.to_string())
+    }
+
+    /// Event times never go backwards for one key.
+    fn in_order(&mut self, id: &str, key: &str, event: &Value) {
+        let time = event["event_time"].as_str().unwrap_or("").to_string();
+        if let Some(prev) = self.last_time.insert(key.to_string(), time.clone()) {
+            if time < prev {
+                self.fail(
+                    id,
+                    "out_of_order",
+                    format!("event_time {time} is before {prev} for key {key}"),
+                );
+            }
+        }
+    }
+
+    fn sale(&mut self, id: &str, e: &Value) {
+        let store = self.known(id, "store_id", &e["store_id"]);
+        self.known(id, "customer_id", &e["customer_id"]);
+        if let Some(store) = &store {
+            self.in_order(id, store, e);
+        }
+        let Some(items) = e["items"].as_array().filter(|a| !a.is_empty()) else {
+            return self.fail(id, "schema", "items is missing or empty".into());
+        };
+        let mut subtotal = 0;
+        for item in items {
+            let Some(sku) = self.known(id, "sku", &item["sku"]) else {
+                continue;
+            };
+            let (price, qty) = (cents(&item["unit_price"]), item["quantity"].as_i64());
+            let (Some(price), Some(qty)) = (price, qty) else {
+                self.fail(
+                    id,
+                    "schema",
+                    format!("item {sku}: unit_price or quantity missing"),
+                );
+                continue;
+            };
+            subtotal += price * qty;
+            if let Some(&current) = self.price.get(&sku) {
+                if current != price {
+                    self.fail(
+                        id,
+                        "stale_price",
+                        format!("sku {sku} sold at {price} cents, latest price is {current}"),
+                    );
+                }
+            }
+            if let Some(store) = &store {
+                if let Some(&on_hand) = self.stock.get(&(store.clone(), sku.clone())) {
+                    if qty > on_hand {
+                        self.fail(
+                            id,
+                            "oversold",
+                            format!("sold {qty} of {sku} at {store} with {on_hand} on hand"),
+                        );
+                    }
+                }
+            }
+            self.open_lines.insert((id.to_string(), sku), qty);
+        }
+        if cents(&e["subtotal"]) != Some(subtotal) {
+            self.fail(
+                id,
+                "sale_total",
+                format!(
+                    "subtotal {} is not the sum of the lines {subtotal}",
+                    e["subtotal"]
+                ),
+            );
+        }
+    }
+
+    fn inventory_update(&mut self, id: &str, e: &Value) {
+        let store = self.known(id, "store_id", &e["store_id"]);
+        let sku = self.known(id, "sku", &e["sku"]);
+        let (Some(store), Some(sku)) = (store, sku) else {
+            return;
+        };
+        self.in_order(id, &store, e);
+        let (Some(change), Some(after)) =
+            (e["quantity_change"].as_i64(), e["stock_after"].as_i64())
+        else {
+            return self.fail(
+                id,
+                "schema",
+                "quantity_change or stock_after missing".into(),
+            );
+        };
+        if after < 0 {
+            self.fail(
+                id,
+                "negative_stock",
+                format!("stock_after {after} for {store}/{sku}"),
+            );
+        }
+        let pair = (store.clone(), sku.clone());
+        if let Some(&prev) = self.stock.get(&pair) {
+            if prev + change != after {
+                self.fail(
+                    id,
+                    "stock_chain",
+                    format!("{store}/{sku}: previous stock {prev} + change {change} != stock_after {after}"),
+                );
+            }
+        }
+        self.stock.insert(pair.clone(), after);
+        let cause = e["caused_by"].as_str().unwrap_or("").to_string();
+        match e["reason"].as_str().unwrap_or("") {
+            "sale" => match self.open_lines.remove(&(cause.clone(), sku.clone())) {
+                Some(qty) if qty == -change => {}
+                Some(qty) => self.fail(
+                    id,
+                    "sale_inventory_mismatch",
+                    format!("sale sold {qty} of {sku}, update says {change}"),
+                ),
+                None => self.fail(
+                    id,
+                    "orphan_update",
+                    format!("no open sale line {cause}/{sku} for this update"),
+                ),
+            },
+            "restock_receipt" => {
+                let alert_id = e["alert_event_id"].as_str().unwrap_or("");
+                match self.alerts.remove(alert_id) {
+                    Some(alert)
+                        if alert.pair == pair && alert.quantity == change && cause == alert_id => {}
+                    Some(_) => self.fail(
+                        id,
+                        "receipt_mismatch",
+                        format!("receipt does not match alert {alert_id}"),
+                    ),
+                    None => self.fail(
+                        id,
+                        "receipt_without_alert",
+                        format!("no open restock alert {alert_id:?}"),
+                    ),
+                }
+            }
+            "return" | "cycle_count" | "shrinkage" | "damage" => {}
+            other => self.fail(id, "schema", format!("unknown inventory reason {other:?}")),
+        }
+    }
+
+    fn customer_event(&mut self, id: &str, e: &Value) {
+        if let Some(customer) = self.known(id, "customer_id", &e["customer_id"]) {
+            self.in_order(id, &customer, e);
+        }
+        self.known(id, "home_store_id", &e["home_store_id"]);
+        if e["sku"].is_string() {
+            self.known(id, "sku", &e["sku"]);
+        }
+    }
+
+    fn price_change(&mut self, id: &str, e: &Value) {
+        let Some(sku) = self.known(id, "sku", &e["sku"]) else {
+            return;
+        };
+        self.in_order(id, &sku, e);
+        let (Some(old), Some(new)) = (cents(&e["old_price"]), cents(&e["new_price"])) else {
+            return self.fail(id, "schema", "old_price or new_price missing".into());
+        };
+        if new <= 0 {
+            self.fail(
+                id,
+                "bad_price",
+                format!("new_price {new} cents is not positive"),
+            );
+        }
+        if let Some(&current) = self.price.get(&sku) {
+            if current != old {
+                self.fail(
+                    id,
+                    "price_chain",
+                    format!("old_price {old} is not the latest price {current} of {sku}"),
+                );
+            }
+        }
+        self.price.insert(sku, new);
+    }
+
+    fn restock_alert(&mut self, id: &str, e: &Value) {
+        let store = self.known(id, "store_id", &e["store_id"]);
+        let sku = self.known(id, "sku", &e["sku"]);
+        let (Some(store), Some(sku)) = (store, sku) else {
+            return;
+        };
+        self.in_order(id, &store, e);
+        let current = e["current_stock"].as_i64().unwrap_or(-1);
+        let reorder = self.reorder_point.get(&sku).copied().unwrap_or(i64::MAX);
+        if current > reorder {
+            self.fail(
+                id,
+                "alert_above_reorder_point",
+                format!("{store}/{sku}: stock {current} > reorder point {reorder}"),
+            );
+        }
+        let pair = (store, sku);
+        if let Some(&on_hand) = self.stock.get(&pair) {
+            if on_hand != current {
+                self.fail(
+                    id,
+                    "alert_stock_mismatch",
+                    format!("alert says {current} on hand, stream says {on_hand}"),
+                );
+            }
+        }
+        let quantity = e["suggested_order_qty"].as_i64().unwrap_or(0);
+        self.alerts.insert(id.to_string(), Alert { pair, quantity });
+    }
+}

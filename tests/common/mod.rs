@@ -1,0 +1,105 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kafka_gen::config::{Config, SinkKind};
+use kafka_gen::event::Batch;
+use kafka_gen::sinks::{Sink, SinkCounts, SinkError};
+
+pub fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/master")
+}
+
+/// A config on the small fixture data with a fixed seed and no stats lines.
+pub fn fixture_config(seed: u64) -> Config {
+    Config {
+        data_dir: fixture_dir(),
+        seed: Some(seed),
+        sinks: vec![SinkKind::Null],
+        stats_interval_secs: 0.0,
+        ..Config::default()
+    }
+}
+
+/// What a [`CaptureSink`] saw: each record's JSON and, per batch, tokio's clock at arrival.
+#[derive(Default)]
+pub struct Captured {
+    pub payloads: Vec<Vec<u8>>,
+    pub arrivals: Vec<tokio::time::Instant>,
+}
+
+/// A sink that keeps everything, for tests.
+pub struct CaptureSink {
+    pub seen: Arc<Mutex<Captured>>,
+    counts: SinkCounts,
+}
+
+impl CaptureSink {
+    pub fn new(types: usize) -> (Self, Arc<Mutex<Captured>>) {
+        let seen = Arc::new(Mutex::new(Captured::default()));
+        (
+            Self {
+                seen: seen.clone(),
+                counts: SinkCounts::new(types),
+            },
+            seen,
+        )
+    }
+}
+
+#[async_trait]
+impl Sink for CaptureSink {
+    fn name(&self) -> &'static str {
+        "capture"
+    }
+
+    async fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        let mut seen = self.seen.lock().unwrap();
+        seen.arrivals.push(tokio::time::Instant::now());
+        for r in batch.iter() {
+            seen.payloads.push(r.payload.to_vec());
+            self.counts.delivered[usize::from(r.event_type)] += 1;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, _: Duration) -> Result<(), SinkError> {
+        Ok(())
+    }
+
+    fn counts(&self) -> SinkCounts {
+        self.counts.clone()
+    }
+}
+
+/// Runs `config` to completion into a capture sink and returns the events as JSON.
+pub async fn run_captured(config: &Config) -> (kafka_gen::runner::Summary, Vec<serde_json::Value>) {
+    let (sink, seen) = CaptureSink::new(5);
+    let runner = kafka_gen::runner::Runner::with_sinks(config, vec![Box::new(sink)]).unwrap();
+    let summary = runner
+        .run(tokio_util::sync::CancellationToken::new())
+        .await
+        .unwrap();
+    let events = seen
+        .lock()
+        .unwrap()
+        .payloads
+        .iter()
+        .map(|p| serde_json::from_slice(p).unwrap())
+        .collect();
+    (summary, events)
+}
+
+/// Upper tail of the chi-square distribution: P(X >= stat) with `df` degrees of freedom.
+pub fn chi_square_p(stat: f64, df: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    1.0 - ChiSquared::new(df).unwrap().cdf(stat)
+}
+
+pub fn kafka_gen_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kafka-gen")
+}

@@ -215,3 +215,25 @@ impl Config {
         Ok(toml::to_string_pretty(self)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_file_states_the_defaults() {
+        let text = include_str!("../../config/generator.toml");
+        let mut shipped: Config = toml::from_str(text).expect("config/generator.toml parses");
+        let defaults = Config::default();
+        let scenario = crate::scenario::find("retail").unwrap();
+        assert_eq!(
+            shipped.weights_for(scenario).unwrap(),
+            defaults.weights_for(scenario).unwrap()
+        );
+        shipped.weights.clear();
+        assert_eq!(
+            shipped, defaults,
+            "config/generator.toml and Config::default() disagree"
+        );
+    }
+}

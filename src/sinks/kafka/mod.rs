@@ -232,6 +232,21 @@ impl Sink for KafkaSink {
                         pending = back;
                         tokio::time::sleep(QUEUE_FULL_WAIT).await;
                     }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::Fatal), _)) => {
+                        // The idempotent producer gave up (e.g. a sequence gap it cannot
+                        // repair): every further send would fail too, so stop the run.
+                        let error = KafkaError::MessageProduction(RDKafkaErrorCode::Fatal);
+                        self.context().fail(i, record.payload, &error);
+                        let reason = self
+                            .producer
+                            .client()
+                            .fatal_error()
+                            .map(|(_, why)| why)
+                            .unwrap_or_default();
+                        return Err(SinkError::Fatal(format!(
+                            "the Kafka producer hit a fatal error: {reason}"
+                        )));
+                    }
                     Err((error, _)) => {
                         // Will not succeed on retry (too large, unknown topic, ...).
                         self.context().fail(i, record.payload, &error);

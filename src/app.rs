@@ -44,9 +44,13 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 /// Runs a resolved configuration until it stops, with SIGINT/SIGTERM wired to a clean stop.
 pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
     let runner = Runner::new(&config)?;
+    let types = runner.types();
     let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signals(cancel.clone()));
     let summary = runner.run(cancel).await?;
+    if let Some(path) = &config.summary_json {
+        crate::report::write_summary_json(path, types, &summary)?;
+    }
     let undelivered = summary.undelivered();
     Ok(match summary.stop {
         Stop::SinkFailed(_) => ExitCode::from(1),

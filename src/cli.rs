@@ -45,7 +45,7 @@ pub struct RunArgs {
     /// Directory with the master data [default: data]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Sinks, comma-separated: stdout, file, null [default: stdout]
+    /// Sinks, comma-separated: kafka, stdout, file, null [default: kafka]
     #[arg(long, value_delimiter = ',', value_enum)]
     pub sink: Option<Vec<SinkKind>>,
     /// Output path of the file sink (JSON lines); implies --sink file when --sink is not given
@@ -90,6 +90,19 @@ pub struct RunArgs {
     /// Log format on stderr [default: text]
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Create missing Kafka topics at start-up (partitions and replication from [kafka])
+    #[arg(long)]
+    pub create_topics: bool,
+    /// Append events Kafka would not take to this JSON-lines file
+    /// [default: kafka-gen-dead-letter.jsonl] [env: KAFKA_GEN_DEAD_LETTER]
+    #[arg(long, value_name = "PATH")]
+    pub dead_letter: Option<PathBuf>,
+    /// After the run, write per-type generated/delivered/failed counts to PATH as JSON
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@
 //! - [`runner`]: the run loop on a live or simulated clock, shutdown and flushing.
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
+//! - [`report`]: the run summary as JSON (`--summary-json`).
 //! - [`app`]: what each subcommand does, and the exit codes.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
@@ -22,6 +23,7 @@ pub mod config;
 pub mod event;
 pub mod generator;
 pub mod master;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;

@@ -17,11 +17,14 @@ pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
+use crate::sinks::kafka::KafkaConfig;
 
 /// Where events go. `--sink` takes one or more, comma-separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum SinkKind {
+    /// One Kafka topic per event type (`--bootstrap-servers`).
+    Kafka,
     /// JSON lines on standard output.
     Stdout,
     /// JSON lines in a file (`--output`).
@@ -84,12 +87,14 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Seed for every random draw. Unset: a fresh seed, logged so the run can be repeated.
     pub seed: Option<u64>,
-    /// Where events go: any of `stdout`, `file`, `null`.
+    /// Where events go: any of `kafka`, `stdout`, `file`, `null`.
     pub sinks: Vec<SinkKind>,
     /// Seconds between live stats lines on stderr; 0 turns them off.
     pub stats_interval_secs: f64,
     /// Log format on stderr: `text` or `json`.
     pub log_format: LogFormat,
+    /// After the run, write per-type generated/delivered/failed counts here as JSON.
+    pub summary_json: Option<PathBuf>,
     /// Relative weights of the primary event types, by type name; unnamed types keep their
     /// scenario default. Normalised to sum to 1.
     pub weights: BTreeMap<String, f64>,
@@ -98,6 +103,8 @@ pub struct Config {
     pub file: FileSinkConfig,
     /// The retail scenario.
     pub retail: RetailConfig,
+    /// The `kafka` sink.
+    pub kafka: KafkaConfig,
 }
 
 impl Default for Config {
@@ -106,13 +113,15 @@ impl Default for Config {
             scenario: "retail".into(),
             data_dir: PathBuf::from("data"),
             seed: None,
-            sinks: vec![SinkKind::Stdout],
+            sinks: vec![SinkKind::Kafka],
             stats_interval_secs: 10.0,
             log_format: LogFormat::Text,
+            summary_json: None,
             weights: BTreeMap::new(),
             schedule: ScheduleConfig::default(),
             file: FileSinkConfig::default(),
             retail: RetailConfig::default(),
+            kafka: KafkaConfig::default(),
         }
     }
 }
@@ -202,10 +211,13 @@ impl Config {
             );
         }
         if self.sinks.is_empty() {
-            bail!("no sink configured; pass --sink with one or more of stdout, file, null");
+            bail!("no sink configured; pass --sink with one or more of kafka, stdout, file, null");
         }
         if self.sinks.contains(&SinkKind::File) && self.file.path.is_none() {
             bail!("the file sink needs a path; pass --output PATH (or set [file] path)");
+        }
+        if self.sinks.contains(&SinkKind::Kafka) {
+            self.kafka.validate(scenario.event_types())?;
         }
         self.retail.validate()
     }

@@ -33,6 +33,15 @@ struct Env {
     stats_interval: Option<f64>,
     flush_timeout: Option<f64>,
     log_format: Option<String>,
+    bootstrap_servers: Option<String>,
+    create_topics: Option<bool>,
+    dead_letter: Option<PathBuf>,
+    summary_json: Option<PathBuf>,
+    security_protocol: Option<String>,
+    sasl_mechanism: Option<String>,
+    sasl_username: Option<String>,
+    sasl_password: Option<String>,
+    ssl_ca_path: Option<PathBuf>,
 }
 
 /// Builds the effective configuration: defaults < file < environment < flags, then validates.
@@ -118,15 +127,15 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
     use clap::ValueEnum;
     text.split(',')
         .map(|s| {
-            SinkKind::from_str(s.trim(), true).map_err(|_| {
-                anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use stdout, file or null")
-            })
+            SinkKind::from_str(s.trim(), true)
+                .map_err(|_| anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use kafka, stdout, file or null"))
         })
         .collect()
 }
 
 fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     use clap::ValueEnum;
+    apply_kafka_env(config, &env);
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;
@@ -173,6 +182,26 @@ fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn apply_kafka_env(config: &mut Config, env: &Env) {
+    let k = &mut config.kafka;
+    if let Some(v) = &env.bootstrap_servers {
+        k.bootstrap_servers = v.clone();
+    }
+    k.create_topics = env.create_topics.unwrap_or(k.create_topics);
+    if let Some(v) = &env.dead_letter {
+        k.dead_letter_path = v.clone();
+    }
+    if let Some(v) = &env.summary_json {
+        config.summary_json = Some(v.clone());
+    }
+    let s = &mut k.security;
+    s.protocol = env.security_protocol.clone().or(s.protocol.take());
+    s.sasl_mechanism = env.sasl_mechanism.clone().or(s.sasl_mechanism.take());
+    s.sasl_username = env.sasl_username.clone().or(s.sasl_username.take());
+    s.sasl_password = env.sasl_password.clone().map(crate::sinks::kafka::Secret::new).or(s.sasl_password.take());
+    s.ssl_ca_path = env.ssl_ca_path.clone().or(s.ssl_ca_path.take());
+}
+
 fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     let s = &mut config.schedule;
     if let Some(v) = &a.scenario {
@@ -210,6 +239,16 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     }
     config.stats_interval_secs = a.stats_interval.unwrap_or(config.stats_interval_secs);
     config.log_format = a.log_format.unwrap_or(config.log_format);
+    if let Some(v) = &a.bootstrap_servers {
+        config.kafka.bootstrap_servers = v.clone();
+    }
+    config.kafka.create_topics |= a.create_topics;
+    if let Some(v) = &a.dead_letter {
+        config.kafka.dead_letter_path = v.clone();
+    }
+    if let Some(v) = &a.summary_json {
+        config.summary_json = Some(v.clone());
+    }
     Ok(())
 }
 

@@ -4,8 +4,10 @@
 //! - `stdout`: JSON lines on standard output, and the writer-generic JSON-lines sink.
 //! - `file`: JSON lines in one file or one per event type.
 //! - `null`: counts and discards, for benchmarks.
+//! - `kafka`: one topic per event type, confirmed delivery, dead-letter file.
 
 pub mod file;
+pub mod kafka;
 pub mod null;
 pub mod stdout;
 
@@ -93,6 +95,7 @@ pub fn build(
             SinkKind::Stdout => Box::new(stdout::JsonLinesSink::stdout(types.len())),
             SinkKind::File => Box::new(file::open(&config.file, types)?),
             SinkKind::Null => Box::new(null::NullSink::new(types.len())),
+            SinkKind::Kafka => Box::new(kafka::KafkaSink::open(&config.kafka, types)?),
         });
     }
     Ok(sinks)

@@ -1,0 +1,331 @@
+//! The Kafka sink: one topic per event type, keyed for ordering, with confirmed delivery.
+//!
+//! - `config`: `[kafka]` options, security settings and secret redaction.
+//! - `admin`: start-up reachability and topic checks, topic creation.
+//! - `dead_letter`: the JSON-lines file of events Kafka would not take.
+//!
+//! Every record is handed to librdkafka without waiting for its acknowledgement, so many are in
+//! flight at once. A record counts as delivered only when its delivery report says so; the
+//! report carries the event type index as its opaque value (no allocation per record). When
+//! librdkafka's queue is full `send` waits, so memory stays bounded by the queue settings and
+//! nothing is dropped. Whatever cannot be delivered by the end of `flush` is purged, reported
+//! failed, and written to the dead-letter file.
+
+pub mod admin;
+pub mod config;
+pub mod dead_letter;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig, ThreadedProducer,
+};
+
+pub use config::{KafkaConfig, Secret};
+use dead_letter::DeadLetter;
+
+use super::{Sink, SinkCounts, SinkError};
+use crate::event::{Batch, SCHEMA_VERSION};
+use crate::scenario::EventTypeSpec;
+
+/// How long `send` sleeps when librdkafka's queue is full before trying the same record again.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(1);
+
+/// After a purge, how long to wait for the purged records' reports.
+const PURGE_REPORT_WAIT: Duration = Duration::from_secs(5);
+
+/// Shared with librdkafka's polling thread, which runs the delivery callback.
+pub struct DeliveryContext {
+    delivered: Vec<AtomicU64>,
+    failed: Vec<AtomicU64>,
+    dead_letter: DeadLetter,
+    warned: AtomicBool,
+}
+
+impl DeliveryContext {
+    fn new(types: usize, dead_letter: DeadLetter) -> Self {
+        Self {
+            delivered: (0..types).map(|_| AtomicU64::new(0)).collect(),
+            failed: (0..types).map(|_| AtomicU64::new(0)).collect(),
+            dead_letter,
+            warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Dead-letters one record, then counts it failed (in that order, so the count never runs
+    /// ahead of the file).
+    fn fail(&self, type_index: usize, payload: &[u8], error: &KafkaError) {
+        self.dead_letter.write(payload);
+        if let Some(failed) = self.failed.get(type_index) {
+            failed.fetch_add(1, Ordering::Relaxed);
+        }
+        // One line for the first failure; the totals are reported at flush.
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%error, path = %self.dead_letter.path().display(), "Kafka did not take an event; dead-lettering it.");
+        }
+    }
+}
+
+impl ClientContext for DeliveryContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
+                tracing::error!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Warning => {
+                tracing::warn!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", facility = fac, "{message}")
+            }
+            RDKafkaLogLevel::Debug => {
+                tracing::debug!(target: "librdkafka", facility = fac, "{message}")
+            }
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        // Connection trouble is retried by librdkafka; delivery reports say what it cost.
+        tracing::warn!(target: "librdkafka", %error, reason, "Kafka client error.");
+    }
+}
+
+impl ProducerContext for DeliveryContext {
+    /// The event type index of the record.
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, type_index: usize) {
+        match result {
+            Ok(_) => {
+                if let Some(delivered) = self.delivered.get(type_index) {
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err((error, message)) => {
+                self.fail(type_index, message.payload().unwrap_or_default(), error)
+            }
+        }
+    }
+}
+
+/// The sink.
+pub struct KafkaSink {
+    producer: ThreadedProducer<DeliveryContext>,
+    types: &'static [EventTypeSpec],
+    topics: Vec<String>,
+    /// Header set per type, copied onto each record (one C allocation, no formatting).
+    headers: Vec<OwnedHeaders>,
+    accepted: Vec<u64>,
+    bootstrap_servers: String,
+}
+
+/// The headers every record of `spec` carries.
+fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
+    let schema_version = SCHEMA_VERSION.to_string();
+    let producer = concat!("kafka-gen/", env!("CARGO_PKG_VERSION"));
+    OwnedHeaders::new_with_capacity(4)
+        .insert(Header {
+            key: "event_type",
+            value: Some(spec.name),
+        })
+        .insert(Header {
+            key: "schema_version",
+            value: Some(&schema_version),
+        })
+        .insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        })
+        .insert(Header {
+            key: "producer",
+            value: Some(producer),
+        })
+}
+
+impl KafkaSink {
+    /// Connects, checks the cluster answers and the topics exist (creating them if configured),
+    /// and fails with a message naming the address and what to check.
+    pub fn open(config: &KafkaConfig, types: &'static [EventTypeSpec]) -> anyhow::Result<Self> {
+        config.validate(types)?;
+        let context = DeliveryContext::new(
+            types.len(),
+            DeadLetter::new(config.dead_letter_path.clone()),
+        );
+        let producer: ThreadedProducer<DeliveryContext> = config
+            .producer_config()
+            .create_with_context(context)
+            .with_context(|| {
+                format!(
+                    "invalid Kafka client settings for {}",
+                    config.bootstrap_servers
+                )
+            })?;
+        let topics = config.topics_for(types);
+        let metadata = admin::check_reachable(producer.client(), config)?;
+        admin::ensure_topics(&metadata, config, &topics)?;
+        tracing::info!(bootstrap_servers = %config.bootstrap_servers, topics = %topics.join(","), "Kafka sink ready.");
+        Ok(Self {
+            producer,
+            types,
+            headers: types.iter().map(headers_for).collect(),
+            topics,
+            accepted: vec![0; types.len()],
+            bootstrap_servers: config.bootstrap_servers.clone(),
+        })
+    }
+
+    fn context(&self) -> &DeliveryContext {
+        self.producer.context()
+    }
+
+    fn per_type_text(&self, counts: &SinkCounts) -> String {
+        let parts: Vec<String> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                format!(
+                    "{} {}/{}/{}",
+                    t.name, counts.delivered[i], counts.failed[i], counts.in_flight[i]
+                )
+            })
+            .collect();
+        parts.join(", ")
+    }
+}
+
+#[async_trait]
+impl Sink for KafkaSink {
+    fn name(&self) -> &'static str {
+        "kafka"
+    }
+
+    async fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
+        for record in batch.iter() {
+            let i = usize::from(record.event_type);
+            let (Some(topic), Some(headers)) = (self.topics.get(i), self.headers.get(i)) else {
+                return Err(SinkError::Fatal(format!(
+                    "event type index {i} has no topic"
+                )));
+            };
+            let mut pending = BaseRecord::with_opaque_to(topic, i)
+                .key(record.key)
+                .payload(record.payload)
+                .timestamp(record.time_ms)
+                .headers(headers.clone());
+            self.accepted[i] += 1;
+            loop {
+                match self.producer.send(pending) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // Backpressure: wait for delivery reports to free room, then retry.
+                        pending = back;
+                        tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::Fatal), _)) => {
+                        // The idempotent producer gave up (e.g. a sequence gap it cannot
+                        // repair): every further send would fail too, so stop the run.
+                        let error = KafkaError::MessageProduction(RDKafkaErrorCode::Fatal);
+                        self.context().fail(i, record.payload, &error);
+                        let reason = self
+                            .producer
+                            .client()
+                            .fatal_error()
+                            .map(|(_, why)| why)
+                            .unwrap_or_default();
+                        return Err(SinkError::Fatal(format!(
+                            "the Kafka producer hit a fatal error: {reason}"
+                        )));
+                    }
+                    Err((error, _)) => {
+                        // Will not succeed on retry (too large, unknown topic, ...).
+                        self.context().fail(i, record.payload, &error);
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, timeout: Duration) -> Result<(), SinkError> {
+        let producer = self.producer.clone();
+        let started = Instant::now();
+        let flushed = tokio::task::spawn_blocking(move || {
+            let result = producer.flush(timeout);
+            if result.is_err() {
+                // Out of time: take back what is queued or in flight. Their reports come back
+                // as errors, which the delivery callback counts and dead-letters.
+                producer.purge(PurgeConfig::default().queue().inflight());
+                if let Err(error) = producer.flush(PURGE_REPORT_WAIT) {
+                    tracing::error!(%error, "Purged events did not all report back.");
+                }
+            }
+            result
+        })
+        .await
+        .map_err(|e| SinkError::Fatal(format!("kafka flush task failed: {e}")))?;
+        if let Err(error) = self.context().dead_letter.flush() {
+            tracing::error!(%error, path = %self.context().dead_letter.path().display(), "Cannot flush the dead-letter file.");
+        }
+        let counts = self.counts();
+        let (delivered, failed, in_flight) = (
+            counts.delivered_total(),
+            counts.failed_total(),
+            counts.in_flight_total(),
+        );
+        let dead_letter = &self.context().dead_letter;
+        tracing::info!(
+            sink = "kafka",
+            bootstrap_servers = %self.bootstrap_servers,
+            delivered,
+            failed,
+            in_flight,
+            elapsed_secs = format_args!("{:.1}", started.elapsed().as_secs_f64()),
+            per_type_delivered_failed_in_flight = %self.per_type_text(&counts),
+            "Kafka sink flushed."
+        );
+        if let Err(error) = flushed {
+            tracing::error!(%error, timeout_secs = timeout.as_secs_f64(), "Kafka flush timed out; undelivered events were purged.");
+        }
+        if failed > 0 {
+            tracing::error!(
+                failed,
+                dead_lettered = dead_letter.written(),
+                not_written = dead_letter.lost(),
+                path = %dead_letter.path().display(),
+                "Some events could not be delivered; they are in the dead-letter file."
+            );
+        }
+        if in_flight > 0 {
+            tracing::error!(
+                in_flight,
+                "Some events are still unconfirmed after the flush."
+            );
+        }
+        Ok(())
+    }
+
+    fn counts(&self) -> SinkCounts {
+        let ctx = self.context();
+        let mut counts = SinkCounts::new(self.accepted.len());
+        for (i, accepted) in self.accepted.iter().enumerate() {
+            let delivered = ctx.delivered[i].load(Ordering::Relaxed);
+            let failed = ctx.failed[i].load(Ordering::Relaxed);
+            counts.delivered[i] = delivered;
+            counts.failed[i] = failed;
+            counts.in_flight[i] = accepted.saturating_sub(delivered + failed);
+        }
+        counts
+    }
+}

@@ -243,6 +243,11 @@ mod tests {
             defaults.weights_for(scenario).unwrap()
         );
         shipped.weights.clear();
+        // The shipped file names every topic; the defaults leave them to the scenario.
+        let scenario_topics: BTreeMap<String, String> =
+            scenario.event_types().iter().map(|t| (t.name.to_string(), t.default_topic.to_string())).collect();
+        assert_eq!(shipped.kafka.topics, scenario_topics);
+        shipped.kafka.topics.clear();
         assert_eq!(
             shipped, defaults,
             "config/generator.toml and Config::default() disagree"

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Config, HumanDuration, LogFormat, SinkKind};
 use crate::cli::RunArgs;
+use crate::sinks::kafka::Secret;
 
 /// Read when neither `--config` nor `KAFKA_GEN_CONFIG` names a file; optional.
 pub const DEFAULT_CONFIG_PATH: &str = "config/generator.toml";
@@ -198,7 +199,9 @@ fn apply_kafka_env(config: &mut Config, env: &Env) {
     s.protocol = env.security_protocol.clone().or(s.protocol.take());
     s.sasl_mechanism = env.sasl_mechanism.clone().or(s.sasl_mechanism.take());
     s.sasl_username = env.sasl_username.clone().or(s.sasl_username.take());
-    s.sasl_password = env.sasl_password.clone().map(crate::sinks::kafka::Secret::new).or(s.sasl_password.take());
+    if let Some(v) = &env.sasl_password {
+        s.sasl_password = Some(Secret::new(v.clone()));
+    }
     s.ssl_ca_path = env.ssl_ca_path.clone().or(s.ssl_ca_path.take());
 }
 

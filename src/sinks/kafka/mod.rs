@@ -1,6 +1,7 @@
 //! The Kafka sink: one topic per event type, keyed for ordering, with confirmed delivery.
 //!
-//! - `config`: `[kafka]` options, security settings and secret redaction.
+//! - `config`: `[kafka]` options and the librdkafka settings they make.
+//! - `security`: `[kafka.security]`, secrets and their redaction.
 //! - `admin`: start-up reachability and topic checks, topic creation.
 //! - `dead_letter`: the JSON-lines file of events Kafka would not take.
 //!
@@ -14,6 +15,7 @@
 pub mod admin;
 pub mod config;
 pub mod dead_letter;
+pub mod security;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -6,6 +6,7 @@
 //! - [`cli`]: command-line arguments (clap); nothing past `config::resolve` sees them.
 //! - [`config`]: the one immutable `Config`, merged from defaults, file, environment and flags.
 //! - [`master`]: reading and writing master-data files (JSON or CSV) with precise errors.
+//! - [`profile`]: the time-of-day and calendar intensity, and event times drawn from it.
 //! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world.
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod event;
 pub mod generator;
 pub mod master;
+pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod scenario;

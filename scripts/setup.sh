@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing kafka-gen needs beyond the Rust toolchain, skipping what is
-# already there: the C toolchain pieces rdkafka's bundled librdkafka builds with.
+# already there: the C libraries the bundled librdkafka builds with, the Python Kafka client
+# that independently counts what reached the broker, and the Tansu broker itself.
 set -euo pipefail
 
 apt_packages=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev)
@@ -15,3 +16,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# The independent client the Kafka end-to-end test counts arrivals with.
+if ! python3 -c "import confluent_kafka" >/dev/null 2>&1; then
+  echo "setup: installing the Python confluent-kafka client"
+  python3 -m pip install --quiet confluent-kafka
+fi
+
+# The Kafka-protocol broker the end-to-end test runs against; built once, then reused.
+bash "$(dirname "$0")/dev-broker.sh" install

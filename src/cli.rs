@@ -3,10 +3,9 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{HumanDuration, LogFormat, SinkKind};
+use crate::config::{HumanDuration, LogFormat, SinkKind, TimeArg};
 use crate::master::Format;
 
 #[derive(Debug, Parser)]
@@ -75,9 +74,35 @@ pub struct RunArgs {
     /// Seed for reproducible draws
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Simulated clock: start at this RFC 3339 time and run as fast as the sinks take events
+    /// Simulated clock from this date or RFC 3339 time; with --end, a historical range; with
+    /// no --end, --count or --duration, backfill to now and continue live
     #[arg(long, value_name = "TIME")]
-    pub start: Option<DateTime<Utc>>,
+    pub start: Option<TimeArg>,
+    /// Historical mode: end of the range (a date means the end of that day)
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "start",
+        conflicts_with = "continuous"
+    )]
+    pub end: Option<TimeArg>,
+    /// Historical mode: mean primary events per day (instead of --count)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "count",
+        allow_negative_numbers = true
+    )]
+    pub events_per_day: Option<f64>,
+    /// Simulated time runs X times faster than real time (3600 = an hour a second)
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub speed: Option<f64>,
+    /// Live modes scale their pace by the time profile (hour, weekday, holidays)
+    #[arg(long)]
+    pub follow_profile: bool,
+    /// Time zone of the time profile, an IANA name [default: UTC]
+    #[arg(long, value_name = "TZ")]
+    pub timezone: Option<String>,
     /// Event type weights, e.g. sale=0.6,price_change=0.05
     #[arg(long, value_name = "TYPE=W,...")]
     pub weights: Option<String>,

@@ -11,6 +11,7 @@
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
 //! - [`schedule`]: pacing (random gaps, or a rate limiter) on tokio's clock.
+//! - [`progress`]: the progress bar of historical runs on a terminal.
 //! - [`runner`]: the run loop on a live or simulated clock, shutdown and flushing.
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
@@ -25,6 +26,7 @@ pub mod event;
 pub mod generator;
 pub mod master;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod scenario;

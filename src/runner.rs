@@ -1,5 +1,6 @@
-//! The run loop: paces primary events on a live or simulated clock, hands each batch to every
-//! sink, reports stats, and on the way out flushes the sinks and summarises.
+//! The run loop: draws event times (live, simulated, historical, or a backfill that turns
+//! live), posts events at the chosen pace, hands each batch to every sink, reports stats, and on
+//! the way out flushes the sinks and summarises.
 
 use std::time::Duration;
 
@@ -8,17 +9,20 @@ use rand::SeedableRng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{Config, ScheduleConfig};
 use crate::event::Batch;
 use crate::generator::Generator;
+use crate::profile::sampler::Sampler;
+use crate::profile::Profile;
+use crate::progress::Progress;
 use crate::scenario::{self, EventTypeSpec};
-use crate::schedule::{Gaps, Pacing, RateGate};
+use crate::schedule::{Gaps, Pacing, Post, RateGate, Times};
 use crate::sinks::{self, Sink, SinkError};
 use crate::stats::{self, SinkReport, Stats};
 use crate::SimRng;
 
 /// Primary events per batch on the simulated clock, where nothing waits between them.
-const SIMULATED_CHUNK: u64 = 1024;
+const SIMULATED_CHUNK: u32 = 1024;
 
 /// Why a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +57,27 @@ impl Summary {
     }
 }
 
+/// How a run moves through time, decided once from the config.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// Event times are wall-clock times.
+    Live,
+    /// A simulated clock from `start_ms`: drawn gaps or 1/rate steps, bounded by a count or
+    /// duration.
+    Simulated { start_ms: i64 },
+    /// A past range, its event times drawn from the time profile.
+    Historical { start_ms: i64, end_ms: i64 },
+    /// From `start_ms` to now by the time profile, then live on the same world.
+    Backfill { start_ms: i64 },
+}
+
+/// How a phase of the run ended.
+enum PhaseEnd {
+    Stop(Stop),
+    /// The backfill caught up with the wall clock at this event time.
+    HandOff(f64),
+}
+
 pub struct Runner {
     types: &'static [EventTypeSpec],
     generator: Generator,
@@ -60,14 +85,16 @@ pub struct Runner {
     stats: Stats,
     batch: Batch,
     pacing: Pacing,
-    /// Gap draws have their own stream, so pacing does not change what the events are.
+    plan: Plan,
+    profile: Profile,
+    schedule: ScheduleConfig,
+    /// Time draws have their own stream, so pacing does not change what the events are.
     pace_rng: SimRng,
     seed: u64,
-    count: Option<u64>,
-    duration: Option<Duration>,
-    start: Option<chrono::DateTime<chrono::Utc>>,
     stats_every: Option<Duration>,
-    flush_timeout: Duration,
+    progress: Option<Progress>,
+    /// Time of the last event drawn, for the backfill hand-off.
+    last_time: Option<f64>,
 }
 
 impl Runner {
@@ -81,6 +108,16 @@ impl Runner {
     pub fn with_sinks(config: &Config, sinks: Vec<Box<dyn Sink>>) -> anyhow::Result<Self> {
         config.validate()?;
         let scenario = scenario::find(&config.scenario)?;
+        let (start, end) = config.time_range(scenario)?;
+        let s = &config.schedule;
+        let plan = match (start, end) {
+            (Some(start_ms), Some(end_ms)) => Plan::Historical { start_ms, end_ms },
+            (Some(start_ms), None) if s.count.is_none() && s.duration.is_none() => {
+                Plan::Backfill { start_ms }
+            }
+            (Some(start_ms), None) => Plan::Simulated { start_ms },
+            (None, _) => Plan::Live,
+        };
         let seed = config.seed.unwrap_or_else(rand::random);
         if config.seed.is_none() {
             tracing::info!(
@@ -91,7 +128,11 @@ impl Runner {
         let generator = Generator::new(scenario, config, seed).with_context(|| {
             format!("cannot load master data from {}", config.data_dir.display())
         })?;
-        let s = &config.schedule;
+        let progress = match plan {
+            Plan::Historical { start_ms, end_ms } => Progress::for_terminal(start_ms, Some(end_ms)),
+            Plan::Backfill { start_ms } => Progress::for_terminal(start_ms, None),
+            _ => None,
+        };
         Ok(Self {
             types: scenario.event_types(),
             generator,
@@ -99,14 +140,16 @@ impl Runner {
             stats: Stats::new(scenario.event_types()),
             batch: Batch::new(),
             pacing: Pacing::from_config(s),
+            plan,
+            profile: config.profile_for(scenario)?,
+            schedule: s.clone(),
             pace_rng: SimRng::seed_from_u64(seed.wrapping_add(1)),
             seed,
-            count: s.count,
-            duration: s.duration.map(|d| d.0),
-            start: s.start,
-            stats_every: (config.stats_interval_secs > 0.0)
+            // A progress bar on a terminal replaces the periodic stats lines.
+            stats_every: (config.stats_interval_secs > 0.0 && progress.is_none())
                 .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
-            flush_timeout: Duration::from_secs_f64(s.flush_timeout_secs),
+            progress,
+            last_time: None,
         })
     }
 
@@ -115,18 +158,16 @@ impl Runner {
         self.types
     }
 
-    /// Runs until the count, the duration, cancellation or a closed output; then flushes every
-    /// sink and reports.
+    /// Runs until the count, the duration or range, cancellation or a closed output; then
+    /// flushes every sink and reports.
     pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<Summary> {
-        let stop = match self.start {
-            Some(start) => {
-                self.run_simulated(start.timestamp_millis(), &cancel)
-                    .await?
-            }
-            None => self.run_live(&cancel).await?,
-        };
+        let stop = self.drive(&cancel).await?;
+        if let Some(progress) = &self.progress {
+            progress.finish();
+        }
+        let flush_timeout = Duration::from_secs_f64(self.schedule.flush_timeout_secs);
         for sink in &mut self.sinks {
-            match sink.flush(self.flush_timeout).await {
+            match sink.flush(flush_timeout).await {
                 Ok(()) | Err(SinkError::Closed) => {}
                 Err(error) => tracing::error!(sink = sink.name(), %error, "Flush failed."),
             }
@@ -143,14 +184,258 @@ impl Runner {
     }
 
     fn remaining(&self) -> u64 {
-        self.count
+        self.schedule
+            .count
             .map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
     }
 
-    fn gaps(&self) -> anyhow::Result<Option<Gaps>> {
-        match self.pacing {
-            Pacing::Gaps { min_secs, max_secs } => Ok(Some(Gaps::new(min_secs, max_secs)?)),
-            Pacing::Rate(_) => Ok(None),
+    /// The mean level of live pacing, in primary events per day: what a backfill (or a range
+    /// with neither --count nor --events-per-day) produces on average.
+    fn live_level_per_day(&self) -> f64 {
+        self.schedule.events_per_day.unwrap_or(match self.pacing {
+            Pacing::Rate(rate) => rate * 86_400.0,
+            Pacing::Gaps { min_secs, max_secs } => {
+                86_400.0 / ((min_secs + max_secs) / 2.0).max(1e-3)
+            }
+        })
+    }
+
+    /// Event times and posting pace of live mode, the first event at `first_ms`.
+    fn live_clock(
+        &mut self,
+        first_ms: f64,
+        wall0_ms: i64,
+        t0: Instant,
+    ) -> anyhow::Result<(Times, Post)> {
+        let follow = self.schedule.follow_profile.then(|| self.profile.clone());
+        let real_time = Post::Speed {
+            factor: 1.0,
+            sim0_ms: wall0_ms as f64,
+            t0,
+        };
+        Ok(match self.pacing {
+            Pacing::Gaps { min_secs, max_secs } => (
+                Times::Gaps {
+                    gaps: Gaps::new(min_secs, max_secs)?,
+                    next_ms: first_ms,
+                    follow,
+                },
+                real_time,
+            ),
+            Pacing::Rate(rate) if follow.is_some() => (
+                Times::Step {
+                    step_ms: 1000.0 / rate,
+                    next_ms: first_ms,
+                    follow,
+                },
+                real_time,
+            ),
+            Pacing::Rate(rate) => {
+                let gate = RateGate::new(rate, self.pacing.chunk())?;
+                (Times::Now { wall0_ms, t0 }, Post::Rate(gate))
+            }
+        })
+    }
+
+    /// Posting pace of the simulated and historical clocks.
+    fn simulated_post(&self, start_ms: i64, posting_rate: bool) -> anyhow::Result<Post> {
+        if let Some(factor) = self.schedule.speed {
+            return Ok(Post::Speed {
+                factor,
+                sim0_ms: start_ms as f64,
+                t0: Instant::now(),
+            });
+        }
+        match (posting_rate, self.pacing) {
+            (true, Pacing::Rate(rate)) => Ok(Post::Rate(RateGate::new(rate, self.pacing.chunk())?)),
+            _ => Ok(Post::Fast),
+        }
+    }
+
+    async fn drive(&mut self, cancel: &CancellationToken) -> anyhow::Result<Stop> {
+        let t0 = Instant::now();
+        let wall0 = chrono::Utc::now().timestamp_millis();
+        let duration = self.schedule.duration.map(|d| d.0);
+        let mut waiter = Waiter {
+            cancel,
+            deadline: None,
+            next_report: self.stats_every.map(|e| t0 + e),
+            every: self.stats_every,
+        };
+        let end = match self.plan {
+            Plan::Live => {
+                waiter.deadline = duration.map(|d| t0 + d);
+                let (mut times, mut post) = self.live_clock(wall0 as f64, wall0, t0)?;
+                let end = duration.map(|d| wall0 as f64 + d.as_secs_f64() * 1000.0);
+                self.phase(&mut times, &mut post, end, false, &mut waiter)
+                    .await?
+            }
+            Plan::Simulated { start_ms } => {
+                let (min_secs, max_secs, step) = match self.pacing {
+                    Pacing::Gaps { min_secs, max_secs } => (min_secs, max_secs, None),
+                    Pacing::Rate(rate) => (0.0, 0.0, Some(1000.0 / rate)),
+                };
+                let follow = self.schedule.follow_profile.then(|| self.profile.clone());
+                let next_ms = start_ms as f64;
+                let mut times = match step {
+                    Some(step_ms) => Times::Step {
+                        step_ms,
+                        next_ms,
+                        follow,
+                    },
+                    None => Times::Gaps {
+                        gaps: Gaps::new(min_secs, max_secs)?,
+                        next_ms,
+                        follow,
+                    },
+                };
+                let mut post = self.simulated_post(start_ms, false)?;
+                let end = duration.map(|d| start_ms as f64 + d.as_secs_f64() * 1000.0);
+                self.phase(&mut times, &mut post, end, false, &mut waiter)
+                    .await?
+            }
+            Plan::Historical { start_ms, end_ms } => {
+                let profile = self.profile.clone();
+                let sampler = match self.schedule.count {
+                    Some(count) => Sampler::count(profile, start_ms, end_ms, count)?,
+                    None => {
+                        Sampler::level(profile, start_ms, Some(end_ms), self.live_level_per_day())?
+                    }
+                };
+                let mut post = self.simulated_post(start_ms, true)?;
+                self.phase(
+                    &mut Times::Sampled(sampler),
+                    &mut post,
+                    Some(end_ms as f64),
+                    false,
+                    &mut waiter,
+                )
+                .await?
+            }
+            Plan::Backfill { start_ms } => {
+                let sampler = Sampler::level(
+                    self.profile.clone(),
+                    start_ms,
+                    None,
+                    self.live_level_per_day(),
+                )?;
+                let mut post = self.simulated_post(start_ms, false)?;
+                match self
+                    .phase(
+                        &mut Times::Sampled(sampler),
+                        &mut post,
+                        None,
+                        true,
+                        &mut waiter,
+                    )
+                    .await?
+                {
+                    PhaseEnd::HandOff(last_ms) => {
+                        tracing::info!("Backfill caught up with the clock; continuing live.");
+                        if let Some(p) = &self.progress {
+                            p.finish();
+                        }
+                        let t0 = Instant::now();
+                        let wall0 = chrono::Utc::now().timestamp_millis();
+                        // The first live event follows the last backfilled one by one drawn gap
+                        // (or comes now in batch mode): no gap beyond a drawn one, no overlap.
+                        let (mut times, mut post) = self.live_clock(last_ms, wall0, t0)?;
+                        if let Times::Gaps { .. } | Times::Step { .. } = times {
+                            times.next(&mut self.pace_rng);
+                        }
+                        self.phase(&mut times, &mut post, None, false, &mut waiter)
+                            .await?
+                    }
+                    end => end,
+                }
+            }
+        };
+        Ok(match end {
+            PhaseEnd::Stop(stop) => stop,
+            PhaseEnd::HandOff(_) => Stop::Finished,
+        })
+    }
+
+    /// Draws and delivers events from `times` at the pace of `post` until the end time, the
+    /// count, a stop, or (when `hand_off`) an event time past the wall clock.
+    async fn phase(
+        &mut self,
+        times: &mut Times,
+        post: &mut Post,
+        end_ms: Option<f64>,
+        hand_off: bool,
+        waiter: &mut Waiter<'_>,
+    ) -> anyhow::Result<PhaseEnd> {
+        let chunk = post.chunk(SIMULATED_CHUNK);
+        loop {
+            if self.remaining() == 0 {
+                return Ok(PhaseEnd::Stop(Stop::Finished));
+            }
+            if let Some(stop) = waiter.poll(&mut self.stats, &self.sinks) {
+                return Ok(PhaseEnd::Stop(stop));
+            }
+            let n = u64::from(chunk).min(self.remaining());
+            if let Post::Rate(gate) = post {
+                if let Err(wait) = gate.try_take(n as u32) {
+                    if let Some(stop) = waiter
+                        .until(Instant::now() + wait, &mut self.stats, &self.sinks)
+                        .await
+                    {
+                        return Ok(PhaseEnd::Stop(stop));
+                    }
+                    continue;
+                }
+            }
+            let wall_now = hand_off.then(|| chrono::Utc::now().timestamp_millis() as f64);
+            self.batch.clear();
+            let mut ended = None;
+            let mut last = None;
+            for _ in 0..n {
+                let Some(t) = times.next(&mut self.pace_rng) else {
+                    ended = Some(PhaseEnd::Stop(Stop::Finished));
+                    break;
+                };
+                if let Some(end) = end_ms.filter(|end| t >= *end) {
+                    // In real time, a run with a duration ends at its end, not at the last event.
+                    if let Some(due) = post.due(end) {
+                        if let Some(stop) = waiter.until(due, &mut self.stats, &self.sinks).await {
+                            return Ok(PhaseEnd::Stop(stop));
+                        }
+                    }
+                    ended = Some(PhaseEnd::Stop(Stop::Finished));
+                    break;
+                }
+                if wall_now.is_some_and(|now| t > now) {
+                    ended = Some(PhaseEnd::HandOff(last.unwrap_or(t)));
+                    break;
+                }
+                if let Some(due) = post.due(t) {
+                    if let Some(stop) = waiter.until(due, &mut self.stats, &self.sinks).await {
+                        return Ok(PhaseEnd::Stop(stop));
+                    }
+                }
+                self.generator.next(t as i64, &mut self.batch);
+                last = Some(t);
+            }
+            if let Err(stop) = self.deliver().await {
+                return Ok(PhaseEnd::Stop(stop));
+            }
+            if let (Some(progress), Some(t)) = (&self.progress, last) {
+                progress.update(t as i64, self.stats.records_total());
+            }
+            if let Some(end) = ended {
+                return Ok(match end {
+                    PhaseEnd::HandOff(_) => {
+                        PhaseEnd::HandOff(last.or(self.last_time).unwrap_or_default())
+                    }
+                    other => other,
+                });
+            }
+            if last.is_some() {
+                self.last_time = last;
+            }
+            // Let the signal handler and the sinks' tasks run between chunks.
+            tokio::task::yield_now().await;
         }
     }
 
@@ -168,112 +453,6 @@ impl Runner {
             }
         }
         Ok(())
-    }
-
-    /// Event time advances by the drawn gaps (or 1/rate) without sleeping.
-    async fn run_simulated(
-        &mut self,
-        start_ms: i64,
-        cancel: &CancellationToken,
-    ) -> anyhow::Result<Stop> {
-        let gaps = self.gaps()?;
-        let step_ms = match self.pacing {
-            Pacing::Rate(rate) => 1000.0 / rate,
-            Pacing::Gaps { .. } => 0.0,
-        };
-        let end_ms = self
-            .duration
-            .map(|d| start_ms.saturating_add(d.as_millis() as i64));
-        let mut next_report = self.stats_every.map(|every| Instant::now() + every);
-        let mut now_ms = start_ms as f64;
-        loop {
-            if cancel.is_cancelled() {
-                return Ok(Stop::Cancelled);
-            }
-            let want = SIMULATED_CHUNK.min(self.remaining());
-            let mut finished = want == 0;
-            self.batch.clear();
-            for _ in 0..want {
-                if end_ms.is_some_and(|end| now_ms as i64 >= end) {
-                    finished = true;
-                    break;
-                }
-                self.generator.next(now_ms as i64, &mut self.batch);
-                now_ms += match &gaps {
-                    Some(g) => g.sample(&mut self.pace_rng).as_secs_f64() * 1000.0,
-                    None => step_ms,
-                };
-            }
-            if let Err(stop) = self.deliver().await {
-                return Ok(stop);
-            }
-            if self.remaining() == 0 || finished {
-                return Ok(Stop::Finished);
-            }
-            if let Some(at) = next_report.filter(|at| Instant::now() >= *at) {
-                self.stats.report(&self.sinks);
-                next_report = self.stats_every.map(|every| at + every);
-            }
-            // Let the signal handler and the sinks' tasks run between chunks.
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Real time: sleeps the drawn gaps (realistic) or waits on the rate limiter (batch).
-    async fn run_live(&mut self, cancel: &CancellationToken) -> anyhow::Result<Stop> {
-        let t0 = Instant::now();
-        let wall0 = chrono::Utc::now().timestamp_millis();
-        let now_ms = move || wall0 + t0.elapsed().as_millis() as i64;
-        let deadline = self.duration.map(|d| t0 + d);
-        let mut waiter = Waiter {
-            cancel,
-            deadline,
-            next_report: self.stats_every.map(|e| t0 + e),
-            every: self.stats_every,
-        };
-        let gaps = self.gaps()?;
-        let chunk = self.pacing.chunk();
-        let gate = match self.pacing {
-            Pacing::Rate(rate) => Some(RateGate::new(rate, chunk)?),
-            Pacing::Gaps { .. } => None,
-        };
-        // Realistic mode: the first event comes at once, then one per drawn gap, each gap
-        // measured from the previous due time so pacing does not drift.
-        let mut due = t0;
-        loop {
-            if self.remaining() == 0 {
-                return Ok(Stop::Finished);
-            }
-            let n = u64::from(chunk).min(self.remaining());
-            if let Some(gate) = &gate {
-                if let Err(wait) = gate.try_take(n as u32) {
-                    if let Some(stop) = waiter
-                        .until(Instant::now() + wait, &mut self.stats, &self.sinks)
-                        .await
-                    {
-                        return Ok(stop);
-                    }
-                    continue;
-                }
-                // Under backpressure the gate never makes us wait; still honour stop and stats.
-                if let Some(stop) = waiter.poll(&mut self.stats, &self.sinks) {
-                    return Ok(stop);
-                }
-            } else if let Some(stop) = waiter.until(due, &mut self.stats, &self.sinks).await {
-                return Ok(stop);
-            }
-            self.batch.clear();
-            let now = now_ms();
-            for _ in 0..n {
-                self.generator.next(now, &mut self.batch);
-            }
-            if let Err(stop) = self.deliver().await {
-                return Ok(stop);
-            }
-            if let Some(g) = &gaps {
-                due += g.sample(&mut self.pace_rng);
-            }
-        }
     }
 }
 

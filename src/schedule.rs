@@ -1,5 +1,6 @@
-//! Pacing of primary events: uniform random gaps (realistic mode) or a fixed rate (batch mode),
-//! on tokio's clock so tests can pause and advance it.
+//! Pacing: where event times come from ([`Times`]: random gaps, fixed steps, the time profile,
+//! or the wall clock) and how fast events are posted ([`Post`]: as fast as possible, a rate
+//! limiter, or a speed factor against real time). All on tokio's clock, so tests can pause it.
 
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -13,6 +14,8 @@ use rand::distr::{Distribution, Uniform};
 use tokio::time::Instant;
 
 use crate::config::ScheduleConfig;
+use crate::profile::sampler::Sampler;
+use crate::profile::Profile;
 use crate::SimRng;
 
 /// How primary events are spaced.
@@ -74,6 +77,8 @@ impl Clock for TokioClock {
 
 /// Batch mode's pacing: a GCRA rate limiter (governor) that hands out chunks of events.
 pub struct RateGate {
+    /// Events handed out per permit request.
+    pub chunk: u32,
     limiter: RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Nanos>>,
     clock: TokioClock,
 }
@@ -90,6 +95,7 @@ impl RateGate {
             origin: Instant::now(),
         };
         Ok(Self {
+            chunk: chunk.max(1),
             limiter: RateLimiter::direct_with_clock(quota, clock),
             clock,
         })
@@ -108,6 +114,101 @@ impl RateGate {
                 .max(Duration::from_micros(50))),
             // More than the burst: cannot happen as callers ask for at most a chunk.
             Err(_) => Err(Duration::from_millis(1)),
+        }
+    }
+}
+
+/// Where event times come from.
+pub enum Times {
+    /// Uniform random gaps (realistic mode), optionally scaled by the profile's intensity.
+    Gaps {
+        gaps: Gaps,
+        next_ms: f64,
+        follow: Option<Profile>,
+    },
+    /// Fixed steps of 1/rate, optionally scaled by the profile's intensity.
+    Step {
+        step_ms: f64,
+        next_ms: f64,
+        follow: Option<Profile>,
+    },
+    /// Drawn from the profile's non-homogeneous Poisson process.
+    Sampled(Sampler),
+    /// The wall clock at the moment of drawing (live batch mode, paced by the rate limiter).
+    Now { wall0_ms: i64, t0: Instant },
+}
+
+/// The profile's relative intensity at `ms`, floored so a silent hour delays but never stalls.
+fn intensity(profile: &Option<Profile>, ms: f64) -> f64 {
+    profile
+        .as_ref()
+        .map_or(1.0, |p| p.relative(ms as i64).max(0.01))
+}
+
+impl Times {
+    /// The next event time in epoch milliseconds; `None` when a bounded range is used up.
+    pub fn next(&mut self, rng: &mut SimRng) -> Option<f64> {
+        match self {
+            Times::Gaps {
+                gaps,
+                next_ms,
+                follow,
+            } => {
+                let t = *next_ms;
+                *next_ms += gaps.sample(rng).as_secs_f64() * 1000.0 / intensity(follow, t);
+                Some(t)
+            }
+            Times::Step {
+                step_ms,
+                next_ms,
+                follow,
+            } => {
+                let t = *next_ms;
+                *next_ms += *step_ms / intensity(follow, t);
+                Some(t)
+            }
+            Times::Sampled(sampler) => sampler.next(rng),
+            Times::Now { wall0_ms, t0 } => Some(*wall0_ms as f64 + t0.elapsed().as_millis() as f64),
+        }
+    }
+}
+
+/// How fast events are handed to the sinks.
+pub enum Post {
+    /// As fast as the sinks take them.
+    Fast,
+    /// At most `rate` a second (batch mode, or a posting rate that spares a server).
+    Rate(RateGate),
+    /// Event time `t` is posted at `t0 + (t - sim0_ms) / factor`: 1.0 is real time.
+    Speed {
+        factor: f64,
+        sim0_ms: f64,
+        t0: Instant,
+    },
+}
+
+impl Post {
+    /// Events per batch: one at a time when each has its own due time.
+    pub fn chunk(&self, fast: u32) -> u32 {
+        match self {
+            Post::Fast => fast,
+            Post::Rate(gate) => gate.chunk,
+            Post::Speed { .. } => 1,
+        }
+    }
+
+    /// When event time `t_ms` is due, for `Speed`.
+    pub fn due(&self, t_ms: f64) -> Option<Instant> {
+        match self {
+            Post::Speed {
+                factor,
+                sim0_ms,
+                t0,
+            } => {
+                let offset = ((t_ms - sim0_ms) / factor).max(0.0);
+                Some(*t0 + Duration::from_secs_f64(offset / 1000.0))
+            }
+            _ => None,
         }
     }
 }

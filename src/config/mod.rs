@@ -3,17 +3,19 @@
 
 mod duration;
 mod resolve;
+mod time;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use duration::HumanDuration;
 pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
+pub use time::TimeArg;
 
+use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
@@ -56,9 +58,18 @@ pub struct ScheduleConfig {
     pub count: Option<u64>,
     /// Stop after this long: `"90s"`, `"2h"`, or a bare number of minutes.
     pub duration: Option<HumanDuration>,
-    /// Run on a simulated clock that starts here (RFC 3339) and advances by the drawn gaps (or
-    /// 1/rate) without sleeping, as fast as the sinks take events.
-    pub start: Option<DateTime<Utc>>,
+    /// Run on a simulated clock from here: an RFC 3339 time, or a date (local midnight in the
+    /// profile's time zone). With `end`, the historical range; with neither `end`, `count` nor
+    /// `duration`, a backfill from here to now that then continues live.
+    pub start: Option<TimeArg>,
+    /// Historical mode: the end of the range (exclusive; a date means the end of that day).
+    pub end: Option<TimeArg>,
+    /// Historical mode: mean primary events per day, instead of a total `count`.
+    pub events_per_day: Option<f64>,
+    /// Simulated time runs this many times faster than real time (3600: an hour a second).
+    pub speed: Option<f64>,
+    /// Live modes scale their pace by the time profile's intensity.
+    pub follow_profile: bool,
     /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds.
     pub flush_timeout_secs: f64,
 }
@@ -72,6 +83,10 @@ impl Default for ScheduleConfig {
             count: None,
             duration: None,
             start: None,
+            end: None,
+            events_per_day: None,
+            speed: None,
+            follow_profile: false,
             flush_timeout_secs: 30.0,
         }
     }
@@ -101,6 +116,8 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     /// The `file` sink.
     pub file: FileSinkConfig,
+    /// The time-of-day and calendar intensity (`[profile]`).
+    pub profile: ProfileConfig,
     /// The retail scenario.
     pub retail: RetailConfig,
     /// The `kafka` sink.
@@ -120,6 +137,7 @@ impl Default for Config {
             weights: BTreeMap::new(),
             schedule: ScheduleConfig::default(),
             file: FileSinkConfig::default(),
+            profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
             kafka: KafkaConfig::default(),
         }
@@ -192,12 +210,7 @@ impl Config {
                 "count is 0; it must be at least 1, or leave it out to run until stopped (--count)"
             );
         }
-        if let Some(start) = s.start {
-            let year = start.format("%Y").to_string().parse::<i32>().unwrap_or(0);
-            if !(1970..=9999).contains(&year) {
-                bail!("start {start} is outside 1970..9999; pick a start time in that range (--start)");
-            }
-        }
+        self.time_range(scenario)?;
         if !self.stats_interval_secs.is_finite() || self.stats_interval_secs < 0.0 {
             bail!(
                 "stats interval is {}; it must be seconds >= 0, 0 to turn stats off",
@@ -222,6 +235,70 @@ impl Config {
         self.retail.validate()
     }
 
+    /// The time profile of the configured scenario, with the config's overrides.
+    pub fn profile_for(&self, scenario: &dyn Scenario) -> anyhow::Result<Profile> {
+        Profile::new(&scenario.default_profile(), &self.profile)
+    }
+
+    /// Validates the time options and resolves `start` and `end` to epoch milliseconds.
+    pub fn time_range(
+        &self,
+        scenario: &dyn Scenario,
+    ) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+        let s = &self.schedule;
+        let profile = self.profile_for(scenario)?;
+        let start = s.start.map(|t| t.start_ms(&profile)).transpose()?;
+        let end = s.end.map(|t| t.end_ms(&profile)).transpose()?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let valid = |ms: i64| (0..253_402_300_800_000).contains(&ms);
+        if let (Some(t), Some(ms)) = (s.start, start) {
+            if !valid(ms) {
+                bail!("start {t} is outside 1970..9999; pick a start in that range (--start)");
+            }
+        }
+        if let Some(speed) = s.speed {
+            if !speed.is_finite() || speed <= 0.0 {
+                bail!("speed is {speed}; it must be a factor > 0, e.g. 3600 for an hour a second (--speed)");
+            }
+            if start.is_none() {
+                bail!("--speed needs a simulated clock; give --start too");
+            }
+        }
+        if let Some(per_day) = s.events_per_day {
+            if !per_day.is_finite() || per_day <= 0.0 {
+                bail!("events per day is {per_day}; it must be a number > 0 (--events-per-day)");
+            }
+            if s.count.is_some() {
+                bail!("--count and --events-per-day both set the volume; give one of them");
+            }
+            if start.is_none() {
+                bail!("--events-per-day needs a historical range or backfill; give --start too");
+            }
+        }
+        if let (Some(t), Some(ms)) = (s.end, end) {
+            let Some(from) = start else {
+                bail!(
+                    "--end {t} needs --start; historical mode covers a range from --start to --end"
+                );
+            };
+            if ms <= from {
+                bail!(
+                    "end {t} is not after start {}; give an --end later than --start",
+                    s.start.map(|t| t.to_string()).unwrap_or_default()
+                );
+            }
+            if ms > now {
+                bail!("end {t} is in the future; historical mode covers the past (use --start with --continuous to backfill and then go live)");
+            }
+        }
+        let backfill =
+            start.is_some() && end.is_none() && s.count.is_none() && s.duration.is_none();
+        if backfill && start.is_some_and(|ms| ms > now) {
+            bail!("start {} is in the future; to backfill, start in the past, or give --count or --duration to run a simulated clock", s.start.map(|t| t.to_string()).unwrap_or_default());
+        }
+        Ok((start, end))
+    }
+
     /// The configuration as TOML, for `kafka-gen config`.
     pub fn to_toml(&self) -> anyhow::Result<String> {
         Ok(toml::to_string_pretty(self)?)
@@ -244,8 +321,11 @@ mod tests {
         );
         shipped.weights.clear();
         // The shipped file names every topic; the defaults leave them to the scenario.
-        let scenario_topics: BTreeMap<String, String> =
-            scenario.event_types().iter().map(|t| (t.name.to_string(), t.default_topic.to_string())).collect();
+        let scenario_topics: BTreeMap<String, String> = scenario
+            .event_types()
+            .iter()
+            .map(|t| (t.name.to_string(), t.default_topic.to_string()))
+            .collect();
         assert_eq!(shipped.kafka.topics, scenario_topics);
         shipped.kafka.topics.clear();
         assert_eq!(

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{Config, HumanDuration, LogFormat, SinkKind};
@@ -29,6 +28,11 @@ struct Env {
     count: Option<u64>,
     duration: Option<String>,
     start: Option<String>,
+    end: Option<String>,
+    events_per_day: Option<f64>,
+    speed: Option<f64>,
+    follow_profile: Option<bool>,
+    timezone: Option<String>,
     seed: Option<u64>,
     weights: Option<String>,
     stats_interval: Option<f64>,
@@ -128,8 +132,11 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
     use clap::ValueEnum;
     text.split(',')
         .map(|s| {
-            SinkKind::from_str(s.trim(), true)
-                .map_err(|_| anyhow::anyhow!("KAFKA_GEN_SINK: unknown sink {s:?}; use kafka, stdout, file or null"))
+            SinkKind::from_str(s.trim(), true).map_err(|_| {
+                anyhow::anyhow!(
+                    "KAFKA_GEN_SINK: unknown sink {s:?}; use kafka, stdout, file or null"
+                )
+            })
         })
         .collect()
 }
@@ -161,10 +168,24 @@ fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
         );
     }
     if let Some(v) = env.start {
-        s.start = Some(v.parse::<DateTime<Utc>>().map_err(|e| {
-            anyhow::anyhow!("KAFKA_GEN_START: {v:?} is not an RFC 3339 time ({e})")
-        })?);
+        s.start = Some(
+            v.parse()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_START: {e}"))?,
+        );
     }
+    if let Some(v) = env.end {
+        s.end = Some(
+            v.parse()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_END: {e}"))?,
+        );
+    }
+    s.events_per_day = env.events_per_day.or(s.events_per_day);
+    s.speed = env.speed.or(s.speed);
+    s.follow_profile = env.follow_profile.unwrap_or(s.follow_profile);
+    if let Some(v) = env.timezone {
+        config.profile.timezone = v;
+    }
+    let s = &mut config.schedule;
     if let Some(v) = env.flush_timeout {
         s.flush_timeout_secs = v;
     }
@@ -235,6 +256,14 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     s.min_delta_secs = a.min_delta.unwrap_or(s.min_delta_secs);
     s.max_delta_secs = a.max_delta.unwrap_or(s.max_delta_secs);
     s.start = a.start.or(s.start);
+    s.end = a.end.or(s.end);
+    s.events_per_day = a.events_per_day.or(s.events_per_day);
+    s.speed = a.speed.or(s.speed);
+    s.follow_profile |= a.follow_profile;
+    if let Some(v) = &a.timezone {
+        config.profile.timezone = v.clone();
+    }
+    let s = &mut config.schedule;
     s.flush_timeout_secs = a.flush_timeout.unwrap_or(s.flush_timeout_secs);
     config.seed = a.seed.or(config.seed);
     if let Some(v) = &a.weights {

@@ -30,7 +30,7 @@ pub const RETAIL_HOURLY: [f64; 24] = [
 pub struct ProfileDefaults {
     pub hourly: [f64; 24],
     pub weekend_multiplier: f64,
-    /// Whether the scenario's business follows the holiday calendar (a B2B world goes quiet).
+    /// Holiday multipliers that differ from retail's, by name (a B2B world goes quiet on them).
     pub holiday_multipliers: &'static [(&'static str, f64)],
 }
 

@@ -31,6 +31,10 @@ pub trait Scenario: Sync {
     fn name(&self) -> &'static str;
     fn description(&self) -> &'static str;
     fn event_types(&self) -> &'static [EventTypeSpec];
+    /// The scenario's default time profile; a config's `[profile]` overrides parts of it.
+    fn default_profile(&self) -> crate::profile::ProfileDefaults {
+        crate::profile::RETAIL_PROFILE
+    }
     /// Loads and validates the master data in `data_dir` and builds the starting world.
     fn load_world(
         &self,

@@ -45,6 +45,8 @@ pub struct Summary {
     pub primary: Vec<u64>,
     pub derived: Vec<u64>,
     pub sinks: Vec<SinkReport>,
+    /// For a backfill that went live: the time of the last backfilled event.
+    pub handoff_ms: Option<i64>,
 }
 
 impl Summary {
@@ -95,6 +97,7 @@ pub struct Runner {
     progress: Option<Progress>,
     /// Time of the last event drawn, for the backfill hand-off.
     last_time: Option<f64>,
+    handoff_ms: Option<i64>,
 }
 
 impl Runner {
@@ -150,6 +153,7 @@ impl Runner {
                 .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
             progress,
             last_time: None,
+            handoff_ms: None,
         })
     }
 
@@ -180,6 +184,7 @@ impl Runner {
             primary: self.stats.primary().to_vec(),
             derived: self.stats.derived().to_vec(),
             sinks: reports,
+            handoff_ms: self.handoff_ms,
         })
     }
 
@@ -331,7 +336,11 @@ impl Runner {
                     .await?
                 {
                     PhaseEnd::HandOff(last_ms) => {
-                        tracing::info!("Backfill caught up with the clock; continuing live.");
+                        self.handoff_ms = Some(last_ms as i64);
+                        tracing::info!(
+                            last_event_ms = last_ms as i64,
+                            "Backfill caught up with the clock; continuing live."
+                        );
                         if let Some(p) = &self.progress {
                             p.finish();
                         }

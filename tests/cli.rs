@@ -184,6 +184,68 @@ fn bad_flags_and_config_exit_2_naming_the_value() {
 }
 
 #[test]
+fn bad_historical_input_exits_2() {
+    expect_usage_error(
+        &["--start", "2025-12-01", "--end", "2025-11-01"],
+        "end 2025-11-01 is not after start 2025-12-01",
+    );
+    expect_usage_error(
+        &["--start", "2025-13-01"],
+        "\"2025-13-01\" is not a date or time",
+    );
+    expect_usage_error(
+        &["--start", "yesterday"],
+        "\"yesterday\" is not a date or time",
+    );
+    expect_usage_error(
+        &["--start", "2025-01-01", "--end", "2099-01-01"],
+        "end 2099-01-01 is in the future",
+    );
+    expect_usage_error(
+        &["--start", "2025-01-01", "--count", "5", "--speed", "0"],
+        "speed is 0",
+    );
+    expect_usage_error(
+        &["--start", "2025-01-01", "--count", "5", "--speed", "-2"],
+        "speed is -2",
+    );
+    expect_usage_error(
+        &[
+            "--start",
+            "2025-01-01",
+            "--end",
+            "2025-02-01",
+            "--count",
+            "5",
+            "--events-per-day",
+            "3",
+        ],
+        "cannot be used with",
+    );
+    expect_usage_error(&["--end", "2025-02-01"], "--start");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = |text: &str| {
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let hours = |w: &str| format!("[profile]\nhourly = [{w}]\n", w = [w; 24].join(","));
+    expect_usage_error(
+        &["--config", &cfg(&hours("0"))],
+        "profile.hourly weights are all zero",
+    );
+    let negative = format!("[profile]\nhourly = [-1{}]\n", ",1".repeat(23));
+    expect_usage_error(
+        &["--config", &cfg(&negative)],
+        "profile.hourly weight for 00:00 is -1",
+    );
+    expect_usage_error(
+        &["--timezone", "Mars/Base"],
+        "time zone \"Mars/Base\" is unknown",
+    );
+}
+
+#[test]
 fn bad_master_data_exits_2_naming_file_and_record() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();

@@ -35,6 +35,22 @@ pub trait Scenario: Sync {
     fn default_profile(&self) -> crate::profile::ProfileDefaults {
         crate::profile::RETAIL_PROFILE
     }
+    /// The scenario's data contract as checks over a stream of events (JSON). With
+    /// `from_start`, the stream is replayed from the first event, so starting state (stock,
+    /// prices) is known; otherwise rules that need it apply once it has been seen.
+    fn checker(
+        &self,
+        data_dir: &Path,
+        from_start: bool,
+    ) -> anyhow::Result<Box<dyn ContractChecker>>;
+
+    /// Checks one incoming event against the scenario's event schema (the ingest API uses
+    /// this). Returns its type, or a message naming the first bad field. The default checks
+    /// the envelope only; scenarios refine it with their types' own fields.
+    fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
+        validate_envelope(self.name(), self.event_types(), event)
+    }
+
     /// Loads and validates the master data in `data_dir` and builds the starting world.
     fn load_world(
         &self,
@@ -60,6 +76,65 @@ pub trait World: Send {
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>);
 }
 
+/// One broken rule of a scenario's data contract, naming the event and the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub event_id: String,
+    pub rule: &'static str,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "event {}: {}: {}", self.event_id, self.rule, self.detail)
+    }
+}
+
+/// A scenario's data contract, checked event by event in stream order.
+pub trait ContractChecker: Send {
+    /// Checks one event; returns how many violations it added.
+    fn check(&mut self, event: &serde_json::Value) -> usize;
+    /// Checks what can only be judged at the end of the stream.
+    fn finish(&mut self);
+    fn violations(&self) -> &[Violation];
+}
+
+/// Checks the common envelope: `event_id` (a UUID), `event_type` (one of `types`),
+/// `event_time` (RFC 3339), `schema_version` (a number) and `scenario` (`name`).
+pub fn validate_envelope(
+    name: &str,
+    types: &[EventTypeSpec],
+    event: &serde_json::Value,
+) -> Result<EventTypeId, String> {
+    let Some(object) = event.as_object() else {
+        return Err("event is not a JSON object".into());
+    };
+    let text = |field: &str| object.get(field).and_then(|v| v.as_str());
+    match text("event_id") {
+        Some(id) if uuid::Uuid::parse_str(id).is_ok() => {}
+        _ => return Err("event_id: missing or not a UUID".into()),
+    }
+    let Some(ty) = text("event_type") else {
+        return Err("event_type: missing or not a string".into());
+    };
+    let Some(index) = types.iter().position(|t| t.name == ty) else {
+        return Err(format!(
+            "event_type: {ty:?} is not an event type of scenario {name}"
+        ));
+    };
+    match text("event_time") {
+        Some(t) if chrono::DateTime::parse_from_rfc3339(t).is_ok() => {}
+        _ => return Err("event_time: missing or not an RFC 3339 time".into()),
+    }
+    if !object.get("schema_version").is_some_and(|v| v.is_u64()) {
+        return Err("schema_version: missing or not a number".into());
+    }
+    if text("scenario") != Some(name) {
+        return Err(format!("scenario: must be {name:?}"));
+    }
+    Ok(index as EventTypeId)
+}
+
 /// Every scenario kafka-gen knows, the default first.
 pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail];
 
@@ -76,4 +151,28 @@ pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
                 known.join(", ")
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn envelope_validation_names_the_first_bad_field() {
+        let good = json!({"event_id": "01941f29-7c00-7f4b-8a95-c9b3c9f9ddd5", "event_type": "sale",
+            "event_time": "2025-01-01T00:00:00.000Z", "schema_version": 1, "scenario": "retail"});
+        assert_eq!(retail::Retail.validate_event(&good), Ok(retail::SALE));
+        let with = |field: &str, value: serde_json::Value| {
+            let mut e = good.clone();
+            e[field] = value;
+            retail::Retail.validate_event(&e).unwrap_err()
+        };
+        assert!(with("event_id", json!("nope")).starts_with("event_id"));
+        assert!(with("event_type", json!("refund")).contains("\"refund\""));
+        assert!(with("event_time", json!("yesterday")).starts_with("event_time"));
+        assert!(with("schema_version", json!("1")).starts_with("schema_version"));
+        assert!(with("scenario", json!("music")).starts_with("scenario"));
+        assert!(retail::Retail.validate_event(&json!([1])).is_err());
+    }
 }

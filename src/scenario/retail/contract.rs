@@ -8,19 +8,7 @@ use serde_json::Value;
 
 use super::master::MasterData;
 
-/// One broken rule, naming the event and the rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Violation {
-    pub event_id: String,
-    pub rule: &'static str,
-    pub detail: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "event {}: {}: {}", self.event_id, self.rule, self.detail)
-    }
-}
+pub use crate::scenario::Violation;
 
 struct Alert {
     pair: (String, String),
@@ -371,5 +359,19 @@ impl Checker {
         }
         let quantity = e["suggested_order_qty"].as_i64().unwrap_or(0);
         self.alerts.insert(id.to_string(), Alert { pair, quantity });
+    }
+}
+
+impl crate::scenario::ContractChecker for Checker {
+    fn check(&mut self, event: &Value) -> usize {
+        Checker::check(self, event)
+    }
+
+    fn finish(&mut self) {
+        Checker::finish(self)
+    }
+
+    fn violations(&self) -> &[Violation] {
+        Checker::violations(self)
     }
 }

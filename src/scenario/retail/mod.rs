@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventTypeId, EventTypeSpec, Scenario, World};
+use super::{ContractChecker, EventTypeId, EventTypeSpec, Scenario, World};
 
 pub const SALE: EventTypeId = 0;
 pub const INVENTORY_UPDATE: EventTypeId = 1;
@@ -146,6 +146,15 @@ impl Scenario for Retail {
 
     fn event_types(&self) -> &'static [EventTypeSpec] {
         TYPES
+    }
+
+    fn checker(
+        &self,
+        data_dir: &Path,
+        from_start: bool,
+    ) -> anyhow::Result<Box<dyn ContractChecker>> {
+        let data = master::MasterData::load(data_dir)?;
+        Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
     fn load_world(

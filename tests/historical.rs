@@ -137,13 +137,7 @@ async fn backfill_hands_over_to_live_without_gap_or_overlap() {
     });
     let summary = runner.run(cancel).await.unwrap();
     let handoff = summary.handoff_ms.expect("the backfill went live");
-    let events: Vec<serde_json::Value> = seen
-        .lock()
-        .unwrap()
-        .payloads
-        .iter()
-        .map(|p| serde_json::from_slice(p).unwrap())
-        .collect();
+    let events = seen.lock().unwrap().events();
     let primaries: Vec<i64> = events
         .iter()
         .filter(|e| e["caused_by"].is_null())

@@ -34,6 +34,16 @@ pub struct Captured {
     pub arrivals: Vec<tokio::time::Instant>,
 }
 
+impl Captured {
+    /// Every captured record parsed as JSON.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.payloads
+            .iter()
+            .map(|p| serde_json::from_slice(p).unwrap())
+            .collect()
+    }
+}
+
 /// A sink that keeps everything, for tests.
 pub struct CaptureSink {
     pub seen: Arc<Mutex<Captured>>,
@@ -86,13 +96,7 @@ pub async fn run_captured(config: &Config) -> (kafka_gen::runner::Summary, Vec<s
         .run(tokio_util::sync::CancellationToken::new())
         .await
         .unwrap();
-    let events = seen
-        .lock()
-        .unwrap()
-        .payloads
-        .iter()
-        .map(|p| serde_json::from_slice(p).unwrap())
-        .collect();
+    let events = seen.lock().unwrap().events();
     (summary, events)
 }
 

@@ -291,3 +291,30 @@ fn a_broken_stream_names_each_broken_rule_and_event() {
     }
     assert_eq!(summary["late_arrivals"], 0, "{summary:#}");
 }
+
+#[test]
+fn bad_input_and_an_unreachable_broker_exit_2_with_one_line() {
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
+        cmd.arg("consume")
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(args)
+            .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS");
+        let out = run_bounded(cmd, Duration::from_secs(30));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--until-idle", "-1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--until-idle is -1"), "{err}");
+    let (code, err) = run(&["--group-id", " "]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--group-id is empty"), "{err}");
+    // Nothing listens on port 1.
+    let (code, err) = run(&["--bootstrap-servers", "127.0.0.1:1", "--until-idle", "1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot reach Kafka at 127.0.0.1:1"), "{err}");
+}

@@ -278,7 +278,13 @@ mod tests {
         assert!(ready(&mut r, later + grace * 3).is_empty());
         r.push(50, false, json!({"id": "old"}), at("alerts", 0), later);
         assert_eq!(r.late, 1, "50 arrived after 100 was released");
-        assert_eq!(ids(&ready(&mut r, later)), ["old"]);
+        r.set_lag("alerts", 0, Some(0), later);
+        let end = later + grace;
+        assert_eq!(
+            ids(&ready(&mut r, end)),
+            ["old", "b"],
+            "late, but still in order"
+        );
     }
 
     #[test]

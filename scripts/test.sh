@@ -7,3 +7,7 @@ bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# The compose files must stay valid, with and without the local-image override.
+if command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=docker-compose bash scripts/compose-smoke.sh config
+fi

@@ -26,6 +26,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Run(args)) => run(&args),
+        Some(Command::Consume(args)) => consume(&args),
         None => run(&cli.run),
     }
 }
@@ -59,6 +60,27 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         }
         _ => ExitCode::SUCCESS,
+    })
+}
+
+/// `kafka-gen consume`: 0 when every record kept the contract, 1 when any violation was seen.
+fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
+    let options = crate::consume::ConsumeOptions::resolve(args)?;
+    init_tracing(options.config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let outcome = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        crate::consume::consume(&options, cancel).await
+    })?;
+    Ok(if outcome.violations > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

@@ -30,6 +30,8 @@ pub enum Command {
     Master(MasterArgs),
     /// Print the effective configuration (defaults < file < environment < flags).
     Config(RunArgs),
+    /// Consume the scenario's topics and check the data contract live
+    Consume(ConsumeArgs),
 }
 
 /// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
@@ -150,4 +152,58 @@ pub struct MasterArgs {
     /// File format
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// Flags of `kafka-gen consume`. Brokers, security and topic names come from the same config
+/// file and `KAFKA_GEN_*` variables as a run.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Scenario whose topics and data contract to check [default: retail]
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Master data the events must refer to [default: data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Consumer group to join
+    #[arg(long, default_value = "kafka-gen-consume")]
+    pub group_id: String,
+    /// Read every partition from its beginning, so the starting stock and prices are known;
+    /// otherwise resume from the group's offsets (or the end) and learn them as events arrive
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Exit once no record arrived for SECS, with a summary (exit 1 if any violation was seen)
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub until_idle: Option<f64>,
+    /// Seconds a caught-up partition may stay silent before it stops holding back older
+    /// records of other topics in the reorder buffer
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 2.0,
+        allow_negative_numbers = true
+    )]
+    pub reorder_grace: f64,
+    /// Seconds to wait for the topics to exist before giving up
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
+    pub topic_wait: f64,
+    /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub stats_interval: Option<f64>,
+    /// Log format on stderr [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// At the end, write records per topic and violations by kind to PATH as JSON
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
 }

@@ -16,12 +16,14 @@
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
+//! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`app`]: what each subcommand does, and the exit codes.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod consume;
 pub mod event;
 pub mod generator;
 pub mod master;

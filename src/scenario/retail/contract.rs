@@ -30,6 +30,10 @@ pub struct Checker {
     seen: HashSet<String>,
     last_time: HashMap<String, String>,
     violations: Vec<Violation>,
+    /// Without a replay from the start, the event time of the first event checked: causes
+    /// older than it may have come before the consumer started, so their absence is no fault.
+    joined_at_ms: Option<i64>,
+    from_start: bool,
 }
 
 fn cents(v: &Value) -> Option<i64> {
@@ -77,6 +81,8 @@ impl Checker {
             seen: HashSet::new(),
             last_time: HashMap::new(),
             violations: Vec::new(),
+            joined_at_ms: None,
+            from_start,
         }
     }
 
@@ -96,6 +102,12 @@ impl Checker {
     pub fn check(&mut self, event: &Value) -> usize {
         let before = self.violations.len();
         let id = event["event_id"].as_str().unwrap_or("?").to_string();
+        if !self.from_start && self.joined_at_ms.is_none() {
+            self.joined_at_ms = event["event_time"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp_millis());
+        }
         for field in ["event_id", "event_type", "event_time", "scenario"] {
             if !event[field].is_string() {
                 self.fail(
@@ -129,6 +141,21 @@ impl Checker {
                 format!("no inventory update for sku {sku}"),
             );
         }
+    }
+
+    /// Whether the cause `id` (a UUID v7, so it carries its time) may predate the first event
+    /// this checker saw, when it joined a stream already under way.
+    fn before_join(&self, id: &str) -> bool {
+        let Some(joined) = self.joined_at_ms else {
+            return false;
+        };
+        uuid::Uuid::parse_str(id)
+            .ok()
+            .and_then(|u| u.get_timestamp())
+            .map(|t| t.to_unix())
+            .is_some_and(|(secs, nanos)| {
+                secs as i64 * 1000 + i64::from(nanos / 1_000_000) <= joined
+            })
     }
 
     fn known(&mut self, id: &str, kind: &'static str, value: &Value) -> Option<String> {
@@ -266,6 +293,7 @@ impl Checker {
                     "sale_inventory_mismatch",
                     format!("sale sold {qty} of {sku}, update says {change}"),
                 ),
+                None if self.before_join(&cause) => {}
                 None => self.fail(
                     id,
                     "orphan_update",
@@ -282,6 +310,7 @@ impl Checker {
                         "receipt_mismatch",
                         format!("receipt does not match alert {alert_id}"),
                     ),
+                    None if self.before_join(alert_id) => {}
                     None => self.fail(
                         id,
                         "receipt_without_alert",

@@ -1,0 +1,168 @@
+//! The Kafka side of the checking consumer: its librdkafka settings, a context that keeps the
+//! per-partition lag from client statistics, rewinds the first assignment for
+//! `--from-beginning`, and waiting (bounded) for the scenario's topics to exist.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaError;
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use crate::sinks::kafka::{admin, KafkaConfig};
+
+/// Lag per (topic, partition): high watermark minus the next offset the application reads.
+pub type Lags = HashMap<(String, i32), Option<i64>>;
+
+/// Callbacks librdkafka runs on its own threads.
+pub struct CheckContext {
+    from_beginning: bool,
+    rewound: AtomicBool,
+    lags: Mutex<Option<Lags>>,
+}
+
+impl CheckContext {
+    pub fn new(from_beginning: bool) -> Self {
+        Self {
+            from_beginning,
+            rewound: AtomicBool::new(false),
+            lags: Mutex::new(None),
+        }
+    }
+
+    /// The lags of the latest statistics, once (None when no new statistics arrived).
+    pub fn take_lags(&self) -> Option<Lags> {
+        self.lags.lock().ok().and_then(|mut l| l.take())
+    }
+}
+
+impl ClientContext for CheckContext {
+    fn stats(&self, statistics: Statistics) {
+        let mut lags = Lags::new();
+        for (name, topic) in statistics.topics {
+            for (id, p) in topic.partitions {
+                // Partition -1 is librdkafka's internal UA partition; skip unassigned ones.
+                if id < 0 || p.fetch_state == "none" {
+                    continue;
+                }
+                let read_from = if p.app_offset >= 0 {
+                    p.app_offset
+                } else {
+                    p.lo_offset.max(p.committed_offset)
+                };
+                let lag = (p.hi_offset >= 0 && read_from >= 0).then(|| p.hi_offset - read_from);
+                lags.insert((name.clone(), id), lag);
+            }
+        }
+        if let Ok(mut slot) = self.lags.lock() {
+            *slot = Some(lags);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(target: "librdkafka", %error, reason, "Kafka client error.");
+    }
+}
+
+impl ConsumerContext for CheckContext {
+    /// The default assignment, except that with `--from-beginning` the first assignment starts
+    /// every partition at its beginning, whatever offsets the group committed before.
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        let result = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if self.from_beginning && !self.rewound.swap(true, Ordering::Relaxed) {
+                    if let Err(error) = tpl.set_all_offsets(Offset::Beginning) {
+                        tracing::warn!(%error, "Cannot rewind the assignment to the beginning.");
+                    }
+                }
+                tracing::info!(partitions = tpl.count(), "Partitions assigned.");
+                if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                tracing::info!(partitions = tpl.count(), "Partitions revoked.");
+                if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                }
+            }
+            other => {
+                tracing::error!(error = ?other, "Consumer group rebalance failed.");
+                Ok(())
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, "Cannot apply the partition assignment.");
+        }
+    }
+}
+
+/// librdkafka settings of the checking consumer: the shared connection settings, then the
+/// group and what the checker needs.
+pub fn consumer_config(kafka: &KafkaConfig, group_id: &str, from_beginning: bool) -> ClientConfig {
+    let mut c = kafka.client_config();
+    c.set("group.id", group_id)
+        .set("client.id", "kafka-gen-consume")
+        .set("enable.auto.commit", "true")
+        .set(
+            "auto.offset.reset",
+            if from_beginning { "earliest" } else { "latest" },
+        )
+        .set("statistics.interval.ms", "1000")
+        .set("enable.partition.eof", "false");
+    // The raw map goes last, as for the producer.
+    for (k, v) in &kafka.librdkafka.0 {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Waits until every topic exists, polling the metadata once a second, for at most `wait`.
+pub fn wait_for_topics<C: ClientContext>(
+    client: &rdkafka::client::Client<C>,
+    kafka: &KafkaConfig,
+    topics: &[String],
+    wait: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + wait;
+    let mut logged = false;
+    loop {
+        let metadata = admin::check_reachable(client, kafka)?;
+        let missing = admin::missing_topics(&metadata, topics);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            anyhow::bail!(
+                "topics {} do not exist on {} after waiting {:.0}s; start the generator with \
+                 --create-topics, or raise --topic-wait",
+                missing.join(", "),
+                kafka.bootstrap_servers,
+                wait.as_secs_f64()
+            );
+        }
+        if !logged {
+            tracing::info!(missing = %missing.join(","), "Waiting for the topics to be created.");
+            logged = true;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,240 @@
+//! `kafka-gen consume`: a consumer that joins a group on the scenario's topics and checks the
+//! data contract live, so a user can see whether what arrives is complete and consistent.
+//!
+//! - `client`: librdkafka settings, lag from client statistics, `--from-beginning`, topics.
+//! - `arrival`: per-record checks on arrival (JSON, envelope, topic, key, per-key order).
+//! - `reorder`: the buffer that restores event-time order across topics (the rule is there).
+//! - `tally`: counts, the stats line, the summary and its JSON.
+//!
+//! Records pass the arrival checks, wait in the reorder buffer, and then go through the
+//! scenario's [`ContractChecker`](crate::scenario::ContractChecker) in event-time order.
+
+pub mod arrival;
+pub mod client;
+pub mod reorder;
+pub mod tally;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{ConsumeArgs, RunArgs};
+use crate::config::{self, Config};
+use crate::scenario::{self, ContractChecker};
+use arrival::ArrivalChecks;
+use client::CheckContext;
+use reorder::{Location, Reorder};
+use tally::Tally;
+
+/// A record held longer than this (wall clock) leaves the reorder buffer regardless.
+const MAX_HOLD: Duration = Duration::from_secs(30);
+/// How often the loop wakes without records, to release, print stats and notice idleness.
+const TICK: Duration = Duration::from_millis(200);
+
+/// The resolved options of a consumer run.
+#[derive(Debug, Clone)]
+pub struct ConsumeOptions {
+    /// Brokers, security, topics, scenario and master data, from the usual configuration.
+    pub config: Config,
+    pub group_id: String,
+    pub from_beginning: bool,
+    /// Stop once no record arrived for this long.
+    pub until_idle: Option<Duration>,
+    /// How long a caught-up partition may stay silent before it stops holding records back.
+    pub reorder_grace: Duration,
+    /// How long to wait for the topics to exist.
+    pub topic_wait: Duration,
+    pub summary_json: Option<PathBuf>,
+}
+
+fn secs(value: f64, flag: &str, allow_zero: bool) -> anyhow::Result<Duration> {
+    if !value.is_finite() || value < 0.0 || (!allow_zero && value == 0.0) || value > 1e9 {
+        let bound = if allow_zero { ">= 0" } else { "> 0" };
+        bail!("{flag} is {value}; it must be a number of seconds {bound}");
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl ConsumeOptions {
+    /// Resolves the flags together with the config file and `KAFKA_GEN_*` environment.
+    pub fn resolve(args: &ConsumeArgs) -> anyhow::Result<Self> {
+        let run = RunArgs {
+            config: args.config.clone(),
+            scenario: args.scenario.clone(),
+            data_dir: args.data_dir.clone(),
+            bootstrap_servers: args.bootstrap_servers.clone(),
+            stats_interval: args.stats_interval,
+            log_format: args.log_format,
+            ..RunArgs::default()
+        };
+        let config = config::resolve(&run)?;
+        if args.group_id.trim().is_empty() {
+            bail!("--group-id is empty; name a consumer group, e.g. kafka-gen-consume");
+        }
+        Ok(Self {
+            config,
+            group_id: args.group_id.clone(),
+            from_beginning: args.from_beginning,
+            until_idle: args
+                .until_idle
+                .map(|s| secs(s, "--until-idle", false))
+                .transpose()?,
+            reorder_grace: secs(args.reorder_grace, "--reorder-grace", true)?,
+            topic_wait: secs(args.topic_wait, "--topic-wait", true)?,
+            summary_json: args.summary_json.clone(),
+        })
+    }
+}
+
+/// What a consumer run saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub records: u64,
+    pub violations: u64,
+}
+
+/// The checks a record goes through, and their counters.
+struct Pipeline {
+    arrival: ArrivalChecks,
+    reorder: Reorder,
+    checker: Box<dyn ContractChecker>,
+    types: &'static [scenario::EventTypeSpec],
+    tally: Tally,
+    scratch: Vec<scenario::Violation>,
+}
+
+impl Pipeline {
+    fn arrive(&mut self, at: Location, key: Option<&[u8]>, payload: Option<&[u8]>, now: Instant) {
+        self.tally.record(&at.topic);
+        let arrived = self.arrival.check(&at, key, payload, &mut self.scratch);
+        for v in std::mem::take(&mut self.scratch) {
+            self.tally.violation(&v, Some(&at));
+        }
+        if let Some(a) = arrived {
+            self.reorder.push(a.time_ms, a.derived, a.event, at, now);
+        }
+    }
+
+    fn check(&mut self, pending: reorder::Pending) {
+        let before = self.checker.violations().len();
+        self.checker.check(&pending.event);
+        if let Some(t) = pending.event["event_type"]
+            .as_str()
+            .and_then(|name| self.types.iter().find(|t| t.name == name))
+        {
+            self.tally.checked(t.name);
+        }
+        for v in &self.checker.violations()[before..] {
+            self.tally.violation(v, Some(&pending.at));
+        }
+    }
+
+    fn release(&mut self, now: Instant) {
+        while let Some(p) = self.reorder.pop_ready(now) {
+            self.check(p);
+        }
+    }
+
+    fn finish(&mut self) {
+        for p in self.reorder.drain() {
+            self.check(p);
+        }
+        let before = self.checker.violations().len();
+        self.checker.finish();
+        for v in &self.checker.violations()[before..] {
+            self.tally.violation(v, None);
+        }
+    }
+}
+
+/// Consumes and checks until cancelled or, with `until_idle`, until the topics are quiet.
+pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow::Result<Outcome> {
+    let config = &opts.config;
+    let scenario = scenario::find(&config.scenario)?;
+    let types = scenario.event_types();
+    let checker = scenario.checker(&config.data_dir, opts.from_beginning)?;
+    let topics = config.kafka.topics_for(types);
+    let consumer: StreamConsumer<CheckContext> =
+        client::consumer_config(&config.kafka, &opts.group_id, opts.from_beginning)
+            .create_with_context(CheckContext::new(opts.from_beginning))
+            .context("cannot create the Kafka consumer; check [kafka.librdkafka]")?;
+    tokio::task::block_in_place(|| {
+        client::wait_for_topics(consumer.client(), &config.kafka, &topics, opts.topic_wait)
+    })?;
+    let mut unique: Vec<&str> = topics.iter().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    consumer
+        .subscribe(&unique)
+        .with_context(|| format!("cannot subscribe to {}", unique.join(", ")))?;
+    tracing::info!(group = %opts.group_id, topics = %unique.join(","), from_beginning = opts.from_beginning, "Consuming.");
+
+    let start = Instant::now();
+    let mut pipeline = Pipeline {
+        arrival: ArrivalChecks::new(scenario, topics.clone()),
+        reorder: Reorder::new(opts.reorder_grace, MAX_HOLD, start),
+        checker,
+        types,
+        tally: Tally::new(start),
+        scratch: Vec::new(),
+    };
+    let stats_every = Duration::from_secs_f64(config.stats_interval_secs);
+    let mut last_record = start;
+    let mut errors = 0u64;
+    while !cancel.is_cancelled() {
+        match tokio::time::timeout(TICK, consumer.recv()).await {
+            Err(_) => {}
+            Ok(Err(error)) => {
+                errors += 1;
+                if errors <= 5 {
+                    tracing::warn!(%error, "Kafka consumer error.");
+                }
+            }
+            Ok(Ok(msg)) => {
+                let now = Instant::now();
+                last_record = now;
+                let at = Location {
+                    topic: msg.topic().to_string(),
+                    partition: msg.partition(),
+                    offset: msg.offset(),
+                };
+                pipeline.arrive(at, msg.key(), msg.payload(), now);
+            }
+        }
+        let now = Instant::now();
+        if let Some(lags) = consumer.context().take_lags() {
+            let mut total = 0;
+            for ((topic, partition), lag) in lags {
+                total += lag.unwrap_or(0).max(0);
+                pipeline.reorder.set_lag(&topic, partition, lag, now);
+            }
+            pipeline.tally.lag = Some(total);
+        }
+        pipeline.release(now);
+        if pipeline.tally.due(now, stats_every) {
+            pipeline.tally.line(now, pipeline.reorder.len());
+        }
+        if opts
+            .until_idle
+            .is_some_and(|idle| now.duration_since(last_record) >= idle)
+        {
+            tracing::info!("No records for the idle time; finishing.");
+            break;
+        }
+    }
+    pipeline.finish();
+    let tally = &pipeline.tally;
+    tally.summary(pipeline.reorder.late, pipeline.reorder.forced);
+    if let Some(path) = &opts.summary_json {
+        tally.write_json(path, pipeline.reorder.late, pipeline.reorder.forced)?;
+    }
+    // Closing the consumer (on drop) commits the final offsets, as auto-commit is on.
+    Ok(Outcome {
+        records: tally.records,
+        violations: tally.violations(),
+    })
+}

@@ -1,0 +1,320 @@
+//! `kafka-gen consume` against a real Kafka-protocol broker (Tansu, in-memory): a clean
+//! generator stream gives no violations and exit 0; a stream a test producer broke on purpose
+//! gives the right kinds of violation, naming the broken events, and exit 1.
+//!
+//! The broker comes from `KAFKA_GEN_TEST_BROKER` (HOST:PORT, already running) or is started on
+//! ports 19393 and 19394 with `scripts/dev-broker.sh`. Without `tansu` the test is skipped loudly, unless
+//! `CI=true`, where that is a failure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::kafka::{data_dir, totals, Generator};
+use kafka_gen::scenario::retail::TYPES;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serde_json::Value;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A broker this test started; stopped on drop, by pid (the script's pid file).
+struct Broker(tempfile::TempDir, &'static str);
+
+impl Broker {
+    fn script(&self, action: &str) -> Output {
+        Command::new(repo().join("scripts/dev-broker.sh"))
+            .arg(action)
+            .env("PORT", self.1)
+            .env("STATE_DIR", self.0.path())
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.script("stop");
+    }
+}
+
+/// The broker address, or None to skip. Each test starts its own broker on its own port.
+fn broker(port: &'static str) -> Option<(String, Option<Broker>)> {
+    if let Ok(addr) = std::env::var("KAFKA_GEN_TEST_BROKER") {
+        return Some((addr, None));
+    }
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
+    let have = Command::new("tansu")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || home_bin.is_some_and(|p| p.exists());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("tansu is required under CI=true; run scripts/dev-broker.sh install");
+        }
+        eprintln!(
+            "\n*** SKIPPED consume: tansu is missing (set CI=true to make this a failure) ***\n"
+        );
+        return None;
+    }
+    let broker = Broker(tempfile::tempdir().unwrap(), port);
+    let out = broker.script("start");
+    assert!(
+        out.status.success(),
+        "broker start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((format!("127.0.0.1:{port}"), Some(broker)))
+}
+
+/// A config naming fresh topics (so earlier runs on a shared broker do not count).
+fn topics_config(dir: &Path, tag: &str) -> (PathBuf, Vec<String>) {
+    let run = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut config = String::from("[kafka]\npartitions = 3\n[kafka.topics]\n");
+    let mut topics = Vec::new();
+    for t in TYPES {
+        let topic = format!("{tag}-{run}-{}", t.default_topic);
+        config.push_str(&format!("{} = \"{topic}\"\n", t.name));
+        topics.push(topic);
+    }
+    let path = dir.join(format!("{tag}.toml"));
+    std::fs::write(&path, config).unwrap();
+    (path, topics)
+}
+
+/// Runs `kafka-gen consume --from-beginning --until-idle 3`; returns the exit code, the
+/// summary JSON and the log.
+fn consume(dir: &Path, bootstrap: &str, config: &Path, group: &str) -> (i32, Value, String) {
+    let summary = dir.join(format!("{group}.json"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
+    child
+        .arg("consume")
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--bootstrap-servers", bootstrap, "--group-id", group])
+        .args([
+            "--from-beginning",
+            "--until-idle",
+            "3",
+            "--stats-interval",
+            "1",
+        ])
+        .arg("--summary-json")
+        .arg(&summary)
+        .env("RUST_LOG", "info,librdkafka=off")
+        .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS");
+    let out = run_bounded(child, Duration::from_secs(120));
+    let log = String::from_utf8_lossy(&out.stderr).to_string();
+    let summary: Value = std::fs::read_to_string(&summary)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| panic!("no consumer summary; log:\n{log}"));
+    (out.status.code().unwrap_or(-1), summary, log)
+}
+
+/// Runs a command, killing it if it outlives `timeout`.
+fn run_bounded(mut cmd: Command, timeout: Duration) -> Output {
+    use std::process::Stdio;
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("process {pid} did not finish within {timeout:?}");
+        }
+    }
+}
+
+#[test]
+fn a_clean_generator_stream_has_no_violations() {
+    let Some((bootstrap, _broker)) = broker("19393") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = topics_config(dir.path(), "clean");
+    let mut gen = Generator::spawn(
+        dir.path(),
+        &bootstrap,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--create-topics",
+            "--seed",
+            "11",
+            "--start",
+            "2025-01-01T00:00:00Z",
+            "--count",
+            "5000",
+            "--stats-interval",
+            "0",
+        ],
+    );
+    let status = gen.wait(Duration::from_secs(120));
+    assert_eq!(status.code(), Some(0), "log:\n{}", gen.log_text());
+    let (generated, delivered, _, _) = totals(&gen.summary());
+    assert_eq!(delivered, generated);
+
+    let (code, summary, log) = consume(dir.path(), &bootstrap, &config, "clean");
+    assert_eq!(summary["records"], delivered, "log:\n{log}");
+    assert_eq!(summary["violations"], 0, "{summary:#}\nlog:\n{log}");
+    assert_eq!(code, 0, "log:\n{log}");
+    assert!(log.contains("Consumer summary."), "{log}");
+}
+
+fn create_topics(bootstrap: &str, topics: &[String]) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let new: Vec<NewTopic> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, 3, TopicReplication::Fixed(1)))
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for result in runtime
+        .block_on(admin.create_topics(&new, &options))
+        .unwrap()
+    {
+        result.unwrap();
+    }
+}
+
+/// Events of a short generated stream, as JSON, in stream order.
+fn generated_events(dir: &Path) -> Vec<Value> {
+    let path = dir.join("events.jsonl");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
+    cmd.arg("--data-dir")
+        .arg(data_dir())
+        .arg("--output")
+        .arg(&path)
+        .args(["--seed", "5", "--start", "2025-01-01T00:00:00Z"])
+        .args(["--count", "400", "--stats-interval", "0"]);
+    let out = run_bounded(cmd, Duration::from_secs(60));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn nth_of<'a>(events: &'a mut [Value], ty: &str, n: usize) -> &'a mut Value {
+    events
+        .iter_mut()
+        .filter(|e| e["event_type"] == ty)
+        .nth(n)
+        .unwrap_or_else(|| panic!("fewer than {} {ty} events", n + 1))
+}
+
+#[test]
+fn a_broken_stream_names_each_broken_rule_and_event() {
+    let Some((bootstrap, _broker)) = broker("19394") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (config, topics) = topics_config(dir.path(), "broken");
+    let mut events = generated_events(dir.path());
+
+    // One fault of each kind, on events late enough that the world state is known.
+    let stale = nth_of(&mut events, "sale", 150);
+    stale["items"][0]["unit_price"] = Value::from(0.01);
+    let stale_id = stale["event_id"].as_str().unwrap().to_string();
+    let chain = nth_of(&mut events, "inventory_update", 120);
+    chain["stock_after"] = Value::from(chain["stock_after"].as_i64().unwrap() + 7);
+    let chain_id = chain["event_id"].as_str().unwrap().to_string();
+    let unknown = nth_of(&mut events, "customer_event", 30);
+    unknown["home_store_id"] = Value::from("ST-NOWHERE");
+    let unknown_id = unknown["event_id"].as_str().unwrap().to_string();
+    let dup = nth_of(&mut events, "customer_event", 40).clone();
+    let dup_id = dup["event_id"].as_str().unwrap().to_string();
+    events.push(dup);
+
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    create_topics(&bootstrap, &topics);
+    for e in &events {
+        let ty = TYPES
+            .iter()
+            .position(|t| e["event_type"] == t.name)
+            .unwrap();
+        let key = e[TYPES[ty].key_field].as_str().unwrap().to_string();
+        let payload = e.to_string();
+        producer
+            .send(BaseRecord::to(&topics[ty]).key(&key).payload(&payload))
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+
+    let (code, summary, log) = consume(dir.path(), &bootstrap, &config, "broken");
+    assert_eq!(code, 1, "log:\n{log}");
+    assert_eq!(summary["records"], events.len(), "log:\n{log}");
+    let examples = &summary["examples"];
+    for (rule, id) in [
+        ("stale_price", &stale_id),
+        ("stock_chain", &chain_id),
+        ("unknown_reference", &unknown_id),
+        ("duplicate_event_id", &dup_id),
+    ] {
+        let named = examples[rule].as_array().is_some_and(|list| {
+            list.iter()
+                .any(|e| e.as_str().is_some_and(|e| e.contains(id.as_str())))
+        });
+        assert!(named, "no {rule} violation naming {id}: {summary:#}");
+    }
+    assert_eq!(summary["late_arrivals"], 0, "{summary:#}");
+}
+
+#[test]
+fn bad_input_and_an_unreachable_broker_exit_2_with_one_line() {
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
+        cmd.arg("consume")
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(args)
+            .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS");
+        let out = run_bounded(cmd, Duration::from_secs(30));
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["--until-idle", "-1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--until-idle is -1"), "{err}");
+    let (code, err) = run(&["--group-id", " "]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--group-id is empty"), "{err}");
+    // Nothing listens on port 1.
+    let (code, err) = run(&["--bootstrap-servers", "127.0.0.1:1", "--until-idle", "1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot reach Kafka at 127.0.0.1:1"), "{err}");
+}

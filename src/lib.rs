@@ -15,6 +15,8 @@
 //! - [`runner`]: the run loop on a live or simulated clock, shutdown and flushing.
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
+//! - [`metrics`]: Prometheus metrics and `/health` (`--metrics-listen`).
+//! - [`ingest`]: the ingest API service (`kafka-gen ingest`): HTTP in, Kafka out.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
 //! - [`app`]: what each subcommand does, and the exit codes.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
@@ -24,7 +26,9 @@ pub mod cli;
 pub mod config;
 pub mod event;
 pub mod generator;
+pub mod ingest;
 pub mod master;
+pub mod metrics;
 pub mod profile;
 pub mod progress;
 pub mod report;

@@ -7,7 +7,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, MasterArgs, RunArgs};
+use crate::cli::{Cli, Command, IngestArgs, MasterArgs, RunArgs};
 use crate::config::{self, Config, LogFormat};
 use crate::runner::{Runner, Stop};
 use crate::scenario::retail::master::MasterData;
@@ -25,6 +25,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", config.to_toml()?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Ingest(args)) => ingest(&args),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Consume(args)) => consume(&args),
         None => run(&cli.run),
@@ -44,9 +45,15 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs a resolved configuration until it stops, with SIGINT/SIGTERM wired to a clean stop.
 pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
+    let cancel = CancellationToken::new();
+    let metrics_stop = CancellationToken::new();
+    if let Some(addr) = config.metrics_listen {
+        let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
+        crate::metrics::serve(addr, health, metrics_stop.clone()).await?;
+    }
+    let _stop_metrics = metrics_stop.drop_guard();
     let runner = Runner::new(&config)?;
     let types = runner.types();
-    let cancel = CancellationToken::new();
     tokio::spawn(stop_on_signals(cancel.clone()));
     let summary = runner.run(cancel).await?;
     if let Some(path) = &config.summary_json {
@@ -116,6 +123,39 @@ async fn wait_for_signal() -> std::io::Result<()> {
     {
         tokio::signal::ctrl_c().await
     }
+}
+
+/// `kafka-gen ingest`: the Kafka settings come from the config file and environment, as for a
+/// run; `--listen` says where to serve.
+fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let run_args = RunArgs {
+        config: args.config.clone(),
+        scenario: args.scenario.clone(),
+        bootstrap_servers: args.bootstrap_servers.clone(),
+        create_topics: args.create_topics,
+        log_format: args.log_format,
+        metrics_listen: args.metrics_listen,
+        ..RunArgs::default()
+    };
+    let mut config = config::resolve(&run_args)?;
+    config.ingest.listen = args.listen.unwrap_or(config.ingest.listen);
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        crate::metrics::install()?;
+        let addr = config.ingest.listen;
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}; pick a free address with --listen")
+        })?;
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        crate::ingest::serve(&config, listener, cancel).await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {

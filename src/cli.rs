@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{HumanDuration, LogFormat, SinkKind, TimeArg};
 use crate::master::Format;
+use crate::sinks::http::BodyFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +33,8 @@ pub enum Command {
     Config(RunArgs),
     /// Consume the scenario's topics and check the data contract live
     Consume(ConsumeArgs),
+    /// Serve the ingest API: POST /events validates events and produces them to Kafka.
+    Ingest(IngestArgs),
 }
 
 /// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
@@ -46,7 +49,7 @@ pub struct RunArgs {
     /// Directory with the master data [default: data]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Sinks, comma-separated: kafka, stdout, file, null [default: kafka]
+    /// Sinks, comma-separated: kafka, stdout, file, null, http [default: kafka]
     #[arg(long, value_delimiter = ',', value_enum)]
     pub sink: Option<Vec<SinkKind>>,
     /// Output path of the file sink (JSON lines); implies --sink file when --sink is not given
@@ -130,6 +133,49 @@ pub struct RunArgs {
     /// After the run, write per-type generated/delivered/failed counts to PATH as JSON
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// URL the http sink POSTs events to [env: KAFKA_GEN_HTTP_ENDPOINT]
+    #[arg(long, value_name = "URL")]
+    pub http_endpoint: Option<String>,
+    /// Requests the http sink keeps in flight at once [default: 8]
+    #[arg(long, value_name = "N")]
+    pub http_concurrency: Option<u32>,
+    /// Events per HTTP request; 1 posts single events [default: 500]
+    #[arg(long, value_name = "N")]
+    pub http_batch_size: Option<u32>,
+    /// Encoding of batched HTTP requests [default: array]
+    #[arg(long, value_enum)]
+    pub http_format: Option<BodyFormat>,
+    /// Serve Prometheus metrics and /health on this IP:PORT, e.g. 0.0.0.0:9464
+    /// [env: KAFKA_GEN_METRICS_LISTEN]
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// Flags of the ingest service. The Kafka connection and topics come from the same config
+/// file and `KAFKA_GEN_*` variables as a run.
+#[derive(Debug, Default, Clone, Args)]
+pub struct IngestArgs {
+    /// Address to serve the API on [default: 0.0.0.0:8080] [env: KAFKA_GEN_INGEST_LISTEN]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Scenario whose event schema requests are checked against [default: retail]
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Create missing Kafka topics at start-up
+    #[arg(long)]
+    pub create_topics: bool,
+    /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Log format on stderr [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Clone, Args)]

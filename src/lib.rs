@@ -15,6 +15,8 @@
 //! - [`runner`]: the run loop on a live or simulated clock, shutdown and flushing.
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
+//! - [`metrics`]: Prometheus metrics and `/health` (`--metrics-listen`).
+//! - [`ingest`]: the ingest API service (`kafka-gen ingest`): HTTP in, Kafka out.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`app`]: what each subcommand does, and the exit codes.
@@ -26,7 +28,9 @@ pub mod config;
 pub mod consume;
 pub mod event;
 pub mod generator;
+pub mod ingest;
 pub mod master;
+pub mod metrics;
 pub mod profile;
 pub mod progress;
 pub mod report;

@@ -11,7 +11,7 @@ use crate::runner::{Stop, Summary};
 use crate::scenario::EventTypeSpec;
 
 /// The summary as JSON: `{"stop", "seed", "generated": {type: n}, "generated_total",
-/// "undelivered", "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "in_flight": {...}}]}`.
+/// "undelivered", "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "in_flight": {...}, "retried": {...}}]}`.
 pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
     let by_type = |values: &[u64]| -> Value {
         let map: Map<String, Value> = types
@@ -36,9 +36,11 @@ pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
                 "delivered": by_type(&s.counts.delivered),
                 "failed": by_type(&s.counts.failed),
                 "in_flight": by_type(&s.counts.in_flight),
+                "retried": by_type(&s.counts.retried),
                 "delivered_total": s.counts.delivered_total(),
                 "failed_total": s.counts.failed_total(),
                 "in_flight_total": s.counts.in_flight_total(),
+                "retried_total": s.counts.retried_total(),
             })
         })
         .collect();

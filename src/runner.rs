@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, ScheduleConfig};
 use crate::event::Batch;
 use crate::generator::Generator;
+use crate::metrics::RunMetrics;
 use crate::profile::sampler::Sampler;
 use crate::profile::Profile;
 use crate::progress::Progress;
@@ -98,6 +99,8 @@ pub struct Runner {
     /// Time of the last event drawn, for the backfill hand-off.
     last_time: Option<f64>,
     handoff_ms: Option<i64>,
+    /// Prometheus metrics, when `--metrics-listen` serves them.
+    metrics: Option<RunMetrics>,
 }
 
 impl Runner {
@@ -136,7 +139,15 @@ impl Runner {
             Plan::Backfill { start_ms } => Progress::for_terminal(start_ms, None),
             _ => None,
         };
+        let metrics = config.metrics_listen.map(|_| {
+            let target = match Pacing::from_config(s) {
+                Pacing::Rate(rate) => rate,
+                Pacing::Gaps { min_secs, max_secs } => 2.0 / (min_secs + max_secs).max(1e-9),
+            };
+            RunMetrics::new(scenario.event_types(), &sinks, target)
+        });
         Ok(Self {
+            metrics,
             types: scenario.event_types(),
             generator,
             sinks,
@@ -175,6 +186,9 @@ impl Runner {
                 Ok(()) | Err(SinkError::Closed) => {}
                 Err(error) => tracing::error!(sink = sink.name(), %error, "Flush failed."),
             }
+        }
+        if let Some(m) = &mut self.metrics {
+            m.update(&self.stats, &self.sinks, true);
         }
         let reports = stats::reports(&self.sinks);
         self.stats.summary(&reports);
@@ -460,6 +474,9 @@ impl Runner {
                     return Err(Stop::SinkFailed(format!("{}: {error}", sink.name())));
                 }
             }
+        }
+        if let Some(m) = &mut self.metrics {
+            m.update(&self.stats, &self.sinks, false);
         }
         Ok(())
     }

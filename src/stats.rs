@@ -102,11 +102,12 @@ impl Stats {
             .iter()
             .map(|r| {
                 format!(
-                    "{} delivered={} failed={} in_flight={}",
+                    "{} delivered={} failed={} in_flight={} retried={}",
                     r.name,
                     r.counts.delivered_total(),
                     r.counts.failed_total(),
-                    r.counts.in_flight_total()
+                    r.counts.in_flight_total(),
+                    r.counts.retried_total()
                 )
             })
             .collect();

@@ -15,10 +15,12 @@ pub use duration::HumanDuration;
 pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
 pub use time::TimeArg;
 
+use crate::ingest::IngestConfig;
 use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
+use crate::sinks::http::HttpSinkConfig;
 use crate::sinks::kafka::KafkaConfig;
 
 /// Where events go. `--sink` takes one or more, comma-separated.
@@ -33,6 +35,8 @@ pub enum SinkKind {
     File,
     /// Discards events; for benchmarks.
     Null,
+    /// POSTs events to an ingest API (`--http-endpoint`).
+    Http,
 }
 
 /// Log format on stderr.
@@ -102,7 +106,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Seed for every random draw. Unset: a fresh seed, logged so the run can be repeated.
     pub seed: Option<u64>,
-    /// Where events go: any of `kafka`, `stdout`, `file`, `null`.
+    /// Where events go: any of `kafka`, `stdout`, `file`, `null`, `http`.
     pub sinks: Vec<SinkKind>,
     /// Seconds between live stats lines on stderr; 0 turns them off.
     pub stats_interval_secs: f64,
@@ -122,6 +126,13 @@ pub struct Config {
     pub retail: RetailConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
+    /// Serve Prometheus metrics (`/metrics`) and `/health` here, e.g. `0.0.0.0:9464`
+    /// (`--metrics-listen`). Unset: no metrics endpoint.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The `http` sink.
+    pub http: HttpSinkConfig,
+    /// The ingest API service (`kafka-gen ingest`).
+    pub ingest: IngestConfig,
 }
 
 impl Default for Config {
@@ -140,6 +151,9 @@ impl Default for Config {
             profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
             kafka: KafkaConfig::default(),
+            metrics_listen: None,
+            http: HttpSinkConfig::default(),
+            ingest: IngestConfig::default(),
         }
     }
 }
@@ -224,7 +238,7 @@ impl Config {
             );
         }
         if self.sinks.is_empty() {
-            bail!("no sink configured; pass --sink with one or more of kafka, stdout, file, null");
+            bail!("no sink configured; pass --sink with one or more of kafka, stdout, file, null, http");
         }
         if self.sinks.contains(&SinkKind::File) && self.file.path.is_none() {
             bail!("the file sink needs a path; pass --output PATH (or set [file] path)");
@@ -232,6 +246,10 @@ impl Config {
         if self.sinks.contains(&SinkKind::Kafka) {
             self.kafka.validate(scenario.event_types())?;
         }
+        if self.sinks.contains(&SinkKind::Http) {
+            self.http.validate()?;
+        }
+        self.ingest.validate()?;
         self.retail.validate()
     }
 

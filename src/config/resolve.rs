@@ -47,6 +47,12 @@ struct Env {
     sasl_username: Option<String>,
     sasl_password: Option<String>,
     ssl_ca_path: Option<PathBuf>,
+    http_endpoint: Option<String>,
+    http_authorization: Option<String>,
+    http_concurrency: Option<u32>,
+    http_batch_size: Option<u32>,
+    metrics_listen: Option<String>,
+    ingest_listen: Option<String>,
 }
 
 /// Builds the effective configuration: defaults < file < environment < flags, then validates.
@@ -134,7 +140,7 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
         .map(|s| {
             SinkKind::from_str(s.trim(), true).map_err(|_| {
                 anyhow::anyhow!(
-                    "KAFKA_GEN_SINK: unknown sink {s:?}; use kafka, stdout, file or null"
+                    "KAFKA_GEN_SINK: unknown sink {s:?}; use kafka, stdout, file, null or http"
                 )
             })
         })
@@ -144,6 +150,7 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
 fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     use clap::ValueEnum;
     apply_kafka_env(config, &env);
+    apply_http_env(config, &env)?;
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;
@@ -226,6 +233,30 @@ fn apply_kafka_env(config: &mut Config, env: &Env) {
     s.ssl_ca_path = env.ssl_ca_path.clone().or(s.ssl_ca_path.take());
 }
 
+fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
+    let h = &mut config.http;
+    h.endpoint = env.http_endpoint.clone().or(h.endpoint.take());
+    if let Some(v) = &env.http_authorization {
+        h.authorization = Some(Secret::new(v.clone()));
+    }
+    h.concurrency = env.http_concurrency.unwrap_or(h.concurrency);
+    h.batch_size = env.http_batch_size.unwrap_or(h.batch_size);
+    if let Some(v) = &env.metrics_listen {
+        config.metrics_listen = Some(parse_listen(v, "KAFKA_GEN_METRICS_LISTEN")?);
+    }
+    if let Some(v) = &env.ingest_listen {
+        config.ingest.listen = parse_listen(v, "KAFKA_GEN_INGEST_LISTEN")?;
+    }
+    Ok(())
+}
+
+/// Parses `HOST:PORT` where HOST is an IP address (`0.0.0.0:9464`).
+pub fn parse_listen(text: &str, source: &str) -> anyhow::Result<std::net::SocketAddr> {
+    text.trim().parse().map_err(|_| {
+        anyhow::anyhow!("{source}: {text:?} is not an IP:PORT address; write e.g. 0.0.0.0:9464")
+    })
+}
+
 fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     let s = &mut config.schedule;
     if let Some(v) = &a.scenario {
@@ -281,6 +312,13 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     if let Some(v) = &a.summary_json {
         config.summary_json = Some(v.clone());
     }
+    if let Some(v) = &a.http_endpoint {
+        config.http.endpoint = Some(v.clone());
+    }
+    config.http.concurrency = a.http_concurrency.unwrap_or(config.http.concurrency);
+    config.http.batch_size = a.http_batch_size.unwrap_or(config.http.batch_size);
+    config.http.format = a.http_format.unwrap_or(config.http.format);
+    config.metrics_listen = a.metrics_listen.or(config.metrics_listen);
     Ok(())
 }
 
@@ -359,6 +397,13 @@ mod tests {
         assert!(err("", &[("KAFKA_GEN_MAX_DELTAS", "3")]).contains("unknown field `max_deltas`"));
         assert!(err("", &[("KAFKA_GEN_SINK", "kafak")]).contains("unknown sink \"kafak\""));
         assert!(err("", &[("KAFKA_GEN_SINK", "file")]).contains("needs a path"));
+        assert!(err("", &[("KAFKA_GEN_SINK", "http")]).contains("--http-endpoint"));
+        assert!(err("", &[("KAFKA_GEN_METRICS_LISTEN", "localhost")]).contains("\"localhost\""));
+        let bad_url = [
+            ("KAFKA_GEN_SINK", "http"),
+            ("KAFKA_GEN_HTTP_ENDPOINT", "nope"),
+        ];
+        assert!(err("", &bad_url).contains("\"nope\""));
 
         let args = RunArgs {
             config: Some("/nonexistent/x.toml".into()),
@@ -376,6 +421,31 @@ mod tests {
         let c = resolve_with_env(&args, env(&[])).unwrap();
         assert_eq!(c.sinks, vec![SinkKind::File]);
         assert_eq!((c.schedule.count, c.schedule.duration), (None, None));
+    }
+
+    #[test]
+    fn http_settings_merge_and_the_authorization_stays_secret() {
+        let (_dir, mut args) = file("[http]\nbatch_size = 50\nconcurrency = 2\n");
+        let vars = env(&[
+            ("KAFKA_GEN_SINK", "kafka,http"),
+            ("KAFKA_GEN_HTTP_ENDPOINT", "http://ingest-api:8080/events"),
+            ("KAFKA_GEN_HTTP_AUTHORIZATION", "Bearer hunter2"),
+            ("KAFKA_GEN_HTTP_CONCURRENCY", "4"),
+        ]);
+        args.http_batch_size = Some(100);
+        let c = resolve_with_env(&args, vars).unwrap();
+        assert_eq!(c.sinks, vec![SinkKind::Kafka, SinkKind::Http]);
+        assert_eq!(
+            c.http.endpoint.as_deref(),
+            Some("http://ingest-api:8080/events")
+        );
+        assert_eq!((c.http.concurrency, c.http.batch_size), (4, 100));
+        assert_eq!(
+            c.http.authorization.as_ref().map(|s| s.expose()),
+            Some("Bearer hunter2")
+        );
+        let printed = format!("{}\n{c:?}", c.to_toml().unwrap());
+        assert!(!printed.contains("hunter2"), "{printed}");
     }
 
     #[test]

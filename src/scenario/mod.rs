@@ -162,17 +162,20 @@ mod tests {
     fn envelope_validation_names_the_first_bad_field() {
         let good = json!({"event_id": "01941f29-7c00-7f4b-8a95-c9b3c9f9ddd5", "event_type": "sale",
             "event_time": "2025-01-01T00:00:00.000Z", "schema_version": 1, "scenario": "retail"});
-        assert_eq!(retail::Retail.validate_event(&good), Ok(retail::SALE));
+        assert_eq!(
+            validate_envelope("retail", retail::TYPES, &good),
+            Ok(retail::SALE)
+        );
         let with = |field: &str, value: serde_json::Value| {
             let mut e = good.clone();
             e[field] = value;
-            retail::Retail.validate_event(&e).unwrap_err()
+            validate_envelope("retail", retail::TYPES, &e).unwrap_err()
         };
         assert!(with("event_id", json!("nope")).starts_with("event_id"));
         assert!(with("event_type", json!("refund")).contains("\"refund\""));
         assert!(with("event_time", json!("yesterday")).starts_with("event_time"));
         assert!(with("schema_version", json!("1")).starts_with("schema_version"));
         assert!(with("scenario", json!("music")).starts_with("scenario"));
-        assert!(retail::Retail.validate_event(&json!([1])).is_err());
+        assert!(validate_envelope("retail", retail::TYPES, &json!([1])).is_err());
     }
 }

@@ -5,8 +5,12 @@
 //! - `file`: JSON lines in one file or one per event type.
 //! - `null`: counts and discards, for benchmarks.
 //! - `kafka`: one topic per event type, confirmed delivery, dead-letter file.
+//! - `http`: POSTs to an ingest API, batched, retried with backoff, bounded concurrency.
+//! - `dead_letter`: the JSON-lines file of events a sink could not deliver.
 
+pub mod dead_letter;
 pub mod file;
+pub mod http;
 pub mod kafka;
 pub mod null;
 pub mod stdout;
@@ -28,6 +32,8 @@ pub struct SinkCounts {
     pub failed: Vec<u64>,
     /// Accepted but not yet confirmed either way.
     pub in_flight: Vec<u64>,
+    /// Events sent again after a failed attempt (a retried batch counts each of its events).
+    pub retried: Vec<u64>,
 }
 
 impl SinkCounts {
@@ -36,6 +42,7 @@ impl SinkCounts {
             delivered: vec![0; types],
             failed: vec![0; types],
             in_flight: vec![0; types],
+            retried: vec![0; types],
         }
     }
 
@@ -49,6 +56,10 @@ impl SinkCounts {
 
     pub fn in_flight_total(&self) -> u64 {
         self.in_flight.iter().sum()
+    }
+
+    pub fn retried_total(&self) -> u64 {
+        self.retried.iter().sum()
     }
 }
 
@@ -96,6 +107,12 @@ pub fn build(
             SinkKind::File => Box::new(file::open(&config.file, types)?),
             SinkKind::Null => Box::new(null::NullSink::new(types.len())),
             SinkKind::Kafka => Box::new(kafka::KafkaSink::open(&config.kafka, types)?),
+            // Shares the dead-letter file with the Kafka sink (it is thread-safe and appends).
+            SinkKind::Http => Box::new(http::HttpSink::open(
+                &config.http,
+                config.kafka.dead_letter_path.clone(),
+                types.len(),
+            )?),
         });
     }
     Ok(sinks)

@@ -48,6 +48,8 @@ impl Generator {
             .args(args)
             .env("RUST_LOG", "info,librdkafka=off")
             .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS")
+            // The test's own variable; kafka-gen rejects unknown KAFKA_GEN_* names.
+            .env_remove("KAFKA_GEN_TEST_BROKER")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

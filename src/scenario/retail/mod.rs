@@ -4,10 +4,12 @@
 //! - `events`: the payload of each event type.
 //! - `world`: the state that keeps stock, prices and restocks consistent.
 //! - `contract`: the data contract as checks a consumer can replay.
+//! - `schema`: each event type's fields, as the ingest API validates them.
 
 pub mod contract;
 pub mod events;
 pub mod master;
+pub mod schema;
 pub mod world;
 
 use std::path::Path;
@@ -146,6 +148,14 @@ impl Scenario for Retail {
 
     fn event_types(&self) -> &'static [EventTypeSpec] {
         TYPES
+    }
+
+    fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
+        let ty = super::validate_envelope(self.name(), TYPES, event)?;
+        if let Some(object) = event.as_object() {
+            schema::validate_fields(ty, object)?;
+        }
+        Ok(ty)
     }
 
     fn checker(

@@ -3,7 +3,8 @@
 //! - `config`: `[kafka]` options and the librdkafka settings they make.
 //! - `security`: `[kafka.security]`, secrets and their redaction.
 //! - `admin`: start-up reachability and topic checks, topic creation.
-//! - `dead_letter`: the JSON-lines file of events Kafka would not take.
+//!
+//! Undeliverable events go to the shared dead-letter file (`sinks::dead_letter`).
 //!
 //! Every record is handed to librdkafka without waiting for its acknowledgement, so many are in
 //! flight at once. A record counts as delivered only when its delivery report says so; the
@@ -14,7 +15,6 @@
 
 pub mod admin;
 pub mod config;
-pub mod dead_letter;
 pub mod security;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,8 +31,8 @@ use rdkafka::producer::{
 };
 
 pub use config::{KafkaConfig, Secret};
-use dead_letter::DeadLetter;
 
+use super::dead_letter::DeadLetter;
 use super::{Sink, SinkCounts, SinkError};
 use crate::event::{Batch, SCHEMA_VERSION};
 use crate::scenario::EventTypeSpec;
@@ -75,25 +75,30 @@ impl DeliveryContext {
     }
 }
 
+/// librdkafka's log lines, forwarded to tracing at their level.
+pub(crate) fn forward_log(level: RDKafkaLogLevel, fac: &str, message: &str) {
+    match level {
+        RDKafkaLogLevel::Emerg
+        | RDKafkaLogLevel::Alert
+        | RDKafkaLogLevel::Critical
+        | RDKafkaLogLevel::Error => {
+            tracing::error!(target: "librdkafka", facility = fac, "{message}")
+        }
+        RDKafkaLogLevel::Warning => {
+            tracing::warn!(target: "librdkafka", facility = fac, "{message}")
+        }
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+            tracing::info!(target: "librdkafka", facility = fac, "{message}")
+        }
+        RDKafkaLogLevel::Debug => {
+            tracing::debug!(target: "librdkafka", facility = fac, "{message}")
+        }
+    }
+}
+
 impl ClientContext for DeliveryContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        match level {
-            RDKafkaLogLevel::Emerg
-            | RDKafkaLogLevel::Alert
-            | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => {
-                tracing::error!(target: "librdkafka", facility = fac, "{message}")
-            }
-            RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", facility = fac, "{message}")
-            }
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                tracing::info!(target: "librdkafka", facility = fac, "{message}")
-            }
-            RDKafkaLogLevel::Debug => {
-                tracing::debug!(target: "librdkafka", facility = fac, "{message}")
-            }
-        }
+        forward_log(level, fac, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -132,7 +137,7 @@ pub struct KafkaSink {
 }
 
 /// The headers every record of `spec` carries.
-fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
+pub(crate) fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
     let schema_version = SCHEMA_VERSION.to_string();
     let producer = concat!("kafka-gen/", env!("CARGO_PKG_VERSION"));
     OwnedHeaders::new_with_capacity(4)

@@ -1,6 +1,7 @@
-//! The dead-letter file: events Kafka would not take, one JSON object per line, exactly as they
-//! would have been produced. Opened on the first failure, appended to (never truncated, so an
-//! earlier run's dead letters survive), flushed at shutdown.
+//! The dead-letter file: events a sink could not deliver (Kafka would not take them, the HTTP
+//! endpoint refused them or never answered), one JSON object per line, exactly as they would
+//! have been sent. Shared by the `kafka` and `http` sinks. Opened on the first failure,
+//! appended to (never truncated, so an earlier run's dead letters survive), flushed at shutdown.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Thread-safe: the delivery callback (librdkafka's polling thread) and `send` both write.
+/// Thread-safe: the Kafka delivery callback (librdkafka's polling thread), HTTP request tasks
+/// and `send` all write.
 pub struct DeadLetter {
     path: PathBuf,
     writer: Mutex<Option<BufWriter<File>>>,
@@ -64,8 +66,16 @@ impl DeadLetter {
             }
         }
         let Some(writer) = guard.as_mut() else { return };
-        match writer
-            .write_all(payload)
+        // Both sinks append to the same file through their own buffers: each buffer is
+        // written out holding whole lines only, so lines from the two never interleave.
+        let spare = writer.capacity() - writer.buffer().len();
+        let flushed = if spare <= payload.len() {
+            writer.flush()
+        } else {
+            Ok(())
+        };
+        match flushed
+            .and_then(|()| writer.write_all(payload))
             .and_then(|()| writer.write_all(b"\n"))
         {
             Ok(()) => {

@@ -4,7 +4,8 @@
 # that independently counts what reached the broker, and the Tansu broker itself.
 set -euo pipefail
 
-apt_packages=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev)
+# busybox-static gives the registry-free compose images their health-check tools.
+apt_packages=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev busybox-static)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

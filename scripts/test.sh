@@ -7,7 +7,17 @@ bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
-# The compose files must stay valid, with and without the local-image override.
-if command -v docker-compose >/dev/null 2>&1; then
-    COMPOSE=docker-compose bash scripts/compose-smoke.sh config
+# The compose stack, run for real from host-built images (no registry needed): events must flow
+# straight to Kafka and through the ingest API with no contract violations, and SIGTERM must
+# flush. Needs Docker; without it only the compose files are validated (a failure under CI).
+if docker info >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1; then
+    PROFILE=dev bash scripts/compose-smoke.sh
+elif [ "${CI:-}" = "true" ]; then
+    echo "test: Docker or docker-compose is unavailable; the compose smoke cannot run" >&2
+    exit 1
+else
+    echo "test: SKIPPING the compose smoke (no Docker here)" >&2
+    if command -v docker-compose >/dev/null 2>&1; then
+        COMPOSE=docker-compose bash scripts/compose-smoke.sh config
+    fi
 fi

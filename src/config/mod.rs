@@ -113,6 +113,10 @@ pub struct Config {
     /// Relative weights of the primary event types, by type name; unnamed types keep their
     /// scenario default. Normalised to sum to 1.
     pub weights: BTreeMap<String, f64>,
+    /// Concurrent sequences inside the simulated world (not OS threads): listening sessions
+    /// (music), operation streams (tutoring), users (web). Unset keeps the scenario's default;
+    /// retail has none and ignores it.
+    pub streams: Option<u32>,
     pub schedule: ScheduleConfig,
     /// The `file` sink.
     pub file: FileSinkConfig,
@@ -135,6 +139,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             summary_json: None,
             weights: BTreeMap::new(),
+            streams: None,
             schedule: ScheduleConfig::default(),
             file: FileSinkConfig::default(),
             profile: ProfileConfig::default(),
@@ -203,6 +208,11 @@ impl Config {
         if let Some(rate) = s.rate_per_sec {
             if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
                 bail!("rate is {rate}; it must be a number of events per second > 0 and <= 1e9 (--rate)");
+            }
+        }
+        if let Some(n) = self.streams {
+            if !(1..=1_000_000).contains(&n) {
+                bail!("streams is {n}; it must be between 1 and 1000000 (--streams)");
             }
         }
         if s.count == Some(0) {

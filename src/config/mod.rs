@@ -16,6 +16,7 @@ pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
 pub use time::TimeArg;
 
 use crate::profile::{Profile, ProfileConfig};
+use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
@@ -124,6 +125,8 @@ pub struct Config {
     pub profile: ProfileConfig,
     /// The retail scenario.
     pub retail: RetailConfig,
+    /// The music scenario.
+    pub music: MusicConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
 }
@@ -144,6 +147,7 @@ impl Default for Config {
             file: FileSinkConfig::default(),
             profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
+            music: MusicConfig::default(),
             kafka: KafkaConfig::default(),
         }
     }
@@ -242,7 +246,8 @@ impl Config {
         if self.sinks.contains(&SinkKind::Kafka) {
             self.kafka.validate(scenario.event_types())?;
         }
-        self.retail.validate()
+        self.retail.validate()?;
+        self.music.validate()
     }
 
     /// The time profile of the configured scenario, with the config's overrides.

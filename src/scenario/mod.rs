@@ -3,7 +3,9 @@
 //!
 //! Adding a scenario means one module beside `retail` and one line in [`REGISTRY`].
 
+pub mod music;
 pub mod retail;
+pub mod util;
 
 use std::path::{Path, PathBuf};
 
@@ -167,7 +169,7 @@ pub fn validate_envelope(
 }
 
 /// Every scenario kafka-gen knows, the default first.
-pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail];
+pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail, &music::Music];
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {

@@ -18,6 +18,7 @@ pub use time::TimeArg;
 use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
+use crate::scenario::tutoring::TutoringConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
 use crate::sinks::kafka::KafkaConfig;
@@ -127,6 +128,8 @@ pub struct Config {
     pub retail: RetailConfig,
     /// The music scenario.
     pub music: MusicConfig,
+    /// The tutoring scenario.
+    pub tutoring: TutoringConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
 }
@@ -148,6 +151,7 @@ impl Default for Config {
             profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
             music: MusicConfig::default(),
+            tutoring: TutoringConfig::default(),
             kafka: KafkaConfig::default(),
         }
     }
@@ -247,7 +251,8 @@ impl Config {
             self.kafka.validate(scenario.event_types())?;
         }
         self.retail.validate()?;
-        self.music.validate()
+        self.music.validate()?;
+        self.tutoring.validate()
     }
 
     /// The time profile of the configured scenario, with the config's overrides.

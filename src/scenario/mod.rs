@@ -5,6 +5,7 @@
 
 pub mod music;
 pub mod retail;
+pub mod tutoring;
 pub mod util;
 
 use std::path::{Path, PathBuf};
@@ -169,7 +170,7 @@ pub fn validate_envelope(
 }
 
 /// Every scenario kafka-gen knows, the default first.
-pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail, &music::Music];
+pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail, &music::Music, &tutoring::Tutoring];
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {

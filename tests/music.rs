@@ -13,7 +13,7 @@ use serde_json::json;
 
 #[test]
 fn golden_output_is_byte_identical() {
-    golden("music");
+    golden("music", 200);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::json;
 
 #[test]
 fn golden_output_is_byte_identical() {
-    golden("tutoring");
+    golden("tutoring", 200);
 }
 
 #[tokio::test]

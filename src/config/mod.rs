@@ -19,6 +19,7 @@ use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::tutoring::TutoringConfig;
+use crate::scenario::web::WebConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
 use crate::sinks::kafka::KafkaConfig;
@@ -130,6 +131,8 @@ pub struct Config {
     pub music: MusicConfig,
     /// The tutoring scenario.
     pub tutoring: TutoringConfig,
+    /// The web scenario.
+    pub web: WebConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
 }
@@ -152,6 +155,7 @@ impl Default for Config {
             retail: RetailConfig::default(),
             music: MusicConfig::default(),
             tutoring: TutoringConfig::default(),
+            web: WebConfig::default(),
             kafka: KafkaConfig::default(),
         }
     }
@@ -252,7 +256,8 @@ impl Config {
         }
         self.retail.validate()?;
         self.music.validate()?;
-        self.tutoring.validate()
+        self.tutoring.validate()?;
+        self.web.validate()
     }
 
     /// The time profile of the configured scenario, with the config's overrides.

@@ -7,6 +7,7 @@ pub mod music;
 pub mod retail;
 pub mod tutoring;
 pub mod util;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -170,7 +171,12 @@ pub fn validate_envelope(
 }
 
 /// Every scenario kafka-gen knows, the default first.
-pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail, &music::Music, &tutoring::Tutoring];
+pub static REGISTRY: &[&dyn Scenario] = &[
+    &retail::Retail,
+    &music::Music,
+    &tutoring::Tutoring,
+    &web::Web,
+];
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {

@@ -28,9 +28,10 @@ pub fn config(name: &str, seed: u64) -> Config {
     }
 }
 
-/// Runs the binary with a fixed seed, start and count on the fixture data and compares its
+/// Runs the binary with a fixed seed, start and `count` on the fixture data and compares its
 /// stdout with `tests/fixtures/golden-<name>.jsonl` (UPDATE_GOLDEN=1 rewrites it).
-pub fn golden(name: &str) {
+pub fn golden(name: &str, count: u64) {
+    let count = count.to_string();
     let fixture = fixture(name);
     let args = [
         "--scenario",
@@ -44,7 +45,7 @@ pub fn golden(name: &str) {
         "--start",
         "2025-01-01T09:00:00Z",
         "--count",
-        "200",
+        &count,
         "--stats-interval",
         "0",
     ];

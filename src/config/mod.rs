@@ -16,6 +16,7 @@ pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
 pub use time::TimeArg;
 
 use crate::profile::{Profile, ProfileConfig};
+use crate::scenario::bnpl::BnplConfig;
 use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::tutoring::TutoringConfig;
@@ -133,6 +134,8 @@ pub struct Config {
     pub tutoring: TutoringConfig,
     /// The web scenario.
     pub web: WebConfig,
+    /// The bnpl scenario.
+    pub bnpl: BnplConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
 }
@@ -156,6 +159,7 @@ impl Default for Config {
             music: MusicConfig::default(),
             tutoring: TutoringConfig::default(),
             web: WebConfig::default(),
+            bnpl: BnplConfig::default(),
             kafka: KafkaConfig::default(),
         }
     }
@@ -257,7 +261,8 @@ impl Config {
         self.retail.validate()?;
         self.music.validate()?;
         self.tutoring.validate()?;
-        self.web.validate()
+        self.web.validate()?;
+        self.bnpl.validate()
     }
 
     /// The time profile of the configured scenario, with the config's overrides.

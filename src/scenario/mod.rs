@@ -3,6 +3,7 @@
 //!
 //! Adding a scenario means one module beside `retail` and one line in [`REGISTRY`].
 
+pub mod bnpl;
 pub mod music;
 pub mod retail;
 pub mod tutoring;
@@ -176,6 +177,7 @@ pub static REGISTRY: &[&dyn Scenario] = &[
     &music::Music,
     &tutoring::Tutoring,
     &web::Web,
+    &bnpl::Bnpl,
 ];
 
 /// Looks a scenario up by name.

@@ -7,7 +7,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, MasterArgs, RunArgs};
+use crate::cli::{Cli, Command, MasterArgs, RunArgs, ServeArgs};
 use crate::config::{self, Config, LogFormat};
 use crate::runner::{Runner, Stop};
 use crate::SimRng;
@@ -18,6 +18,10 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Master(args)) => {
             init_tracing(LogFormat::Text);
             master(&args)
+        }
+        Some(Command::Serve(args)) => {
+            init_tracing(LogFormat::Text);
+            serve(&args)
         }
         Some(Command::Scenarios) => {
             print!("{}", scenarios_listing());
@@ -97,6 +101,48 @@ async fn wait_for_signal() -> std::io::Result<()> {
     {
         tokio::signal::ctrl_c().await
     }
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= 1e9) {
+        anyhow::bail!(
+            "max rate is {}; it must be > 0 and <= 1e9 events per second (--max-rate)",
+            args.max_rate
+        );
+    }
+    if args.max_total == 0 || args.max_streams == 0 {
+        anyhow::bail!("--max-total and --max-streams must be at least 1");
+    }
+    let addr: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "listen address {:?} is not HOST:PORT, e.g. 0.0.0.0:8000 (--listen)",
+            args.listen
+        )
+    })?;
+    let limits = crate::serve::Limits {
+        max_rate: args.max_rate,
+        max_total: args.max_total,
+        max_streams: args.max_streams,
+    };
+    let state = crate::serve::AppState::new(limits, args.data_root.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))?;
+        tracing::info!(%addr, "Serving.");
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        axum::serve(listener, crate::serve::router(state))
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await
+            .context("the HTTP server failed")?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {

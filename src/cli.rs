@@ -30,6 +30,8 @@ pub enum Command {
     Master(MasterArgs),
     /// List the scenarios with their master data, event types, default weights and topics.
     Scenarios,
+    /// Serve events over HTTP: POST /stream/{scenario} answers NDJSON at the requested rate.
+    Serve(ServeArgs),
     /// Print the effective configuration (defaults < file < environment < flags).
     Config(RunArgs),
 }
@@ -173,4 +175,24 @@ pub struct MasterArgs {
     /// File format
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT
+    #[arg(long, default_value = "0.0.0.0:8000")]
+    pub listen: String,
+    /// Highest rate a client may ask for, events per second
+    #[arg(long, default_value_t = 10_000.0)]
+    pub max_rate: f64,
+    /// Most primary events one stream may ask for
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_total: u64,
+    /// Most streams open at once
+    #[arg(long, default_value_t = 64)]
+    pub max_streams: usize,
+    /// Directory the scenarios' data directories (data, data/music, ...) are relative to
+    /// [default: the working directory]
+    #[arg(long, value_name = "DIR")]
+    pub data_root: Option<PathBuf>,
 }

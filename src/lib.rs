@@ -7,7 +7,8 @@
 //! - [`config`]: the one immutable `Config`, merged from defaults, file, environment and flags.
 //! - [`master`]: reading and writing master-data files (JSON or CSV) with precise errors.
 //! - [`profile`]: the time-of-day and calendar intensity, and event times drawn from it.
-//! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world.
+//! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world,
+//!   beside `music`, `tutoring`, `web` and `bnpl`.
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
 //! - [`schedule`]: pacing (random gaps, or a rate limiter) on tokio's clock.
@@ -16,6 +17,7 @@
 //! - [`sinks`]: the `Sink` trait and one module per sink.
 //! - [`stats`]: live stats lines and the final summary.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
+//! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
 //! - [`app`]: what each subcommand does, and the exit codes.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
@@ -31,6 +33,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
+pub mod serve;
 pub mod sinks;
 pub mod stats;
 pub mod timefmt;

@@ -7,10 +7,9 @@ use anyhow::Context;
 use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, IngestArgs, MasterArgs, RunArgs};
+use crate::cli::{Cli, Command, IngestArgs, MasterArgs, RunArgs, ServeArgs};
 use crate::config::{self, Config, LogFormat};
 use crate::runner::{Runner, Stop};
-use crate::scenario::retail::master::MasterData;
 use crate::SimRng;
 
 /// Runs the parsed command line.
@@ -19,6 +18,14 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Master(args)) => {
             init_tracing(LogFormat::Text);
             master(&args)
+        }
+        Some(Command::Serve(args)) => {
+            init_tracing(LogFormat::Text);
+            serve(&args)
+        }
+        Some(Command::Scenarios) => {
+            print!("{}", scenarios_listing());
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Config(args)) => {
             let config = config::resolve(&args)?;
@@ -158,20 +165,150 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= 1e9) {
+        anyhow::bail!(
+            "max rate is {}; it must be > 0 and <= 1e9 events per second (--max-rate)",
+            args.max_rate
+        );
+    }
+    if args.max_total == 0 || args.max_streams == 0 {
+        anyhow::bail!("--max-total and --max-streams must be at least 1");
+    }
+    let addr: std::net::SocketAddr = args.listen.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "listen address {:?} is not HOST:PORT, e.g. 0.0.0.0:8000 (--listen)",
+            args.listen
+        )
+    })?;
+    let limits = crate::serve::Limits {
+        max_rate: args.max_rate,
+        max_total: args.max_total,
+        max_streams: args.max_streams,
+    };
+    let state = crate::serve::AppState::new(limits, args.data_root.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))?;
+        tracing::info!(%addr, "Serving.");
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        axum::serve(listener, crate::serve::router(state))
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await
+            .context("the HTTP server failed")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}; check --out", args.out.display()))?;
+    let scenario = crate::scenario::find(args.scenario.as_deref().unwrap_or("retail"))?;
+    let sizes = master_sizes(scenario, args)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| scenario.default_data_dir());
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create {}; check --out", out.display()))?;
     let mut rng = SimRng::seed_from_u64(args.seed);
-    let data = MasterData::generate(
-        &mut rng,
-        args.stores as usize,
-        args.products as usize,
-        args.customers as usize,
-    );
-    for path in data.write(&args.out, args.format)? {
+    for path in scenario.write_master(&mut rng, &sizes, &out, args.format)? {
         tracing::info!(path = %path.display(), "Wrote master data.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Record counts per master kind: the scenario's defaults, then `--stores`-style flags, then
+/// `--size KIND=N,...`.
+fn master_sizes(
+    scenario: &dyn crate::scenario::Scenario,
+    args: &MasterArgs,
+) -> anyhow::Result<Vec<usize>> {
+    let kinds = scenario.master_kinds();
+    let mut sizes: Vec<usize> = kinds.iter().map(|k| k.default_count).collect();
+    let known = || {
+        let names: Vec<_> = kinds.iter().map(|k| k.name).collect();
+        names.join(", ")
+    };
+    let mut set = |kind: &str, n: u64, flag: &str| -> anyhow::Result<()> {
+        let Some(i) = kinds.iter().position(|k| k.name == kind) else {
+            anyhow::bail!(
+                "{flag}: scenario {} has no master data kind {kind:?}; it has: {}",
+                scenario.name(),
+                known()
+            );
+        };
+        if n == 0 || n > kinds[i].max_count as u64 {
+            anyhow::bail!(
+                "{flag}: {n} {kind} is out of range; give 1 to {}",
+                kinds[i].max_count
+            );
+        }
+        sizes[i] = n as usize;
+        Ok(())
+    };
+    for (kind, n) in [
+        ("stores", args.stores),
+        ("products", args.products),
+        ("customers", args.customers),
+    ] {
+        if let Some(n) = n {
+            set(kind, u64::from(n), &format!("--{kind}"))?;
+        }
+    }
+    for part in args.size.iter().flat_map(|s| s.split(',')) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let parsed = part
+            .split_once('=')
+            .and_then(|(k, v)| Some((k.trim(), v.trim().parse::<u64>().ok()?)));
+        let Some((kind, n)) = parsed else {
+            anyhow::bail!("--size: {part:?} is not KIND=N; write e.g. songs=1000,users=5000");
+        };
+        set(kind, n, "--size")?;
+    }
+    Ok(sizes)
+}
+
+/// `kafka-gen scenarios`: each scenario with its master data and event types.
+pub fn scenarios_listing() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for s in crate::scenario::REGISTRY {
+        let _ = writeln!(out, "{}: {}", s.name(), s.description());
+        let kinds: Vec<String> = s
+            .master_kinds()
+            .iter()
+            .map(|k| format!("{} ({})", k.name, k.default_count))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  master data in {}: {}",
+            s.default_data_dir().display(),
+            kinds.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>6}  {:<34} key",
+            "event type", "weight", "topic"
+        );
+        for t in s.event_types() {
+            let _ = writeln!(
+                out,
+                "  {:<28} {:>6.3}  {:<34} {}",
+                t.name, t.default_weight, t.default_topic, t.key_field
+            );
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Logs go to stderr, so stdout carries nothing but events. `RUST_LOG` refines the level.

@@ -29,6 +29,10 @@ pub enum Command {
     Run(RunArgs),
     /// Write master data (stores, products, customers) for a first run or a bigger world.
     Master(MasterArgs),
+    /// List the scenarios with their master data, event types, default weights and topics.
+    Scenarios,
+    /// Serve events over HTTP: POST /stream/{scenario} answers NDJSON at the requested rate.
+    Serve(ServeArgs),
     /// Print the effective configuration (defaults < file < environment < flags).
     Config(RunArgs),
     /// Consume the scenario's topics and check the data contract live
@@ -46,7 +50,7 @@ pub struct RunArgs {
     /// Scenario to simulate [default: retail]
     #[arg(long)]
     pub scenario: Option<String>,
-    /// Directory with the master data [default: data]
+    /// Directory with the master data [default: data for retail, data/<scenario> otherwise]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Sinks, comma-separated: kafka, stdout, file, null, http [default: kafka]
@@ -70,6 +74,19 @@ pub struct RunArgs {
     /// Batch mode: N primary events per second, paced evenly
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub rate: Option<f64>,
+    /// Events per minute, paced evenly: the same as --rate N/60 (the song-play simulator's flag)
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "rate",
+        allow_negative_numbers = true
+    )]
+    pub volume: Option<f64>,
+    /// Concurrent sequences inside the simulated world, not OS threads: listening sessions
+    /// (music), operation streams (tutoring), users (web) [default: per scenario]
+    #[arg(long, visible_aliases = ["threads", "users"], value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub streams: Option<u32>,
     /// Realistic mode: shortest gap between events, seconds [default: 10]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub min_delta: Option<f64>,
@@ -180,21 +197,29 @@ pub struct IngestArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct MasterArgs {
-    /// Number of stores
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub stores: u32,
-    /// Number of products
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub products: u32,
-    /// Number of customers
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub customers: u32,
+    /// Scenario whose master data to write; `kafka-gen scenarios` lists them [default: retail]
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Records per kind, KIND=N,... (e.g. songs=1000,users=5000); kinds not named keep their
+    /// defaults (`kafka-gen scenarios` lists them)
+    #[arg(long, value_name = "KIND=N,...")]
+    pub size: Option<String>,
+    /// Number of stores (retail; the same as --size stores=N) [default: 50]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub stores: Option<u32>,
+    /// Number of products (retail) [default: 500]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub products: Option<u32>,
+    /// Number of customers (retail, bnpl) [default: 5000]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub customers: Option<u32>,
     /// Seed; the same seed gives byte-identical files
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Directory to write to (created if missing)
-    #[arg(long, default_value = "data")]
-    pub out: PathBuf,
+    /// Directory to write to (created if missing) [default: the scenario's data directory:
+    /// data for retail, data/<scenario> otherwise]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// File format
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -252,4 +277,24 @@ pub struct ConsumeArgs {
     /// At the end, write records per topic and violations by kind to PATH as JSON
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT
+    #[arg(long, default_value = "0.0.0.0:8000")]
+    pub listen: String,
+    /// Highest rate a client may ask for, events per second
+    #[arg(long, default_value_t = 10_000.0)]
+    pub max_rate: f64,
+    /// Most primary events one stream may ask for
+    #[arg(long, default_value_t = 10_000_000)]
+    pub max_total: u64,
+    /// Most streams open at once
+    #[arg(long, default_value_t = 64)]
+    pub max_streams: usize,
+    /// Directory the scenarios' data directories (data, data/music, ...) are relative to
+    /// [default: the working directory]
+    #[arg(long, value_name = "DIR")]
+    pub data_root: Option<PathBuf>,
 }

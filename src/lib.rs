@@ -7,7 +7,8 @@
 //! - [`config`]: the one immutable `Config`, merged from defaults, file, environment and flags.
 //! - [`master`]: reading and writing master-data files (JSON or CSV) with precise errors.
 //! - [`profile`]: the time-of-day and calendar intensity, and event times drawn from it.
-//! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world.
+//! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world,
+//!   beside `music`, `tutoring`, `web` and `bnpl`.
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
 //! - [`schedule`]: pacing (random gaps, or a rate limiter) on tokio's clock.
@@ -19,6 +20,7 @@
 //! - [`ingest`]: the ingest API service (`kafka-gen ingest`): HTTP in, Kafka out.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
+//! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
 //! - [`app`]: what each subcommand does, and the exit codes.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
@@ -37,6 +39,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod schedule;
+pub mod serve;
 pub mod sinks;
 pub mod stats;
 pub mod timefmt;

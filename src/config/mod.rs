@@ -17,7 +17,11 @@ pub use time::TimeArg;
 
 use crate::ingest::IngestConfig;
 use crate::profile::{Profile, ProfileConfig};
+use crate::scenario::bnpl::BnplConfig;
+use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
+use crate::scenario::tutoring::TutoringConfig;
+use crate::scenario::web::WebConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
 use crate::sinks::http::HttpSinkConfig;
@@ -117,6 +121,10 @@ pub struct Config {
     /// Relative weights of the primary event types, by type name; unnamed types keep their
     /// scenario default. Normalised to sum to 1.
     pub weights: BTreeMap<String, f64>,
+    /// Concurrent sequences inside the simulated world (not OS threads): listening sessions
+    /// (music), operation streams (tutoring), users (web). Unset keeps the scenario's default;
+    /// retail has none and ignores it.
+    pub streams: Option<u32>,
     pub schedule: ScheduleConfig,
     /// The `file` sink.
     pub file: FileSinkConfig,
@@ -124,6 +132,14 @@ pub struct Config {
     pub profile: ProfileConfig,
     /// The retail scenario.
     pub retail: RetailConfig,
+    /// The music scenario.
+    pub music: MusicConfig,
+    /// The tutoring scenario.
+    pub tutoring: TutoringConfig,
+    /// The web scenario.
+    pub web: WebConfig,
+    /// The bnpl scenario.
+    pub bnpl: BnplConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
     /// Serve Prometheus metrics (`/metrics`) and `/health` here, e.g. `0.0.0.0:9464`
@@ -146,10 +162,15 @@ impl Default for Config {
             log_format: LogFormat::Text,
             summary_json: None,
             weights: BTreeMap::new(),
+            streams: None,
             schedule: ScheduleConfig::default(),
             file: FileSinkConfig::default(),
             profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
+            music: MusicConfig::default(),
+            tutoring: TutoringConfig::default(),
+            web: WebConfig::default(),
+            bnpl: BnplConfig::default(),
             kafka: KafkaConfig::default(),
             metrics_listen: None,
             http: HttpSinkConfig::default(),
@@ -219,6 +240,11 @@ impl Config {
                 bail!("rate is {rate}; it must be a number of events per second > 0 and <= 1e9 (--rate)");
             }
         }
+        if let Some(n) = self.streams {
+            if !(1..=1_000_000).contains(&n) {
+                bail!("streams is {n}; it must be between 1 and 1000000 (--streams)");
+            }
+        }
         if s.count == Some(0) {
             bail!(
                 "count is 0; it must be at least 1, or leave it out to run until stopped (--count)"
@@ -250,7 +276,11 @@ impl Config {
             self.http.validate()?;
         }
         self.ingest.validate()?;
-        self.retail.validate()
+        self.retail.validate()?;
+        self.music.validate()?;
+        self.tutoring.validate()?;
+        self.web.validate()?;
+        self.bnpl.validate()
     }
 
     /// The time profile of the configured scenario, with the config's overrides.

@@ -53,6 +53,7 @@ struct Env {
     http_batch_size: Option<u32>,
     metrics_listen: Option<String>,
     ingest_listen: Option<String>,
+    streams: Option<u32>,
 }
 
 /// Builds the effective configuration: defaults < file < environment < flags, then validates.
@@ -77,16 +78,32 @@ pub fn resolve_with_env(
         (Some(p), _) | (None, Some(p)) => (p.clone(), true),
         (None, None) => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
     };
-    let mut config = load_file(&path, explicit)?;
+    let (mut config, file_names_data_dir) = load_file(&path, explicit)?;
+    // A config file's weights, topics and data directory belong to the scenario it names; a
+    // run of another scenario (from the environment or a flag) starts from that one's defaults.
+    let scenario = args.scenario.as_ref().or(env.scenario.as_ref());
+    let switched = scenario.is_some_and(|s| *s != config.scenario);
+    if switched {
+        config.weights.clear();
+        config.kafka.topics.clear();
+    }
+    let data_dir_given =
+        (file_names_data_dir && !switched) || env.data_dir.is_some() || args.data_dir.is_some();
     apply_env(&mut config, env)?;
     apply_flags(&mut config, args)?;
+    if !data_dir_given {
+        if let Ok(s) = crate::scenario::find(&config.scenario) {
+            config.data_dir = s.default_data_dir();
+        }
+    }
     config.validate()?;
     Ok(config)
 }
 
-fn load_file(path: &Path, explicit: bool) -> anyhow::Result<Config> {
+/// The file's configuration, and whether it names `data_dir` itself.
+fn load_file(path: &Path, explicit: bool) -> anyhow::Result<(Config, bool)> {
     if !explicit && !path.exists() {
-        return Ok(Config::default());
+        return Ok((Config::default(), false));
     }
     let text = std::fs::read_to_string(path).with_context(|| {
         format!(
@@ -104,7 +121,10 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<Config> {
         );
     }
     config.weights = merge_weights(&BTreeMap::new(), &config.weights);
-    Ok(config)
+    let names_data_dir = text
+        .parse::<toml::Table>()
+        .is_ok_and(|t| t.contains_key("data_dir"));
+    Ok((config, names_data_dir))
 }
 
 fn merge_weights(
@@ -167,6 +187,8 @@ fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     s.min_delta_secs = env.min_delta.unwrap_or(s.min_delta_secs);
     s.max_delta_secs = env.max_delta.unwrap_or(s.max_delta_secs);
     s.rate_per_sec = env.rate.or(s.rate_per_sec);
+    config.streams = env.streams.or(config.streams);
+    let s = &mut config.schedule;
     s.count = env.count.or(s.count);
     if let Some(v) = env.duration {
         s.duration = Some(
@@ -283,7 +305,14 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     }
     s.duration = a.duration.or(s.duration);
     s.count = a.count.or(s.count);
-    s.rate_per_sec = a.rate.or(s.rate_per_sec);
+    if let Some(v) = a.volume {
+        if !v.is_finite() || v <= 0.0 {
+            bail!("volume is {v}; it must be a number of events per minute > 0 (--volume)");
+        }
+    }
+    s.rate_per_sec = a.rate.or(a.volume.map(|v| v / 60.0)).or(s.rate_per_sec);
+    config.streams = a.streams.or(config.streams);
+    let s = &mut config.schedule;
     s.min_delta_secs = a.min_delta.unwrap_or(s.min_delta_secs);
     s.max_delta_secs = a.max_delta.unwrap_or(s.max_delta_secs);
     s.start = a.start.or(s.start);

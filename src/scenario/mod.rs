@@ -3,9 +3,14 @@
 //!
 //! Adding a scenario means one module beside `retail` and one line in [`REGISTRY`].
 
+pub mod bnpl;
+pub mod music;
 pub mod retail;
+pub mod tutoring;
+pub mod util;
+pub mod web;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::event::EventWriter;
 use crate::SimRng;
@@ -24,6 +29,17 @@ pub struct EventTypeSpec {
     pub default_topic: &'static str,
     /// The field whose value is the record key, chosen for ordering.
     pub key_field: &'static str,
+}
+
+/// One kind of master data a scenario owns (`stores`, `songs`, ...), for `kafka-gen master`.
+#[derive(Debug, Clone, Copy)]
+pub struct MasterKind {
+    /// File stem and `--size` key: `songs` for `songs.json`.
+    pub name: &'static str,
+    /// Records `kafka-gen master` writes when no size is given.
+    pub default_count: usize,
+    /// Most records `kafka-gen master` will write.
+    pub max_count: usize,
 }
 
 /// A scenario: static facts plus a way to build its world from master data.
@@ -49,6 +65,26 @@ pub trait Scenario: Sync {
     /// the envelope only; scenarios refine it with their types' own fields.
     fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
         validate_envelope(self.name(), self.event_types(), event)
+    }
+
+    /// The master-data kinds `kafka-gen master` writes for this scenario, in the order
+    /// [`Scenario::write_master`] receives their sizes.
+    fn master_kinds(&self) -> &'static [MasterKind];
+
+    /// Generates master data with `sizes[i]` records of `master_kinds()[i]` and writes it to
+    /// `dir` in `format`; the same seed and sizes give byte-identical files. Returns the paths.
+    fn write_master(
+        &self,
+        rng: &mut SimRng,
+        sizes: &[usize],
+        dir: &Path,
+        format: crate::master::Format,
+    ) -> anyhow::Result<Vec<PathBuf>>;
+
+    /// Where the master data lives when neither `--data-dir` nor the config names a directory:
+    /// `data/<name>` (retail keeps `data`).
+    fn default_data_dir(&self) -> PathBuf {
+        Path::new("data").join(self.name())
     }
 
     /// Loads and validates the master data in `data_dir` and builds the starting world.
@@ -136,7 +172,13 @@ pub fn validate_envelope(
 }
 
 /// Every scenario kafka-gen knows, the default first.
-pub static REGISTRY: &[&dyn Scenario] = &[&retail::Retail];
+pub static REGISTRY: &[&dyn Scenario] = &[
+    &retail::Retail,
+    &music::Music,
+    &tutoring::Tutoring,
+    &web::Web,
+    &bnpl::Bnpl,
+];
 
 /// Looks a scenario up by name.
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kafka;
+pub mod scenarios;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -90,7 +91,8 @@ impl Sink for CaptureSink {
 
 /// Runs `config` to completion into a capture sink and returns the events as JSON.
 pub async fn run_captured(config: &Config) -> (kafka_gen::runner::Summary, Vec<serde_json::Value>) {
-    let (sink, seen) = CaptureSink::new(5);
+    let types = kafka_gen::scenario::find(&config.scenario).map_or(5, |s| s.event_types().len());
+    let (sink, seen) = CaptureSink::new(types);
     let runner = kafka_gen::runner::Runner::with_sinks(config, vec![Box::new(sink)]).unwrap();
     let summary = runner
         .run(tokio_util::sync::CancellationToken::new())

@@ -12,11 +12,12 @@ pub mod master;
 pub mod schema;
 pub mod world;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContractChecker, EventTypeId, EventTypeSpec, Scenario, World};
+use super::{ContractChecker, EventTypeId, EventTypeSpec, MasterKind, Scenario, World};
+use crate::SimRng;
 
 pub const SALE: EventTypeId = 0;
 pub const INVENTORY_UPDATE: EventTypeId = 1;
@@ -156,6 +157,43 @@ impl Scenario for Retail {
             schema::validate_fields(ty, object)?;
         }
         Ok(ty)
+    }
+
+    fn master_kinds(&self) -> &'static [MasterKind] {
+        &[
+            MasterKind {
+                name: "stores",
+                default_count: 50,
+                max_count: 100_000,
+            },
+            MasterKind {
+                name: "products",
+                default_count: 500,
+                max_count: 1_000_000,
+            },
+            MasterKind {
+                name: "customers",
+                default_count: 5000,
+                max_count: 10_000_000,
+            },
+        ]
+    }
+
+    fn write_master(
+        &self,
+        rng: &mut SimRng,
+        sizes: &[usize],
+        dir: &Path,
+        format: crate::master::Format,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let [stores, products, customers] = sizes else {
+            anyhow::bail!("retail master data takes 3 sizes, got {}", sizes.len());
+        };
+        master::MasterData::generate(rng, *stores, *products, *customers).write(dir, format)
+    }
+
+    fn default_data_dir(&self) -> PathBuf {
+        PathBuf::from("data")
     }
 
     fn checker(

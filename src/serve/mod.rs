@@ -1,0 +1,155 @@
+//! `kafka-gen serve`: a streaming HTTP API over the scenarios.
+//!
+//! - `GET /health`: status and the number of active streams.
+//! - `GET /scenarios`: names, descriptions, event types and the options each stream takes.
+//! - `POST /stream/{scenario}`: NDJSON events, generated as they are sent, at the requested
+//!   rate. Bad options get 422 naming the field; a client that disconnects stops its generator.
+//!
+//! - `request`: parsing and validating a stream request.
+//! - `stream`: the paced generator behind one response.
+
+pub mod request;
+pub mod stream;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde_json::json;
+use tokio_stream::StreamExt;
+
+use crate::generator::Generator;
+use crate::scenario;
+
+/// What the server allows a client to ask for.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Highest `rate`, events per second.
+    pub max_rate: f64,
+    /// Highest `total`, primary events per stream.
+    pub max_total: u64,
+    /// Most streams open at once; more get 503.
+    pub max_streams: usize,
+}
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    limits: Limits,
+    /// Scenario data directories are taken relative to this (the working directory if unset).
+    data_root: Option<PathBuf>,
+    active: Arc<AtomicUsize>,
+}
+
+impl AppState {
+    pub fn new(limits: Limits, data_root: Option<PathBuf>) -> Self {
+        Self {
+            limits,
+            data_root,
+            active: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Streams whose generator is still running.
+    pub fn active_streams(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/scenarios", get(scenarios))
+        .route("/stream/{scenario}", post(stream_events))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "active_streams": state.active_streams()}))
+}
+
+async fn scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let list: Vec<_> = scenario::REGISTRY
+        .iter()
+        .map(|s| {
+            let types: Vec<_> = s
+                .event_types()
+                .iter()
+                .map(|t| json!({"name": t.name, "default_weight": t.default_weight, "topic": t.default_topic, "key": t.key_field}))
+                .collect();
+            json!({"name": s.name(), "description": s.description(), "event_types": types,
+                "config_schema": request::schema(*s, &state.limits)})
+        })
+        .collect();
+    Json(json!(list))
+}
+
+fn error(status: StatusCode, field: Option<&str>, message: String) -> Response {
+    (status, Json(json!({"error": message, "field": field}))).into_response()
+}
+
+async fn stream_events(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(scenario) = scenario::find(&name) else {
+        let known: Vec<_> = scenario::REGISTRY.iter().map(|s| s.name()).collect();
+        return error(
+            StatusCode::NOT_FOUND,
+            None,
+            format!("unknown scenario {name:?}; known: {}", known.join(", ")),
+        );
+    };
+    let dir = scenario.default_data_dir();
+    let dir = state
+        .data_root
+        .as_ref()
+        .map_or(dir.clone(), |root| root.join(dir));
+    let plan = match request::plan(scenario, &body, &state.limits, dir) {
+        Ok(plan) => plan,
+        Err(bad) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&bad.field),
+                bad.message,
+            )
+        }
+    };
+    if state.active_streams() >= state.limits.max_streams {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            format!(
+                "{} streams are open, the most this server allows; retry later",
+                state.limits.max_streams
+            ),
+        );
+    }
+    let generator = match Generator::new(scenario, &plan.config, plan.seed) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(scenario = %name, error = %format!("{e:#}"), "Cannot start a stream.");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                format!("cannot load {name}'s master data: {e:#}"),
+            );
+        }
+    };
+    let guard = stream::ActiveGuard::new(state.active.clone());
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tracing::info!(scenario = %name, rate = plan.rate, total = plan.total, seed = plan.seed, "Stream opened.");
+    tokio::spawn(stream::run(generator, plan, tx, guard));
+    let body = Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>),
+    );
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+}

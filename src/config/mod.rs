@@ -2,6 +2,7 @@
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags.
 
 mod duration;
+mod env;
 mod resolve;
 mod time;
 

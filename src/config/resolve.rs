@@ -4,57 +4,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use serde::Deserialize;
 
-use super::{Config, HumanDuration, LogFormat, SinkKind};
+use super::env::{apply_env, Env};
+use super::{Config, SinkKind};
 use crate::cli::RunArgs;
-use crate::sinks::kafka::Secret;
 
 /// Read when neither `--config` nor `KAFKA_GEN_CONFIG` names a file; optional.
 pub const DEFAULT_CONFIG_PATH: &str = "config/generator.toml";
-
-/// `KAFKA_GEN_*` variables. An unknown one is an error, so a typo does not go unnoticed.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Env {
-    config: Option<PathBuf>,
-    scenario: Option<String>,
-    data_dir: Option<PathBuf>,
-    sink: Option<String>,
-    output: Option<PathBuf>,
-    min_delta: Option<f64>,
-    max_delta: Option<f64>,
-    rate: Option<f64>,
-    count: Option<u64>,
-    duration: Option<String>,
-    start: Option<String>,
-    end: Option<String>,
-    events_per_day: Option<f64>,
-    speed: Option<f64>,
-    follow_profile: Option<bool>,
-    timezone: Option<String>,
-    seed: Option<u64>,
-    weights: Option<String>,
-    stats_interval: Option<f64>,
-    flush_timeout: Option<f64>,
-    log_format: Option<String>,
-    bootstrap_servers: Option<String>,
-    create_topics: Option<bool>,
-    dead_letter: Option<PathBuf>,
-    summary_json: Option<PathBuf>,
-    security_protocol: Option<String>,
-    sasl_mechanism: Option<String>,
-    sasl_username: Option<String>,
-    sasl_password: Option<String>,
-    ssl_ca_path: Option<PathBuf>,
-    http_endpoint: Option<String>,
-    http_authorization: Option<String>,
-    http_concurrency: Option<u32>,
-    http_batch_size: Option<u32>,
-    metrics_listen: Option<String>,
-    ingest_listen: Option<String>,
-    streams: Option<u32>,
-}
 
 /// Builds the effective configuration: defaults < file < environment < flags, then validates.
 pub fn resolve(args: &RunArgs) -> anyhow::Result<Config> {
@@ -127,7 +83,7 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<(Config, bool)> {
     Ok((config, names_data_dir))
 }
 
-fn merge_weights(
+pub(super) fn merge_weights(
     base: &BTreeMap<String, f64>,
     over: &BTreeMap<String, f64>,
 ) -> BTreeMap<String, f64> {
@@ -137,7 +93,7 @@ fn merge_weights(
 }
 
 /// Parses `sale=0.6,price_change=0.05`.
-fn parse_weights(text: &str, source: &str) -> anyhow::Result<BTreeMap<String, f64>> {
+pub(super) fn parse_weights(text: &str, source: &str) -> anyhow::Result<BTreeMap<String, f64>> {
     text.split(',')
         .filter(|part| !part.trim().is_empty())
         .map(|part| {
@@ -154,7 +110,7 @@ fn parse_weights(text: &str, source: &str) -> anyhow::Result<BTreeMap<String, f6
         .collect()
 }
 
-fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
+pub(super) fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
     use clap::ValueEnum;
     text.split(',')
         .map(|s| {
@@ -165,111 +121,6 @@ fn parse_sinks(text: &str) -> anyhow::Result<Vec<SinkKind>> {
             })
         })
         .collect()
-}
-
-fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
-    use clap::ValueEnum;
-    apply_kafka_env(config, &env);
-    apply_http_env(config, &env)?;
-    let s = &mut config.schedule;
-    if let Some(v) = env.scenario {
-        config.scenario = v;
-    }
-    if let Some(v) = env.data_dir {
-        config.data_dir = v;
-    }
-    if let Some(v) = env.output {
-        config.file.path = Some(v);
-    }
-    if let Some(v) = env.sink {
-        config.sinks = parse_sinks(&v)?;
-    }
-    s.min_delta_secs = env.min_delta.unwrap_or(s.min_delta_secs);
-    s.max_delta_secs = env.max_delta.unwrap_or(s.max_delta_secs);
-    s.rate_per_sec = env.rate.or(s.rate_per_sec);
-    config.streams = env.streams.or(config.streams);
-    let s = &mut config.schedule;
-    s.count = env.count.or(s.count);
-    if let Some(v) = env.duration {
-        s.duration = Some(
-            v.parse::<HumanDuration>()
-                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_DURATION: {e}"))?,
-        );
-    }
-    if let Some(v) = env.start {
-        s.start = Some(
-            v.parse()
-                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_START: {e}"))?,
-        );
-    }
-    if let Some(v) = env.end {
-        s.end = Some(
-            v.parse()
-                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_END: {e}"))?,
-        );
-    }
-    s.events_per_day = env.events_per_day.or(s.events_per_day);
-    s.speed = env.speed.or(s.speed);
-    s.follow_profile = env.follow_profile.unwrap_or(s.follow_profile);
-    if let Some(v) = env.timezone {
-        config.profile.timezone = v;
-    }
-    let s = &mut config.schedule;
-    if let Some(v) = env.flush_timeout {
-        s.flush_timeout_secs = v;
-    }
-    config.seed = env.seed.or(config.seed);
-    if let Some(v) = env.weights {
-        config.weights = merge_weights(&config.weights, &parse_weights(&v, "KAFKA_GEN_WEIGHTS")?);
-    }
-    if let Some(v) = env.stats_interval {
-        config.stats_interval_secs = v;
-    }
-    if let Some(v) = env.log_format {
-        config.log_format = LogFormat::from_str(&v, true).map_err(|_| {
-            anyhow::anyhow!("KAFKA_GEN_LOG_FORMAT: {v:?} is not a log format; use text or json")
-        })?;
-    }
-    Ok(())
-}
-
-fn apply_kafka_env(config: &mut Config, env: &Env) {
-    let k = &mut config.kafka;
-    if let Some(v) = &env.bootstrap_servers {
-        k.bootstrap_servers = v.clone();
-    }
-    k.create_topics = env.create_topics.unwrap_or(k.create_topics);
-    if let Some(v) = &env.dead_letter {
-        k.dead_letter_path = v.clone();
-    }
-    if let Some(v) = &env.summary_json {
-        config.summary_json = Some(v.clone());
-    }
-    let s = &mut k.security;
-    s.protocol = env.security_protocol.clone().or(s.protocol.take());
-    s.sasl_mechanism = env.sasl_mechanism.clone().or(s.sasl_mechanism.take());
-    s.sasl_username = env.sasl_username.clone().or(s.sasl_username.take());
-    if let Some(v) = &env.sasl_password {
-        s.sasl_password = Some(Secret::new(v.clone()));
-    }
-    s.ssl_ca_path = env.ssl_ca_path.clone().or(s.ssl_ca_path.take());
-}
-
-fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
-    let h = &mut config.http;
-    h.endpoint = env.http_endpoint.clone().or(h.endpoint.take());
-    if let Some(v) = &env.http_authorization {
-        h.authorization = Some(Secret::new(v.clone()));
-    }
-    h.concurrency = env.http_concurrency.unwrap_or(h.concurrency);
-    h.batch_size = env.http_batch_size.unwrap_or(h.batch_size);
-    if let Some(v) = &env.metrics_listen {
-        config.metrics_listen = Some(parse_listen(v, "KAFKA_GEN_METRICS_LISTEN")?);
-    }
-    if let Some(v) = &env.ingest_listen {
-        config.ingest.listen = parse_listen(v, "KAFKA_GEN_INGEST_LISTEN")?;
-    }
-    Ok(())
 }
 
 /// Parses `HOST:PORT` where HOST is an IP address (`0.0.0.0:9464`).

@@ -1,68 +1,17 @@
-//! The run loop: draws event times (live, simulated, historical, or a backfill that turns
-//! live), posts events at the chosen pace, hands each batch to every sink, reports stats, and on
-//! the way out flushes the sinks and summarises.
+//! The phases of a run: which clock and pace each plan uses, and the loop that draws event
+//! times, waits for them, and hands batches to the sinks.
 
-use std::time::Duration;
-
-use anyhow::Context;
-use rand::SeedableRng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ScheduleConfig};
-use crate::event::Batch;
-use crate::generator::Generator;
-use crate::metrics::RunMetrics;
+use super::waiter::Waiter;
+use super::{Runner, Stop, SIMULATED_CHUNK};
 use crate::profile::sampler::Sampler;
-use crate::profile::Profile;
-use crate::progress::Progress;
-use crate::scenario::{self, EventTypeSpec};
 use crate::schedule::{Gaps, Pacing, Post, RateGate, Times};
-use crate::sinks::{self, Sink, SinkError};
-use crate::stats::{self, SinkReport, Stats};
-use crate::SimRng;
-
-/// Primary events per batch on the simulated clock, where nothing waits between them.
-const SIMULATED_CHUNK: u32 = 1024;
-
-/// Why a run ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// `--count` or `--duration` reached.
-    Finished,
-    /// SIGINT or SIGTERM.
-    Cancelled,
-    /// The reader closed the output (`kafka-gen | head`).
-    OutputClosed,
-    /// A sink failed for good.
-    SinkFailed(String),
-}
-
-/// What a run did.
-#[derive(Debug, Clone)]
-pub struct Summary {
-    pub stop: Stop,
-    pub seed: u64,
-    pub primary: Vec<u64>,
-    pub derived: Vec<u64>,
-    pub sinks: Vec<SinkReport>,
-    /// For a backfill that went live: the time of the last backfilled event.
-    pub handoff_ms: Option<i64>,
-}
-
-impl Summary {
-    /// Events some sink accepted but could not deliver.
-    pub fn undelivered(&self) -> u64 {
-        self.sinks
-            .iter()
-            .map(|s| s.counts.failed_total() + s.counts.in_flight_total())
-            .sum()
-    }
-}
 
 /// How a run moves through time, decided once from the config.
 #[derive(Debug, Clone, Copy)]
-enum Plan {
+pub(super) enum Plan {
     /// Event times are wall-clock times.
     Live,
     /// A simulated clock from `start_ms`: drawn gaps or 1/rate steps, bounded by a count or
@@ -81,133 +30,7 @@ enum PhaseEnd {
     HandOff(f64),
 }
 
-pub struct Runner {
-    types: &'static [EventTypeSpec],
-    generator: Generator,
-    sinks: Vec<Box<dyn Sink>>,
-    stats: Stats,
-    batch: Batch,
-    pacing: Pacing,
-    plan: Plan,
-    profile: Profile,
-    schedule: ScheduleConfig,
-    /// Time draws have their own stream, so pacing does not change what the events are.
-    pace_rng: SimRng,
-    seed: u64,
-    stats_every: Option<Duration>,
-    progress: Option<Progress>,
-    /// Time of the last event drawn, for the backfill hand-off.
-    last_time: Option<f64>,
-    handoff_ms: Option<i64>,
-    /// Prometheus metrics, when `--metrics-listen` serves them.
-    metrics: Option<RunMetrics>,
-}
-
 impl Runner {
-    /// Loads the master data, builds the world and opens the configured sinks.
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let sinks = sinks::build(config, scenario::find(&config.scenario)?.event_types())?;
-        Self::with_sinks(config, sinks)
-    }
-
-    /// Like [`Runner::new`] with sinks supplied by the caller (tests, benchmarks).
-    pub fn with_sinks(config: &Config, sinks: Vec<Box<dyn Sink>>) -> anyhow::Result<Self> {
-        config.validate()?;
-        let scenario = scenario::find(&config.scenario)?;
-        let (start, end) = config.time_range(scenario)?;
-        let s = &config.schedule;
-        let plan = match (start, end) {
-            (Some(start_ms), Some(end_ms)) => Plan::Historical { start_ms, end_ms },
-            (Some(start_ms), None) if s.count.is_none() && s.duration.is_none() => {
-                Plan::Backfill { start_ms }
-            }
-            (Some(start_ms), None) => Plan::Simulated { start_ms },
-            (None, _) => Plan::Live,
-        };
-        let seed = config.seed.unwrap_or_else(rand::random);
-        if config.seed.is_none() {
-            tracing::info!(
-                seed,
-                "No seed configured; pass --seed {seed} to repeat this run."
-            );
-        }
-        let generator = Generator::new(scenario, config, seed).with_context(|| {
-            format!("cannot load master data from {}", config.data_dir.display())
-        })?;
-        let progress = match plan {
-            Plan::Historical { start_ms, end_ms } => Progress::for_terminal(start_ms, Some(end_ms)),
-            Plan::Backfill { start_ms } => Progress::for_terminal(start_ms, None),
-            _ => None,
-        };
-        let metrics = config.metrics_listen.map(|_| {
-            let target = match Pacing::from_config(s) {
-                Pacing::Rate(rate) => rate,
-                Pacing::Gaps { min_secs, max_secs } => 2.0 / (min_secs + max_secs).max(1e-9),
-            };
-            RunMetrics::new(scenario.event_types(), &sinks, target)
-        });
-        Ok(Self {
-            metrics,
-            types: scenario.event_types(),
-            generator,
-            sinks,
-            stats: Stats::new(scenario.event_types()),
-            batch: Batch::new(),
-            pacing: Pacing::from_config(s),
-            plan,
-            profile: config.profile_for(scenario)?,
-            schedule: s.clone(),
-            pace_rng: SimRng::seed_from_u64(seed.wrapping_add(1)),
-            seed,
-            // A progress bar on a terminal replaces the periodic stats lines.
-            stats_every: (config.stats_interval_secs > 0.0 && progress.is_none())
-                .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
-            progress,
-            last_time: None,
-            handoff_ms: None,
-        })
-    }
-
-    /// The event type table of the scenario being run.
-    pub fn types(&self) -> &'static [EventTypeSpec] {
-        self.types
-    }
-
-    /// Runs until the count, the duration or range, cancellation or a closed output; then
-    /// flushes every sink and reports.
-    pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<Summary> {
-        let stop = self.drive(&cancel).await?;
-        if let Some(progress) = &self.progress {
-            progress.finish();
-        }
-        let flush_timeout = Duration::from_secs_f64(self.schedule.flush_timeout_secs);
-        for sink in &mut self.sinks {
-            match sink.flush(flush_timeout).await {
-                Ok(()) | Err(SinkError::Closed) => {}
-                Err(error) => tracing::error!(sink = sink.name(), %error, "Flush failed."),
-            }
-        }
-        if let Some(m) = &mut self.metrics {
-            m.update(&self.stats, &self.sinks, true);
-        }
-        let reports = stats::reports(&self.sinks);
-        self.stats.summary(&reports);
-        Ok(Summary {
-            stop,
-            seed: self.seed,
-            primary: self.stats.primary().to_vec(),
-            derived: self.stats.derived().to_vec(),
-            sinks: reports,
-            handoff_ms: self.handoff_ms,
-        })
-    }
-
-    fn remaining(&self) -> u64 {
-        self.schedule
-            .count
-            .map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
-    }
-
     /// The mean level of live pacing, in primary events per day: what a backfill (or a range
     /// with neither --count nor --events-per-day) produces on average.
     fn live_level_per_day(&self) -> f64 {
@@ -271,7 +94,7 @@ impl Runner {
         }
     }
 
-    async fn drive(&mut self, cancel: &CancellationToken) -> anyhow::Result<Stop> {
+    pub(super) async fn drive(&mut self, cancel: &CancellationToken) -> anyhow::Result<Stop> {
         let t0 = Instant::now();
         let wall0 = chrono::Utc::now().timestamp_millis();
         let duration = self.schedule.duration.map(|d| d.0);
@@ -459,86 +282,6 @@ impl Runner {
             }
             // Let the signal handler and the sinks' tasks run between chunks.
             tokio::task::yield_now().await;
-        }
-    }
-
-    /// Hands the current batch to every sink. `Err` ends the run.
-    async fn deliver(&mut self) -> Result<(), Stop> {
-        self.stats.record(&self.batch);
-        for sink in &mut self.sinks {
-            match sink.send(&self.batch).await {
-                Ok(()) => {}
-                Err(SinkError::Closed) => return Err(Stop::OutputClosed),
-                Err(error) => {
-                    tracing::error!(sink = sink.name(), %error, "Sink failed; stopping.");
-                    return Err(Stop::SinkFailed(format!("{}: {error}", sink.name())));
-                }
-            }
-        }
-        if let Some(m) = &mut self.metrics {
-            m.update(&self.stats, &self.sinks, false);
-        }
-        Ok(())
-    }
-}
-
-/// Waits for a due time while watching for cancellation, the deadline and stats reports.
-struct Waiter<'a> {
-    cancel: &'a CancellationToken,
-    deadline: Option<Instant>,
-    next_report: Option<Instant>,
-    every: Option<Duration>,
-}
-
-impl Waiter<'_> {
-    fn stop_now(&self) -> Option<Stop> {
-        if self.cancel.is_cancelled() {
-            return Some(Stop::Cancelled);
-        }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Some(Stop::Finished);
-        }
-        None
-    }
-
-    fn report_if_due(&mut self, stats: &mut Stats, sinks: &[Box<dyn Sink>]) {
-        if let (Some(at), Some(every)) = (self.next_report, self.every) {
-            if Instant::now() >= at {
-                stats.report(sinks);
-                self.next_report = Some(at + every);
-            }
-        }
-    }
-
-    /// Checks without waiting.
-    fn poll(&mut self, stats: &mut Stats, sinks: &[Box<dyn Sink>]) -> Option<Stop> {
-        self.report_if_due(stats, sinks);
-        self.stop_now()
-    }
-
-    /// Waits until `at`; `Some` if the run must stop first.
-    async fn until(
-        &mut self,
-        at: Instant,
-        stats: &mut Stats,
-        sinks: &[Box<dyn Sink>],
-    ) -> Option<Stop> {
-        let far = Instant::now() + Duration::from_secs(86_400 * 365);
-        loop {
-            if let Some(stop) = self.poll(stats, sinks) {
-                return Some(stop);
-            }
-            if Instant::now() >= at {
-                return None;
-            }
-            let report_at = self.next_report.unwrap_or(far);
-            tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => return Some(Stop::Cancelled),
-                _ = tokio::time::sleep_until(self.deadline.unwrap_or(far)) => return Some(Stop::Finished),
-                _ = tokio::time::sleep_until(report_at), if report_at < at => {}
-                _ = tokio::time::sleep_until(at) => return None,
-            }
         }
     }
 }

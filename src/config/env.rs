@@ -1,0 +1,158 @@
+//! The `KAFKA_GEN_*` environment: which variables exist, and how each overrides the config
+//! file (flags override them in turn).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::resolve::{merge_weights, parse_listen, parse_sinks, parse_weights};
+use super::{Config, HumanDuration, LogFormat};
+use crate::sinks::kafka::Secret;
+
+/// `KAFKA_GEN_*` variables. An unknown one is an error, so a typo does not go unnoticed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Env {
+    pub(super) config: Option<PathBuf>,
+    pub(super) scenario: Option<String>,
+    pub(super) data_dir: Option<PathBuf>,
+    pub(super) sink: Option<String>,
+    pub(super) output: Option<PathBuf>,
+    pub(super) min_delta: Option<f64>,
+    pub(super) max_delta: Option<f64>,
+    pub(super) rate: Option<f64>,
+    pub(super) count: Option<u64>,
+    pub(super) duration: Option<String>,
+    pub(super) start: Option<String>,
+    pub(super) end: Option<String>,
+    pub(super) events_per_day: Option<f64>,
+    pub(super) speed: Option<f64>,
+    pub(super) follow_profile: Option<bool>,
+    pub(super) timezone: Option<String>,
+    pub(super) seed: Option<u64>,
+    pub(super) weights: Option<String>,
+    pub(super) stats_interval: Option<f64>,
+    pub(super) flush_timeout: Option<f64>,
+    pub(super) log_format: Option<String>,
+    pub(super) bootstrap_servers: Option<String>,
+    pub(super) create_topics: Option<bool>,
+    pub(super) dead_letter: Option<PathBuf>,
+    pub(super) summary_json: Option<PathBuf>,
+    pub(super) security_protocol: Option<String>,
+    pub(super) sasl_mechanism: Option<String>,
+    pub(super) sasl_username: Option<String>,
+    pub(super) sasl_password: Option<String>,
+    pub(super) ssl_ca_path: Option<PathBuf>,
+    pub(super) http_endpoint: Option<String>,
+    pub(super) http_authorization: Option<String>,
+    pub(super) http_concurrency: Option<u32>,
+    pub(super) http_batch_size: Option<u32>,
+    pub(super) metrics_listen: Option<String>,
+    pub(super) ingest_listen: Option<String>,
+    pub(super) streams: Option<u32>,
+}
+
+pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
+    use clap::ValueEnum;
+    apply_kafka_env(config, &env);
+    apply_http_env(config, &env)?;
+    let s = &mut config.schedule;
+    if let Some(v) = env.scenario {
+        config.scenario = v;
+    }
+    if let Some(v) = env.data_dir {
+        config.data_dir = v;
+    }
+    if let Some(v) = env.output {
+        config.file.path = Some(v);
+    }
+    if let Some(v) = env.sink {
+        config.sinks = parse_sinks(&v)?;
+    }
+    s.min_delta_secs = env.min_delta.unwrap_or(s.min_delta_secs);
+    s.max_delta_secs = env.max_delta.unwrap_or(s.max_delta_secs);
+    s.rate_per_sec = env.rate.or(s.rate_per_sec);
+    config.streams = env.streams.or(config.streams);
+    let s = &mut config.schedule;
+    s.count = env.count.or(s.count);
+    if let Some(v) = env.duration {
+        s.duration = Some(
+            v.parse::<HumanDuration>()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_DURATION: {e}"))?,
+        );
+    }
+    if let Some(v) = env.start {
+        s.start = Some(
+            v.parse()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_START: {e}"))?,
+        );
+    }
+    if let Some(v) = env.end {
+        s.end = Some(
+            v.parse()
+                .map_err(|e| anyhow::anyhow!("KAFKA_GEN_END: {e}"))?,
+        );
+    }
+    s.events_per_day = env.events_per_day.or(s.events_per_day);
+    s.speed = env.speed.or(s.speed);
+    s.follow_profile = env.follow_profile.unwrap_or(s.follow_profile);
+    if let Some(v) = env.timezone {
+        config.profile.timezone = v;
+    }
+    let s = &mut config.schedule;
+    if let Some(v) = env.flush_timeout {
+        s.flush_timeout_secs = v;
+    }
+    config.seed = env.seed.or(config.seed);
+    if let Some(v) = env.weights {
+        config.weights = merge_weights(&config.weights, &parse_weights(&v, "KAFKA_GEN_WEIGHTS")?);
+    }
+    if let Some(v) = env.stats_interval {
+        config.stats_interval_secs = v;
+    }
+    if let Some(v) = env.log_format {
+        config.log_format = LogFormat::from_str(&v, true).map_err(|_| {
+            anyhow::anyhow!("KAFKA_GEN_LOG_FORMAT: {v:?} is not a log format; use text or json")
+        })?;
+    }
+    Ok(())
+}
+
+fn apply_kafka_env(config: &mut Config, env: &Env) {
+    let k = &mut config.kafka;
+    if let Some(v) = &env.bootstrap_servers {
+        k.bootstrap_servers = v.clone();
+    }
+    k.create_topics = env.create_topics.unwrap_or(k.create_topics);
+    if let Some(v) = &env.dead_letter {
+        k.dead_letter_path = v.clone();
+    }
+    if let Some(v) = &env.summary_json {
+        config.summary_json = Some(v.clone());
+    }
+    let s = &mut k.security;
+    s.protocol = env.security_protocol.clone().or(s.protocol.take());
+    s.sasl_mechanism = env.sasl_mechanism.clone().or(s.sasl_mechanism.take());
+    s.sasl_username = env.sasl_username.clone().or(s.sasl_username.take());
+    if let Some(v) = &env.sasl_password {
+        s.sasl_password = Some(Secret::new(v.clone()));
+    }
+    s.ssl_ca_path = env.ssl_ca_path.clone().or(s.ssl_ca_path.take());
+}
+
+fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
+    let h = &mut config.http;
+    h.endpoint = env.http_endpoint.clone().or(h.endpoint.take());
+    if let Some(v) = &env.http_authorization {
+        h.authorization = Some(Secret::new(v.clone()));
+    }
+    h.concurrency = env.http_concurrency.unwrap_or(h.concurrency);
+    h.batch_size = env.http_batch_size.unwrap_or(h.batch_size);
+    if let Some(v) = &env.metrics_listen {
+        config.metrics_listen = Some(parse_listen(v, "KAFKA_GEN_METRICS_LISTEN")?);
+    }
+    if let Some(v) = &env.ingest_listen {
+        config.ingest.listen = parse_listen(v, "KAFKA_GEN_INGEST_LISTEN")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! The run loop: draws event times (live, simulated, historical, or a backfill that turns
+//! live), posts events at the chosen pace, hands each batch to every sink, reports stats, and on
+//! the way out flushes the sinks and summarises.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use rand::SeedableRng;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ScheduleConfig};
+use crate::event::Batch;
+use crate::generator::Generator;
+use crate::metrics::RunMetrics;
+use crate::profile::Profile;
+use crate::progress::Progress;
+use crate::scenario::{self, EventTypeSpec};
+use crate::schedule::Pacing;
+use crate::sinks::{self, Sink, SinkError};
+use crate::stats::{self, SinkReport, Stats};
+use crate::SimRng;
+
+mod drive;
+mod waiter;
+
+use drive::Plan;
+
+/// Primary events per batch on the simulated clock, where nothing waits between them.
+const SIMULATED_CHUNK: u32 = 1024;
+
+/// Why a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// `--count` or `--duration` reached.
+    Finished,
+    /// SIGINT or SIGTERM.
+    Cancelled,
+    /// The reader closed the output (`kafka-gen | head`).
+    OutputClosed,
+    /// A sink failed for good.
+    SinkFailed(String),
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub stop: Stop,
+    pub seed: u64,
+    pub primary: Vec<u64>,
+    pub derived: Vec<u64>,
+    pub sinks: Vec<SinkReport>,
+    /// For a backfill that went live: the time of the last backfilled event.
+    pub handoff_ms: Option<i64>,
+}
+
+impl Summary {
+    /// Events some sink accepted but could not deliver.
+    pub fn undelivered(&self) -> u64 {
+        self.sinks
+            .iter()
+            .map(|s| s.counts.failed_total() + s.counts.in_flight_total())
+            .sum()
+    }
+}
+
+pub struct Runner {
+    types: &'static [EventTypeSpec],
+    generator: Generator,
+    sinks: Vec<Box<dyn Sink>>,
+    stats: Stats,
+    batch: Batch,
+    pacing: Pacing,
+    plan: Plan,
+    profile: Profile,
+    schedule: ScheduleConfig,
+    /// Time draws have their own stream, so pacing does not change what the events are.
+    pace_rng: SimRng,
+    seed: u64,
+    stats_every: Option<Duration>,
+    progress: Option<Progress>,
+    /// Time of the last event drawn, for the backfill hand-off.
+    last_time: Option<f64>,
+    handoff_ms: Option<i64>,
+    /// Prometheus metrics, when `--metrics-listen` serves them.
+    metrics: Option<RunMetrics>,
+}
+
+impl Runner {
+    /// Loads the master data, builds the world and opens the configured sinks.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let sinks = sinks::build(config, scenario::find(&config.scenario)?.event_types())?;
+        Self::with_sinks(config, sinks)
+    }
+
+    /// Like [`Runner::new`] with sinks supplied by the caller (tests, benchmarks).
+    pub fn with_sinks(config: &Config, sinks: Vec<Box<dyn Sink>>) -> anyhow::Result<Self> {
+        config.validate()?;
+        let scenario = scenario::find(&config.scenario)?;
+        let (start, end) = config.time_range(scenario)?;
+        let s = &config.schedule;
+        let plan = match (start, end) {
+            (Some(start_ms), Some(end_ms)) => Plan::Historical { start_ms, end_ms },
+            (Some(start_ms), None) if s.count.is_none() && s.duration.is_none() => {
+                Plan::Backfill { start_ms }
+            }
+            (Some(start_ms), None) => Plan::Simulated { start_ms },
+            (None, _) => Plan::Live,
+        };
+        let seed = config.seed.unwrap_or_else(rand::random);
+        if config.seed.is_none() {
+            tracing::info!(
+                seed,
+                "No seed configured; pass --seed {seed} to repeat this run."
+            );
+        }
+        let generator = Generator::new(scenario, config, seed).with_context(|| {
+            format!("cannot load master data from {}", config.data_dir.display())
+        })?;
+        let progress = match plan {
+            Plan::Historical { start_ms, end_ms } => Progress::for_terminal(start_ms, Some(end_ms)),
+            Plan::Backfill { start_ms } => Progress::for_terminal(start_ms, None),
+            _ => None,
+        };
+        let metrics = config.metrics_listen.map(|_| {
+            let target = match Pacing::from_config(s) {
+                Pacing::Rate(rate) => rate,
+                Pacing::Gaps { min_secs, max_secs } => 2.0 / (min_secs + max_secs).max(1e-9),
+            };
+            RunMetrics::new(scenario.event_types(), &sinks, target)
+        });
+        Ok(Self {
+            metrics,
+            types: scenario.event_types(),
+            generator,
+            sinks,
+            stats: Stats::new(scenario.event_types()),
+            batch: Batch::new(),
+            pacing: Pacing::from_config(s),
+            plan,
+            profile: config.profile_for(scenario)?,
+            schedule: s.clone(),
+            pace_rng: SimRng::seed_from_u64(seed.wrapping_add(1)),
+            seed,
+            // A progress bar on a terminal replaces the periodic stats lines.
+            stats_every: (config.stats_interval_secs > 0.0 && progress.is_none())
+                .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
+            progress,
+            last_time: None,
+            handoff_ms: None,
+        })
+    }
+
+    /// The event type table of the scenario being run.
+    pub fn types(&self) -> &'static [EventTypeSpec] {
+        self.types
+    }
+
+    /// Runs until the count, the duration or range, cancellation or a closed output; then
+    /// flushes every sink and reports.
+    pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<Summary> {
+        let stop = self.drive(&cancel).await?;
+        if let Some(progress) = &self.progress {
+            progress.finish();
+        }
+        let flush_timeout = Duration::from_secs_f64(self.schedule.flush_timeout_secs);
+        for sink in &mut self.sinks {
+            match sink.flush(flush_timeout).await {
+                Ok(()) | Err(SinkError::Closed) => {}
+                Err(error) => tracing::error!(sink = sink.name(), %error, "Flush failed."),
+            }
+        }
+        if let Some(m) = &mut self.metrics {
+            m.update(&self.stats, &self.sinks, true);
+        }
+        let reports = stats::reports(&self.sinks);
+        self.stats.summary(&reports);
+        Ok(Summary {
+            stop,
+            seed: self.seed,
+            primary: self.stats.primary().to_vec(),
+            derived: self.stats.derived().to_vec(),
+            sinks: reports,
+            handoff_ms: self.handoff_ms,
+        })
+    }
+
+    fn remaining(&self) -> u64 {
+        self.schedule
+            .count
+            .map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
+    }
+
+    /// Hands the current batch to every sink. `Err` ends the run.
+    async fn deliver(&mut self) -> Result<(), Stop> {
+        self.stats.record(&self.batch);
+        for sink in &mut self.sinks {
+            match sink.send(&self.batch).await {
+                Ok(()) => {}
+                Err(SinkError::Closed) => return Err(Stop::OutputClosed),
+                Err(error) => {
+                    tracing::error!(sink = sink.name(), %error, "Sink failed; stopping.");
+                    return Err(Stop::SinkFailed(format!("{}: {error}", sink.name())));
+                }
+            }
+        }
+        if let Some(m) = &mut self.metrics {
+            m.update(&self.stats, &self.sinks, false);
+        }
+        Ok(())
+    }
+}

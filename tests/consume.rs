@@ -12,65 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::kafka::{data_dir, totals, Generator};
+use common::kafka::{broker, data_dir, totals, Generator};
 use kafka_gen::scenario::retail::TYPES;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use serde_json::Value;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A broker this test started; stopped on drop, by pid (the script's pid file).
-struct Broker(tempfile::TempDir, &'static str);
-
-impl Broker {
-    fn script(&self, action: &str) -> Output {
-        Command::new(repo().join("scripts/dev-broker.sh"))
-            .arg(action)
-            .env("PORT", self.1)
-            .env("STATE_DIR", self.0.path())
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.script("stop");
-    }
-}
-
-/// The broker address, or None to skip. Each test starts its own broker on its own port.
-fn broker(port: &'static str) -> Option<(String, Option<Broker>)> {
-    if let Ok(addr) = std::env::var("KAFKA_GEN_TEST_BROKER") {
-        return Some((addr, None));
-    }
-    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
-    let have = Command::new("tansu")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        || home_bin.is_some_and(|p| p.exists());
-    if !have {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("tansu is required under CI=true; run scripts/dev-broker.sh install");
-        }
-        eprintln!(
-            "\n*** SKIPPED consume: tansu is missing (set CI=true to make this a failure) ***\n"
-        );
-        return None;
-    }
-    let broker = Broker(tempfile::tempdir().unwrap(), port);
-    let out = broker.script("start");
-    assert!(
-        out.status.success(),
-        "broker start failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some((format!("127.0.0.1:{port}"), Some(broker)))
-}
 
 /// A config naming fresh topics (so earlier runs on a shared broker do not count).
 fn topics_config(dir: &Path, tag: &str) -> (PathBuf, Vec<String>) {

@@ -2,14 +2,15 @@
 //! of librdkafka's mock cluster; a real HTTP client posts valid, invalid, oversized and
 //! duplicate batches; an rdkafka consumer reads what reached the topics. Then the broker goes
 //! down (503, nothing acknowledged lost) and the generator's HTTP sink posts through the
-//! service to the same topics. Waits are I/O on real sockets, each bounded.
+//! service to the same topics. The same batches then go through the service to a real Tansu
+//! broker. Waits are I/O on real sockets, each bounded.
 
 mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::kafka::{consume_all, TOPICS};
+use common::kafka::{broker, consume_all, consume_until_quiet, TOPICS};
 use common::{fixture_config, run_captured};
 use kafka_gen::config::{Config, SinkKind};
 use kafka_gen::runner::Runner;
@@ -75,6 +76,74 @@ fn ingest_config(bootstrap: &str) -> Config {
     c
 }
 
+/// Posts valid, duplicate, NDJSON, single, invalid, malformed and oversized bodies, checking
+/// each answer; returns the events it drew from and the ids the service acknowledged.
+async fn post_batches(client: &reqwest::Client, url: &str) -> (Vec<Value>, HashSet<String>) {
+    let mut gen_config = fixture_config(3);
+    gen_config.schedule.start = Some("2025-01-01T00:00:00Z".parse().unwrap());
+    gen_config.schedule.count = Some(400);
+    let (_, events) = run_captured(&gen_config).await;
+    let mut acked: HashSet<String> = HashSet::new();
+    let json = "application/json";
+
+    // A valid array batch, then the same batch again: acknowledged, not produced twice.
+    let (status, body) = post(client, url, array(&events[..100]), json).await;
+    assert_eq!(
+        (status, &body["produced"]),
+        (200, &Value::from(100)),
+        "{body}"
+    );
+    acked.extend(events[..100].iter().map(id));
+    let (status, body) = post(client, url, array(&events[..100]), json).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&body["produced"], &body["duplicates"]),
+        (&Value::from(0), &Value::from(100))
+    );
+
+    // NDJSON, overlapping the first batch by ten events.
+    let nd: String = events[90..200].iter().map(|e| format!("{e}\n")).collect();
+    let (status, body) = post(client, url, nd, "application/x-ndjson").await;
+    assert_eq!(
+        (status, &body["duplicates"]),
+        (200, &Value::from(10)),
+        "{body}"
+    );
+    acked.extend(events[90..200].iter().map(id));
+
+    // Single events with an Idempotency-Key, sent twice.
+    for e in &events[200..210] {
+        for _ in 0..2 {
+            let r = client
+                .post(url)
+                .header("idempotency-key", id(e))
+                .body(e.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+        }
+        acked.insert(id(e));
+    }
+
+    // Invalid: the first bad field of the first bad event is named; nothing of it produced.
+    let mut bad = events[210..220].to_vec();
+    let sale = bad.iter().position(|e| e["event_type"] == "sale").unwrap();
+    bad[sale].as_object_mut().unwrap().remove("store_id");
+    let (status, body) = post(client, url, array(&bad), json).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        format!("events[{sale}]: store_id: missing; it must be a string")
+    );
+    let (status, body) = post(client, url, "{\"event_id\": 12".into(), json).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = post(client, url, "x".repeat(300 * 1024), json).await;
+    assert_eq!(status, 413);
+
+    (events, acked)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_invalid_oversized_duplicate_and_kafka_down() {
     let mock = MockCluster::new(1).unwrap();
@@ -94,67 +163,8 @@ async fn valid_invalid_oversized_duplicate_and_kafka_down() {
     let client = reqwest::Client::new();
     wait_health(&client, &base, 200).await;
 
-    let mut gen_config = fixture_config(3);
-    gen_config.schedule.start = Some("2025-01-01T00:00:00Z".parse().unwrap());
-    gen_config.schedule.count = Some(400);
-    let (_, events) = run_captured(&gen_config).await;
-    let mut acked: HashSet<String> = HashSet::new();
+    let (events, mut acked) = post_batches(&client, &url).await;
     let json = "application/json";
-
-    // A valid array batch, then the same batch again: acknowledged, not produced twice.
-    let (status, body) = post(&client, &url, array(&events[..100]), json).await;
-    assert_eq!(
-        (status, &body["produced"]),
-        (200, &Value::from(100)),
-        "{body}"
-    );
-    acked.extend(events[..100].iter().map(id));
-    let (status, body) = post(&client, &url, array(&events[..100]), json).await;
-    assert_eq!(status, 200);
-    assert_eq!(
-        (&body["produced"], &body["duplicates"]),
-        (&Value::from(0), &Value::from(100))
-    );
-
-    // NDJSON, overlapping the first batch by ten events.
-    let nd: String = events[90..200].iter().map(|e| format!("{e}\n")).collect();
-    let (status, body) = post(&client, &url, nd, "application/x-ndjson").await;
-    assert_eq!(
-        (status, &body["duplicates"]),
-        (200, &Value::from(10)),
-        "{body}"
-    );
-    acked.extend(events[90..200].iter().map(id));
-
-    // Single events with an Idempotency-Key, sent twice.
-    for e in &events[200..210] {
-        for _ in 0..2 {
-            let r = client
-                .post(&url)
-                .header("idempotency-key", id(e))
-                .body(e.to_string())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 200);
-        }
-        acked.insert(id(e));
-    }
-
-    // Invalid: the first bad field of the first bad event is named; nothing of it produced.
-    let mut bad = events[210..220].to_vec();
-    let sale = bad.iter().position(|e| e["event_type"] == "sale").unwrap();
-    bad[sale].as_object_mut().unwrap().remove("store_id");
-    let (status, body) = post(&client, &url, array(&bad), json).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body["error"],
-        format!("events[{sale}]: store_id: missing; it must be a string")
-    );
-    let (status, body) = post(&client, &url, "{\"event_id\": 12".into(), json).await;
-    assert_eq!(status, 400, "{body}");
-    let (status, _) = post(&client, &url, "x".repeat(300 * 1024), json).await;
-    assert_eq!(status, 413);
 
     // Kafka goes down: 503 (quickly, once the health check notices), and back up: accepted.
     mock.broker_down(1).unwrap();
@@ -233,6 +243,45 @@ async fn valid_invalid_oversized_duplicate_and_kafka_down() {
         .unwrap();
     assert_eq!(records.len() as u64, acked.len() as u64 + sent);
 
+    cancel.cancel();
+    tokio::time::timeout(BOUND, service)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// The same batches against a real Kafka-protocol broker (Tansu): the service creates the
+/// topics, and exactly the acknowledged events are on them, once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_invalid_oversized_duplicate_on_tansu() {
+    let Some((bootstrap, _broker)) = broker("19494") else {
+        return;
+    };
+    let mut config = ingest_config(&bootstrap);
+    config.kafka.create_topics = true;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    let service = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move { kafka_gen::ingest::serve(&config, listener, cancel).await })
+    };
+    let client = reqwest::Client::new();
+    wait_health(&client, &base, 200).await;
+    let (_, acked) = post_batches(&client, &format!("{base}/events")).await;
+
+    let records = tokio::task::spawn_blocking(move || {
+        consume_until_quiet(&bootstrap, &TOPICS, Duration::from_secs(3))
+    })
+    .await
+    .unwrap();
+    let ids: HashSet<String> = records.iter().map(|(_, i)| i.clone()).collect();
+    assert_eq!(records.len(), ids.len(), "an event was produced twice");
+    assert_eq!(
+        ids, acked,
+        "exactly the acknowledged events are on the topics"
+    );
     cancel.cancel();
     tokio::time::timeout(BOUND, service)
         .await

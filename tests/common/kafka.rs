@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
@@ -208,4 +208,91 @@ pub fn assert_no_duplicates(records: &[(String, String)]) -> u64 {
         );
     }
     records.len() as u64
+}
+
+/// A broker this test started; stopped on drop, by pid (the script's pid file).
+pub struct Broker(tempfile::TempDir, &'static str);
+
+impl Broker {
+    fn script(&self, action: &str) -> Output {
+        Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/dev-broker.sh"))
+            .arg(action)
+            .env("PORT", self.1)
+            .env("STATE_DIR", self.0.path())
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.script("stop");
+    }
+}
+
+/// The broker address, or None to skip. Each test starts its own broker on its own port.
+pub fn broker(port: &'static str) -> Option<(String, Option<Broker>)> {
+    if let Ok(addr) = std::env::var("KAFKA_GEN_TEST_BROKER") {
+        return Some((addr, None));
+    }
+    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
+    let have = Command::new("tansu")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        || home_bin.is_some_and(|p| p.exists());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("tansu is required under CI=true; run scripts/dev-broker.sh install");
+        }
+        eprintln!("\n*** SKIPPED: tansu is missing (set CI=true to make this a failure) ***\n");
+        return None;
+    }
+    let broker = Broker(tempfile::tempdir().unwrap(), port);
+    let out = broker.script("start");
+    assert!(
+        out.status.success(),
+        "broker start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((format!("127.0.0.1:{port}"), Some(broker)))
+}
+
+/// Every record of `topics` from the beginning, read until the topics have been quiet for
+/// `quiet` (Tansu 0.6 reports high watermarks short of the last batch, so they cannot say when
+/// to stop). Returns (topic, event_id) pairs.
+pub fn consume_until_quiet(
+    bootstrap: &str,
+    topics: &[&str],
+    quiet: Duration,
+) -> Vec<(String, String)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "kafka-gen-test-quiet")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let timeout = Duration::from_secs(10);
+    let mut tpl = TopicPartitionList::new();
+    for topic in topics {
+        let md = consumer.fetch_metadata(Some(topic), timeout).unwrap();
+        for p in md.topics()[0].partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                .unwrap();
+        }
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last = Instant::now();
+    while last.elapsed() < quiet {
+        assert!(Instant::now() < deadline, "consuming did not go quiet");
+        if let Some(msg) = consumer.poll(Duration::from_millis(200)) {
+            let msg = msg.unwrap();
+            let payload = std::str::from_utf8(msg.payload().unwrap()).unwrap();
+            out.push((msg.topic().to_string(), event_id(payload)));
+            last = Instant::now();
+        }
+    }
+    out
 }

@@ -155,7 +155,25 @@ pub fn totals(summary: &Value) -> (u64, u64, u64, u64) {
 }
 
 /// Every record of every topic, from the beginning to the high watermarks, as (topic, event_id).
+/// One record read back: where it sits and which event it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub id: String,
+}
+
+/// Every record of `topics` up to the high watermarks, as (topic, event_id) pairs.
 pub fn consume_all(bootstrap: &str, topics: &[&str]) -> Vec<(String, String)> {
+    consume_all_at(bootstrap, topics)
+        .into_iter()
+        .map(|r| (r.topic, r.id))
+        .collect()
+}
+
+/// Every record of `topics` up to the high watermarks, with its position.
+pub fn consume_all_at(bootstrap: &str, topics: &[&str]) -> Vec<Read> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "kafka-gen-test")
@@ -189,7 +207,12 @@ pub fn consume_all(bootstrap: &str, topics: &[&str]) -> Vec<(String, String)> {
         };
         let msg = msg.unwrap();
         let payload = std::str::from_utf8(msg.payload().unwrap()).unwrap();
-        out.push((msg.topic().to_string(), event_id(payload)));
+        out.push(Read {
+            topic: msg.topic().to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            id: event_id(payload),
+        });
         let key = (msg.topic().to_string(), msg.partition());
         if ends.get(&key).is_some_and(|end| msg.offset() + 1 >= *end) {
             ends.remove(&key);

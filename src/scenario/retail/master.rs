@@ -13,6 +13,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::master::{self, MasterRecord};
+use crate::scenario::util::{date, round_to, ymd};
 use crate::SimRng;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -223,15 +224,6 @@ const STORE_SUFFIXES: &[&str] = &[
     "Downtown", "Plaza", "Mall", "Center", "Crossing", "Market", "Outlet",
 ];
 
-fn date(rng: &mut SimRng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
-    let span = (to - from).num_days().max(0);
-    from + chrono::Days::new(rng.random_range(0..=span) as u64)
-}
-
-fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
-}
-
 fn gen_store(rng: &mut SimRng, i: usize) -> Store {
     let city: String = CityName().fake_with_rng(rng);
     let &(region, lat, lon) = REGIONS.choose(rng).unwrap_or(&REGIONS[0]);
@@ -373,11 +365,6 @@ fn gen_customer(rng: &mut SimRng, i: usize, stores: &[Store]) -> Customer {
         home_store_id: home.map(|s| s.store_id.clone()).unwrap_or_default(),
         signup_date: date(rng, earliest, ymd(2025, 12, 31)),
     }
-}
-
-fn round_to(value: f64, places: i32) -> f64 {
-    let scale = 10f64.powi(places);
-    (value * scale).round() / scale
 }
 
 #[cfg(test)]

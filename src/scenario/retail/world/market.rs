@@ -3,11 +3,12 @@
 
 use rand::RngExt;
 
-use super::{cents, pick, RetailWorld};
+use super::{cents, RetailWorld};
 use crate::event::EventWriter;
 use crate::scenario::retail::events::{CustomerEvent, Money, PriceChange};
 use crate::scenario::retail::master::LoyaltyTier;
-use crate::scenario::retail::{CUSTOMER_EVENT, PRICE_CHANGE};
+use crate::scenario::retail::{CUSTOMER_EVENT, PRICE_CHANGE, TYPES};
+use crate::scenario::util::{envelope, pick};
 use crate::SimRng;
 
 impl RetailWorld {
@@ -57,7 +58,7 @@ impl RetailWorld {
         }
         out.emit(
             rng,
-            Self::envelope(CUSTOMER_EVENT, now_ms, None, event.customer_id),
+            envelope(TYPES, CUSTOMER_EVENT, now_ms, None, event.customer_id),
             &event,
         );
         true
@@ -97,7 +98,7 @@ impl RetailWorld {
         };
         out.emit(
             rng,
-            Self::envelope(PRICE_CHANGE, now_ms, None, change.sku),
+            envelope(TYPES, PRICE_CHANGE, now_ms, None, change.sku),
             &change,
         );
         true

@@ -17,7 +17,8 @@ use super::master::{LoyaltyTier, MasterData};
 use super::{
     RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES,
 };
-use crate::event::{Envelope, EventWriter};
+use crate::event::EventWriter;
+use crate::scenario::util::{envelope, pick, uuid};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
@@ -147,21 +148,6 @@ impl RetailWorld {
         pair
     }
 
-    fn envelope<'k>(
-        event_type: EventTypeId,
-        now_ms: i64,
-        caused_by: Option<Uuid>,
-        key: &'k str,
-    ) -> Envelope<'k> {
-        Envelope {
-            event_type,
-            type_name: TYPES[event_type as usize].name,
-            time_ms: now_ms,
-            caused_by,
-            key,
-        }
-    }
-
     fn sale(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
         let store = self.store_pick.sample(rng);
         let products = self.products();
@@ -212,7 +198,7 @@ impl RetailWorld {
             .map(|l| l.unit_price.0 * i64::from(l.quantity))
             .sum();
         let tax = (subtotal as f64 * self.cfg.tax_rate).round() as i64;
-        let transaction_id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+        let transaction_id = uuid(rng);
         let store_id = &self.data.stores[store].store_id;
         let sale = Sale {
             transaction_id,
@@ -238,7 +224,7 @@ impl RetailWorld {
             total: Money(subtotal + tax),
             currency: &self.cfg.currency,
         };
-        let sale_id = out.emit(rng, Self::envelope(SALE, now_ms, None, store_id), &sale);
+        let sale_id = out.emit(rng, envelope(TYPES, SALE, now_ms, None, store_id), &sale);
 
         for i in 0..self.lines.len() {
             let line = self.lines[i];
@@ -256,7 +242,13 @@ impl RetailWorld {
             };
             out.emit(
                 rng,
-                Self::envelope(INVENTORY_UPDATE, now_ms, Some(sale_id), update.store_id),
+                envelope(
+                    TYPES,
+                    INVENTORY_UPDATE,
+                    now_ms,
+                    Some(sale_id),
+                    update.store_id,
+                ),
                 &update,
             );
         }
@@ -293,7 +285,7 @@ impl RetailWorld {
         };
         out.emit(
             rng,
-            Self::envelope(INVENTORY_UPDATE, now_ms, None, update.store_id),
+            envelope(TYPES, INVENTORY_UPDATE, now_ms, None, update.store_id),
             &update,
         );
         true
@@ -329,7 +321,7 @@ impl RetailWorld {
         };
         let alert_id = out.emit(
             rng,
-            Self::envelope(RESTOCK_ALERT, now_ms, None, alert.store_id),
+            envelope(TYPES, RESTOCK_ALERT, now_ms, None, alert.store_id),
             &alert,
         );
         self.seq += 1;
@@ -342,19 +334,6 @@ impl RetailWorld {
         }));
         true
     }
-}
-
-/// Draws one of `choices` by its integer weight.
-fn pick<T: Copy>(rng: &mut SimRng, choices: &[(T, u32)]) -> T {
-    let total: u32 = choices.iter().map(|c| c.1).sum();
-    let mut roll = rng.random_range(0..total.max(1));
-    for &(value, weight) in choices {
-        if roll < weight {
-            return value;
-        }
-        roll -= weight;
-    }
-    choices[0].0
 }
 
 impl World for RetailWorld {
@@ -396,7 +375,8 @@ impl World for RetailWorld {
                 alert_event_id: Some(receipt.alert),
             };
             // Stamped with its due time, which lies between the previous event and now.
-            let env = Self::envelope(
+            let env = envelope(
+                TYPES,
                 INVENTORY_UPDATE,
                 receipt.due_ms,
                 Some(receipt.alert),

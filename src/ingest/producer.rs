@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
@@ -60,19 +59,8 @@ pub struct IngestProducer {
 impl IngestProducer {
     /// Connects with the Kafka sink's settings and checks the cluster and topics as it does.
     pub fn open(config: &KafkaConfig, types: &'static [EventTypeSpec]) -> anyhow::Result<Self> {
-        config.validate(types)?;
-        let producer: FutureProducer<LogContext> = config
-            .producer_config()
-            .create_with_context(LogContext)
-            .with_context(|| {
-                format!(
-                    "invalid Kafka client settings for {}",
-                    config.bootstrap_servers
-                )
-            })?;
-        let topics = config.topics_for(types);
-        let metadata = admin::check_reachable(producer.client(), config)?;
-        admin::ensure_topics(&metadata, config, &topics)?;
+        let (producer, topics): (FutureProducer<LogContext>, _) =
+            admin::connect(config, types, LogContext)?;
         Ok(Self {
             producer,
             headers: types.iter().map(kafka::headers_for).collect(),

@@ -7,10 +7,42 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{Client, ClientContext, DefaultClientContext};
+use rdkafka::config::FromClientConfigAndContext;
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::metadata::Metadata;
+use rdkafka::producer::{Producer, ProducerContext};
 
 use super::config::KafkaConfig;
+use crate::scenario::EventTypeSpec;
+
+/// Creates a producer with the sink's settings, checks that the cluster answers and that the
+/// topics exist (creating them if configured), and returns it with the topic of each type.
+/// Errors name the address and what to check.
+pub fn connect<C, PC, P>(
+    config: &KafkaConfig,
+    types: &[EventTypeSpec],
+    context: C,
+) -> anyhow::Result<(P, Vec<String>)>
+where
+    C: ClientContext,
+    PC: ProducerContext,
+    P: Producer<PC> + FromClientConfigAndContext<C>,
+{
+    config.validate(types)?;
+    let producer: P = config
+        .producer_config()
+        .create_with_context(context)
+        .with_context(|| {
+            format!(
+                "invalid Kafka client settings for {}",
+                config.bootstrap_servers
+            )
+        })?;
+    let topics = config.topics_for(types);
+    let metadata = check_reachable(producer.client(), config)?;
+    ensure_topics(&metadata, config, &topics)?;
+    Ok((producer, topics))
+}
 
 /// Asks the cluster for its metadata, bounded by `startup_timeout_secs`.
 pub fn check_reachable<C: ClientContext>(

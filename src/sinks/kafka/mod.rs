@@ -20,7 +20,6 @@ pub mod security;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use async_trait::async_trait;
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -163,23 +162,12 @@ impl KafkaSink {
     /// Connects, checks the cluster answers and the topics exist (creating them if configured),
     /// and fails with a message naming the address and what to check.
     pub fn open(config: &KafkaConfig, types: &'static [EventTypeSpec]) -> anyhow::Result<Self> {
-        config.validate(types)?;
         let context = DeliveryContext::new(
             types.len(),
             DeadLetter::new(config.dead_letter_path.clone()),
         );
-        let producer: ThreadedProducer<DeliveryContext> = config
-            .producer_config()
-            .create_with_context(context)
-            .with_context(|| {
-                format!(
-                    "invalid Kafka client settings for {}",
-                    config.bootstrap_servers
-                )
-            })?;
-        let topics = config.topics_for(types);
-        let metadata = admin::check_reachable(producer.client(), config)?;
-        admin::ensure_topics(&metadata, config, &topics)?;
+        let (producer, topics): (ThreadedProducer<DeliveryContext>, _) =
+            admin::connect(config, types, context)?;
         tracing::info!(bootstrap_servers = %config.bootstrap_servers, topics = %topics.join(","), "Kafka sink ready.");
         Ok(Self {
             producer,

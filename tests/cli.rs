@@ -4,22 +4,9 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::*;
-
-fn kafka_gen(args: &[&str]) -> Output {
-    Command::new(kafka_gen_bin())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run kafka-gen")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 const GOLDEN_ARGS: &[&str] = &[
     "--data-dir",
@@ -121,18 +108,6 @@ fn master_is_reproducible_and_runnable_in_both_formats() {
             .count()
             >= 50
     );
-}
-
-/// Runs kafka-gen expecting exit 2 and a one-line error containing `needle`.
-fn expect_usage_error(args: &[&str], needle: &str) {
-    let out = kafka_gen(args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
-    assert!(
-        err.contains(needle),
-        "args {args:?}: expected {needle:?} in {err:?}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

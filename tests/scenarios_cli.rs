@@ -3,33 +3,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use common::*;
-
-fn kafka_gen(args: &[&str]) -> Output {
-    Command::new(kafka_gen_bin())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn expect_usage_error(args: &[&str], needle: &str) {
-    let out = kafka_gen(args);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
-    assert!(
-        err.contains(needle),
-        "args {args:?}: expected {needle:?} in {err:?}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-}
 
 #[test]
 fn scenarios_lists_every_registered_scenario() {

@@ -111,3 +111,29 @@ pub fn chi_square_p(stat: f64, df: f64) -> f64 {
 pub fn kafka_gen_bin() -> &'static str {
     env!("CARGO_BIN_EXE_kafka-gen")
 }
+
+/// Runs the binary from the repository root, without the caller's `RUST_LOG`.
+pub fn kafka_gen(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(kafka_gen_bin())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs kafka-gen expecting exit 2 and an error containing `needle`, and no panic.
+pub fn expect_usage_error(args: &[&str], needle: &str) {
+    let out = kafka_gen(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "args {args:?}: expected {needle:?} in {err:?}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

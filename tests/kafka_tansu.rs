@@ -7,11 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::kafka::{totals, Generator};
+use common::kafka::{broker, totals, Generator};
 use kafka_gen::scenario::retail::TYPES;
 
 const TEST_PORT: &str = "19092";
@@ -34,15 +34,6 @@ fn require(ok: bool, what: &str) -> bool {
     false
 }
 
-fn tansu_available() -> bool {
-    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
-    Command::new("tansu")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-        || home_bin.is_some_and(|p| p.exists())
-}
-
 fn python_client_available() -> bool {
     Command::new("python3")
         .args(["-c", "import confluent_kafka"])
@@ -50,47 +41,12 @@ fn python_client_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// A broker this test started; stopped on drop, by pid (the script's pid file).
-struct Broker {
-    state_dir: tempfile::TempDir,
-}
-
-impl Broker {
-    fn script(&self, action: &str) -> std::process::Output {
-        Command::new(repo().join("scripts/dev-broker.sh"))
-            .arg(action)
-            .env("PORT", TEST_PORT)
-            .env("STATE_DIR", self.state_dir.path())
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.script("stop");
-    }
-}
-
 #[test]
 fn hundred_thousand_events_arrive_as_specified() {
-    let (bootstrap, _broker) = match std::env::var("KAFKA_GEN_TEST_BROKER") {
-        Ok(addr) => (addr, None),
-        Err(_) => {
-            if !require(tansu_available(), "the tansu broker") {
-                return;
-            }
-            let broker = Broker {
-                state_dir: tempfile::tempdir().unwrap(),
-            };
-            let out = broker.script("start");
-            assert!(
-                out.status.success(),
-                "broker start failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            (format!("127.0.0.1:{TEST_PORT}"), Some(broker))
-        }
+    // The shared helper starts Tansu on TEST_PORT (or uses KAFKA_GEN_TEST_BROKER); it skips
+    // loudly without tansu, and fails under CI=true.
+    let Some((bootstrap, _broker)) = broker(TEST_PORT) else {
+        return;
     };
     if !require(python_client_available(), "python3 with confluent-kafka") {
         return;

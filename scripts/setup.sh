@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Installs what building and testing kafka-gen needs beyond the Rust toolchain, skipping what is
-# already there: the C libraries the bundled librdkafka builds with, the Python Kafka client
-# that independently counts what reached the broker, and the Tansu broker itself.
+# Installs what testing kafka-gen needs beyond the Rust toolchain, skipping what is already
+# there. Building kafka-gen itself needs nothing from here: every C library it links is built
+# from vendored sources (see README "Run it; test it").
+#   - debootstrap: scripts/standins.sh makes the stand-in base images from it;
+#   - busybox-static: the health-check tools of the registry-free Tansu image;
+#   - the Python confluent-kafka client, which independently counts what reached the broker;
+#   - the Tansu broker itself.
+# scripts/stock-check.sh runs this script on a fresh Debian to keep it complete.
 set -euo pipefail
 
-# busybox-static gives the registry-free compose images their health-check tools.
-apt_packages=(cmake pkg-config libssl-dev libsasl2-dev zlib1g-dev libzstd-dev busybox-static)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+apt_install() {
+  echo "setup: installing $*"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+apt_packages=(debootstrap busybox-static)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# A machine whose Python has no pip (a bare Debian) gets Debian's.
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
-# The independent client the Kafka end-to-end test counts arrivals with.
+# The independent client the Kafka end-to-end tests count arrivals with. Debian's own Python
+# refuses system-wide pip installs (PEP 668) unless told to.
 if ! python3 -c "import confluent_kafka" >/dev/null 2>&1; then
   echo "setup: installing the Python confluent-kafka client"
-  python3 -m pip install --quiet confluent-kafka
+  python3 -m pip install --quiet confluent-kafka 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages confluent-kafka
 fi
 
 # The Kafka-protocol broker the end-to-end test runs against; built once, then reused.

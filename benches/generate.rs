@@ -43,7 +43,7 @@ fn generate(
     for _ in 0..primaries / CHUNK {
         batch.clear();
         for _ in 0..CHUNK {
-            gen.next(*now, batch);
+            gen.next(*now, batch).expect("a servable world");
             *now += 35_000;
         }
         records += batch.len();
@@ -139,7 +139,7 @@ fn prebuilt(primaries: usize) -> (Vec<Event>, usize) {
     let mut now = 1_735_689_600_000;
     for _ in 0..primaries {
         batch.clear();
-        gen.next(now, &mut batch);
+        gen.next(now, &mut batch).expect("a servable world");
         now += 35_000;
         for r in batch.iter() {
             events.push(serde_json::from_slice(r.payload).expect("generated events parse"));

@@ -66,6 +66,10 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = &config.summary_json {
         crate::report::write_summary_json(path, types, &summary)?;
     }
+    if let Stop::Halted(reason) = summary.stop {
+        // What was made before is delivered and counted above; the cause is the input.
+        anyhow::bail!(reason);
+    }
     let undelivered = summary.undelivered();
     Ok(match summary.stop {
         Stop::SinkFailed(_) => ExitCode::from(1),

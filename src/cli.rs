@@ -69,7 +69,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<HumanDuration>,
     /// Stop after N primary events
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+        value_parser = whole::<u64>("--count", ">= 1"))]
     pub count: Option<u64>,
     /// Batch mode: N primary events per second, paced evenly
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -94,7 +95,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub max_delta: Option<f64>,
     /// Seed for reproducible draws
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+        value_parser = whole::<u64>("--seed", "from 0 to 18446744073709551615"))]
     pub seed: Option<u64>,
     /// Simulated clock from this date or RFC 3339 time; with --end, a historical range; with
     /// no --end, --count or --duration, backfill to now and continue live
@@ -154,10 +156,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub http_endpoint: Option<String>,
     /// Requests the http sink keeps in flight at once [default: 8]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+        value_parser = whole::<u32>("--http-concurrency", ">= 1"))]
     pub http_concurrency: Option<u32>,
     /// Events per HTTP request; 1 posts single events [default: 500]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+        value_parser = whole::<u32>("--http-batch-size", ">= 1"))]
     pub http_batch_size: Option<u32>,
     /// Encoding of batched HTTP requests [default: array]
     #[arg(long, value_enum)]
@@ -166,6 +170,20 @@ pub struct RunArgs {
     /// [env: KAFKA_GEN_METRICS_LISTEN]
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// A parser for a whole-number flag that says what it wants ("--count must be a whole number
+/// >= 1; got -5") instead of "invalid digit found in string". Ranges are checked with the rest
+/// of the configuration.
+fn whole<T: std::str::FromStr>(
+    flag: &'static str,
+    range: &'static str,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        text.trim()
+            .parse()
+            .map_err(|_| format!("{flag} must be a whole number {range}; got {text}"))
+    }
 }
 
 /// Flags of the ingest service. The Kafka connection and topics come from the same config

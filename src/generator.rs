@@ -1,21 +1,51 @@
 //! Turns draws into events: picks each primary event type by weight and lets the scenario's
-//! world emit it, with whatever it derives and whatever has fallen due.
+//! world emit it, with whatever it derives and whatever has fallen due. It refuses event times
+//! it cannot write, and notices a world that can no longer produce anything.
 
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::SeedableRng;
 
+use crate::config::bounds::{LAST_EVENT_MS, LAST_EVENT_TIME};
 use crate::config::Config;
 use crate::event::{Batch, EventWriter};
-use crate::scenario::{EventTypeId, Scenario, World};
+use crate::scenario::{EventTypeId, EventTypeSpec, Scenario, World};
 use crate::SimRng;
 
 /// Draws before a primary is given up on when the world keeps refusing (say, restock alerts
 /// while nothing is low and every other weight is zero).
 const MAX_REDRAWS: usize = 64;
 
+/// Calls to [`Generator::next`] in a row that produced no event at all, while the world had
+/// nothing scheduled, after which the world is taken to be stuck: 1024 calls are 65,536 refused
+/// draws in a row, so a servable type with even 0.1% of the weight is missed with probability
+/// below 1e-28. Refusals do not change a world, and with nothing scheduled nothing else will.
+const STUCK_AFTER: u32 = 1024;
+
+/// Why the generator cannot go on; both come from the input, so the run ends with exit 2.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GenError {
+    #[error(
+        "the {scenario} world cannot produce any event: {draws} draws in a row were refused and \
+         nothing is scheduled (weighted types: {types}); give weight to other event types \
+         (--weights) or check the master data (for example, sales need stock > 0)"
+    )]
+    Stuck {
+        scenario: &'static str,
+        draws: u64,
+        types: String,
+    },
+    #[error(
+        "event time {time} is outside 1970-01-01 to {LAST_EVENT_TIME}, the times an event can \
+         carry; start earlier (--start) or shorten the run (--count, --duration)"
+    )]
+    TimeOutOfRange { time: String },
+}
+
 pub struct Generator {
     scenario: &'static str,
+    types: &'static [EventTypeSpec],
+    weights: Vec<f64>,
     world: Box<dyn World>,
     rng: SimRng,
     draw: WeightedIndex<f64>,
@@ -23,6 +53,8 @@ pub struct Generator {
     primaries: u64,
     /// Draws the world could not serve and that were drawn again.
     redraws: u64,
+    /// Calls in a row that produced nothing while nothing was scheduled.
+    barren: u32,
 }
 
 impl Generator {
@@ -34,13 +66,26 @@ impl Generator {
     ) -> anyhow::Result<Self> {
         let weights = config.weights_for(scenario)?;
         let world = scenario.load_world(&config.data_dir, config)?;
+        Self::with_world(scenario, world, weights, seed)
+    }
+
+    /// A generator over an already built world, with normalised `weights`.
+    pub fn with_world(
+        scenario: &'static dyn Scenario,
+        world: Box<dyn World>,
+        weights: Vec<f64>,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             scenario: scenario.name(),
+            types: scenario.event_types(),
+            draw: WeightedIndex::new(&weights)?,
+            weights,
             world,
             rng: SimRng::seed_from_u64(seed),
-            draw: WeightedIndex::new(&weights)?,
             primaries: 0,
             redraws: 0,
+            barren: 0,
         })
     }
 
@@ -54,8 +99,20 @@ impl Generator {
 
     /// Appends one primary event at `now_ms`, preceded by derived events due by then and
     /// followed by those derived from it. Returns the primary's type, or `None` if the world
-    /// refused every draw.
-    pub fn next(&mut self, now_ms: i64, batch: &mut Batch) -> Option<EventTypeId> {
+    /// refused every draw this time. An error means the run cannot go on: the time is past
+    /// what an event can carry, or the world has been unable to produce anything for
+    /// [`STUCK_AFTER`] calls with nothing scheduled.
+    pub fn next(
+        &mut self,
+        now_ms: i64,
+        batch: &mut Batch,
+    ) -> Result<Option<EventTypeId>, GenError> {
+        if !(0..=LAST_EVENT_MS).contains(&now_ms) {
+            let time = chrono::DateTime::from_timestamp_millis(now_ms)
+                .map_or_else(|| format!("{now_ms} ms"), |t| t.to_rfc3339());
+            return Err(GenError::TimeOutOfRange { time });
+        }
+        let before = batch.len();
         let mut out = EventWriter::new(batch, self.scenario);
         self.world.due(&mut self.rng, now_ms, &mut out);
         for _ in 0..MAX_REDRAWS {
@@ -65,10 +122,97 @@ impl Generator {
                 .primary(&mut self.rng, event_type, now_ms, &mut out)
             {
                 self.primaries += 1;
-                return Some(event_type);
+                self.barren = 0;
+                return Ok(Some(event_type));
             }
             self.redraws += 1;
         }
-        None
+        if batch.len() > before || self.world.has_scheduled() {
+            self.barren = 0;
+            return Ok(None);
+        }
+        self.barren += 1;
+        if self.barren >= STUCK_AFTER {
+            return Err(GenError::Stuck {
+                scenario: self.scenario,
+                draws: u64::from(self.barren) * MAX_REDRAWS as u64,
+                types: self.weighted_types(),
+            });
+        }
+        Ok(None)
+    }
+
+    /// The event types with a weight above zero, as `sale=1`.
+    fn weighted_types(&self) -> String {
+        self.types
+            .iter()
+            .zip(&self.weights)
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(t, w)| format!("{}={}", t.name, crate::config::bounds::Num(*w)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SimRng;
+
+    /// A world that serves nothing, optionally with something scheduled.
+    struct Barren {
+        scheduled: bool,
+    }
+
+    impl World for Barren {
+        fn primary(
+            &mut self,
+            _: &mut SimRng,
+            _: EventTypeId,
+            _: i64,
+            _: &mut EventWriter<'_>,
+        ) -> bool {
+            false
+        }
+        fn due(&mut self, _: &mut SimRng, _: i64, _: &mut EventWriter<'_>) {}
+        fn has_scheduled(&self) -> bool {
+            self.scheduled
+        }
+    }
+
+    fn generator(scheduled: bool) -> Generator {
+        let retail = crate::scenario::find("retail").unwrap();
+        let weights = vec![1.0, 0.0, 0.0, 0.0, 0.0];
+        Generator::with_world(retail, Box::new(Barren { scheduled }), weights, 1).unwrap()
+    }
+
+    #[test]
+    fn a_world_with_nothing_to_serve_or_schedule_is_stuck() {
+        let mut g = generator(false);
+        let mut batch = Batch::new();
+        for call in 1..STUCK_AFTER {
+            assert_eq!(g.next(1_000, &mut batch), Ok(None), "call {call}");
+        }
+        let e = g.next(1_000, &mut batch).unwrap_err();
+        assert!(matches!(e, GenError::Stuck { draws: 65_536, .. }), "{e}");
+        assert!(e.to_string().contains("weighted types: sale=1"), "{e}");
+    }
+
+    #[test]
+    fn a_world_waiting_for_scheduled_events_is_not_stuck() {
+        let mut g = generator(true);
+        let mut batch = Batch::new();
+        for _ in 0..2 * STUCK_AFTER {
+            assert_eq!(g.next(1_000, &mut batch), Ok(None));
+        }
+    }
+
+    #[test]
+    fn times_past_year_9999_are_refused() {
+        let mut g = generator(true);
+        let mut batch = Batch::new();
+        assert_eq!(g.next(LAST_EVENT_MS, &mut batch), Ok(None));
+        let e = g.next(LAST_EVENT_MS + 1, &mut batch).unwrap_err();
+        assert!(e.to_string().contains(LAST_EVENT_TIME), "{e}");
     }
 }

@@ -49,6 +49,7 @@ pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
         Stop::Cancelled => "cancelled".to_string(),
         Stop::OutputClosed => "output_closed".to_string(),
         Stop::SinkFailed(why) => format!("sink_failed: {why}"),
+        Stop::Halted(why) => format!("halted: {why}"),
     };
     json!({
         "stop": stop,

@@ -86,7 +86,9 @@ pub struct RateGate {
 impl RateGate {
     /// `rate` events per second, handed out `chunk` at a time.
     pub fn new(rate: f64, chunk: u32) -> anyhow::Result<Self> {
-        let period = Duration::from_secs_f64(1.0 / rate);
+        // The configuration bounds the rate; this keeps a stray one an error, not a panic.
+        let period = Duration::try_from_secs_f64(1.0 / rate)
+            .map_err(|_| anyhow::anyhow!("rate {rate}/s is too low to pace; use at least 1e-6"))?;
         let burst = NonZeroU32::new(chunk.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period)
             .ok_or_else(|| anyhow::anyhow!("rate {rate}/s is too high to pace; use at most 1e9"))?

@@ -2,8 +2,12 @@
 //! the hot path. `chrono`'s general formatter costs more than the rest of an event.
 
 /// Appends `ms` (milliseconds since the Unix epoch) as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-/// Years outside 0..=9999 are clamped; the clock rejects such start times up front.
+/// Times outside years 0..=9999 are clamped to the first or last millisecond of that range, not
+/// wrapped to January (issue 10). The configuration and the generator keep event times inside
+/// it; only forecasts such as a restock's expected delivery can reach past it.
 pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
+    const YEAR_0_MS: i64 = -62_167_219_200_000;
+    let ms = ms.clamp(YEAR_0_MS, crate::config::bounds::LAST_EVENT_MS);
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000) as u32;
     let days = secs.div_euclid(86_400);
@@ -55,6 +59,18 @@ mod tests {
         let mut v = Vec::new();
         write_rfc3339_millis(&mut v, ms);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn times_past_the_four_digit_years_are_clamped_not_wrapped() {
+        assert_eq!(fmt(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(
+            fmt(253_402_300_800_000 + 3_600_000),
+            "9999-12-31T23:59:59.999Z"
+        );
+        assert_eq!(fmt(i64::MAX), "9999-12-31T23:59:59.999Z");
+        assert_eq!(fmt(-62_167_219_200_000), "0000-01-01T00:00:00.000Z");
+        assert_eq!(fmt(i64::MIN), "0000-01-01T00:00:00.000Z");
     }
 
     #[test]

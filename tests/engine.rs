@@ -29,6 +29,7 @@ fn type_frequencies_match_the_weights() {
         // One primary per minute of event time, so restocks arrive and alerts stay possible.
         let ty = generator
             .next(1_700_000_000_000 + i * 60_000, &mut batch)
+            .expect("a servable world")
             .expect("a primary event");
         observed[usize::from(ty)] += 1.0;
     }

@@ -29,10 +29,12 @@ impl FromStr for HumanDuration {
         let secs = value * scale;
         if !secs.is_finite() || secs <= 0.0 || secs > 1e10 {
             return Err(format!(
-                "duration {text:?} is not a positive length of time; use e.g. 120 (minutes), 90s, 30m, 2h or 1d"
+                "duration {text:?} is not a positive length of time up to 1e10 s; use e.g. 120 (minutes), 90s, 30m, 2h or 1d"
             ));
         }
-        Ok(Self(Duration::from_secs_f64(secs)))
+        Ok(Self(
+            Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())?,
+        ))
     }
 }
 

@@ -156,3 +156,54 @@ fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// An `envy` error in the words of the variables people set: `KAFKA_GEN_RAET` rather than
+/// "unknown field `raet`", with the close valid names.
+pub(super) fn env_error(error: envy::Error) -> anyhow::Error {
+    const HELP: &str = "see `kafka-gen --help` for the KAFKA_GEN_* variables";
+    let var = |name: &str| format!("KAFKA_GEN_{}", name.to_uppercase());
+    let text = error.to_string();
+    // serde's wording: unknown field `raet`, expected one of `config`, `scenario`, ...
+    if let Some(rest) = text.strip_prefix("unknown field `") {
+        let mut quoted = rest.split('`');
+        let name = quoted.next().unwrap_or_default();
+        let close: Vec<String> = quoted
+            .skip(1)
+            .step_by(2)
+            .filter(|known| edit_distance(name, known) <= 2)
+            .map(var)
+            .collect();
+        let hint = if close.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", close.join(" or "))
+        };
+        return anyhow::anyhow!(
+            "environment variable {} is not one kafka-gen reads{hint} ({HELP})",
+            var(name)
+        );
+    }
+    // envy's wording: <problem> while parsing value 'x' provided by COUNT
+    if let Some((problem, name)) = text.rsplit_once(" provided by ") {
+        return anyhow::anyhow!("environment variable {}: {problem} ({HELP})", var(name));
+    }
+    anyhow::anyhow!("environment: {text} ({HELP})")
+}
+
+/// Levenshtein distance, for suggesting a variable name.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}

@@ -1,6 +1,7 @@
 //! The one immutable [`Config`] everything after start-up reads, and the types it is made of.
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags.
 
+pub mod bounds;
 mod duration;
 mod env;
 mod resolve;
@@ -57,11 +58,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
-    /// Realistic mode: shortest gap between primary events, in seconds.
+    /// Realistic mode: shortest gap between primary events, in seconds (0 to a year).
     pub min_delta_secs: f64,
-    /// Realistic mode: longest gap between primary events, in seconds.
+    /// Realistic mode: longest gap between primary events, in seconds (0.001 to a year).
     pub max_delta_secs: f64,
-    /// Batch mode: primary events per second, paced evenly. Unset means realistic mode.
+    /// Batch mode: primary events per second (1e-6 to 1e9), paced evenly. Unset means
+    /// realistic mode.
     pub rate_per_sec: Option<f64>,
     /// Stop after this many primary events. Unset (and no duration) runs until stopped.
     pub count: Option<u64>,
@@ -73,13 +75,15 @@ pub struct ScheduleConfig {
     pub start: Option<TimeArg>,
     /// Historical mode: the end of the range (exclusive; a date means the end of that day).
     pub end: Option<TimeArg>,
-    /// Historical mode: mean primary events per day, instead of a total `count`.
+    /// Historical mode: mean primary events per day (0.001 to 8.64e13), instead of a `count`.
     pub events_per_day: Option<f64>,
-    /// Simulated time runs this many times faster than real time (3600: an hour a second).
+    /// Simulated time runs this many times faster than real time (3600: an hour a second;
+    /// 1e-6 to 1e9).
     pub speed: Option<f64>,
     /// Live modes scale their pace by the time profile's intensity.
     pub follow_profile: bool,
-    /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds.
+    /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds (at
+    /// most a day).
     pub flush_timeout_secs: f64,
 }
 
@@ -113,7 +117,7 @@ pub struct Config {
     pub seed: Option<u64>,
     /// Where events go: any of `kafka`, `stdout`, `file`, `null`, `http`.
     pub sinks: Vec<SinkKind>,
-    /// Seconds between live stats lines on stderr; 0 turns them off.
+    /// Seconds between live stats lines on stderr, 0.1 to 86400; 0 turns them off.
     pub stats_interval_secs: f64,
     /// Log format on stderr: `text` or `json`.
     pub log_format: LogFormat,
@@ -205,12 +209,14 @@ impl Config {
             })
             .collect();
         for (t, w) in types.iter().zip(&raw) {
-            if !w.is_finite() || *w < 0.0 {
-                bail!(
-                    "weight for {:?} is {w}; weights must be finite and >= 0",
-                    t.name
-                );
-            }
+            let what = format!("weight for {:?}", t.name);
+            bounds::check(
+                *w,
+                (0.0, bounds::MAX_WEIGHT),
+                &what,
+                "",
+                "--weights or [weights]",
+            )?;
         }
         let total: f64 = raw.iter().sum();
         if total <= 0.0 || !total.is_finite() {
@@ -225,21 +231,24 @@ impl Config {
         self.weights_for(scenario)?;
         let s = &self.schedule;
         let (lo, hi) = (s.min_delta_secs, s.max_delta_secs);
-        if !lo.is_finite() || lo < 0.0 {
-            bail!("min delta is {lo}; it must be a number of seconds >= 0 (--min-delta)");
-        }
-        if !hi.is_finite() || hi <= 0.0 {
-            bail!("max delta is {hi}; it must be a number of seconds > 0 (--max-delta)");
-        }
+        let longest = bounds::MAX_DELTA_SECS;
+        bounds::check(lo, (0.0, longest), "min delta", "seconds", "--min-delta")?;
+        bounds::check(hi, (1e-3, longest), "max delta", "seconds", "--max-delta")?;
         if lo > hi {
             bail!(
-                "min delta {lo}s is greater than max delta {hi}s; set --min-delta <= --max-delta"
+                "min delta {}s is greater than max delta {}s; set --min-delta <= --max-delta",
+                bounds::Num(lo),
+                bounds::Num(hi)
             );
         }
         if let Some(rate) = s.rate_per_sec {
-            if !rate.is_finite() || rate <= 0.0 || rate > 1e9 {
-                bail!("rate is {rate}; it must be a number of events per second > 0 and <= 1e9 (--rate)");
-            }
+            bounds::check(
+                rate,
+                (bounds::MIN_RATE, bounds::MAX_RATE),
+                "rate",
+                "events per second",
+                "--rate; for slower pacing use --min-delta/--max-delta",
+            )?;
         }
         if let Some(n) = self.streams {
             if !(1..=1_000_000).contains(&n) {
@@ -252,18 +261,23 @@ impl Config {
             );
         }
         self.time_range(scenario)?;
-        if !self.stats_interval_secs.is_finite() || self.stats_interval_secs < 0.0 {
-            bail!(
-                "stats interval is {}; it must be seconds >= 0, 0 to turn stats off",
-                self.stats_interval_secs
-            );
+        if self.stats_interval_secs != 0.0 {
+            bounds::check(
+                self.stats_interval_secs,
+                (bounds::MIN_STATS_INTERVAL_SECS, bounds::DAY_SECS),
+                "stats interval",
+                "seconds, or 0 to turn stats off",
+                "--stats-interval",
+            )?;
         }
-        if !s.flush_timeout_secs.is_finite() || s.flush_timeout_secs < 0.0 {
-            bail!(
-                "flush timeout is {}; it must be seconds >= 0",
-                s.flush_timeout_secs
-            );
-        }
+        let flush = s.flush_timeout_secs;
+        bounds::check(
+            flush,
+            (0.0, bounds::DAY_SECS),
+            "flush timeout",
+            "seconds",
+            "--flush-timeout",
+        )?;
         if self.sinks.is_empty() {
             bail!("no sink configured; pass --sink with one or more of kafka, stdout, file, null, http");
         }
@@ -304,19 +318,26 @@ impl Config {
             if !valid(ms) {
                 bail!("start {t} is outside 1970..9999; pick a start in that range (--start)");
             }
+            if end.is_none() {
+                bounds::check_run_fits(t, ms, s)?;
+            }
         }
         if let Some(speed) = s.speed {
-            if !speed.is_finite() || speed <= 0.0 {
-                bail!("speed is {speed}; it must be a factor > 0, e.g. 3600 for an hour a second (--speed)");
-            }
+            let fix = "--speed; 3600 runs an hour a second";
+            bounds::check(speed, bounds::SPEED, "speed", "times real time", fix)?;
             if start.is_none() {
                 bail!("--speed needs a simulated clock; give --start too");
             }
         }
         if let Some(per_day) = s.events_per_day {
-            if !per_day.is_finite() || per_day <= 0.0 {
-                bail!("events per day is {per_day}; it must be a number > 0 (--events-per-day)");
-            }
+            let what = "events per day";
+            bounds::check(
+                per_day,
+                bounds::EVENTS_PER_DAY,
+                what,
+                "",
+                "--events-per-day",
+            )?;
             if s.count.is_some() {
                 bail!("--count and --events-per-day both set the volume; give one of them");
             }

@@ -26,9 +26,9 @@ pub fn resolve_with_env(
         .into_iter()
         .filter(|(k, _)| k.starts_with("KAFKA_GEN_"))
         .collect();
-    let env: Env = envy::prefixed("KAFKA_GEN_").from_iter(vars).map_err(|e| {
-        anyhow::anyhow!("environment: {e}; see `kafka-gen --help` for the KAFKA_GEN_* variables")
-    })?;
+    let env: Env = envy::prefixed("KAFKA_GEN_")
+        .from_iter(vars)
+        .map_err(super::env::env_error)?;
 
     let (path, explicit) = match (&args.config, &env.config) {
         (Some(p), _) | (None, Some(p)) => (p.clone(), true),
@@ -67,8 +67,7 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<(Config, bool)> {
             path.display()
         )
     })?;
-    let mut config: Config = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
+    let mut config: Config = parse_file(path, &text)?;
     // Data paths in a config file are relative to the working directory, like flags.
     if config.data_dir.as_os_str().is_empty() {
         bail!(
@@ -81,6 +80,28 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<(Config, bool)> {
         .parse::<toml::Table>()
         .is_ok_and(|t| t.contains_key("data_dir"));
     Ok((config, names_data_dir))
+}
+
+/// Parses a config file; an error names the file, the line and column, and the key.
+fn parse_file(path: &Path, text: &str) -> anyhow::Result<Config> {
+    let located = |e: &toml::de::Error, key: Option<String>| {
+        let at = e
+            .span()
+            .and_then(|span| text.get(..span.start))
+            .map(|before| {
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!(", line {line}, column {column}")
+            })
+            .unwrap_or_default();
+        let key = key
+            .filter(|k| k != ".")
+            .map(|k| format!("{k}: "))
+            .unwrap_or_default();
+        anyhow::anyhow!("config file {}{at}: {key}{}", path.display(), e.message())
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| located(&e, None))?;
+    serde_path_to_error::deserialize(de).map_err(|e| located(e.inner(), Some(e.path().to_string())))
 }
 
 pub(super) fn merge_weights(
@@ -157,9 +178,8 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     s.duration = a.duration.or(s.duration);
     s.count = a.count.or(s.count);
     if let Some(v) = a.volume {
-        if !v.is_finite() || v <= 0.0 {
-            bail!("volume is {v}; it must be a number of events per minute > 0 (--volume)");
-        }
+        // The bounds of --rate, per minute.
+        super::bounds::check(v, (6e-5, 6e10), "volume", "events per minute", "--volume")?;
     }
     s.rate_per_sec = a.rate.or(a.volume.map(|v| v / 60.0)).or(s.rate_per_sec);
     config.streams = a.streams.or(config.streams);
@@ -274,7 +294,15 @@ mod tests {
         assert!(err("", &[("KAFKA_GEN_RATE", "0")]).contains("rate is 0"));
         assert!(err("", &[("KAFKA_GEN_COUNT", "0")]).contains("count is 0"));
         assert!(err("", &[("KAFKA_GEN_DURATION", "-3")]).contains("\"-3\""));
-        assert!(err("", &[("KAFKA_GEN_MAX_DELTAS", "3")]).contains("unknown field `max_deltas`"));
+        let typo = err("", &[("KAFKA_GEN_MAX_DELTAS", "3")]);
+        assert!(typo.contains("KAFKA_GEN_MAX_DELTAS is not one kafka-gen reads; did you mean KAFKA_GEN_MAX_DELTA?"), "{typo}");
+        let count = err("", &[("KAFKA_GEN_COUNT", "many")]);
+        assert!(
+            count.contains(
+                "KAFKA_GEN_COUNT: invalid digit found in string while parsing value 'many'"
+            ),
+            "{count}"
+        );
         assert!(err("", &[("KAFKA_GEN_SINK", "kafak")]).contains("unknown sink \"kafak\""));
         assert!(err("", &[("KAFKA_GEN_SINK", "file")]).contains("needs a path"));
         assert!(err("", &[("KAFKA_GEN_SINK", "http")]).contains("--http-endpoint"));

@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 /// The ingest API service (`kafka-gen ingest`).
@@ -41,23 +40,46 @@ impl Default for IngestConfig {
 impl IngestConfig {
     /// Checks the options; messages name the option and the bad value.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.max_body_bytes < 1024 {
-            bail!(
-                "ingest.max_body_bytes is {}; it must be at least 1024",
-                self.max_body_bytes
-            );
-        }
+        use crate::config::bounds::{check, check_whole, MAX_TIMEOUT_MS};
+        const FIX: &str = "config file [ingest]";
+        let body = (1024, 1 << 30);
+        check_whole(
+            self.max_body_bytes as u64,
+            body,
+            "ingest.max_body_bytes",
+            "bytes",
+            FIX,
+        )?;
         let w = self.idempotency_window_secs;
-        if !(w.is_finite() && w >= 0.0) {
-            bail!("ingest.idempotency_window_secs is {w}; it must be seconds >= 0");
-        }
-        if self.ack_timeout_ms == 0 || self.health_interval_ms == 0 {
-            bail!("ingest.ack_timeout_ms and ingest.health_interval_ms must be at least 1");
-        }
-        Ok(())
+        check(
+            w,
+            (0.0, 7.0 * 86_400.0),
+            "ingest.idempotency_window_secs",
+            "seconds",
+            FIX,
+        )?;
+        let keys = self.idempotency_max_keys as u64;
+        check_whole(
+            keys,
+            (1, 100_000_000),
+            "ingest.idempotency_max_keys",
+            "keys",
+            FIX,
+        )?;
+        let ms = (1, i128::from(MAX_TIMEOUT_MS));
+        check_whole(self.ack_timeout_ms, ms, "ingest.ack_timeout_ms", "ms", FIX)?;
+        check_whole(
+            self.health_interval_ms,
+            ms,
+            "ingest.health_interval_ms",
+            "ms",
+            FIX,
+        )
     }
 
+    /// `validate` bounds the window; a value past `Duration`'s range still gives a week.
     pub fn window(&self) -> Duration {
-        Duration::from_secs_f64(self.idempotency_window_secs)
+        Duration::try_from_secs_f64(self.idempotency_window_secs)
+            .unwrap_or(Duration::from_secs(7 * 86_400))
     }
 }

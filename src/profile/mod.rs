@@ -78,11 +78,9 @@ pub struct Profile {
     holidays: Vec<(Holiday, f64)>,
 }
 
+/// Weights and multipliers are relative; the top only keeps their products and sums finite.
 fn check_multiplier(what: &str, value: f64) -> anyhow::Result<()> {
-    if !value.is_finite() || value < 0.0 {
-        bail!("{what} is {value}; it must be finite and >= 0 (config [profile])");
-    }
-    Ok(())
+    crate::config::bounds::check(value, (0.0, 1e6), what, "", "config [profile]")
 }
 
 impl Profile {

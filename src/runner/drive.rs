@@ -260,7 +260,10 @@ impl Runner {
                         return Ok(PhaseEnd::Stop(stop));
                     }
                 }
-                self.generator.next(t as i64, &mut self.batch);
+                if let Err(error) = self.generator.next(t as i64, &mut self.batch) {
+                    ended = Some(PhaseEnd::Stop(Stop::Halted(error.to_string())));
+                    break;
+                }
                 last = Some(t);
             }
             if let Err(stop) = self.deliver().await {

@@ -39,6 +39,9 @@ pub enum Stop {
     OutputClosed,
     /// A sink failed for good.
     SinkFailed(String),
+    /// The input made it impossible to go on: a world that can produce nothing more, or an
+    /// event time past what an event can carry. Reported as bad input after the flush.
+    Halted(String),
 }
 
 /// What a run did.

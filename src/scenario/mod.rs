@@ -110,6 +110,13 @@ pub trait World: Send {
 
     /// Emits the derived events that have fallen due by `now_ms` (a receipt after an alert).
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>);
+
+    /// Whether derived events are still scheduled, so the world can change without a primary
+    /// event. A world that refuses every draw with nothing scheduled is stuck for good. The
+    /// default, yes, never lets the generator call a world stuck.
+    fn has_scheduled(&self) -> bool {
+        true
+    }
 }
 
 /// One broken rule of a scenario's data contract, naming the event and the rule.

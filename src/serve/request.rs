@@ -68,12 +68,15 @@ pub fn plan(
         ));
     }
     let rate = number(o, "rate")?.unwrap_or(DEFAULT_RATE);
-    if !(rate.is_finite() && rate > 0.0 && rate <= limits.max_rate) {
+    let min_rate = crate::config::bounds::MIN_RATE;
+    if !(rate.is_finite() && rate >= min_rate && rate <= limits.max_rate) {
         return Err(invalid(
             "rate",
             format!(
-                "rate is {rate}; it must be > 0 and at most {} events per second",
-                limits.max_rate
+                "rate is {}; it must be {} to {} events per second",
+                crate::config::bounds::Num(rate),
+                crate::config::bounds::Num(min_rate),
+                crate::config::bounds::Num(limits.max_rate)
             ),
         ));
     }
@@ -170,7 +173,7 @@ pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
     let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
     json!({
         "rate": {"type": "number", "description": "primary events per second", "default": DEFAULT_RATE,
-            "exclusiveMinimum": 0, "maximum": limits.max_rate},
+            "minimum": crate::config::bounds::MIN_RATE, "maximum": limits.max_rate},
         "total": {"type": "integer", "description": "primary events in all; derived events come on top",
             "default": DEFAULT_TOTAL, "minimum": 1, "maximum": limits.max_total},
         "seed": {"type": "integer", "description": "seed; the same seed and start give the same events"},

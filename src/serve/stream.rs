@@ -53,8 +53,13 @@ pub async fn run(
             }
         }
         batch.clear();
+        let mut halted = false;
         for _ in 0..n {
-            generator.next(time as i64, &mut batch);
+            if let Err(error) = generator.next(time as i64, &mut batch) {
+                tracing::warn!(%error, "Stream stopped.");
+                halted = true;
+                break;
+            }
             time += step_ms;
         }
         let mut lines = Vec::with_capacity(batch.payload_bytes() + batch.len());
@@ -62,7 +67,7 @@ pub async fn run(
             lines.extend_from_slice(record.payload);
             lines.push(b'\n');
         }
-        if tx.send(Bytes::from(lines)).await.is_err() {
+        if tx.send(Bytes::from(lines)).await.is_err() || halted {
             return;
         }
         sent += u64::from(n);

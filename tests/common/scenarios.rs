@@ -116,6 +116,7 @@ pub fn type_mix(config: &Config, n: usize, step_ms: i64) -> (f64, Vec<f64>) {
         batch.clear();
         let ty = generator
             .next(1_735_722_000_000 + i as i64 * step_ms, &mut batch)
+            .expect("a servable world")
             .expect("a primary event");
         observed[usize::from(ty)] += 1.0;
     }

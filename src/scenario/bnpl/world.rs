@@ -135,6 +135,10 @@ impl World for BnplWorld {
         event_type == TRANSACTION && self.transaction(rng, now_ms, out)
     }
 
+    fn has_scheduled(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         while let Some(Reverse(d)) = self.queue.peek().copied() {
             if d.due_ms > now_ms {

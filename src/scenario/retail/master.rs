@@ -72,13 +72,24 @@ pub struct Customer {
     pub signup_date: NaiveDate,
 }
 
-fn check_money(field: &str, value: f64) -> Result<(), String> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(format!(
-            "{field} is {value}; it must be a finite amount >= 0"
-        ));
-    }
-    Ok(())
+/// Highest price or cost a product may have. Sales multiply it by up to 20 lines of 4 units and
+/// keep cents in an `i64`, and readers of the JSON keep them exact only below 2^53 cents.
+pub const MAX_PRICE: f64 = 1e9;
+/// Highest stock level; stock is a `u32` that returns may still push a little higher.
+pub const MAX_STOCK: u32 = 1_000_000_000;
+/// Largest sales floor in square metres; store sizes weigh the draw of a sale's store.
+pub const MAX_SIZE_SQM: u32 = 1_000_000;
+
+fn check_money(field: &str, value: f64, min: f64) -> Result<(), String> {
+    let unit = "in the chain's currency";
+    crate::config::bounds::check(value, (min, MAX_PRICE), field, unit, "fix the master data")
+        .map_err(|e| e.to_string())
+}
+
+fn check_count(field: &str, value: u32, (min, max): (u32, u32)) -> Result<(), String> {
+    let (min, max) = (i128::from(min), i128::from(max));
+    crate::config::bounds::check_whole(value, (min, max), field, "", "fix the master data")
+        .map_err(|e| e.to_string())
 }
 
 impl MasterRecord for Store {
@@ -93,10 +104,7 @@ impl MasterRecord for Store {
                 self.latitude, self.longitude
             ));
         }
-        if self.size_sqm == 0 {
-            return Err("size_sqm is 0; it must be > 0".into());
-        }
-        Ok(())
+        check_count("size_sqm", self.size_sqm, (1, MAX_SIZE_SQM))
     }
 }
 
@@ -106,14 +114,9 @@ impl MasterRecord for Product {
         &self.sku
     }
     fn check(&self) -> Result<(), String> {
-        check_money("base_price", self.base_price)?;
-        check_money("unit_cost", self.unit_cost)?;
-        if self.base_price < 0.01 {
-            return Err(format!(
-                "base_price is {}; it must be at least 0.01",
-                self.base_price
-            ));
-        }
+        check_money("base_price", self.base_price, 0.01)?;
+        check_money("unit_cost", self.unit_cost, 0.0)?;
+        check_count("max_stock", self.max_stock, (1, MAX_STOCK))?;
         if self.max_stock <= self.reorder_point {
             return Err(format!(
                 "max_stock {} is not above reorder_point {}; a restock must lift stock above the reorder point",

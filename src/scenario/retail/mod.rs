@@ -106,11 +106,11 @@ impl RetailConfig {
                 "between 1 and 20",
             )?;
         }
-        if !(self.popularity_skew.is_finite() && self.popularity_skew >= 0.0) {
+        if !(0.0..=10.0).contains(&self.popularity_skew) {
             fail(
                 "popularity_skew",
-                self.popularity_skew.to_string(),
-                "finite and >= 0",
+                crate::config::bounds::Num(self.popularity_skew).to_string(),
+                "between 0 and 10",
             )?;
         }
         if !(0.0..=1.0).contains(&self.home_store_share) {
@@ -124,7 +124,12 @@ impl RetailConfig {
             fail("tax_rate", self.tax_rate.to_string(), "between 0 and 1")?;
         }
         let (lo, hi) = (self.restock_lead_min_secs, self.restock_lead_max_secs);
-        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && lo <= hi) {
+        // A lead time is added to event times: a year at most keeps it far from overflow.
+        let year = (0.0, crate::config::bounds::MAX_DELTA_SECS);
+        let fix = "config file [retail]";
+        crate::config::bounds::check(lo, year, "retail.restock_lead_min_secs", "seconds", fix)?;
+        crate::config::bounds::check(hi, year, "retail.restock_lead_max_secs", "seconds", fix)?;
+        if lo > hi {
             fail(
                 "restock_lead_min_secs/max_secs",
                 format!("{lo}/{hi}"),

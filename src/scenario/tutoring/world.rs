@@ -258,6 +258,10 @@ impl World for TutoringWorld {
         }
     }
 
+    fn has_scheduled(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         while let Some(Reverse(open)) = self.open.peek().copied() {
             if open.due_ms > now_ms {

@@ -336,6 +336,10 @@ impl World for WebWorld {
         event_type == SESSION_CREATED && self.start(rng, now_ms, out)
     }
 
+    fn has_scheduled(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         while let Some(Reverse(p)) = self.pending.peek().copied() {
             if p.time_ms > now_ms {

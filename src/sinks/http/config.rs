@@ -88,19 +88,31 @@ impl HttpSinkConfig {
                 self.concurrency
             );
         }
-        if self.timeout_ms == 0 {
-            bail!("http.timeout_ms is 0; it must be at least 1 millisecond");
+        {
+            use crate::config::bounds::{check, check_whole, DAY_SECS, MAX_TIMEOUT_MS};
+            const FIX: &str = "config file [http]";
+            let ms = (1, i128::from(MAX_TIMEOUT_MS));
+            check_whole(self.timeout_ms, ms, "http.timeout_ms", "ms", FIX)?;
+            let fix = "config file [http]; 1 means no retries";
+            check_whole(self.max_attempts, (1, 1000), "http.max_attempts", "", fix)?;
+            let elapsed = self.max_elapsed_secs;
+            check(
+                elapsed,
+                (0.0, DAY_SECS),
+                "http.max_elapsed_secs",
+                "seconds",
+                FIX,
+            )?;
+            check_whole(
+                self.backoff_initial_ms,
+                ms,
+                "http.backoff_initial_ms",
+                "ms",
+                FIX,
+            )?;
+            check_whole(self.backoff_max_ms, ms, "http.backoff_max_ms", "ms", FIX)?;
         }
-        if self.max_attempts == 0 {
-            bail!("http.max_attempts is 0; it must be at least 1 (1 means no retries)");
-        }
-        if !(self.max_elapsed_secs.is_finite() && self.max_elapsed_secs >= 0.0) {
-            bail!(
-                "http.max_elapsed_secs is {}; it must be seconds >= 0",
-                self.max_elapsed_secs
-            );
-        }
-        if self.backoff_initial_ms == 0 || self.backoff_max_ms < self.backoff_initial_ms {
+        if self.backoff_max_ms < self.backoff_initial_ms {
             bail!(
                 "http backoff is {}..{} ms; backoff_initial_ms must be >= 1 and <= backoff_max_ms",
                 self.backoff_initial_ms,
@@ -120,8 +132,9 @@ impl HttpSinkConfig {
         Duration::from_millis(self.timeout_ms)
     }
 
+    /// `validate` bounds the setting; a value past `Duration`'s range still gives a day.
     pub fn max_elapsed(&self) -> Duration {
-        Duration::from_secs_f64(self.max_elapsed_secs)
+        Duration::try_from_secs_f64(self.max_elapsed_secs).unwrap_or(Duration::from_secs(86_400))
     }
 }
 

@@ -171,31 +171,11 @@ impl KafkaConfig {
                 bail!("topic {topic:?} for {name:?} is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
             }
         }
-        if self.partitions < 1 {
-            bail!(
-                "kafka.partitions is {}; it must be at least 1",
-                self.partitions
-            );
-        }
-        if self.replication_factor < 1 {
-            bail!(
-                "kafka.replication_factor is {}; it must be at least 1",
-                self.replication_factor
-            );
-        }
+        self.check_ranges()?;
         if self.enable_idempotence && self.acks != Acks::All {
             bail!(
                 "kafka.enable_idempotence needs kafka.acks = \"all\" (it is {:?})",
                 self.acks
-            );
-        }
-        if self.queue_max_messages < 1 || self.queue_max_kbytes < 1 {
-            bail!("kafka.queue_max_messages and kafka.queue_max_kbytes must be at least 1");
-        }
-        if !(self.startup_timeout_secs.is_finite() && self.startup_timeout_secs > 0.0) {
-            bail!(
-                "kafka.startup_timeout_secs is {}; it must be seconds > 0",
-                self.startup_timeout_secs
             );
         }
         let security_set = self.security_properties();
@@ -212,6 +192,60 @@ impl KafkaConfig {
             }
         }
         Ok(())
+    }
+
+    /// Every number in range: librdkafka's own ranges where it has them, so a bad value is
+    /// named here rather than by the client at connect time.
+    fn check_ranges(&self) -> anyhow::Result<()> {
+        use crate::config::bounds::{check, check_whole};
+        const FIX: &str = "config file [kafka]";
+        const I32: i128 = i32::MAX as i128;
+        let whole = |v: i128, range, what, unit| check_whole(v, range, what, unit, FIX);
+        whole(
+            self.partitions.into(),
+            (1, 100_000),
+            "kafka.partitions",
+            "partitions",
+        )?;
+        whole(
+            self.replication_factor.into(),
+            (1, 32_767),
+            "kafka.replication_factor",
+            "replicas",
+        )?;
+        whole(self.linger_ms.into(), (0, 900_000), "kafka.linger_ms", "ms")?;
+        whole(
+            self.batch_size_bytes.into(),
+            (1, I32),
+            "kafka.batch_size_bytes",
+            "bytes",
+        )?;
+        whole(
+            self.queue_max_messages.into(),
+            (1, I32),
+            "kafka.queue_max_messages",
+            "messages",
+        )?;
+        whole(
+            self.queue_max_kbytes.into(),
+            (1, I32),
+            "kafka.queue_max_kbytes",
+            "KiB",
+        )?;
+        whole(
+            self.message_timeout_ms.into(),
+            (0, I32),
+            "kafka.message_timeout_ms",
+            "ms",
+        )?;
+        let startup = self.startup_timeout_secs;
+        check(
+            startup,
+            (0.1, 3600.0),
+            "kafka.startup_timeout_secs",
+            "seconds",
+            FIX,
+        )
     }
 
     fn security_properties(&self) -> Vec<(&'static str, String)> {

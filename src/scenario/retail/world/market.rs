@@ -82,8 +82,14 @@ impl RetailWorld {
             _ => ("clearance", rng.random_range(0.5..0.7)),
         };
         // Shelf prices end in 9 cents and stay within half and one and a half times the list price.
-        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10 + 9)
-            .clamp((base / 2).max(9), base * 3 / 2 + 9);
+        // Master data bounds the price far below overflow; saturating keeps `lo <= hi` anyway.
+        let (lo, hi) = (
+            (base / 2).max(9),
+            (base.saturating_mul(3) / 2).saturating_add(9),
+        );
+        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10)
+            .saturating_add(9)
+            .clamp(lo, hi.max(lo));
         if new == old.0 {
             new = if new > 19 { new - 10 } else { new + 10 };
         }

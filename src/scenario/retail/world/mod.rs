@@ -354,6 +354,10 @@ impl World for RetailWorld {
         }
     }
 
+    fn has_scheduled(&self) -> bool {
+        !self.receipts.is_empty()
+    }
+
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         while let Some(Reverse(receipt)) = self.receipts.peek().copied() {
             if receipt.due_ms > now_ms {

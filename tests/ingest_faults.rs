@@ -163,7 +163,9 @@ async fn concurrent_copies_of_a_request_are_produced_once() {
         let mut copies = Vec::new();
         for _ in 0..20 {
             let (client, url, body) = (client.clone(), url.clone(), body.clone());
-            copies.push(tokio::spawn(async move { post(&client, &url, key, body).await }));
+            copies.push(tokio::spawn(
+                async move { post(&client, &url, key, body).await },
+            ));
         }
         for copy in copies {
             let (status, body) = tokio::time::timeout(BOUND, copy).await.unwrap().unwrap();

@@ -189,7 +189,10 @@ async fn a_missing_topic_is_answered_at_once_and_logged_once() {
         if health.is_ok_and(|r| r.status() == 503) {
             break;
         }
-        assert!(Instant::now() < deadline, "/health never reported the missing topic");
+        assert!(
+            Instant::now() < deadline,
+            "/health never reported the missing topic"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Three requests, each answered 503 within the client's 20 s (the ack timeout is 60 s).

@@ -118,6 +118,11 @@ async fn events(State(s): State<Arc<Server>>, headers: HeaderMap, body: bytes::B
 }
 
 async fn start(faults: Faults) -> (SocketAddr, Arc<Server>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_on(listener, faults)
+}
+
+fn start_on(listener: tokio::net::TcpListener, faults: Faults) -> (SocketAddr, Arc<Server>) {
     let server = Arc::new(Server {
         faults,
         n: AtomicUsize::new(0),
@@ -128,7 +133,6 @@ async fn start(faults: Faults) -> (SocketAddr, Arc<Server>) {
     let app = Router::new()
         .route("/events", post(events))
         .with_state(server.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (addr, server)
@@ -146,7 +150,7 @@ fn config(addr: SocketAddr, dir: &std::path::Path, count: u64) -> Config {
     c.http.timeout_ms = 500;
     c.http.backoff_initial_ms = 10;
     c.http.backoff_max_ms = 200;
-    c.http.max_attempts = 20;
+    c.http.max_attempts = Some(20);
     c
 }
 
@@ -324,7 +328,7 @@ async fn ndjson_batches_and_an_unreachable_endpoint_dead_letters_after_bounded_r
     drop(closed);
     let mut c = config(format!("127.0.0.1:{port}").parse().unwrap(), dir.path(), 20);
     c.kafka.dead_letter_path = dir.path().join("unreachable.jsonl");
-    c.http.max_attempts = 3;
+    c.http.max_attempts = Some(3);
     let (summary, generated) = run(&c).await;
     let counts = &summary.sinks[0].counts;
     assert_eq!(counts.failed_total(), generated.len() as u64);
@@ -335,4 +339,47 @@ async fn ndjson_batches_and_an_unreachable_endpoint_dead_letters_after_bounded_r
     );
     let dead = dead_letters(&c.kafka.dead_letter_path);
     assert_eq!(sorted(&dead), sorted(&generated));
+}
+
+/// Issue 10: the default policy gave up after 8 attempts (about 15 s with the default
+/// backoff), so `max_elapsed_secs = 120` never applied and a 20 s outage dead-lettered events.
+/// Here backoff is capped at 200 ms, so 8 attempts would be spent in about a second; the
+/// endpoint is down for 3 s, well within `max_elapsed_secs = 10`: nothing may be dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_shorter_than_max_elapsed_dead_letters_nothing() {
+    let faults = Faults {
+        fail_every: usize::MAX,
+        slow_every: usize::MAX,
+        throttle: &[],
+        refuse_mod: u32::MAX,
+        latency: Duration::ZERO,
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(addr, dir.path(), 30);
+    c.http.batch_size = 10;
+    c.http.max_attempts = kafka_gen::sinks::http::HttpSinkConfig::default().max_attempts;
+    c.http.max_elapsed_secs = 10.0;
+    let outage = Duration::from_secs(3);
+    let server = tokio::spawn(async move {
+        tokio::time::sleep(outage).await;
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        start_on(listener, faults).1
+    });
+    let (summary, generated) = run(&c).await;
+    let server = server.await.unwrap();
+    assert_eq!(
+        dead_letters(&c.kafka.dead_letter_path),
+        Vec::<String>::new()
+    );
+    assert_eq!(summary.sinks[0].counts.failed_total(), 0);
+    assert_eq!(
+        sorted(&server.log.lock().unwrap().received),
+        sorted(&generated)
+    );
 }

@@ -19,7 +19,18 @@ pub struct IngestConfig {
     /// Most keys remembered; beyond it the oldest are forgotten first.
     pub idempotency_max_keys: usize,
     /// How long a request waits for Kafka to confirm its events before answering 503, in ms.
+    /// Keep it below the client's own timeout (the `http` sink's `timeout_ms`, 20 s), so a
+    /// client hears the 503 rather than giving up on a request that may still succeed.
     pub ack_timeout_ms: u64,
+    /// How long a client may take to send a request's headers, in ms; then the connection is
+    /// closed (slow clients must not hold connections for ever). 100..=600000.
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request's body, in ms; then it is answered 408.
+    /// 100..=3600000.
+    pub body_read_timeout_ms: u64,
+    /// Requests handled at once (bodies being read or waiting for Kafka); one more is answered
+    /// 503 at once. Bodies in memory are bounded by this times `max_body_bytes`. 1..=10000.
+    pub max_concurrent_requests: usize,
     /// How often Kafka connectivity is checked (for `/health` and the quick 503), in ms.
     pub health_interval_ms: u64,
 }
@@ -32,6 +43,9 @@ impl Default for IngestConfig {
             idempotency_window_secs: 600.0,
             idempotency_max_keys: 1_000_000,
             ack_timeout_ms: 15_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            max_concurrent_requests: 32,
             health_interval_ms: 2_000,
         }
     }
@@ -74,6 +88,27 @@ impl IngestConfig {
             "ingest.health_interval_ms",
             "ms",
             FIX,
+        )?;
+        check_whole(
+            self.header_read_timeout_ms,
+            (100, 600_000),
+            "ingest.header_read_timeout_ms",
+            "ms",
+            FIX,
+        )?;
+        check_whole(
+            self.body_read_timeout_ms,
+            (100, 3_600_000),
+            "ingest.body_read_timeout_ms",
+            "ms",
+            FIX,
+        )?;
+        check_whole(
+            self.max_concurrent_requests as u64,
+            (1, 10_000),
+            "ingest.max_concurrent_requests",
+            "requests",
+            FIX,
         )
     }
 
@@ -81,5 +116,51 @@ impl IngestConfig {
     pub fn window(&self) -> Duration {
         Duration::try_from_secs_f64(self.idempotency_window_secs)
             .unwrap_or(Duration::from_secs(7 * 86_400))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_client_bounds_are_range_checked() {
+        IngestConfig::default().validate().unwrap();
+        let c = IngestConfig {
+            header_read_timeout_ms: 0,
+            ..IngestConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("header_read_timeout_ms is 0") && e.contains("100 to 600000"),
+            "{e}"
+        );
+        let c = IngestConfig {
+            max_concurrent_requests: 0,
+            ..IngestConfig::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_concurrent_requests is 0"));
+        let c = IngestConfig {
+            body_read_timeout_ms: 4_000_000,
+            ..IngestConfig::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("body_read_timeout_ms"));
+    }
+
+    /// Issue 10: the `http` sink gave up on a request (10 s) before ingest answered it
+    /// (15 s), so a slow Kafka made our own sink send the same events twice.
+    #[test]
+    fn the_sink_waits_longer_than_ingest_holds_a_request() {
+        let sink = crate::sinks::http::HttpSinkConfig::default().timeout();
+        let ack = Duration::from_millis(IngestConfig::default().ack_timeout_ms);
+        assert!(sink >= ack + Duration::from_secs(5), "{sink:?} vs {ack:?}");
     }
 }

@@ -1,21 +1,53 @@
 //! The idempotency window: keys (event ids, `Idempotency-Key` headers) of acknowledged events,
 //! remembered for a while so a client's retry is acknowledged without producing twice.
 //! Bounded both in time and in size; the oldest keys go first.
+//!
+//! A key is reserved when its request arrives, not when Kafka confirms it (issue 10): a copy of
+//! a request still in flight then waits for the first one's outcome instead of producing the
+//! same events again. Reservations live only as long as their request (at most the ack
+//! timeout), so they are bounded by the number of concurrent requests, not by the window.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// 128 bits: a UUID as it is, anything else hashed twice with independent keys.
 pub type Key = u128;
 
-/// Remembered keys with the time they were acknowledged.
+/// What the window knows about a key.
+#[derive(Debug)]
+pub enum Seen {
+    /// Never seen, or forgotten.
+    New,
+    /// Acknowledged within the window, by a request with this fingerprint.
+    Acked { fingerprint: Key },
+    /// Reserved by a request still in flight; `changed()` returns once it is settled.
+    Pending {
+        fingerprint: Key,
+        settled: watch::Receiver<()>,
+    },
+}
+
+enum State {
+    Pending(watch::Receiver<()>),
+    Acked(Instant),
+}
+
+struct Entry {
+    fingerprint: Key,
+    state: State,
+}
+
+/// Remembered keys with the time they were acknowledged, and the keys reserved by requests in
+/// flight.
 pub struct Window {
     ttl: Duration,
     max: usize,
-    seen: HashMap<Key, Instant>,
+    entries: HashMap<Key, Entry>,
+    /// Acknowledged keys, oldest first.
     order: VecDeque<(Key, Instant)>,
     hashers: (
         std::collections::hash_map::RandomState,
@@ -28,7 +60,7 @@ impl Window {
         Self {
             ttl,
             max,
-            seen: HashMap::new(),
+            entries: HashMap::new(),
             order: VecDeque::new(),
             hashers: Default::default(),
         }
@@ -39,33 +71,80 @@ impl Window {
         if let Ok(id) = uuid::Uuid::parse_str(text) {
             return id.as_u128();
         }
-        let half = |state: &std::collections::hash_map::RandomState| state.hash_one(text);
+        self.fingerprint(text.as_bytes())
+    }
+
+    /// A 128-bit hash of `bytes` (a request body), to tell a retry from a different request
+    /// that reuses its `Idempotency-Key`.
+    pub fn fingerprint(&self, bytes: &[u8]) -> Key {
+        let half = |state: &std::collections::hash_map::RandomState| state.hash_one(bytes);
         (u128::from(half(&self.hashers.0)) << 64) | u128::from(half(&self.hashers.1))
     }
 
-    pub fn contains(&mut self, key: Key, now: Instant) -> bool {
+    /// What is known about `key` at `now`.
+    pub fn get(&mut self, key: Key, now: Instant) -> Seen {
         self.expire(now);
-        self.seen.contains_key(&key)
+        match self.entries.get(&key) {
+            None => Seen::New,
+            Some(Entry {
+                fingerprint,
+                state: State::Acked(_),
+            }) => Seen::Acked {
+                fingerprint: *fingerprint,
+            },
+            Some(Entry {
+                fingerprint,
+                state: State::Pending(rx),
+            }) => Seen::Pending {
+                fingerprint: *fingerprint,
+                settled: rx.clone(),
+            },
+        }
     }
 
-    pub fn insert(&mut self, key: Key, now: Instant) {
-        if self.max == 0 || self.ttl.is_zero() {
+    pub fn contains(&mut self, key: Key, now: Instant) -> bool {
+        matches!(self.get(key, now), Seen::Acked { .. })
+    }
+
+    /// Reserves `key` for a request in flight; `settled` is that request's channel, closed
+    /// when it finishes. The caller checked that the key is [`Seen::New`].
+    pub fn reserve(&mut self, key: Key, fingerprint: Key, settled: &watch::Sender<()>) {
+        let state = State::Pending(settled.subscribe());
+        self.entries.insert(key, Entry { fingerprint, state });
+    }
+
+    /// Settles a reservation: acknowledged (remembered from `now`) or failed (forgotten, so a
+    /// later copy may try again).
+    pub fn settle(&mut self, key: Key, acked: bool, now: Instant) {
+        if !acked || self.max == 0 || self.ttl.is_zero() {
+            if matches!(self.entries.get(&key), Some(e) if matches!(e.state, State::Pending(_))) {
+                self.entries.remove(&key);
+            }
             return;
         }
-        if self.seen.insert(key, now).is_none() {
+        if let Some(entry) = self.entries.get_mut(&key) {
+            entry.state = State::Acked(now);
             self.order.push_back((key, now));
         }
-        while self.seen.len() > self.max {
+        while self.order.len() > self.max {
             self.pop_oldest();
         }
     }
 
+    /// Remembers `key` as acknowledged at `now`, without a reservation.
+    pub fn insert(&mut self, key: Key, now: Instant) {
+        let (tx, _) = watch::channel(());
+        self.reserve(key, 0, &tx);
+        self.settle(key, true, now);
+    }
+
+    /// Acknowledged keys remembered.
     pub fn len(&self) -> usize {
-        self.seen.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
+        self.order.is_empty()
     }
 
     fn expire(&mut self, now: Instant) {
@@ -79,9 +158,10 @@ impl Window {
 
     fn pop_oldest(&mut self) {
         if let Some((key, at)) = self.order.pop_front() {
-            // A key inserted again later has a newer entry further back; keep that one.
-            if self.seen.get(&key) == Some(&at) {
-                self.seen.remove(&key);
+            // A key acknowledged again later, or reserved anew, is not this entry; keep it.
+            if matches!(self.entries.get(&key), Some(e) if matches!(e.state, State::Acked(t) if t == at))
+            {
+                self.entries.remove(&key);
             }
         }
     }
@@ -114,5 +194,35 @@ mod tests {
             "oldest goes first when full"
         );
         assert!(w.contains(13, Instant::now()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reservation_is_seen_until_settled_and_wakes_its_waiters() {
+        let mut w = Window::new(Duration::from_secs(600), 10);
+        let (tx, _) = watch::channel(());
+        w.reserve(7, 42, &tx);
+        let Seen::Pending {
+            fingerprint,
+            mut settled,
+        } = w.get(7, Instant::now())
+        else {
+            panic!("a reserved key is pending");
+        };
+        assert_eq!(fingerprint, 42);
+        assert!(!w.contains(7, Instant::now()));
+        w.settle(7, false, Instant::now());
+        drop(tx);
+        assert!(settled.changed().await.is_err(), "the waiter wakes");
+        assert!(
+            matches!(w.get(7, Instant::now()), Seen::New),
+            "failed: free"
+        );
+        let (tx, _) = watch::channel(());
+        w.reserve(7, 43, &tx);
+        w.settle(7, true, Instant::now());
+        assert!(matches!(
+            w.get(7, Instant::now()),
+            Seen::Acked { fingerprint: 43 }
+        ));
     }
 }

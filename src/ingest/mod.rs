@@ -4,38 +4,46 @@
 //!
 //! - `config`: `[ingest]` options.
 //! - `parse`: request bodies (one event, an array, NDJSON) and their validation.
-//! - `idempotency`: the window of acknowledged keys.
-//! - `producer`: the Kafka side, with the Kafka sink's settings, and the health check.
+//! - `idempotency`: the window of acknowledged and reserved keys.
+//! - `producer`: the Kafka side, with the Kafka sink's settings.
+//! - `state`: Kafka's state for `/health` and quick 503s, and rebuilding a failed producer.
+//! - `server`: the accept loop, with a header read timeout.
 //!
 //! `POST /events` answers 200 only once Kafka confirmed every new event of the request
 //! (at-least-once: no acknowledged event is lost), 400 naming the first bad field, 413 for an
-//! oversized body, 503 (with `Retry-After`) when Kafka is down or slow so the client retries.
-//! Events whose id (or the request's `Idempotency-Key`) was acknowledged within the window are
-//! acknowledged again without being produced twice. `GET /health` reports Kafka connectivity;
-//! `GET /metrics` serves Prometheus metrics.
+//! oversized body, 408 for a body not sent within `body_read_timeout_ms`, 422 for an
+//! `Idempotency-Key` reused with a different body, 503 (with `Retry-After`) when Kafka is down,
+//! slow or missing a topic, or when `max_concurrent_requests` are already in progress, so the
+//! client retries. Events whose id (or the request's `Idempotency-Key`) was acknowledged within
+//! the window are acknowledged again without being produced twice; a copy of a request still in
+//! flight waits for the first one's outcome. `GET /health` reports Kafka's state; `GET /metrics`
+//! serves Prometheus metrics.
 
 pub mod config;
 pub mod idempotency;
 pub mod parse;
 pub mod producer;
+mod server;
+pub mod state;
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use bytes::Bytes;
 use serde_json::json;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use config::IngestConfig;
-use idempotency::Window;
+use idempotency::{Key, Seen, Window};
+use parse::Incoming;
 use producer::{IngestProducer, Outgoing};
+use state::{Health, KafkaState};
 
 use crate::config::Config;
 use crate::scenario::{self, Scenario};
@@ -46,12 +54,69 @@ const RETRY_AFTER_SECS: &str = "1";
 /// How long shutdown waits for Kafka to confirm what is still in flight.
 const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
 
+/// Acknowledged event ids, and `Idempotency-Key`s with the fingerprint of their body (kept
+/// apart: the `http` sink uses an event's id as the key of a request carrying that one event).
+struct Windows {
+    events: Window,
+    requests: Window,
+}
+
 /// The service's state, shared by every request.
 pub struct Ingest {
     scenario: &'static dyn Scenario,
-    producer: IngestProducer,
-    window: Mutex<Window>,
+    producer: Arc<IngestProducer>,
+    health: Arc<Health>,
+    windows: Mutex<Windows>,
     ack_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) requests: Arc<Semaphore>,
+    pub(crate) max_requests: usize,
+    /// The last cause a request failed for, logged once until it changes or a request succeeds.
+    last_failure: Mutex<Option<String>>,
+}
+
+/// What a request does after looking at the windows.
+enum Step {
+    /// Produce these events (indices into the request), holding their reservation.
+    Produce(Vec<usize>, Reservation),
+    /// The `Idempotency-Key` was acknowledged for this very body.
+    Repeat,
+    /// The `Idempotency-Key` belongs to a different body.
+    Conflict,
+    /// Another request in flight holds some of the keys; wait for its outcome.
+    Wait(watch::Receiver<()>),
+}
+
+/// Keys a request reserved; settled when it ends, however it ends (a dropped request, e.g. a
+/// client that hung up, frees its keys for a retry).
+struct Reservation {
+    request: Option<Key>,
+    events: Vec<Key>,
+    acked: bool,
+    windows: Arc<Ingest>,
+    _settled: watch::Sender<()>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        let mut w = self.windows.windows();
+        for key in &self.events {
+            w.events.settle(*key, self.acked, now);
+        }
+        if let Some(key) = self.request {
+            w.requests.settle(key, self.acked, now);
+        }
+        // `_settled` drops after this, waking the requests waiting on these keys.
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
 }
 
 impl Ingest {
@@ -60,34 +125,93 @@ impl Ingest {
         let scenario = scenario::find(&config.scenario)?;
         let producer = IngestProducer::open(&config.kafka, scenario.event_types())?;
         let i = &config.ingest;
+        let window = || Window::new(i.window(), i.idempotency_max_keys);
         Ok(Self {
             scenario,
-            producer,
-            window: Mutex::new(Window::new(i.window(), i.idempotency_max_keys)),
+            producer: Arc::new(producer),
+            health: Arc::new(Health::new()),
+            windows: Mutex::new(Windows {
+                events: window(),
+                requests: window(),
+            }),
             ack_timeout: Duration::from_millis(i.ack_timeout_ms),
+            body_timeout: Duration::from_millis(i.body_read_timeout_ms),
+            max_body_bytes: i.max_body_bytes,
+            requests: Arc::new(Semaphore::new(i.max_concurrent_requests)),
+            max_requests: i.max_concurrent_requests,
+            last_failure: Mutex::new(None),
         })
     }
 
-    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
-        match self.window.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    fn windows(&self) -> MutexGuard<'_, Windows> {
+        lock(&self.windows)
     }
 
     fn health(&self) -> (bool, serde_json::Value) {
-        let up = self.producer.is_up();
+        let state = self.health.get();
+        let up = state == KafkaState::Up;
         let body = json!({
             "status": if up { "ok" } else { "unavailable" },
-            "kafka": if up { "up" } else { "down" },
+            "kafka": state.label(),
+            "reason": state.reason(),
+            "producer_rebuilds": self.health.rebuilds(),
             "kafka_queue_depth": self.producer.queue_depth(),
         });
         (up, body)
     }
 
-    async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Response {
-        if !self.producer.is_up() {
-            return unavailable("Kafka is unavailable; retry later".into());
+    /// Looks the request's keys up and, when it may go ahead, reserves the new ones.
+    fn step(self: &Arc<Self>, events: &[Incoming<'_>], request: Option<(Key, Key)>) -> Step {
+        let now = Instant::now();
+        let mut w = self.windows();
+        if let Some((key, fingerprint)) = request {
+            match w.requests.get(key, now) {
+                Seen::New => {}
+                Seen::Acked { fingerprint: f } | Seen::Pending { fingerprint: f, .. }
+                    if f != fingerprint =>
+                {
+                    return Step::Conflict
+                }
+                Seen::Acked { .. } => return Step::Repeat,
+                Seen::Pending { settled, .. } => return Step::Wait(settled),
+            }
+        }
+        let mut fresh = Vec::with_capacity(events.len());
+        let mut keys = Vec::with_capacity(events.len());
+        let mut in_request = HashSet::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let key = w.events.key(e.event_id);
+            match w.events.get(key, now) {
+                Seen::Acked { .. } => {}
+                Seen::Pending { settled, .. } => return Step::Wait(settled),
+                Seen::New => {
+                    if in_request.insert(key) {
+                        fresh.push(i);
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        let (settled, _) = watch::channel(());
+        for key in &keys {
+            w.events.reserve(*key, 0, &settled);
+        }
+        if let Some((key, fingerprint)) = request {
+            w.requests.reserve(key, fingerprint, &settled);
+        }
+        let reservation = Reservation {
+            request: request.map(|(k, _)| k),
+            events: keys,
+            acked: false,
+            windows: self.clone(),
+            _settled: settled,
+        };
+        Step::Produce(fresh, reservation)
+    }
+
+    pub(crate) async fn handle(self: &Arc<Self>, headers: &HeaderMap, body: &[u8]) -> Response {
+        if let Some(reason) = self.health.get().reason() {
+            return unavailable(format!("{reason}; retry later"));
         }
         let events = match parse::events(body, self.scenario) {
             Ok(events) => events,
@@ -96,60 +220,98 @@ impl Ingest {
                 return (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
             }
         };
-        let request_key = headers
+        let request = headers
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
-            .filter(|k| !k.is_empty());
-        let now = Instant::now();
-        let mut fresh = Vec::with_capacity(events.len());
-        {
-            let mut window = self.window();
-            let repeat = request_key.is_some_and(|k| {
-                let key = window.key(k);
-                window.contains(key, now)
+            .filter(|k| !k.is_empty())
+            .map(|k| {
+                let w = self.windows();
+                (w.requests.key(k), w.requests.fingerprint(body))
             });
-            if !repeat {
-                let mut in_request = HashSet::with_capacity(events.len());
-                for e in &events {
-                    let key = window.key(e.event_id);
-                    if !window.contains(key, now) && in_request.insert(key) {
-                        fresh.push((key, e));
+        let (fresh, mut reservation) = loop {
+            match self.step(&events, request) {
+                Step::Produce(fresh, reservation) => break (fresh, reservation),
+                Step::Repeat => {
+                    self.count(&[], events.len());
+                    let n = events.len();
+                    let body = json!({ "accepted": n, "produced": 0, "duplicates": n });
+                    return (StatusCode::OK, Json(body)).into_response();
+                }
+                Step::Conflict => {
+                    let error = "this Idempotency-Key was used for a different body; use a new key for new events";
+                    return (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Json(json!({ "error": error })),
+                    )
+                        .into_response();
+                }
+                Step::Wait(mut settled) => {
+                    // The owner settles within its ack timeout (or is dropped): bounded.
+                    if tokio::time::timeout(self.ack_timeout, settled.changed())
+                        .await
+                        .is_err()
+                    {
+                        return unavailable(
+                            "an earlier request with the same events is still waiting for Kafka; retry later".into(),
+                        );
                     }
                 }
             }
-        }
+        };
         let duplicates = events.len() - fresh.len();
         let outgoing: Vec<Outgoing<'_>> = fresh
             .iter()
-            .map(|(_, e)| Outgoing {
+            .filter_map(|i| events.get(*i))
+            .map(|e| Outgoing {
                 type_index: e.type_index,
                 key: &e.key,
                 payload: e.raw,
                 time_ms: e.time_ms,
             })
             .collect();
-        if let Err(error) = self.producer.produce(&outgoing, self.ack_timeout).await {
-            tracing::warn!(%error, events = outgoing.len(), "Kafka did not confirm a request; answering 503.");
+        if let Err(error) = self.produce(&outgoing).await {
             return unavailable(format!("{error}; retry later"));
         }
-        {
-            let mut window = self.window();
-            let now = Instant::now();
-            for (key, _) in &fresh {
-                window.insert(*key, now);
-            }
-            if let Some(k) = request_key {
-                let key = window.key(k);
-                window.insert(key, now);
-            }
-        }
+        reservation.acked = true;
+        drop(reservation);
         self.count(
-            &fresh.iter().map(|(_, e)| e.type_index).collect::<Vec<_>>(),
+            &outgoing.iter().map(|e| e.type_index).collect::<Vec<_>>(),
             duplicates,
         );
         let body =
             json!({ "accepted": events.len(), "produced": fresh.len(), "duplicates": duplicates });
         (StatusCode::OK, Json(body)).into_response()
+    }
+
+    /// Produces and waits for Kafka, giving up early when the health check finds a cause that
+    /// will not clear by waiting (a missing topic, a fatal error), which it logs. Any other
+    /// cause is logged here, once until it changes or a request succeeds.
+    async fn produce(&self, outgoing: &[Outgoing<'_>]) -> Result<(), String> {
+        let mut state = self.health.subscribe();
+        let hopeless =
+            |s: &KafkaState| matches!(s, KafkaState::TopicsMissing(_) | KafkaState::Fatal(_));
+        let produced = self.producer.produce(outgoing, self.ack_timeout);
+        let result = tokio::select! {
+            result = produced => result.map_err(|e| (e.to_string(), false)),
+            Ok(s) = state.wait_for(hopeless) => Err((s.reason().unwrap_or_default(), true)),
+        };
+        let mut last = lock(&self.last_failure);
+        match result {
+            Ok(()) => {
+                *last = None;
+                Ok(())
+            }
+            Err((cause, logged)) => {
+                // Let the health check find out why (topic missing, broker down, fatal).
+                self.health.check_now();
+                if !logged && last.as_deref() != Some(cause.as_str()) {
+                    tracing::warn!(%cause, events = outgoing.len(),
+                        "Kafka did not take a request's events; answering 503 (repeats of this cause are not logged).");
+                    *last = Some(cause.clone());
+                }
+                Err(cause)
+            }
+        }
     }
 
     /// Metrics of one acknowledged request: produced events per type, and duplicates.
@@ -174,7 +336,7 @@ impl Ingest {
     }
 }
 
-fn unavailable(error: String) -> Response {
+pub(crate) fn unavailable(error: String) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [("retry-after", RETRY_AFTER_SECS)],
@@ -183,23 +345,12 @@ fn unavailable(error: String) -> Response {
         .into_response()
 }
 
-async fn post_events(State(app): State<Arc<Ingest>>, headers: HeaderMap, body: Bytes) -> Response {
-    let started = std::time::Instant::now();
-    let response = app.handle(&headers, &body).await;
-    metrics::histogram!("kafka_gen_ingest_request_duration_seconds")
-        .record(started.elapsed().as_secs_f64());
-    metrics::counter!("kafka_gen_ingest_requests_total", "status" => response.status().as_u16().to_string())
-        .increment(1);
-    response
-}
-
 /// The service's routes: `POST /events`, `GET /health`, `GET /metrics`.
-pub fn router(app: Arc<Ingest>, max_body_bytes: usize) -> Router {
+pub fn router(app: Arc<Ingest>) -> Router {
     let health_app = app.clone();
     let health: crate::metrics::HealthFn = Arc::new(move || health_app.health());
     Router::new()
-        .route("/events", post(post_events))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .route("/events", post(server::post_events))
         .with_state(app)
         .merge(crate::metrics::routes(health))
 }
@@ -211,7 +362,9 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     let app = Arc::new(Ingest::open(config)?);
-    app.producer.watch(
+    state::watch(
+        app.producer.clone(),
+        app.health.clone(),
         Duration::from_millis(config.ingest.health_interval_ms),
         cancel.clone(),
     );
@@ -221,9 +374,8 @@ pub async fn serve(
     }
     tracing::info!(address = %listener.local_addr()?, scenario = app.scenario.name(),
         topics = %app.producer.topics().join(","), "Ingest API ready.");
-    axum::serve(listener, router(app.clone(), config.ingest.max_body_bytes))
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await?;
+    let header_timeout = Duration::from_millis(config.ingest.header_read_timeout_ms);
+    server::serve(listener, router(app.clone()), header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");
     Ok(())

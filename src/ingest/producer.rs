@@ -1,9 +1,9 @@
 //! The ingest service's side of Kafka: the Kafka sink's producer settings, topics, headers and
 //! start-up checks, with a delivery future per record so a request is acknowledged only once
-//! Kafka has confirmed every one of its events. A background check keeps `/health` current.
+//! Kafka has confirmed every one of its events. The producer can be replaced (see `state`, which
+//! rebuilds it after a fatal error), so requests take the current one for each batch.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use rdkafka::client::ClientContext;
@@ -11,10 +11,11 @@ use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use tokio_util::sync::CancellationToken;
 
 use crate::scenario::EventTypeSpec;
 use crate::sinks::kafka::{self, admin, KafkaConfig};
+
+pub type Client = FutureProducer<LogContext>;
 
 /// librdkafka's logs and errors, as the Kafka sink reports them.
 pub struct LogContext;
@@ -49,24 +50,23 @@ pub enum ProduceError {
 }
 
 pub struct IngestProducer {
-    producer: FutureProducer<LogContext>,
+    producer: RwLock<Client>,
     topics: Vec<String>,
     headers: Vec<OwnedHeaders>,
-    up: Arc<AtomicBool>,
-    bootstrap_servers: String,
+    config: KafkaConfig,
+    types: &'static [EventTypeSpec],
 }
 
 impl IngestProducer {
     /// Connects with the Kafka sink's settings and checks the cluster and topics as it does.
     pub fn open(config: &KafkaConfig, types: &'static [EventTypeSpec]) -> anyhow::Result<Self> {
-        let (producer, topics): (FutureProducer<LogContext>, _) =
-            admin::connect(config, types, LogContext)?;
+        let (producer, topics): (Client, _) = admin::connect(config, types, LogContext)?;
         Ok(Self {
-            producer,
+            producer: RwLock::new(producer),
             headers: types.iter().map(kafka::headers_for).collect(),
             topics,
-            up: Arc::new(AtomicBool::new(true)),
-            bootstrap_servers: config.bootstrap_servers.clone(),
+            config: config.clone(),
+            types,
         })
     }
 
@@ -74,14 +74,36 @@ impl IngestProducer {
         &self.topics
     }
 
-    /// Whether the last connectivity check reached the cluster.
-    pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
+    pub fn bootstrap_servers(&self) -> &str {
+        &self.config.bootstrap_servers
+    }
+
+    /// The producer in use (a cheap handle).
+    pub fn current(&self) -> Client {
+        match self.producer.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Builds a new producer with the same settings, checking cluster and topics; blocking.
+    pub fn connect_again(&self) -> anyhow::Result<Client> {
+        let (producer, _): (Client, Vec<String>) =
+            admin::connect(&self.config, self.types, LogContext)?;
+        Ok(producer)
+    }
+
+    /// Puts `producer` in place of the current one, which is dropped once no request uses it.
+    pub fn replace(&self, producer: Client) {
+        match self.producer.write() {
+            Ok(mut p) => *p = producer,
+            Err(poisoned) => *poisoned.into_inner() = producer,
+        }
     }
 
     /// Records still queued or in flight in the producer.
     pub fn queue_depth(&self) -> i32 {
-        self.producer.in_flight_count()
+        self.current().in_flight_count()
     }
 
     /// Produces `events` and waits (at most `timeout`) until Kafka confirmed all of them.
@@ -90,6 +112,7 @@ impl IngestProducer {
         events: &[Outgoing<'_>],
         timeout: Duration,
     ) -> Result<(), ProduceError> {
+        let producer = self.current();
         let mut pending = Vec::with_capacity(events.len());
         for e in events {
             let (Some(topic), Some(headers)) = (
@@ -104,7 +127,7 @@ impl IngestProducer {
                 .timestamp(e.time_ms)
                 .headers(headers.clone());
             // A full queue is answered 503 at once rather than held: the client retries.
-            let future = self.producer.send_result(record).map_err(|(e, _)| e)?;
+            let future = producer.send_result(record).map_err(|(e, _)| e)?;
             pending.push(future);
         }
         let confirm = async {
@@ -122,40 +145,9 @@ impl IngestProducer {
             .map_err(|_| ProduceError::Timeout(timeout))?
     }
 
-    /// Checks connectivity every `every` until `cancel`, logging changes.
-    pub fn watch(&self, every: Duration, cancel: CancellationToken) {
-        let producer = self.producer.clone();
-        let up = self.up.clone();
-        let servers = self.bootstrap_servers.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(every) => {}
-                }
-                let p = producer.clone();
-                let reachable = tokio::task::spawn_blocking(move || {
-                    p.client()
-                        .fetch_metadata(None, every.max(Duration::from_secs(1)))
-                })
-                .await
-                .is_ok_and(|r| r.is_ok());
-                let was = up.swap(reachable, Ordering::Relaxed);
-                metrics::gauge!("kafka_gen_ingest_kafka_up").set(if reachable { 1.0 } else { 0.0 });
-                if was != reachable {
-                    if reachable {
-                        tracing::info!(bootstrap_servers = %servers, "Kafka is reachable again.");
-                    } else {
-                        tracing::error!(bootstrap_servers = %servers, "Kafka is unreachable; answering 503 until it is back.");
-                    }
-                }
-            }
-        });
-    }
-
     /// Waits (at most `timeout`) for everything produced to be confirmed.
     pub async fn flush(&self, timeout: Duration) {
-        let p = self.producer.clone();
+        let p = self.current();
         let result = tokio::task::spawn_blocking(move || p.flush(timeout)).await;
         if !matches!(result, Ok(Ok(()))) {
             tracing::error!("Kafka did not confirm every event before shutdown.");

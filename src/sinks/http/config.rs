@@ -32,10 +32,13 @@ pub struct HttpSinkConfig {
     pub format: BodyFormat,
     /// Requests in flight at once (`--http-concurrency`); when all are busy the generator waits.
     pub concurrency: u32,
-    /// How long one request may take, connecting included, in milliseconds.
+    /// How long one request may take, connecting included, in milliseconds. Longer than the
+    /// ingest API's `ack_timeout_ms` (15 s) plus a margin: a client that gives up first resends
+    /// events the service may still be producing.
     pub timeout_ms: u64,
     /// Most attempts per request, the first included; then its events are dead-lettered.
-    pub max_attempts: u32,
+    /// Unset (the default): no limit, `max_elapsed_secs` alone decides.
+    pub max_attempts: Option<u32>,
     /// Most time spent retrying one request, in seconds; then its events are dead-lettered.
     pub max_elapsed_secs: f64,
     /// First retry delay in milliseconds; doubles per attempt, with jitter.
@@ -54,8 +57,8 @@ impl Default for HttpSinkConfig {
             batch_size: 500,
             format: BodyFormat::Array,
             concurrency: 8,
-            timeout_ms: 10_000,
-            max_attempts: 8,
+            timeout_ms: 20_000,
+            max_attempts: None,
             max_elapsed_secs: 120.0,
             backoff_initial_ms: 100,
             backoff_max_ms: 10_000,
@@ -94,7 +97,9 @@ impl HttpSinkConfig {
             let ms = (1, i128::from(MAX_TIMEOUT_MS));
             check_whole(self.timeout_ms, ms, "http.timeout_ms", "ms", FIX)?;
             let fix = "config file [http]; 1 means no retries";
-            check_whole(self.max_attempts, (1, 1000), "http.max_attempts", "", fix)?;
+            if let Some(attempts) = self.max_attempts {
+                check_whole(attempts, (1, 1000), "http.max_attempts", "", fix)?;
+            }
             let elapsed = self.max_elapsed_secs;
             check(
                 elapsed,

@@ -154,11 +154,16 @@ impl Shared {
     /// delivered is dead-lettered and counted failed.
     pub async fn deliver(&self, chunk: Chunk, cancel: &CancellationToken) {
         let c = &self.config;
+        // Without max_attempts, max_elapsed_secs alone bounds the retries (issue 10: 8 attempts
+        // ran out after about 15 s, so max_elapsed_secs = 120 never applied).
+        let retries = c
+            .max_attempts
+            .map_or(usize::MAX, |n| n.saturating_sub(1) as usize);
         let mut backoff = ExponentialBuilder::new()
             .with_jitter()
             .with_min_delay(Duration::from_millis(c.backoff_initial_ms))
             .with_max_delay(Duration::from_millis(c.backoff_max_ms))
-            .with_max_times(c.max_attempts.saturating_sub(1) as usize)
+            .with_max_times(retries)
             .build();
         let started = Instant::now();
         loop {
@@ -182,19 +187,25 @@ impl Shared {
             let Some(step) = backoff.next() else {
                 return self.give_up(
                     &chunk,
-                    &format!("{} attempts failed, the last: {reason}", c.max_attempts),
+                    &format!(
+                        "{} attempts failed, the last: {reason}",
+                        retries.saturating_add(1)
+                    ),
                 );
             };
-            let delay = after.unwrap_or(step);
-            if started.elapsed() + delay > c.max_elapsed() {
+            // The last wait is cut to what is left of max_elapsed_secs, so an endpoint back
+            // within max_elapsed_secs always gets one more attempt.
+            let left = c.max_elapsed().saturating_sub(started.elapsed());
+            if left.is_zero() {
                 return self.give_up(
                     &chunk,
                     &format!(
-                        "retrying would exceed max_elapsed_secs {}; last: {reason}",
+                        "retried for max_elapsed_secs {}; last: {reason}",
                         c.max_elapsed_secs
                     ),
                 );
             }
+            let delay = after.unwrap_or(step).min(left);
             if !self.warned_retry.swap(true, Ordering::Relaxed) {
                 tracing::warn!(endpoint = %self.endpoint, %reason, "HTTP request failed; retrying with backoff (further retries are counted, not logged).");
             }

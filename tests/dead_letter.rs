@@ -96,6 +96,7 @@ fn sigterm_with_a_full_queue_flushes_and_dead_letters_within_the_timeout() {
     // The flush timeout, the 5 s allowed for purged records to report back, and slack for a
     // loaded machine.
     let bound = flush_timeout + Duration::from_secs(10);
+    eprintln!("SIGTERM to exit: {took:?}");
     assert!(took <= bound, "exit took {took:?} (bound {bound:?})");
     assert_eq!(status.code(), Some(1), "log:\n{}", gen.log_text());
     assert_eq!(gen.summary()["stop"], "cancelled");

@@ -105,6 +105,7 @@ fn sigterm_with_a_full_queue_flushes_and_dead_letters_within_the_timeout() {
         failed + unknown >= 4000,
         "failed {failed}, unknown {unknown}"
     );
+    eprintln!("dead-lettered: failed {failed}, unknown {unknown}");
     assert!(
         gen.log_text().contains("Summary."),
         "log:\n{}",

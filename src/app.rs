@@ -1,14 +1,17 @@
-//! What each subcommand does, and how outcomes map to exit codes: 0 for a clean run, 1 when a
-//! sink could not deliver everything it accepted, 2 for bad input (the caller prints the error).
+//! What each subcommand does, and how outcomes map to exit codes (`exit`): 0 for a clean run,
+//! 1 when a sink could not deliver everything it accepted or the run failed, 2 for bad input
+//! (errors marked with `bad_input()`; the caller prints the error).
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, IngestArgs, MasterArgs, RunArgs, ServeArgs};
+use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, ServeArgs};
 use crate::config::{self, Config, LogFormat};
+use crate::exit::BadInputExt;
 use crate::runner::{Runner, Stop};
 use crate::SimRng;
 
@@ -28,11 +31,12 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Config(args)) => {
-            let config = config::resolve(&args)?;
+            let config = config::resolve(&args).bad_input()?;
             print!("{}", config.to_toml()?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Ingest(args)) => ingest(&args),
+        Some(Command::Replay(args)) => replay(&args),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Consume(args)) => consume(&args),
         None => run(&cli.run),
@@ -40,7 +44,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let config = config::resolve(args)?;
+    let config = config::resolve(args).bad_input()?;
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -51,24 +55,35 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs a resolved configuration until it stops, with SIGINT/SIGTERM wired to a clean stop.
+/// Everything that can be checked before the first event is (bad input, exit 2); what fails
+/// after that fails the run (exit 1).
 pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let metrics_stop = CancellationToken::new();
+    // Opened now, so an unwritable path is found before the run rather than after it.
+    let summary_file = config
+        .summary_json
+        .as_deref()
+        .map(crate::report::SummaryFile::create)
+        .transpose()
+        .bad_input()?;
     if let Some(addr) = config.metrics_listen {
         let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
-        crate::metrics::serve(addr, health, metrics_stop.clone()).await?;
+        crate::metrics::serve(addr, health, metrics_stop.clone())
+            .await
+            .bad_input()?;
     }
     let _stop_metrics = metrics_stop.drop_guard();
-    let runner = Runner::new(&config)?;
+    let runner = Runner::new(&config).bad_input()?;
     let types = runner.types();
     tokio::spawn(stop_on_signals(cancel.clone()));
     let summary = runner.run(cancel).await?;
-    if let Some(path) = &config.summary_json {
-        crate::report::write_summary_json(path, types, &summary)?;
+    if let Some(file) = summary_file {
+        file.write(types, &summary)?;
     }
     if let Stop::Halted(reason) = summary.stop {
         // What was made before is delivered and counted above; the cause is the input.
-        anyhow::bail!(reason);
+        return Err(anyhow::anyhow!(reason)).bad_input();
     }
     let undelivered = summary.undelivered();
     Ok(match summary.stop {
@@ -83,18 +98,22 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
 
 /// `kafka-gen consume`: 0 when every record kept the contract, 1 when any violation was seen.
 fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
-    let options = crate::consume::ConsumeOptions::resolve(args)?;
+    let options = crate::consume::ConsumeOptions::resolve(args).bad_input()?;
     init_tracing(options.config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(async {
-        let cancel = CancellationToken::new();
-        tokio::spawn(stop_on_signals(cancel.clone()));
-        crate::consume::consume(&options, cancel).await
-    })?;
+    // Start-up errors (an unreachable broker) and run errors come out of one call; all keep
+    // exit 2 until `consume` tells them apart.
+    let outcome = runtime
+        .block_on(async {
+            let cancel = CancellationToken::new();
+            tokio::spawn(stop_on_signals(cancel.clone()));
+            crate::consume::consume(&options, cancel).await
+        })
+        .bad_input()?;
     Ok(if outcome.violations > 0 {
         ExitCode::from(1)
     } else {
@@ -148,7 +167,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()
     };
-    let mut config = config::resolve(&run_args)?;
+    let mut config = config::resolve(&run_args).bad_input()?;
     config.ingest.listen = args.listen.unwrap_or(config.ingest.listen);
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,17 +178,45 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         crate::metrics::install()?;
         let addr = config.ingest.listen;
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!("cannot listen on {addr}; pick a free address with --listen")
-        })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}; pick a free address with --listen"))
+            .bad_input()?;
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
-        crate::ingest::serve(&config, listener, cancel).await?;
+        // Connecting to Kafka at start-up and serving come out of one call; both keep exit 2
+        // until `ingest::serve` tells them apart.
+        crate::ingest::serve(&config, listener, cancel)
+            .await
+            .bad_input()?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+/// `kafka-gen replay`: the Kafka settings come from the config file and environment, as for
+/// a run.
+fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    let run_args = RunArgs {
+        config: args.config.clone(),
+        bootstrap_servers: args.bootstrap_servers.clone(),
+        log_format: args.log_format,
+        ..RunArgs::default()
+    };
+    let config = config::resolve(&run_args).bad_input()?;
+    init_tracing(config.log_format);
+    let flush_timeout = Duration::from_secs_f64(config.schedule.flush_timeout_secs);
+    crate::replay::run(
+        &args.file,
+        &config.kafka,
+        args.include_unknown,
+        flush_timeout,
+    )
+}
+
+/// `kafka-gen serve`'s checked limits and address.
+fn serve_settings(
+    args: &ServeArgs,
+) -> anyhow::Result<(crate::serve::Limits, std::net::SocketAddr)> {
     if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= 1e9) {
         anyhow::bail!(
             "max rate is {}; it must be > 0 and <= 1e9 events per second (--max-rate)",
@@ -190,6 +237,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         max_total: args.max_total,
         max_streams: args.max_streams,
     };
+    Ok((limits, addr))
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let (limits, addr) = serve_settings(args).bad_input()?;
     let state = crate::serve::AppState::new(limits, args.data_root.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -199,7 +251,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))?;
+            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))
+            .bad_input()?;
         tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
@@ -212,14 +265,16 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
-    let scenario = crate::scenario::find(args.scenario.as_deref().unwrap_or("retail"))?;
-    let sizes = master_sizes(scenario, args)?;
+    let scenario =
+        crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
+    let sizes = master_sizes(scenario, args).bad_input()?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| scenario.default_data_dir());
     std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create {}; check --out", out.display()))?;
+        .with_context(|| format!("cannot create {}; check --out", out.display()))
+        .bad_input()?;
     let mut rng = SimRng::seed_from_u64(args.seed);
     for path in scenario.write_master(&mut rng, &sizes, &out, args.format)? {
         tracing::info!(path = %path.display(), "Wrote master data.");

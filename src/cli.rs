@@ -39,6 +39,8 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Serve the ingest API: POST /events validates events and produces them to Kafka.
     Ingest(IngestArgs),
+    /// Send the Kafka events of a dead-letter file again (skips `unknown` ones by default)
+    Replay(ReplayArgs),
 }
 
 /// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
@@ -208,6 +210,27 @@ pub struct IngestArgs {
     /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Log format on stderr [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Flags of `kafka-gen replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The dead-letter file to replay (it is read, not changed)
+    #[arg(value_name = "DEAD_LETTER_FILE")]
+    pub file: PathBuf,
+    /// Also send events whose delivery is unknown; they may already be on the topic, so this
+    /// can duplicate them
+    #[arg(long)]
+    pub include_unknown: bool,
+    /// Config file for the Kafka settings [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
     /// Log format on stderr [default: text]
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,

@@ -19,9 +19,11 @@
 //! - [`metrics`]: Prometheus metrics and `/health` (`--metrics-listen`).
 //! - [`ingest`]: the ingest API service (`kafka-gen ingest`): HTTP in, Kafka out.
 //! - [`report`]: the run summary as JSON (`--summary-json`).
+//! - [`replay`]: `kafka-gen replay`, sending a dead-letter file's events again.
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
-//! - [`app`]: what each subcommand does, and the exit codes.
+//! - [`app`]: what each subcommand does.
+//! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
 pub mod app;
@@ -29,12 +31,14 @@ pub mod cli;
 pub mod config;
 pub mod consume;
 pub mod event;
+pub mod exit;
 pub mod generator;
 pub mod ingest;
 pub mod master;
 pub mod metrics;
 pub mod profile;
 pub mod progress;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

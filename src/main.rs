@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("kafka-gen: {err:#}");
-            ExitCode::from(2)
+            kafka_gen::exit::code_for(&err)
         }
     }
 }

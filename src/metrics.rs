@@ -112,6 +112,7 @@ pub async fn serve(
 struct SinkHandles {
     delivered: Vec<Counter>,
     failed: Vec<Counter>,
+    unknown: Vec<Counter>,
     retried: Vec<Counter>,
     in_flight: Gauge,
 }
@@ -150,6 +151,7 @@ impl RunMetrics {
                 .map(|s| SinkHandles {
                     delivered: per_type("kafka_gen_events_delivered_total", s.name()),
                     failed: per_type("kafka_gen_events_failed_total", s.name()),
+                    unknown: per_type("kafka_gen_events_unknown_total", s.name()),
                     retried: per_type("kafka_gen_events_retried_total", s.name()),
                     in_flight: metrics::gauge!("kafka_gen_events_in_flight", "sink" => s.name()),
                 })
@@ -188,6 +190,7 @@ impl RunMetrics {
             for i in 0..counts.delivered.len().min(handles.delivered.len()) {
                 handles.delivered[i].absolute(counts.delivered[i]);
                 handles.failed[i].absolute(counts.failed[i]);
+                handles.unknown[i].absolute(counts.unknown[i]);
                 handles.retried[i].absolute(counts.retried[i]);
             }
             let in_flight = counts.in_flight_total() as f64;

@@ -2,7 +2,9 @@
 //! generated and what each sink delivered, failed or still held. Scripts and tests compare it
 //! with what really arrived.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde_json::{json, Map, Value};
@@ -11,7 +13,9 @@ use crate::runner::{Stop, Summary};
 use crate::scenario::EventTypeSpec;
 
 /// The summary as JSON: `{"stop", "seed", "generated": {type: n}, "generated_total",
-/// "undelivered", "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "in_flight": {...}, "retried": {...}}]}`.
+/// "undelivered", "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "unknown": {...},
+/// "in_flight": {...}, "retried": {...}}]}`. `unknown`: given up on while in flight, so it may
+/// have arrived (`outcome: unknown` in the dead-letter file).
 pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
     let by_type = |values: &[u64]| -> Value {
         let map: Map<String, Value> = types
@@ -35,10 +39,12 @@ pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
                 "name": s.name,
                 "delivered": by_type(&s.counts.delivered),
                 "failed": by_type(&s.counts.failed),
+                "unknown": by_type(&s.counts.unknown),
                 "in_flight": by_type(&s.counts.in_flight),
                 "retried": by_type(&s.counts.retried),
                 "delivered_total": s.counts.delivered_total(),
                 "failed_total": s.counts.failed_total(),
+                "unknown_total": s.counts.unknown_total(),
                 "in_flight_total": s.counts.in_flight_total(),
                 "retried_total": s.counts.retried_total(),
             })
@@ -62,17 +68,44 @@ pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
     })
 }
 
-/// Writes [`summary_json`] to `path`.
-pub fn write_summary_json(
-    path: &Path,
-    types: &[EventTypeSpec],
-    summary: &Summary,
-) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(&summary_json(types, summary))?;
-    std::fs::write(path, text + "\n").with_context(|| {
-        format!(
-            "cannot write the summary to {}; check --summary-json",
-            path.display()
-        )
-    })
+/// The `--summary-json` file, opened at start-up so that an unwritable path is bad input found
+/// before the run, not a failure found after it (issue 10). Written once, at the end.
+pub struct SummaryFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl SummaryFile {
+    /// Opens (creating, not yet truncating) `path` for writing.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| {
+                format!(
+                    "cannot write the summary to {}; check that its directory exists and is writable (--summary-json)",
+                    path.display()
+                )
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Replaces the file's contents with [`summary_json`].
+    pub fn write(mut self, types: &[EventTypeSpec], summary: &Summary) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(&summary_json(types, summary))? + "\n";
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.write_all(text.as_bytes()))
+            .with_context(|| {
+                format!(
+                    "cannot write the summary to {}; check --summary-json",
+                    self.path.display()
+                )
+            })
+    }
 }

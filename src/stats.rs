@@ -97,8 +97,9 @@ impl Stats {
         text
     }
 
-    /// Each sink's totals, then per event type `delivered/failed/in_flight` for the types it
-    /// has seen: `kafka delivered=9 failed=0 in_flight=1 retried=0 (sale 5/0/1, ...)`.
+    /// Each sink's totals, then per event type `delivered/failed/unknown/in_flight` for the
+    /// types it has seen: `kafka delivered=9 failed=0 unknown=0 in_flight=1 retried=0
+    /// (sale 5/0/0/1, ...)`. `unknown`: given up on while in flight, may have arrived.
     fn sinks_text(&self, reports: &[SinkReport]) -> String {
         let parts: Vec<String> = reports
             .iter()
@@ -108,19 +109,22 @@ impl Stats {
                     .types
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| c.delivered[*i] + c.failed[*i] + c.in_flight[*i] > 0)
+                    .filter(|(i, _)| {
+                        c.delivered[*i] + c.failed[*i] + c.unknown[*i] + c.in_flight[*i] > 0
+                    })
                     .map(|(i, t)| {
                         format!(
-                            "{} {}/{}/{}",
-                            t.name, c.delivered[i], c.failed[i], c.in_flight[i]
+                            "{} {}/{}/{}/{}",
+                            t.name, c.delivered[i], c.failed[i], c.unknown[i], c.in_flight[i]
                         )
                     })
                     .collect();
                 format!(
-                    "{} delivered={} failed={} in_flight={} retried={} ({})",
+                    "{} delivered={} failed={} unknown={} in_flight={} retried={} ({})",
                     r.name,
                     c.delivered_total(),
                     c.failed_total(),
+                    c.unknown_total(),
                     c.in_flight_total(),
                     c.retried_total(),
                     per_type.join(", ")
@@ -140,7 +144,10 @@ impl Stats {
         self.last_records = records;
         let elapsed = self.elapsed().as_secs_f64();
         let reports = reports(sinks);
-        let errors: u64 = reports.iter().map(|r| r.counts.failed_total()).sum();
+        let errors: u64 = reports
+            .iter()
+            .map(|r| r.counts.failed_total() + r.counts.unknown_total())
+            .sum();
         tracing::info!(
             elapsed_secs = format_args!("{elapsed:.1}"),
             primary = self.primary_total(),
@@ -158,7 +165,10 @@ impl Stats {
     pub fn summary(&self, reports: &[SinkReport]) {
         let elapsed = self.elapsed().as_secs_f64();
         let records = self.records_total();
-        let errors: u64 = reports.iter().map(|r| r.counts.failed_total()).sum();
+        let errors: u64 = reports
+            .iter()
+            .map(|r| r.counts.failed_total() + r.counts.unknown_total())
+            .sum();
         tracing::info!(
             elapsed_secs = format_args!("{elapsed:.1}"),
             primary = self.primary_total(),
@@ -196,13 +206,14 @@ mod tests {
         counts.delivered[0] = 5;
         counts.in_flight[0] = 1;
         counts.failed[3] = 2;
+        counts.unknown[3] = 1;
         let text = stats.sinks_text(&[SinkReport {
             name: "kafka",
             counts,
         }]);
         assert_eq!(
             text,
-            "kafka delivered=5 failed=2 in_flight=1 retried=0 (sale 5/0/1, price_change 0/2/0)"
+            "kafka delivered=5 failed=2 unknown=1 in_flight=1 retried=0 (sale 5/0/0/1, price_change 0/2/1/0)"
         );
     }
 }

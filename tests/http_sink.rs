@@ -156,7 +156,14 @@ fn config(addr: SocketAddr, dir: &std::path::Path, count: u64) -> Config {
 
 /// Runs `config` into the HTTP sink and a capture sink; returns the summary and generated ids.
 async fn run(config: &Config) -> (Summary, Vec<String>) {
-    let http = HttpSink::open(&config.http, config.kafka.dead_letter_path.clone(), 5).unwrap();
+    let http = HttpSink::open(
+        &config.http,
+        std::sync::Arc::new(kafka_gen::sinks::dead_letter::DeadLetter::new(
+            config.kafka.dead_letter_path.clone(),
+        )),
+        5,
+    )
+    .unwrap();
     let (capture, seen) = CaptureSink::new(5);
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(http), Box::new(capture)];
     let runner = Runner::with_sinks(config, sinks).unwrap();
@@ -191,10 +198,14 @@ fn dead_letters(path: &std::path::Path) -> Vec<String> {
         .unwrap_or_default()
         .lines()
         .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["event_id"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            let line = serde_json::from_str::<Value>(l).unwrap();
+            // Labelled: which sink and why, then the event itself.
+            assert_eq!(
+                (&line["sink"], &line["outcome"]),
+                (&Value::from("http"), &Value::from("failed")),
+                "{l}"
+            );
+            line["event"]["event_id"].as_str().unwrap().to_string()
         })
         .collect()
 }

@@ -224,7 +224,14 @@ async fn valid_invalid_oversized_duplicate_and_kafka_down() {
     run.http.endpoint = Some(url.clone());
     run.http.batch_size = 100;
     let dir = tempfile::tempdir().unwrap();
-    let http = HttpSink::open(&run.http, dir.path().join("dl.jsonl"), 5).unwrap();
+    let http = HttpSink::open(
+        &run.http,
+        std::sync::Arc::new(kafka_gen::sinks::dead_letter::DeadLetter::new(
+            dir.path().join("dl.jsonl"),
+        )),
+        5,
+    )
+    .unwrap();
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(http)];
     let summary = tokio::time::timeout(
         BOUND,

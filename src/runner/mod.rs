@@ -61,7 +61,9 @@ impl Summary {
     pub fn undelivered(&self) -> u64 {
         self.sinks
             .iter()
-            .map(|s| s.counts.failed_total() + s.counts.in_flight_total())
+            .map(|s| {
+                s.counts.failed_total() + s.counts.unknown_total() + s.counts.in_flight_total()
+            })
             .sum()
     }
 }
@@ -161,6 +163,9 @@ impl Runner {
     /// Runs until the count, the duration or range, cancellation or a closed output; then
     /// flushes every sink and reports.
     pub async fn run(mut self, cancel: CancellationToken) -> anyhow::Result<Summary> {
+        for sink in &mut self.sinks {
+            sink.watch_stop(cancel.clone());
+        }
         let stop = self.drive(&cancel).await?;
         if let Some(progress) = &self.progress {
             progress.finish();

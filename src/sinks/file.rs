@@ -1,13 +1,13 @@
 //! JSON lines in a file (`--output PATH`), or one file per event type (`--output-per-type`).
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::stdout::JsonLinesSink;
+use super::FlushPolicy;
 use crate::scenario::EventTypeSpec;
 
 /// The `file` sink (`[file]` in the config file).
@@ -34,10 +34,12 @@ pub fn per_type_path(path: &Path, type_name: &str) -> PathBuf {
 }
 
 /// Creates the output file(s) up front, so an unwritable path fails before any event is drawn.
+/// `policy` says when buffered lines are written out (each batch in live mode, for `tail -f`).
 pub fn open(
     config: &FileSinkConfig,
     types: &[EventTypeSpec],
-) -> anyhow::Result<JsonLinesSink<BufWriter<File>>> {
+    policy: FlushPolicy,
+) -> anyhow::Result<JsonLinesSink<File>> {
     let path = config
         .path
         .as_deref()
@@ -50,8 +52,11 @@ pub fn open(
     let writers = paths
         .iter()
         .map(|p| {
-            File::create(p).map(|f| BufWriter::with_capacity(256 * 1024, f)).with_context(|| {
-                format!("cannot write output file {}; check that its directory exists and is writable", p.display())
+            File::create(p).with_context(|| {
+                format!(
+                    "cannot write output file {}; check that its directory exists and is writable",
+                    p.display()
+                )
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -60,6 +65,7 @@ pub fn open(
         writers,
         config.per_type,
         types.len(),
+        policy,
     ))
 }
 
@@ -84,7 +90,9 @@ mod tests {
         };
         let e = format!(
             "{:#}",
-            open(&cfg, crate::scenario::retail::TYPES).err().unwrap()
+            open(&cfg, crate::scenario::retail::TYPES, FlushPolicy::WhenFull)
+                .err()
+                .unwrap()
         );
         assert!(
             e.contains("/nonexistent-dir/x.jsonl") && e.contains("writable"),

@@ -7,17 +7,21 @@
 //! - `kafka`: one topic per event type, confirmed delivery, dead-letter file.
 //! - `http`: POSTs to an ingest API, batched, retried with backoff, bounded concurrency.
 //! - `dead_letter`: the JSON-lines file of events a sink could not deliver.
+//! - `lines`: whole-lines-or-nothing writing, shared by `stdout`, `file` and `dead_letter`.
 
 pub mod dead_letter;
 pub mod file;
 pub mod http;
 pub mod kafka;
+pub mod lines;
 pub mod null;
 pub mod stdout;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, SinkKind};
 use crate::event::Batch;
@@ -28,8 +32,11 @@ use crate::scenario::EventTypeSpec;
 pub struct SinkCounts {
     /// Confirmed delivered (written, or acknowledged by the destination).
     pub delivered: Vec<u64>,
-    /// Given up on; these are in the dead-letter file where the sink keeps one.
+    /// Given up on, certainly not delivered; in the dead-letter file where the sink keeps one.
     pub failed: Vec<u64>,
+    /// Given up on while in flight: may or may not have arrived (`outcome":"unknown"` in the
+    /// dead-letter file).
+    pub unknown: Vec<u64>,
     /// Accepted but not yet confirmed either way.
     pub in_flight: Vec<u64>,
     /// Events sent again after a failed attempt (a retried batch counts each of its events).
@@ -41,6 +48,7 @@ impl SinkCounts {
         Self {
             delivered: vec![0; types],
             failed: vec![0; types],
+            unknown: vec![0; types],
             in_flight: vec![0; types],
             retried: vec![0; types],
         }
@@ -52,6 +60,10 @@ impl SinkCounts {
 
     pub fn failed_total(&self) -> u64 {
         self.failed.iter().sum()
+    }
+
+    pub fn unknown_total(&self) -> u64 {
+        self.unknown.iter().sum()
     }
 
     pub fn in_flight_total(&self) -> u64 {
@@ -77,6 +89,31 @@ pub enum SinkError {
     Fatal(String),
 }
 
+/// When a line-writing sink (`stdout`, `file`) writes its buffer out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushPolicy {
+    /// After every batch: live runs, where a reader (`tail -f`) expects each event as it is
+    /// made, and a batch is an event or a few.
+    EachBatch,
+    /// When the buffer is full, and at the end: batch and historical runs, for speed.
+    WhenFull,
+}
+
+impl FlushPolicy {
+    /// Each batch for runs on the wall clock (live, or a backfill that turns live), else
+    /// when full.
+    pub fn for_config(config: &Config) -> Self {
+        let s = &config.schedule;
+        let live =
+            s.start.is_none() || (s.end.is_none() && s.count.is_none() && s.duration.is_none());
+        if live {
+            Self::EachBatch
+        } else {
+            Self::WhenFull
+        }
+    }
+}
+
 /// A destination for events.
 #[async_trait]
 pub trait Sink: Send {
@@ -93,6 +130,10 @@ pub trait Sink: Send {
 
     /// Counts so far; cheap enough to call for every stats line.
     fn counts(&self) -> SinkCounts;
+
+    /// Hands over the run's stop token before the first `send`. A sink whose `send` can wait
+    /// (backpressure) must stop waiting when it fires, so that a stop always reaches `flush`.
+    fn watch_stop(&mut self, _stop: CancellationToken) {}
 }
 
 /// Opens the configured sinks. Errors (an unwritable output path, say) name what to fix.
@@ -101,16 +142,24 @@ pub fn build(
     types: &'static [EventTypeSpec],
 ) -> anyhow::Result<Vec<Box<dyn Sink>>> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let policy = FlushPolicy::for_config(config);
+    // One writer for the file both sinks share, so their lines never interleave mid-line.
+    let dead_letter = Arc::new(dead_letter::DeadLetter::new(
+        config.kafka.dead_letter_path.clone(),
+    ));
     for kind in &config.sinks {
         sinks.push(match kind {
-            SinkKind::Stdout => Box::new(stdout::JsonLinesSink::stdout(types.len())),
-            SinkKind::File => Box::new(file::open(&config.file, types)?),
+            SinkKind::Stdout => Box::new(stdout::JsonLinesSink::stdout(types.len(), policy)),
+            SinkKind::File => Box::new(file::open(&config.file, types, policy)?),
             SinkKind::Null => Box::new(null::NullSink::new(types.len())),
-            SinkKind::Kafka => Box::new(kafka::KafkaSink::open(&config.kafka, types)?),
-            // Shares the dead-letter file with the Kafka sink (it is thread-safe and appends).
+            SinkKind::Kafka => Box::new(kafka::KafkaSink::open(
+                &config.kafka,
+                types,
+                dead_letter.clone(),
+            )?),
             SinkKind::Http => Box::new(http::HttpSink::open(
                 &config.http,
-                config.kafka.dead_letter_path.clone(),
+                dead_letter.clone(),
                 types.len(),
             )?),
         });

@@ -126,11 +126,35 @@ impl Generator {
 
     /// Event ids in the dead-letter file (empty when it was never created).
     pub fn dead_letters(&self) -> Vec<String> {
+        self.dead_letter_lines()
+            .iter()
+            .map(|l| l["event"]["event_id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The dead-letter file's lines, parsed; every line must be whole JSON.
+    pub fn dead_letter_lines(&self) -> Vec<Value> {
         match std::fs::read_to_string(self.dir.join("dead-letter.jsonl")) {
-            Ok(text) => text.lines().map(event_id).collect(),
+            Ok(text) => {
+                assert!(text.is_empty() || text.ends_with('\n'), "a cut last line");
+                text.lines()
+                    .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+                    .collect()
+            }
             Err(_) => Vec::new(),
         }
     }
+}
+
+/// The kafka sink's `unknown_total` from a summary (0 when the summary has none).
+pub fn unknown_total(summary: &Value) -> u64 {
+    summary["sinks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "kafka")
+        .and_then(|s| s["unknown_total"].as_u64())
+        .unwrap_or(0)
 }
 
 pub fn event_id(json: &str) -> String {

@@ -47,7 +47,7 @@ impl HttpSink {
     /// start-up is retried like one that goes down later.
     pub fn open(
         config: &HttpSinkConfig,
-        dead_letter_path: std::path::PathBuf,
+        dead_letter: Arc<DeadLetter>,
         types: usize,
     ) -> anyhow::Result<Self> {
         config.validate()?;
@@ -64,13 +64,7 @@ impl HttpSink {
             .context("cannot build the HTTP client")?;
         tracing::info!(endpoint = %url, batch_size = config.batch_size, concurrency = config.concurrency,
             authorization = config.authorization.is_some(), "HTTP sink ready.");
-        let shared = Shared::new(
-            client,
-            url,
-            config.clone(),
-            types,
-            DeadLetter::new(dead_letter_path),
-        );
+        let shared = Shared::new(client, url, config.clone(), types, dead_letter);
         Ok(Self {
             shared: Arc::new(shared),
             permits: Arc::new(Semaphore::new(config.concurrency as usize)),
@@ -149,9 +143,7 @@ impl Sink for HttpSink {
         }
         self.tasks.reopen();
         let dead_letter = &self.shared.dead_letter;
-        if let Err(error) = dead_letter.flush() {
-            tracing::error!(%error, path = %dead_letter.path().display(), "Cannot flush the dead-letter file.");
-        }
+        dead_letter.flush();
         let (delivered, failed, retried) = self.totals();
         let in_flight = self.counts().in_flight_total();
         tracing::info!(sink = "http", endpoint = %self.shared.endpoint, delivered, failed, retried, in_flight,

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{BodyFormat, HttpSinkConfig};
 use crate::event::Record;
-use crate::sinks::dead_letter::DeadLetter;
+use crate::sinks::dead_letter::{DeadLetter, Label, Outcome};
 
 /// Longest excerpt of a refusal's body that is logged.
 const BODY_EXCERPT: usize = 300;
@@ -97,7 +97,7 @@ pub struct Shared {
     pub delivered: Vec<AtomicU64>,
     pub failed: Vec<AtomicU64>,
     pub retried: Vec<AtomicU64>,
-    pub dead_letter: DeadLetter,
+    pub dead_letter: std::sync::Arc<DeadLetter>,
     warned_refused: AtomicBool,
     warned_retry: AtomicBool,
     warned_gave_up: AtomicBool,
@@ -125,7 +125,7 @@ impl Shared {
         endpoint: reqwest::Url,
         config: HttpSinkConfig,
         types: usize,
-        dead_letter: DeadLetter,
+        dead_letter: std::sync::Arc<DeadLetter>,
     ) -> Self {
         let authorization = config.authorization.as_ref().and_then(|secret| {
             let mut value = HeaderValue::from_str(secret.expose()).ok()?;
@@ -179,7 +179,8 @@ impl Shared {
                         tracing::error!(endpoint = %self.endpoint, status = status.as_u16(), body = %excerpt,
                             "The HTTP endpoint refused events; dead-lettering them (further refusals are counted, not logged).");
                     }
-                    return self.fail(&chunk);
+                    let why = format!("refused with status {}: {excerpt}", status.as_u16());
+                    return self.fail(&chunk, &why);
                 }
                 Attempt::Retry { reason, after } => (reason, after),
             };
@@ -275,15 +276,26 @@ impl Shared {
             tracing::error!(endpoint = %self.endpoint, reason = %why,
                 "Gave up on an HTTP request; dead-lettering its events (further ones are counted, not logged).");
         }
-        self.fail(chunk);
+        self.fail(chunk, why);
     }
 
     /// Dead-letters the chunk's events, then counts them failed (so counts never run ahead of
     /// the file).
-    fn fail(&self, chunk: &Chunk) {
+    fn fail(&self, chunk: &Chunk, why: &str) {
+        let endpoint = self.endpoint.as_str();
+        let label = Label {
+            sink: "http",
+            topic: None,
+            endpoint: Some(endpoint),
+            key: None,
+            outcome: Outcome::Failed,
+            error: why,
+            headers: None,
+            timestamp_ms: None,
+        };
         for (_, start, end) in &chunk.events {
             if let Some(payload) = chunk.body.get(*start as usize..*end as usize) {
-                self.dead_letter.write(payload);
+                self.dead_letter.write(&label, payload);
             }
         }
         chunk.count_into(&self.failed);

@@ -10,31 +10,36 @@
 //! flight at once. A record counts as delivered only when its delivery report says so; the
 //! report carries the event type index as its opaque value (no allocation per record). When
 //! librdkafka's queue is full `send` waits, so memory stays bounded by the queue settings and
-//! nothing is dropped. Whatever cannot be delivered by the end of `flush` is purged, reported
-//! failed, and written to the dead-letter file.
+//! nothing is dropped, but a stop request ends that wait: the records not yet handed over are
+//! dead-lettered as failed, so a stop always reaches `flush` (issue 10). Whatever cannot be
+//! delivered by the end of `flush` is purged and written to the dead-letter file: as `failed`
+//! when librdkafka says it was never sent, as `unknown` when it may have reached the broker.
 
 pub mod admin;
 pub mod config;
 pub mod security;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use rdkafka::bindings::{rd_kafka_message_status, rd_kafka_msg_status_t};
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{
     BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig, ThreadedProducer,
 };
 
 pub use config::{KafkaConfig, Secret};
 
-use super::dead_letter::DeadLetter;
+use super::dead_letter::{DeadLetter, Label, Outcome};
 use super::{Sink, SinkCounts, SinkError};
 use crate::event::{Batch, SCHEMA_VERSION};
 use crate::scenario::EventTypeSpec;
+use tokio_util::sync::CancellationToken;
 
 /// How long `send` sleeps when librdkafka's queue is full before trying the same record again.
 const QUEUE_FULL_WAIT: Duration = Duration::from_millis(1);
@@ -46,31 +51,113 @@ const PURGE_REPORT_WAIT: Duration = Duration::from_secs(5);
 pub struct DeliveryContext {
     delivered: Vec<AtomicU64>,
     failed: Vec<AtomicU64>,
-    dead_letter: DeadLetter,
+    unknown: Vec<AtomicU64>,
+    dead_letter: Arc<DeadLetter>,
     warned: AtomicBool,
 }
 
+/// One record that did not make it, as the dead-letter file describes it.
+struct Undelivered<'a> {
+    type_index: usize,
+    topic: &'a str,
+    key: Option<&'a [u8]>,
+    headers: Option<serde_json::Map<String, serde_json::Value>>,
+    timestamp_ms: Option<i64>,
+    payload: &'a [u8],
+}
+
+/// Record headers as a JSON object, values as text.
+fn headers_json<H: Headers>(headers: &H) -> serde_json::Map<String, serde_json::Value> {
+    (0..headers.count())
+        .filter_map(|i| headers.try_get(i))
+        .map(|h| {
+            let value = h
+                .value
+                .map(|v| serde_json::Value::from(String::from_utf8_lossy(v).into_owned()))
+                .unwrap_or(serde_json::Value::Null);
+            (h.key.to_string(), value)
+        })
+        .collect()
+}
+
+/// Whether a record that came back with an error may have reached the broker: librdkafka
+/// knows whether it was ever sent (`rd_kafka_message_status`).
+fn outcome_of(message: &BorrowedMessage<'_>) -> Outcome {
+    // SAFETY: the pointer is the live message of this delivery report, valid for the call.
+    let status = unsafe { rd_kafka_message_status(message.ptr()) };
+    match status {
+        rd_kafka_msg_status_t::RD_KAFKA_MSG_STATUS_NOT_PERSISTED => Outcome::Failed,
+        _ => Outcome::Unknown,
+    }
+}
+
 impl DeliveryContext {
-    fn new(types: usize, dead_letter: DeadLetter) -> Self {
+    fn new(types: usize, dead_letter: Arc<DeadLetter>) -> Self {
+        let counters = || (0..types).map(|_| AtomicU64::new(0)).collect();
         Self {
-            delivered: (0..types).map(|_| AtomicU64::new(0)).collect(),
-            failed: (0..types).map(|_| AtomicU64::new(0)).collect(),
+            delivered: counters(),
+            failed: counters(),
+            unknown: counters(),
             dead_letter,
             warned: AtomicBool::new(false),
         }
     }
 
-    /// Dead-letters one record, then counts it failed (in that order, so the count never runs
-    /// ahead of the file).
-    fn fail(&self, type_index: usize, payload: &[u8], error: &KafkaError) {
-        self.dead_letter.write(payload);
-        if let Some(failed) = self.failed.get(type_index) {
-            failed.fetch_add(1, Ordering::Relaxed);
+    /// Dead-letters one record, then counts it failed or unknown (in that order, so the count
+    /// never runs ahead of what was handed to the file).
+    fn fail(&self, record: &Undelivered<'_>, outcome: Outcome, error: &KafkaError) {
+        let reason = error.to_string();
+        let label = Label {
+            sink: "kafka",
+            topic: Some(record.topic),
+            endpoint: None,
+            key: record.key.map(|k| String::from_utf8_lossy(k).into_owned()),
+            outcome,
+            error: &reason,
+            headers: record.headers.clone(),
+            timestamp_ms: record.timestamp_ms,
+        };
+        self.dead_letter.write(&label, record.payload);
+        let counters = match outcome {
+            Outcome::Failed => &self.failed,
+            Outcome::Unknown => &self.unknown,
+        };
+        if let Some(counter) = counters.get(record.type_index) {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
         // One line for the first failure; the totals are reported at flush.
         if !self.warned.swap(true, Ordering::Relaxed) {
             tracing::warn!(%error, path = %self.dead_letter.path().display(), "Kafka did not take an event; dead-lettering it.");
         }
+    }
+}
+
+/// Dead-letters records that were never handed to librdkafka as failed. The first has been
+/// counted accepted already; the rest are counted here.
+fn fail_unsent<'a>(
+    ctx: &DeliveryContext,
+    accepted: &mut [u64],
+    topics: &[String],
+    headers: &[OwnedHeaders],
+    records: impl Iterator<Item = crate::event::Record<'a>>,
+    error: &KafkaError,
+) {
+    for (n, record) in records.enumerate() {
+        let i = usize::from(record.event_type);
+        if n > 0 {
+            if let Some(accepted) = accepted.get_mut(i) {
+                *accepted += 1;
+            }
+        }
+        let undelivered = Undelivered {
+            type_index: i,
+            topic: topics.get(i).map_or("", String::as_str),
+            key: Some(record.key),
+            headers: headers.get(i).map(headers_json),
+            timestamp_ms: Some(record.time_ms),
+            payload: record.payload,
+        };
+        ctx.fail(&undelivered, Outcome::Failed, error);
     }
 }
 
@@ -118,7 +205,15 @@ impl ProducerContext for DeliveryContext {
                 }
             }
             Err((error, message)) => {
-                self.fail(type_index, message.payload().unwrap_or_default(), error)
+                let record = Undelivered {
+                    type_index,
+                    topic: message.topic(),
+                    key: message.key(),
+                    headers: message.headers().map(headers_json),
+                    timestamp_ms: message.timestamp().to_millis(),
+                    payload: message.payload().unwrap_or_default(),
+                };
+                self.fail(&record, outcome_of(message), error)
             }
         }
     }
@@ -133,6 +228,8 @@ pub struct KafkaSink {
     headers: Vec<OwnedHeaders>,
     accepted: Vec<u64>,
     bootstrap_servers: String,
+    /// The run's stop request: ends a wait for room in librdkafka's queue.
+    stop: CancellationToken,
 }
 
 /// The headers every record of `spec` carries.
@@ -161,11 +258,12 @@ pub(crate) fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
 impl KafkaSink {
     /// Connects, checks the cluster answers and the topics exist (creating them if configured),
     /// and fails with a message naming the address and what to check.
-    pub fn open(config: &KafkaConfig, types: &'static [EventTypeSpec]) -> anyhow::Result<Self> {
-        let context = DeliveryContext::new(
-            types.len(),
-            DeadLetter::new(config.dead_letter_path.clone()),
-        );
+    pub fn open(
+        config: &KafkaConfig,
+        types: &'static [EventTypeSpec],
+        dead_letter: Arc<DeadLetter>,
+    ) -> anyhow::Result<Self> {
+        let context = DeliveryContext::new(types.len(), dead_letter);
         let (producer, topics): (ThreadedProducer<DeliveryContext>, _) =
             admin::connect(config, types, context)?;
         tracing::info!(bootstrap_servers = %config.bootstrap_servers, topics = %topics.join(","), "Kafka sink ready.");
@@ -176,6 +274,7 @@ impl KafkaSink {
             topics,
             accepted: vec![0; types.len()],
             bootstrap_servers: config.bootstrap_servers.clone(),
+            stop: CancellationToken::new(),
         })
     }
 
@@ -190,8 +289,12 @@ impl KafkaSink {
             .enumerate()
             .map(|(i, t)| {
                 format!(
-                    "{} {}/{}/{}",
-                    t.name, counts.delivered[i], counts.failed[i], counts.in_flight[i]
+                    "{} {}/{}/{}/{}",
+                    t.name,
+                    counts.delivered[i],
+                    counts.failed[i],
+                    counts.unknown[i],
+                    counts.in_flight[i]
                 )
             })
             .collect();
@@ -206,7 +309,8 @@ impl Sink for KafkaSink {
     }
 
     async fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
-        for record in batch.iter() {
+        let mut records = batch.iter();
+        while let Some(record) = records.next() {
             let i = usize::from(record.event_type);
             let (Some(topic), Some(headers)) = (self.topics.get(i), self.headers.get(i)) else {
                 return Err(SinkError::Fatal(format!(
@@ -223,15 +327,40 @@ impl Sink for KafkaSink {
                 match self.producer.send(pending) {
                     Ok(()) => break,
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        if self.stop.is_cancelled() {
+                            // A stop while the queue is full (the broker is down): hand nothing
+                            // more over, so the run reaches the flush (issue 10).
+                            let error = KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull);
+                            drop(back);
+                            fail_unsent(
+                                self.producer.context(),
+                                &mut self.accepted,
+                                &self.topics,
+                                &self.headers,
+                                std::iter::once(record).chain(records),
+                                &error,
+                            );
+                            return Ok(());
+                        }
                         // Backpressure: wait for delivery reports to free room, then retry.
                         pending = back;
-                        tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                        tokio::select! {
+                            () = tokio::time::sleep(QUEUE_FULL_WAIT) => {}
+                            () = self.stop.cancelled() => {}
+                        }
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::Fatal), _)) => {
                         // The idempotent producer gave up (e.g. a sequence gap it cannot
                         // repair): every further send would fail too, so stop the run.
                         let error = KafkaError::MessageProduction(RDKafkaErrorCode::Fatal);
-                        self.context().fail(i, record.payload, &error);
+                        fail_unsent(
+                            self.producer.context(),
+                            &mut self.accepted,
+                            &self.topics,
+                            &self.headers,
+                            std::iter::once(record).chain(records),
+                            &error,
+                        );
                         let reason = self
                             .producer
                             .client()
@@ -244,13 +373,24 @@ impl Sink for KafkaSink {
                     }
                     Err((error, _)) => {
                         // Will not succeed on retry (too large, unknown topic, ...).
-                        self.context().fail(i, record.payload, &error);
+                        fail_unsent(
+                            self.producer.context(),
+                            &mut self.accepted,
+                            &self.topics,
+                            &self.headers,
+                            std::iter::once(record),
+                            &error,
+                        );
                         break;
                     }
                 }
             }
         }
         Ok(())
+    }
+
+    fn watch_stop(&mut self, stop: CancellationToken) {
+        self.stop = stop;
     }
 
     async fn flush(&mut self, timeout: Duration) -> Result<(), SinkError> {
@@ -270,13 +410,12 @@ impl Sink for KafkaSink {
         })
         .await
         .map_err(|e| SinkError::Fatal(format!("kafka flush task failed: {e}")))?;
-        if let Err(error) = self.context().dead_letter.flush() {
-            tracing::error!(%error, path = %self.context().dead_letter.path().display(), "Cannot flush the dead-letter file.");
-        }
+        self.context().dead_letter.flush();
         let counts = self.counts();
-        let (delivered, failed, in_flight) = (
+        let (delivered, failed, unknown, in_flight) = (
             counts.delivered_total(),
             counts.failed_total(),
+            counts.unknown_total(),
             counts.in_flight_total(),
         );
         let dead_letter = &self.context().dead_letter;
@@ -285,21 +424,23 @@ impl Sink for KafkaSink {
             bootstrap_servers = %self.bootstrap_servers,
             delivered,
             failed,
+            unknown,
             in_flight,
             elapsed_secs = format_args!("{:.1}", started.elapsed().as_secs_f64()),
-            per_type_delivered_failed_in_flight = %self.per_type_text(&counts),
+            per_type_delivered_failed_unknown_in_flight = %self.per_type_text(&counts),
             "Kafka sink flushed."
         );
         if let Err(error) = flushed {
             tracing::error!(%error, timeout_secs = timeout.as_secs_f64(), "Kafka flush timed out; undelivered events were purged.");
         }
-        if failed > 0 {
+        if failed + unknown > 0 {
             tracing::error!(
                 failed,
+                unknown,
                 dead_lettered = dead_letter.written(),
                 not_written = dead_letter.lost(),
                 path = %dead_letter.path().display(),
-                "Some events could not be delivered; they are in the dead-letter file."
+                "Some events could not be delivered (unknown: they may have arrived); they are in the dead-letter file."
             );
         }
         if in_flight > 0 {
@@ -317,9 +458,11 @@ impl Sink for KafkaSink {
         for (i, accepted) in self.accepted.iter().enumerate() {
             let delivered = ctx.delivered[i].load(Ordering::Relaxed);
             let failed = ctx.failed[i].load(Ordering::Relaxed);
+            let unknown = ctx.unknown[i].load(Ordering::Relaxed);
             counts.delivered[i] = delivered;
             counts.failed[i] = failed;
-            counts.in_flight[i] = accepted.saturating_sub(delivered + failed);
+            counts.unknown[i] = unknown;
+            counts.in_flight[i] = accepted.saturating_sub(delivered + failed + unknown);
         }
         counts
     }

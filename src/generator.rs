@@ -32,8 +32,18 @@ impl Generator {
         config: &Config,
         seed: u64,
     ) -> anyhow::Result<Self> {
-        let weights = config.weights_for(scenario)?;
         let world = scenario.load_world(&config.data_dir, config)?;
+        Self::with_world(scenario, config, seed, world)
+    }
+
+    /// A generator on a world already built (from master data loaded once, for `serve`).
+    pub fn with_world(
+        scenario: &'static dyn Scenario,
+        config: &Config,
+        seed: u64,
+        world: Box<dyn World>,
+    ) -> anyhow::Result<Self> {
+        let weights = config.weights_for(scenario)?;
         Ok(Self {
             scenario: scenario.name(),
             world,

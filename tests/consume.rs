@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::kafka::{broker, data_dir, totals, Generator};
 use kafka_gen::scenario::retail::TYPES;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::ClientConfig;
 use serde_json::Value;
@@ -338,14 +338,20 @@ fn idle_time_counts_only_after_the_assignment() {
     let topics: Vec<String> = std::fs::read_to_string(&config)
         .unwrap()
         .lines()
-        .filter_map(|l| l.split_once(" = \"").map(|(_, t)| t.trim_end_matches('"').to_string()))
+        .filter_map(|l| {
+            l.split_once(" = \"")
+                .map(|(_, t)| t.trim_end_matches('"').to_string())
+        })
         .collect();
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", &bootstrap)
         .create()
         .unwrap();
     for e in &events {
-        let ty = TYPES.iter().position(|t| e["event_type"] == t.name).unwrap();
+        let ty = TYPES
+            .iter()
+            .position(|t| e["event_type"] == t.name)
+            .unwrap();
         let key = e[TYPES[ty].key_field].as_str().unwrap().to_string();
         let payload = e.to_string();
         producer
@@ -355,8 +361,13 @@ fn idle_time_counts_only_after_the_assignment() {
     producer.flush(Duration::from_secs(30)).unwrap();
 
     // The join takes 3 s; the idle time is 1 s.
-    let (code, summary, log) =
-        consume_with(dir.path(), &bootstrap, &config, "idle", &["--until-idle", "1"]);
+    let (code, summary, log) = consume_with(
+        dir.path(),
+        &bootstrap,
+        &config,
+        "idle",
+        &["--until-idle", "1"],
+    );
     assert_eq!(summary["records"], events.len(), "log:\n{log}");
     assert_eq!(summary["violations"], 0, "{summary:#}\nlog:\n{log}");
     assert_eq!(code, 0, "log:\n{log}");
@@ -382,5 +393,8 @@ fn a_consumer_never_assigned_a_partition_fails() {
     );
     assert_eq!(summary["records"], 0, "log:\n{log}");
     assert_eq!(code, 1, "log:\n{log}");
-    assert!(log.contains("no partition was assigned to group unassigned"), "{log}");
+    assert!(
+        log.contains("no partition was assigned to group unassigned"),
+        "{log}"
+    );
 }

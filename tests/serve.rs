@@ -249,7 +249,11 @@ async fn simultaneous_requests_never_overshoot_the_stream_cap() {
             other => panic!("status {other}"),
         }
     }
-    assert!(open.len() <= CAP, "{} streams accepted, cap {CAP}", open.len());
+    assert!(
+        open.len() <= CAP,
+        "{} streams accepted, cap {CAP}",
+        open.len()
+    );
     assert_eq!(open.len() + refused, REQUESTS);
     assert!(!open.is_empty());
     assert!(state.active_streams() <= CAP);
@@ -297,7 +301,10 @@ async fn simtom_field_names_are_accepted() {
         (r#"{"rate": 5, "rate_per_second": 5}"#, "rate_per_second"),
         (r#"{"time_compression": 0}"#, "time_compression"),
         (r#"{"start_date": "2025-13-01"}"#, "start_date"),
-        (r#"{"start": "2025-01-02", "end_date": "2025-01-01"}"#, "end_date"),
+        (
+            r#"{"start": "2025-01-02", "end_date": "2025-01-01"}"#,
+            "end_date",
+        ),
     ] {
         let resp = post(body).await;
         assert_eq!(resp.status(), 422, "{body}");
@@ -326,7 +333,10 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 async fn requests_do_not_read_the_master_data_from_disk() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    copy_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"), &data);
+    copy_dir(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"),
+        &data,
+    );
     let (base, _, _server) = start_on(4, root.path().to_path_buf()).await;
     std::fs::rename(&data, root.path().join("moved-away")).unwrap();
     for name in ["retail", "music", "tutoring", "web", "bnpl"] {

@@ -85,7 +85,13 @@ fn quiet_partitions_stop_holding_back_and_late_records_are_counted() {
     assert_eq!(ids(&ready(&mut r, later)), ["a"]);
     // A partition with lag never counts as quiet, however long it has been silent.
     r.set_lag("alerts", 0, Some(5), later);
-    r.push(200, false, json!({"id": "b"}), at_offset("sales", 0, 1), later);
+    r.push(
+        200,
+        false,
+        json!({"id": "b"}),
+        at_offset("sales", 0, 1),
+        later,
+    );
     assert!(ready(&mut r, later + grace * 3).is_empty());
     r.push(50, false, json!({"id": "old"}), at("alerts", 0), later);
     assert_eq!(r.late, 1, "50 arrived after 100 was released");
@@ -112,18 +118,33 @@ fn a_late_assignment_holds_back_until_every_partition_has_caught_up() {
     r.assign(&assignment(&[("sales", 0, 3), ("inv", 0, 3)]), joined);
     for (offset, time) in [(0, 100), (1, 200), (2, 300)] {
         let id = format!("sale{time}");
-        r.push(time, false, json!({ "id": id }), at_offset("sales", 0, offset), joined);
+        r.push(
+            time,
+            false,
+            json!({ "id": id }),
+            at_offset("sales", 0, offset),
+            joined,
+        );
     }
     // Statistics from before the fetch started say inv has no lag; it is still not quiet.
     r.set_lag("inv", 0, Some(0), joined);
     r.set_lag("sales", 0, Some(0), joined);
     assert!(!r.caught_up());
     let much_later = joined + grace * 5;
-    assert!(ready(&mut r, much_later).is_empty(), "inv has not been read");
+    assert!(
+        ready(&mut r, much_later).is_empty(),
+        "inv has not been read"
+    );
     // inv's backlog arrives: older records first.
     for (offset, time) in [(0, 100), (1, 150), (2, 250)] {
         let id = format!("inv{time}");
-        r.push(time, true, json!({ "id": id }), at_offset("inv", 0, offset), much_later);
+        r.push(
+            time,
+            true,
+            json!({ "id": id }),
+            at_offset("inv", 0, offset),
+            much_later,
+        );
     }
     assert!(r.caught_up());
     assert_eq!(

@@ -158,14 +158,13 @@ async fn stream_events(
     };
     let master = state.masters.get(scenario.name()).cloned();
     let master = master.unwrap_or_else(|| Err("not loaded".into()));
-    let generator = master
-        .and_then(|m| {
-            let world = scenario
-                .world_from(&m, &plan.config)
-                .map_err(|e| format!("{e:#}"))?;
-            Generator::with_world(scenario, &plan.config, plan.seed, world)
-                .map_err(|e| format!("{e:#}"))
-        });
+    let generator = master.and_then(|m| {
+        let world = scenario
+            .world_from(&m, &plan.config)
+            .map_err(|e| format!("{e:#}"))?;
+        Generator::with_world(scenario, &plan.config, plan.seed, world)
+            .map_err(|e| format!("{e:#}"))
+    });
     let generator = match generator {
         Ok(g) => g,
         Err(e) => {

@@ -76,7 +76,13 @@ pub const MAX_TIME_COMPRESSION: f64 = 1e6;
 /// of one field is an error.
 fn unalias(
     o: &Map<String, Value>,
-) -> Result<(Map<String, Value>, Vec<&'static (&'static str, &'static str)>), Invalid> {
+) -> Result<
+    (
+        Map<String, Value>,
+        Vec<&'static (&'static str, &'static str)>,
+    ),
+    Invalid,
+> {
     let mut out = o.clone();
     let mut renamed = Vec::new();
     for pair in ALIASES {
@@ -115,17 +121,15 @@ fn time_field(o: &Map<String, Value>, field: &str, next_day: bool) -> Result<Opt
     ms.map(Some).ok_or_else(|| {
         invalid(
             field,
-            format!("{field} {v} is not an RFC 3339 time or a YYYY-MM-DD date between 1970 and 9999"),
+            format!(
+                "{field} {v} is not an RFC 3339 time or a YYYY-MM-DD date between 1970 and 9999"
+            ),
         )
     })
 }
 
 /// Parses and validates a request body (empty means all defaults).
-pub fn plan(
-    scenario: &dyn Scenario,
-    body: &[u8],
-    limits: &Limits,
-) -> Result<StreamPlan, Invalid> {
+pub fn plan(scenario: &dyn Scenario, body: &[u8], limits: &Limits) -> Result<StreamPlan, Invalid> {
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {

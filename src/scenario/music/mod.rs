@@ -192,7 +192,9 @@ impl Scenario for Music {
     }
 
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
-        Ok(crate::scenario::Master::new(master::MasterData::load(data_dir)?))
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
     }
 
     fn world_from(

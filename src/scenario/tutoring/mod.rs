@@ -225,7 +225,9 @@ impl Scenario for Tutoring {
     }
 
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
-        Ok(crate::scenario::Master::new(master::MasterData::load(data_dir)?))
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
     }
 
     fn world_from(

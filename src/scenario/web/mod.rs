@@ -274,7 +274,9 @@ impl Scenario for Web {
     }
 
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
-        Ok(crate::scenario::Master::new(master::MasterData::load(data_dir)?))
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
     }
 
     fn world_from(

@@ -114,7 +114,7 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
             crate::consume::consume(&options, cancel).await
         })
         .bad_input()?;
-    Ok(if outcome.violations > 0 {
+    Ok(if outcome.violations > 0 || outcome.failure.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -256,8 +256,13 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
+        let streams = state.shutdown();
         axum::serve(listener, crate::serve::router(state))
-            .with_graceful_shutdown(cancel.cancelled_owned())
+            .with_graceful_shutdown(async move {
+                cancel.cancelled().await;
+                // Open streams end first, so that the shutdown does not wait for them.
+                streams.cancel();
+            })
             .await
             .context("the HTTP server failed")?;
         Ok(ExitCode::SUCCESS)

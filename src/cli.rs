@@ -289,7 +289,8 @@ pub struct ConsumeArgs {
     /// otherwise resume from the group's offsets (or the end) and learn them as events arrive
     #[arg(long)]
     pub from_beginning: bool,
-    /// Exit once no record arrived for SECS, with a summary (exit 1 if any violation was seen)
+    /// Exit once no record arrived for SECS since partitions were assigned, with a summary
+    /// (exit 1 if any violation was seen, or if nothing was assigned or read to the end)
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub until_idle: Option<f64>,
     /// Seconds a caught-up partition may stay silent before it stops holding back older
@@ -301,7 +302,8 @@ pub struct ConsumeArgs {
         allow_negative_numbers = true
     )]
     pub reorder_grace: f64,
-    /// Seconds to wait for the topics to exist before giving up
+    /// Seconds to wait for the topics to exist, and (with --until-idle) for partitions to be
+    /// assigned, before giving up
     #[arg(
         long,
         value_name = "SECS",

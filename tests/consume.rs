@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::kafka::{broker, data_dir, totals, Generator};
 use kafka_gen::scenario::retail::TYPES;
+use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 
@@ -39,6 +41,17 @@ fn topics_config(dir: &Path, tag: &str) -> (PathBuf, Vec<String>) {
 /// Runs `kafka-gen consume --from-beginning --until-idle 3`; returns the exit code, the
 /// summary JSON and the log.
 fn consume(dir: &Path, bootstrap: &str, config: &Path, group: &str) -> (i32, Value, String) {
+    consume_with(dir, bootstrap, config, group, &["--until-idle", "3"])
+}
+
+/// [`consume`] with other flags in place of `--until-idle 3`.
+fn consume_with(
+    dir: &Path,
+    bootstrap: &str,
+    config: &Path,
+    group: &str,
+    extra: &[&str],
+) -> (i32, Value, String) {
     let summary = dir.join(format!("{group}.json"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
     child
@@ -48,15 +61,10 @@ fn consume(dir: &Path, bootstrap: &str, config: &Path, group: &str) -> (i32, Val
         .arg("--data-dir")
         .arg(data_dir())
         .args(["--bootstrap-servers", bootstrap, "--group-id", group])
-        .args([
-            "--from-beginning",
-            "--until-idle",
-            "3",
-            "--stats-interval",
-            "1",
-        ])
+        .args(["--from-beginning", "--stats-interval", "1"])
         .arg("--summary-json")
         .arg(&summary)
+        .args(extra)
         .env("RUST_LOG", "info,librdkafka=off")
         .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS");
     let out = run_bounded(child, Duration::from_secs(120));
@@ -263,4 +271,130 @@ fn bad_input_and_an_unreachable_broker_exit_2_with_one_line() {
     let (code, err) = run(&["--bootstrap-servers", "127.0.0.1:1", "--until-idle", "1"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot reach Kafka at 127.0.0.1:1"), "{err}");
+}
+
+/// librdkafka's mock cluster with the scenario's topics (3 partitions each) under fresh names.
+/// Its consumer groups wait 3 s before the first assignment (Kafka's default
+/// `group.initial.rebalance.delay.ms`), longer than the consumer's default 2 s reorder grace.
+fn mock_with_topics(
+    dir: &Path,
+    tag: &str,
+) -> (
+    MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    PathBuf,
+) {
+    let mock = MockCluster::new(1).unwrap();
+    let (config, topics) = topics_config(dir, tag);
+    for topic in &topics {
+        mock.create_topic(topic, 3, 1).unwrap();
+    }
+    (mock, config)
+}
+
+/// Issue 10: a clean 2,000-primary run read with `--from-beginning` reported hundreds of
+/// violations, because the reorder grace ran from process start while the group join took
+/// longer, so the first partition read was released before the others had delivered.
+#[test]
+fn a_clean_run_read_after_a_slow_group_join_has_no_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mock, config) = mock_with_topics(dir.path(), "slowjoin");
+    let bootstrap = mock.bootstrap_servers();
+    let mut gen = Generator::spawn(
+        dir.path(),
+        &bootstrap,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--seed",
+            "12",
+            "--start",
+            "2025-01-01T00:00:00Z",
+            "--count",
+            "2000",
+            "--stats-interval",
+            "0",
+        ],
+    );
+    let status = gen.wait(Duration::from_secs(120));
+    assert_eq!(status.code(), Some(0), "log:\n{}", gen.log_text());
+    let (generated, delivered, _, _) = totals(&gen.summary());
+    assert_eq!(delivered, generated);
+
+    let (code, summary, log) = consume(dir.path(), &bootstrap, &config, "slowjoin");
+    assert_eq!(summary["records"], delivered, "log:\n{log}");
+    assert_eq!(summary["violations"], 0, "{summary:#}\nlog:\n{log}");
+    assert_eq!(summary["late_arrivals"], 0, "{summary:#}");
+    assert_eq!(code, 0, "log:\n{log}");
+}
+
+/// Issue 10: `--until-idle` counted idle time before any partition was assigned, so a slow
+/// group join ended the run with `records=0 violations=0` and exit 0.
+#[test]
+fn idle_time_counts_only_after_the_assignment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mock, config) = mock_with_topics(dir.path(), "idle");
+    let bootstrap = mock.bootstrap_servers();
+    let events = generated_events(dir.path());
+    let topics: Vec<String> = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            l.split_once(" = \"")
+                .map(|(_, t)| t.trim_end_matches('"').to_string())
+        })
+        .collect();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .unwrap();
+    for e in &events {
+        let ty = TYPES
+            .iter()
+            .position(|t| e["event_type"] == t.name)
+            .unwrap();
+        let key = e[TYPES[ty].key_field].as_str().unwrap().to_string();
+        let payload = e.to_string();
+        producer
+            .send(BaseRecord::to(&topics[ty]).key(&key).payload(&payload))
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+
+    // The join takes 3 s; the idle time is 1 s.
+    let (code, summary, log) = consume_with(
+        dir.path(),
+        &bootstrap,
+        &config,
+        "idle",
+        &["--until-idle", "1"],
+    );
+    assert_eq!(summary["records"], events.len(), "log:\n{log}");
+    assert_eq!(summary["violations"], 0, "{summary:#}\nlog:\n{log}");
+    assert_eq!(code, 0, "log:\n{log}");
+}
+
+/// A consumer that is never assigned a partition must not pass as clean: exit 1, saying why.
+#[test]
+fn a_consumer_never_assigned_a_partition_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mock, config) = mock_with_topics(dir.path(), "unassigned");
+    let bootstrap = mock.bootstrap_servers();
+    // Every attempt to join the group fails, for longer than the test runs.
+    mock.request_errors(
+        RDKafkaApiKey::JoinGroup,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS; 1000],
+    );
+    let (code, summary, log) = consume_with(
+        dir.path(),
+        &bootstrap,
+        &config,
+        "unassigned",
+        &["--until-idle", "1", "--topic-wait", "3"],
+    );
+    assert_eq!(summary["records"], 0, "log:\n{log}");
+    assert_eq!(code, 1, "log:\n{log}");
+    assert!(
+        log.contains("no partition was assigned to group unassigned"),
+        "{log}"
+    );
 }

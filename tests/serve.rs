@@ -7,17 +7,38 @@ use std::time::Duration;
 use kafka_gen::serve::{router, AppState, Limits};
 
 async fn start() -> (String, AppState) {
+    let (base, state, _) = start_server(4).await;
+    (base, state)
+}
+
+/// A server allowing `max_streams`, shutting down gracefully when its state's shutdown token
+/// is cancelled (as `kafka-gen serve` does on SIGTERM); the handle ends when it has stopped.
+async fn start_server(max_streams: usize) -> (String, AppState, tokio::task::JoinHandle<()>) {
+    start_on(max_streams, PathBuf::from(env!("CARGO_MANIFEST_DIR"))).await
+}
+
+/// [`start_server`] with the scenarios' data under `data_root`.
+async fn start_on(
+    max_streams: usize,
+    data_root: PathBuf,
+) -> (String, AppState, tokio::task::JoinHandle<()>) {
     let limits = Limits {
         max_rate: 1000.0,
         max_total: 100_000,
-        max_streams: 4,
+        max_streams,
     };
-    let state = AppState::new(limits, Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))));
+    let state = AppState::new(limits, Some(data_root));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), state)
+    let stop = state.shutdown();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+            .unwrap();
+    });
+    (format!("http://{addr}"), state, server)
 }
 
 fn client() -> reqwest::Client {
@@ -169,4 +190,167 @@ async fn scenarios_and_health_describe_the_server() {
         health,
         serde_json::json!({"status": "ok", "active_streams": 0})
     );
+}
+
+/// Issue 10: on SIGTERM the server waited for every open stream to run out (here 100,000
+/// events at 10/s: hours). The streams must end, then the server.
+#[tokio::test(start_paused = true)]
+async fn shutdown_ends_open_streams_and_then_the_server() {
+    let (base, state, server) = start_server(4).await;
+    let mut resp = client()
+        .post(format!("{base}/stream/music"))
+        .body(r#"{"rate": 10, "total": 100000}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_lines(&mut resp, 2).await.len(), 2);
+    state.shutdown().cancel();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server still waits for the stream 10 s after the shutdown")
+        .unwrap();
+    // The response ends (its stream stopped); it is not cut off mid-line.
+    let rest = tokio::time::timeout(Duration::from_secs(10), read_lines(&mut resp, usize::MAX))
+        .await
+        .expect("the stream did not end");
+    assert!(rest.len() < 100, "{} more lines", rest.len());
+    assert_eq!(state.active_streams(), 0);
+}
+
+/// Issue 10: the cap was checked, then counted after loading the master data, so many
+/// simultaneous requests all passed the check. Against a cap of N, at most N get a stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn simultaneous_requests_never_overshoot_the_stream_cap() {
+    const CAP: usize = 3;
+    const REQUESTS: usize = 40;
+    let (base, state, _server) = start_server(CAP).await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(REQUESTS));
+    let tasks: Vec<_> = (0..REQUESTS)
+        .map(|_| {
+            let (base, barrier) = (base.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                client()
+                    .post(format!("{base}/stream/retail"))
+                    .body(r#"{"rate": 1, "total": 100000}"#)
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        let resp = t.await.unwrap();
+        match resp.status().as_u16() {
+            200 => open.push(resp),
+            503 => refused += 1,
+            other => panic!("status {other}"),
+        }
+    }
+    assert!(
+        open.len() <= CAP,
+        "{} streams accepted, cap {CAP}",
+        open.len()
+    );
+    assert_eq!(open.len() + refused, REQUESTS);
+    assert!(!open.is_empty());
+    assert!(state.active_streams() <= CAP);
+}
+
+/// simtom's clients send `rate_per_second`, `total_records`, `time_compression`,
+/// `start_date` and `end_date`; they mean what our `rate`, `total`, `start` and `end` mean,
+/// and event time runs `time_compression` times faster than the clock.
+#[tokio::test(start_paused = true)]
+async fn simtom_field_names_are_accepted() {
+    let (base, _) = start().await;
+    let post = |body: &'static str| {
+        let base = base.clone();
+        async move {
+            client()
+                .post(format!("{base}/stream/music"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut resp = post(
+        r#"{"rate_per_second": 100, "total_records": 5, "time_compression": 60, "start_date": "2025-01-01", "seed": 3}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let lines = read_lines(&mut resp, 6).await;
+    assert_eq!(lines.len(), 5, "total_records");
+    assert_eq!(lines[0]["event_time"], "2025-01-01T00:00:00.000Z");
+    // 100 a second, 60 times compressed: 0.6 s of event time apart.
+    assert_eq!(lines[1]["event_time"], "2025-01-01T00:00:00.600Z");
+
+    // end_date includes its day: a day at one event an hour of event time is 24 events.
+    let mut resp = post(
+        r#"{"rate_per_second": 100, "total_records": 1000, "time_compression": 360000, "start_date": "2025-01-01", "end_date": "2025-01-01"}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let lines = read_lines(&mut resp, 1000).await;
+    assert_eq!(lines.len(), 24);
+    assert_eq!(lines[23]["event_time"], "2025-01-01T23:00:00.000Z");
+
+    for (body, field) in [
+        (r#"{"rate": 5, "rate_per_second": 5}"#, "rate_per_second"),
+        (r#"{"time_compression": 0}"#, "time_compression"),
+        (r#"{"start_date": "2025-13-01"}"#, "start_date"),
+        (
+            r#"{"start": "2025-01-02", "end_date": "2025-01-01"}"#,
+            "end_date",
+        ),
+    ] {
+        let resp = post(body).await;
+        assert_eq!(resp.status(), 422, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["field"], field, "{body}: {err}");
+    }
+}
+
+/// Copies the directory `from` to `to`, recursively.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Issue 10: every request read its scenario's master data from disk. It is loaded once at
+/// start-up: with the data directory gone afterwards, every scenario still streams.
+#[tokio::test]
+async fn requests_do_not_read_the_master_data_from_disk() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    copy_dir(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data"),
+        &data,
+    );
+    let (base, _, _server) = start_on(4, root.path().to_path_buf()).await;
+    std::fs::rename(&data, root.path().join("moved-away")).unwrap();
+    for name in ["retail", "music", "tutoring", "web", "bnpl"] {
+        let mut resp = client()
+            .post(format!("{base}/stream/{name}"))
+            .body(r#"{"rate": 1000, "total": 3, "seed": 1}"#)
+            .send()
+            .await
+            .unwrap();
+        if resp.status() != 200 {
+            panic!("{name}: {} {:?}", resp.status(), resp.text().await);
+        }
+        let lines = read_lines(&mut resp, usize::MAX).await;
+        assert!(lines.len() >= 3, "{name}: {} lines", lines.len());
+        assert!(lines.iter().all(|e| e["scenario"] == name));
+    }
 }

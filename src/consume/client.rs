@@ -14,6 +14,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
+use super::reorder::Assigned;
 use crate::sinks::kafka::{admin, KafkaConfig};
 
 /// Lag per (topic, partition): high watermark minus the next offset the application reads.
@@ -23,6 +24,10 @@ pub type Lags = HashMap<(String, i32), Option<i64>>;
 pub struct CheckContext {
     from_beginning: bool,
     rewound: AtomicBool,
+    /// The assignment changed since the consumer loop last looked.
+    changed: AtomicBool,
+    /// The latest assignment was rewound to the beginning (`--from-beginning`).
+    rewound_latest: AtomicBool,
     lags: Mutex<Option<Lags>>,
 }
 
@@ -31,8 +36,18 @@ impl CheckContext {
         Self {
             from_beginning,
             rewound: AtomicBool::new(false),
+            changed: AtomicBool::new(false),
+            rewound_latest: AtomicBool::new(false),
             lags: Mutex::new(None),
         }
+    }
+
+    /// Whether the assignment changed since the last call, and whether that assignment was
+    /// rewound to the beginning.
+    pub fn take_change(&self) -> Option<bool> {
+        self.changed
+            .swap(false, Ordering::AcqRel)
+            .then(|| self.rewound_latest.swap(false, Ordering::AcqRel))
     }
 
     /// The lags of the latest statistics, once (None when no new statistics arrived).
@@ -50,8 +65,12 @@ impl ClientContext for CheckContext {
                 if id < 0 || p.fetch_state == "none" {
                     continue;
                 }
+                // Before the first record, a rewound partition reads from its start, whatever
+                // the group committed earlier.
                 let read_from = if p.app_offset >= 0 {
                     p.app_offset
+                } else if self.from_beginning {
+                    p.lo_offset
                 } else {
                     p.lo_offset.max(p.committed_offset)
                 };
@@ -85,8 +104,11 @@ impl ConsumerContext for CheckContext {
         let result = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 if self.from_beginning && !self.rewound.swap(true, Ordering::Relaxed) {
-                    if let Err(error) = tpl.set_all_offsets(Offset::Beginning) {
-                        tracing::warn!(%error, "Cannot rewind the assignment to the beginning.");
+                    match tpl.set_all_offsets(Offset::Beginning) {
+                        Ok(()) => self.rewound_latest.store(true, Ordering::Release),
+                        Err(error) => {
+                            tracing::warn!(%error, "Cannot rewind the assignment to the beginning.")
+                        }
                     }
                 }
                 tracing::info!(partitions = tpl.count(), "Partitions assigned.");
@@ -112,7 +134,63 @@ impl ConsumerContext for CheckContext {
         if let Err(error) = result {
             tracing::error!(%error, "Cannot apply the partition assignment.");
         }
+        self.changed.store(true, Ordering::Release);
     }
+}
+
+/// The consumer's current assignment, each partition with the offset reading starts from and
+/// its high watermark now, so the reorder buffer knows how far it must read to catch up.
+/// `rewound`: the assignment starts at the beginning; otherwise at the group's committed
+/// offset, or where `auto.offset.reset` puts it (`earliest` with `--from-beginning`).
+pub fn assignment<C: ConsumerContext, K: Consumer<C>>(
+    consumer: &K,
+    rewound: bool,
+    earliest: bool,
+) -> Vec<Assigned> {
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    let tpl = match consumer.assignment() {
+        Ok(tpl) => tpl,
+        Err(error) => {
+            tracing::warn!(%error, "Cannot read the partition assignment.");
+            return Vec::new();
+        }
+    };
+    let committed = if rewound {
+        None
+    } else {
+        consumer.committed_offsets(tpl.clone(), TIMEOUT).ok()
+    };
+    let mut out = Vec::new();
+    for e in tpl.elements() {
+        let (topic, partition) = (e.topic(), e.partition());
+        let (low, high) = match consumer.fetch_watermarks(topic, partition, TIMEOUT) {
+            Ok(w) => w,
+            Err(error) => {
+                // Unknown: the partition then counts as caught up, as before issue 10.
+                tracing::warn!(%error, topic, partition, "Cannot read a partition's watermarks.");
+                (0, 0)
+            }
+        };
+        let stored = committed
+            .as_ref()
+            .and_then(|c| c.find_partition(topic, partition))
+            .and_then(|p| match p.offset() {
+                Offset::Offset(n) => Some(n),
+                _ => None,
+            });
+        let start = match stored {
+            Some(n) => n,
+            None if rewound || earliest => low,
+            None => high,
+        };
+        out.push(Assigned {
+            topic: topic.to_string(),
+            partition,
+            start,
+            high,
+        });
+    }
+    out
 }
 
 /// librdkafka settings of the checking consumer: the shared connection settings, then the

@@ -46,7 +46,7 @@ pub struct ConsumeOptions {
     pub until_idle: Option<Duration>,
     /// How long a caught-up partition may stay silent before it stops holding records back.
     pub reorder_grace: Duration,
-    /// How long to wait for the topics to exist.
+    /// How long to wait for the topics to exist, and then for partitions to be assigned.
     pub topic_wait: Duration,
     pub summary_json: Option<PathBuf>,
 }
@@ -91,10 +91,13 @@ impl ConsumeOptions {
 }
 
 /// What a consumer run saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub records: u64,
     pub violations: u64,
+    /// Why the check itself failed (no verdict can be given: exit 1), e.g. no partition was
+    /// ever assigned, or the run ended before reading what the partitions held.
+    pub failure: Option<String>,
 }
 
 /// The checks a record goes through, and their counters.
@@ -120,7 +123,6 @@ impl Pipeline {
     }
 
     fn check(&mut self, pending: reorder::Pending) {
-        let before = self.checker.violations().len();
         self.checker.check(&pending.event);
         if let Some(t) = pending.event["event_type"]
             .as_str()
@@ -128,8 +130,10 @@ impl Pipeline {
         {
             self.tally.checked(t.name);
         }
-        for v in &self.checker.violations()[before..] {
-            self.tally.violation(v, Some(&pending.at));
+        // Taken after every event, so the checker holds none for long: the tally counts
+        // them exactly and keeps a few examples of each kind.
+        for v in self.checker.take_violations() {
+            self.tally.violation(&v, Some(&pending.at));
         }
     }
 
@@ -143,10 +147,9 @@ impl Pipeline {
         for p in self.reorder.drain() {
             self.check(p);
         }
-        let before = self.checker.violations().len();
         self.checker.finish();
-        for v in &self.checker.violations()[before..] {
-            self.tally.violation(v, None);
+        for v in self.checker.take_violations() {
+            self.tally.violation(&v, None);
         }
     }
 }
@@ -176,14 +179,17 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     let start = Instant::now();
     let mut pipeline = Pipeline {
         arrival: ArrivalChecks::new(scenario, topics.clone()),
-        reorder: Reorder::new(opts.reorder_grace, MAX_HOLD, start),
+        reorder: Reorder::new(opts.reorder_grace, MAX_HOLD),
         checker,
         types,
         tally: Tally::new(start),
         scratch: Vec::new(),
     };
     let stats_every = Duration::from_secs_f64(config.stats_interval_secs);
-    let mut last_record = start;
+    // Idle time counts only once partitions are assigned (issue 10: a slow group join made
+    // `--until-idle` end a run that had read nothing, with exit 0).
+    let mut last_record: Option<Instant> = None;
+    let mut failure = None;
     let mut errors = 0u64;
     while !cancel.is_cancelled() {
         match tokio::time::timeout(TICK, consumer.recv()).await {
@@ -196,7 +202,7 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             }
             Ok(Ok(msg)) => {
                 let now = Instant::now();
-                last_record = now;
+                last_record = Some(now);
                 let at = Location {
                     topic: msg.topic().to_string(),
                     partition: msg.partition(),
@@ -206,6 +212,21 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             }
         }
         let now = Instant::now();
+        if let Some(rewound) = consumer.context().take_change() {
+            let assigned = tokio::task::block_in_place(|| {
+                client::assignment(&consumer, rewound, opts.from_beginning)
+            });
+            let backlog: i64 = assigned.iter().map(|a| (a.high - a.start).max(0)).sum();
+            tracing::info!(
+                partitions = assigned.len(),
+                backlog,
+                "Reading the assigned partitions."
+            );
+            if !assigned.is_empty() && last_record.is_none() {
+                last_record = Some(now);
+            }
+            pipeline.reorder.assign(&assigned, now);
+        }
         if let Some(lags) = consumer.context().take_lags() {
             let mut total = 0;
             for ((topic, partition), lag) in lags {
@@ -218,12 +239,31 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         if pipeline.tally.due(now, stats_every) {
             pipeline.tally.line(now, pipeline.reorder.len());
         }
-        if opts
-            .until_idle
-            .is_some_and(|idle| now.duration_since(last_record) >= idle)
-        {
-            tracing::info!("No records for the idle time; finishing.");
-            break;
+        let Some(idle) = opts.until_idle else {
+            continue;
+        };
+        match last_record {
+            Some(last) if now.duration_since(last) >= idle => {
+                if !pipeline.reorder.caught_up() {
+                    failure = Some(format!(
+                        "no record arrived for {:.0}s before the assigned partitions were read up \
+                         to their end at assignment; the broker may be slow or unreachable",
+                        idle.as_secs_f64()
+                    ));
+                }
+                tracing::info!("No records for the idle time; finishing.");
+                break;
+            }
+            None if now.duration_since(start) >= opts.topic_wait + idle => {
+                failure = Some(format!(
+                    "no partition was assigned to group {} within {:.0}s; another consumer of \
+                     the group may hold them (try a new --group-id), or raise --topic-wait",
+                    opts.group_id,
+                    (opts.topic_wait + idle).as_secs_f64()
+                ));
+                break;
+            }
+            _ => {}
         }
     }
     pipeline.finish();
@@ -232,9 +272,13 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     if let Some(path) = &opts.summary_json {
         tally.write_json(path, pipeline.reorder.late, pipeline.reorder.forced)?;
     }
+    if let Some(why) = &failure {
+        tracing::error!(reason = %why, "The check failed; no verdict.");
+    }
     // Closing the consumer (on drop) commits the final offsets, as auto-commit is on.
     Ok(Outcome {
         records: tally.records,
         violations: tally.violations(),
+        failure,
     })
 }

@@ -11,11 +11,18 @@
 //!   the latest event time read from each. Within a partition event times never decrease (the
 //!   generator's output is time-ordered and each partition keeps its order), so nothing older
 //!   than the watermark can still arrive from an active partition.
-//! - **Quiet partitions** do not hold the watermark back: a partition is quiet when it has no
-//!   lag (everything up to its high watermark has been read) and no record came from it for
-//!   `grace` of wall-clock time. When every partition is quiet, everything is released.
-//! - **Bounds**: nothing is released during the first `grace` after start (until the partitions
-//!   are known); a record held longer than `max_hold` of wall-clock time, or beyond
+//! - **Assignment**: nothing is released before the consumer has been assigned its partitions,
+//!   and every assigned partition counts from the moment it is assigned, even before it has
+//!   delivered a record (it then holds the watermark at its start). Group joins can take
+//!   seconds (3 s initial rebalance delay on Kafka, ~25 s seen on Tansu), so a clock started at
+//!   process start would release one partition's records before the others were read (issue 10).
+//! - **Catching up**: a partition is not caught up until it has been read up to its high
+//!   watermark at assignment. Until then it can still deliver anything from its backlog and is
+//!   never quiet, whatever the client statistics say.
+//! - **Quiet partitions** do not hold the watermark back: a partition is quiet when it is caught
+//!   up, has no lag (everything up to its high watermark has been read) and no record came from
+//!   it for `grace` of wall-clock time. When every partition is quiet, everything is released.
+//! - **Bounds**: a record held longer than `max_hold` of wall-clock time, or beyond
 //!   [`MAX_BUFFERED`] records, is released anyway, so memory and latency stay bounded.
 //! - A record that arrives after a later one was already released is a *late arrival*: it is
 //!   checked at once and counted, since rules that depend on order may then misfire.
@@ -88,6 +95,36 @@ struct PartitionClock {
     last_record: Instant,
     /// High watermark minus the next offset to read, from client statistics; None = unknown.
     lag: Option<i64>,
+    /// The high watermark at assignment while it has not been read up to; None once caught up.
+    catch_up_to: Option<i64>,
+    /// One past the highest offset read (0 before any).
+    next_offset: i64,
+    /// Whether the partition is in the current assignment (records may come first).
+    in_assignment: bool,
+}
+
+impl PartitionClock {
+    fn new(now: Instant) -> Self {
+        Self {
+            latest_ms: None,
+            last_record: now,
+            lag: None,
+            catch_up_to: None,
+            next_offset: 0,
+            in_assignment: false,
+        }
+    }
+}
+
+/// A partition the consumer was assigned, and where it stood then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assigned {
+    pub topic: String,
+    pub partition: i32,
+    /// The offset reading starts from.
+    pub start: i64,
+    /// The high watermark at assignment (one past the last record then).
+    pub high: i64,
 }
 
 /// The reorder buffer and the partition clocks that drive its watermark.
@@ -97,7 +134,8 @@ pub struct Reorder {
     partitions: HashMap<(String, i32), PartitionClock>,
     grace: Duration,
     max_hold: Duration,
-    started: Instant,
+    /// Whether partitions have been assigned; nothing is released before.
+    assigned: bool,
     seq: u64,
     released_upto: i64,
     /// Records that arrived after a later record had been released.
@@ -107,13 +145,13 @@ pub struct Reorder {
 }
 
 impl Reorder {
-    pub fn new(grace: Duration, max_hold: Duration, now: Instant) -> Self {
+    pub fn new(grace: Duration, max_hold: Duration) -> Self {
         Self {
             heap: BinaryHeap::new(),
             partitions: HashMap::new(),
             grace,
             max_hold,
-            started: now,
+            assigned: false,
             seq: 0,
             released_upto: i64::MIN,
             late: 0,
@@ -129,18 +167,47 @@ impl Reorder {
         self.heap.is_empty()
     }
 
+    /// The consumer's whole assignment at `now`: partitions new to it start holding the
+    /// watermark back and must catch up with `high`; partitions no longer in it stop counting.
+    pub fn assign(&mut self, partitions: &[Assigned], now: Instant) {
+        self.partitions.retain(|(topic, partition), _| {
+            partitions
+                .iter()
+                .any(|a| a.topic == *topic && a.partition == *partition)
+        });
+        for a in partitions {
+            let clock = self
+                .partitions
+                .entry((a.topic.clone(), a.partition))
+                .or_insert_with(|| PartitionClock::new(now));
+            if !clock.in_assignment {
+                clock.in_assignment = true;
+                // Records can arrive before the assignment is known here.
+                let from = a.start.max(clock.next_offset);
+                clock.catch_up_to = (a.high > from).then_some(a.high);
+            }
+        }
+        self.assigned = self.assigned || !partitions.is_empty();
+    }
+
+    /// Whether partitions were assigned and each has been read up to its high watermark at
+    /// assignment.
+    pub fn caught_up(&self) -> bool {
+        self.assigned && self.partitions.values().all(|p| p.catch_up_to.is_none())
+    }
+
     /// Adds one record read at `now`.
     pub fn push(&mut self, time_ms: i64, derived: bool, event: Value, at: Location, now: Instant) {
         let clock = self
             .partitions
             .entry((at.topic.clone(), at.partition))
-            .or_insert(PartitionClock {
-                latest_ms: None,
-                last_record: now,
-                lag: None,
-            });
+            .or_insert_with(|| PartitionClock::new(now));
         clock.latest_ms = Some(clock.latest_ms.map_or(time_ms, |t| t.max(time_ms)));
         clock.last_record = now;
+        clock.next_offset = clock.next_offset.max(at.offset + 1);
+        if clock.catch_up_to.is_some_and(|high| at.offset + 1 >= high) {
+            clock.catch_up_to = None;
+        }
         if time_ms < self.released_upto {
             self.late += 1;
         }
@@ -159,11 +226,7 @@ impl Reorder {
     pub fn set_lag(&mut self, topic: &str, partition: i32, lag: Option<i64>, now: Instant) {
         self.partitions
             .entry((topic.to_string(), partition))
-            .or_insert(PartitionClock {
-                latest_ms: None,
-                last_record: now,
-                lag: None,
-            })
+            .or_insert_with(|| PartitionClock::new(now))
             .lag = lag;
     }
 
@@ -172,7 +235,11 @@ impl Reorder {
         self.partitions
             .values()
             .filter(|p| {
-                let quiet = p.lag == Some(0) && now.duration_since(p.last_record) >= self.grace;
+                // Caught up with the assignment's high watermark, so statistics not yet
+                // refreshed (lag unknown) do not hold it back; a lag > 0 does.
+                let quiet = p.catch_up_to.is_none()
+                    && p.lag.is_none_or(|l| l <= 0)
+                    && now.duration_since(p.last_record) >= self.grace;
                 !quiet
             })
             .map(|p| p.latest_ms.unwrap_or(i64::MIN))
@@ -184,8 +251,7 @@ impl Reorder {
         let top = self.heap.peek()?;
         let over = self.heap.len() > MAX_BUFFERED;
         let held_too_long = now.duration_since(top.held_since) >= self.max_hold;
-        let warming_up = now.duration_since(self.started) < self.grace;
-        let by_watermark = !warming_up && self.watermark(now).is_none_or(|w| top.time_ms < w);
+        let by_watermark = self.assigned && self.watermark(now).is_none_or(|w| top.time_ms < w);
         if !(by_watermark || over || held_too_long) {
             return None;
         }
@@ -208,93 +274,5 @@ impl Reorder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn at(topic: &str, partition: i32) -> Location {
-        Location {
-            topic: topic.into(),
-            partition,
-            offset: 0,
-        }
-    }
-
-    fn ids(out: &[Pending]) -> Vec<&str> {
-        out.iter()
-            .map(|p| p.event["id"].as_str().unwrap_or("?"))
-            .collect()
-    }
-
-    fn ready(r: &mut Reorder, now: Instant) -> Vec<Pending> {
-        std::iter::from_fn(|| r.pop_ready(now)).collect()
-    }
-
-    #[test]
-    fn releases_in_event_time_order_with_causes_first_once_every_partition_passed() {
-        let t0 = Instant::now();
-        let grace = Duration::from_secs(2);
-        let mut r = Reorder::new(grace, Duration::from_secs(60), t0);
-        let t = t0 + grace;
-        // The derived update arrives before its sale, and a later sale before an older price.
-        r.push(100, true, json!({"id": "update"}), at("inv", 0), t);
-        r.push(200, false, json!({"id": "sale2"}), at("sales", 0), t);
-        r.push(100, false, json!({"id": "sale1"}), at("sales", 0), t);
-        // Watermark = min(inv 100, sales 200) = 100: nothing is older.
-        assert!(ready(&mut r, t).is_empty());
-        r.push(50, false, json!({"id": "price"}), at("price", 0), t);
-        // Watermark = min(inv 100, sales 200, price 50) = 50: nothing is older.
-        assert!(ready(&mut r, t).is_empty());
-        r.push(300, false, json!({"id": "price2"}), at("price", 0), t);
-        r.push(300, true, json!({"id": "update2"}), at("inv", 0), t);
-        // Watermark = min(300, 200, 300) = 200.
-        assert_eq!(
-            ids(&ready(&mut r, t)),
-            ["price", "sale1", "update"],
-            "events before 200, causes first"
-        );
-        assert_eq!(ids(&r.drain()), ["sale2", "price2", "update2"]);
-        assert_eq!((r.late, r.forced), (0, 0));
-    }
-
-    #[test]
-    fn quiet_partitions_stop_holding_back_and_late_records_are_counted() {
-        let t0 = Instant::now();
-        let grace = Duration::from_secs(2);
-        let mut r = Reorder::new(grace, Duration::from_secs(60), t0);
-        let t = t0 + grace;
-        r.push(100, false, json!({"id": "a"}), at("sales", 0), t);
-        r.set_lag("alerts", 0, Some(0), t);
-        r.set_lag("sales", 0, Some(0), t);
-        assert!(
-            ready(&mut r, t).is_empty(),
-            "a's own partition is not quiet yet"
-        );
-        let later = t + grace;
-        assert_eq!(ids(&ready(&mut r, later)), ["a"]);
-        // A partition with lag never counts as quiet, however long it has been silent.
-        r.set_lag("alerts", 0, Some(5), later);
-        r.push(200, false, json!({"id": "b"}), at("sales", 0), later);
-        assert!(ready(&mut r, later + grace * 3).is_empty());
-        r.push(50, false, json!({"id": "old"}), at("alerts", 0), later);
-        assert_eq!(r.late, 1, "50 arrived after 100 was released");
-        r.set_lag("alerts", 0, Some(0), later);
-        let end = later + grace;
-        assert_eq!(
-            ids(&ready(&mut r, end)),
-            ["old", "b"],
-            "late, but still in order"
-        );
-    }
-
-    #[test]
-    fn held_too_long_is_forced_out() {
-        let t0 = Instant::now();
-        let mut r = Reorder::new(Duration::ZERO, Duration::from_secs(10), t0);
-        r.set_lag("slow", 0, None, t0);
-        r.push(100, false, json!({"id": "a"}), at("sales", 0), t0);
-        assert!(ready(&mut r, t0 + Duration::from_secs(9)).is_empty());
-        assert_eq!(ids(&ready(&mut r, t0 + Duration::from_secs(10))), ["a"]);
-        assert_eq!(r.forced, 1);
-    }
-}
+#[path = "reorder_tests.rs"]
+mod tests;

@@ -93,6 +93,34 @@ pub trait Scenario: Sync {
         data_dir: &Path,
         options: &crate::config::Config,
     ) -> anyhow::Result<Box<dyn World>>;
+
+    /// Loads the master data in `data_dir` once, to build many worlds from (`kafka-gen serve`
+    /// loads it at start-up, not per request).
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<Master>;
+
+    /// A world on master data from [`Scenario::load_master`], as [`Scenario::load_world`] builds.
+    fn world_from(
+        &self,
+        master: &Master,
+        options: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>>;
+}
+
+/// A scenario's loaded master data, shared (each world built from it takes a copy in memory).
+#[derive(Clone)]
+pub struct Master(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl Master {
+    pub fn new<T: std::any::Any + Send + Sync>(data: T) -> Self {
+        Self(std::sync::Arc::new(data))
+    }
+
+    /// The data as the scenario's own type.
+    pub fn get<T: 'static>(&self) -> anyhow::Result<&T> {
+        self.0
+            .downcast_ref()
+            .ok_or_else(|| anyhow::anyhow!("master data of another scenario"))
+    }
 }
 
 /// The evolving state of a simulated business.
@@ -140,6 +168,9 @@ pub trait ContractChecker: Send {
     /// Checks what can only be judged at the end of the stream.
     fn finish(&mut self);
     fn violations(&self) -> &[Violation];
+    /// The violations found so far, leaving none: a long-running caller (the checking
+    /// consumer) takes them after every event, so the checker's list stays bounded.
+    fn take_violations(&mut self) -> Vec<Violation>;
 }
 
 /// Checks the common envelope: `event_id` (a UUID), `event_type` (one of `types`),

@@ -11,6 +11,7 @@
 pub mod request;
 pub mod stream;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -24,9 +25,10 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 use tokio_stream::StreamExt;
+use tokio_util::sync::CancellationToken;
 
 use crate::generator::Generator;
-use crate::scenario;
+use crate::scenario::{self, Master};
 
 /// What the server allows a client to ask for.
 #[derive(Debug, Clone)]
@@ -43,18 +45,43 @@ pub struct Limits {
 #[derive(Clone)]
 pub struct AppState {
     limits: Limits,
-    /// Scenario data directories are taken relative to this (the working directory if unset).
-    data_root: Option<PathBuf>,
+    /// Each scenario's master data, loaded once at start-up (issue 10: it was read from disk,
+    /// blocking, on every request), or why it could not be loaded.
+    masters: Arc<HashMap<&'static str, Result<Master, String>>>,
     active: Arc<AtomicUsize>,
+    /// Cancelled when the server stops: every open stream ends, so a graceful shutdown does
+    /// not wait for them to run out (issue 10).
+    shutdown: CancellationToken,
 }
 
 impl AppState {
+    /// Loads every scenario's master data from its directory under `data_root` (the working
+    /// directory if unset). A scenario whose data cannot be loaded answers its requests with
+    /// the reason.
     pub fn new(limits: Limits, data_root: Option<PathBuf>) -> Self {
+        let masters = scenario::REGISTRY
+            .iter()
+            .map(|s| {
+                let dir = s.default_data_dir();
+                let dir = data_root.as_ref().map_or(dir.clone(), |root| root.join(dir));
+                let loaded = s.load_master(&dir).map_err(|e| {
+                    tracing::warn!(scenario = s.name(), error = %format!("{e:#}"), "Cannot load master data; its streams will fail.");
+                    format!("{e:#}")
+                });
+                (s.name(), loaded)
+            })
+            .collect();
         Self {
             limits,
-            data_root,
+            masters: Arc::new(masters),
             active: Arc::new(AtomicUsize::new(0)),
+            shutdown: CancellationToken::new(),
         }
+    }
+
+    /// The token that stops every stream: cancel it when the server shuts down.
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     /// Streams whose generator is still running.
@@ -108,12 +135,7 @@ async fn stream_events(
             format!("unknown scenario {name:?}; known: {}", known.join(", ")),
         );
     };
-    let dir = scenario.default_data_dir();
-    let dir = state
-        .data_root
-        .as_ref()
-        .map_or(dir.clone(), |root| root.join(dir));
-    let plan = match request::plan(scenario, &body, &state.limits, dir) {
+    let plan = match request::plan(scenario, &body, &state.limits) {
         Ok(plan) => plan,
         Err(bad) => {
             return error(
@@ -123,7 +145,8 @@ async fn stream_events(
             )
         }
     };
-    if state.active_streams() >= state.limits.max_streams {
+    let Some(guard) = stream::ActiveGuard::try_new(state.active.clone(), state.limits.max_streams)
+    else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             None,
@@ -132,22 +155,33 @@ async fn stream_events(
                 state.limits.max_streams
             ),
         );
-    }
-    let generator = match Generator::new(scenario, &plan.config, plan.seed) {
+    };
+    let master = state.masters.get(scenario.name()).cloned();
+    let master = master.unwrap_or_else(|| Err("not loaded".into()));
+    let generator = master.and_then(|m| {
+        let world = scenario
+            .world_from(&m, &plan.config)
+            .map_err(|e| format!("{e:#}"))?;
+        let weights = plan
+            .config
+            .weights_for(scenario)
+            .map_err(|e| format!("{e:#}"))?;
+        Generator::with_world(scenario, world, weights, plan.seed).map_err(|e| format!("{e:#}"))
+    });
+    let generator = match generator {
         Ok(g) => g,
         Err(e) => {
-            tracing::error!(scenario = %name, error = %format!("{e:#}"), "Cannot start a stream.");
+            tracing::error!(scenario = %name, error = %e, "Cannot start a stream.");
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 None,
-                format!("cannot load {name}'s master data: {e:#}"),
+                format!("cannot start a {name} stream: {e}"),
             );
         }
     };
-    let guard = stream::ActiveGuard::new(state.active.clone());
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     tracing::info!(scenario = %name, rate = plan.rate, total = plan.total, seed = plan.seed, "Stream opened.");
-    tokio::spawn(stream::run(generator, plan, tx, guard));
+    tokio::spawn(stream::run(generator, plan, tx, guard, state.shutdown()));
     let body = Body::from_stream(
         tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>),
     );

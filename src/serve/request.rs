@@ -33,6 +33,11 @@ pub struct StreamPlan {
     pub seed: u64,
     /// Event time of the first event, ms since the epoch.
     pub start_ms: i64,
+    /// No event at or after this event time (ms since the epoch); the stream ends there.
+    pub end_ms: Option<i64>,
+    /// Event time advances this many times faster than the wall clock: events step by
+    /// `time_compression / rate` seconds of event time.
+    pub time_compression: f64,
     /// The run configuration the generator is built from.
     pub config: Config,
 }
@@ -42,16 +47,89 @@ pub const DEFAULT_RATE: f64 = 10.0;
 pub const DEFAULT_TOTAL: u64 = 1000;
 
 const FIELDS: &[&str] = &[
-    "rate", "total", "seed", "start", "weights", "streams", "options",
+    "rate",
+    "total",
+    "seed",
+    "start",
+    "end",
+    "time_compression",
+    "weights",
+    "streams",
+    "options",
 ];
 
+/// The names simtom's clients send, and ours they stand for.
+const ALIASES: &[(&str, &str)] = &[
+    ("rate_per_second", "rate"),
+    ("total_records", "total"),
+    ("start_date", "start"),
+    ("end_date", "end"),
+];
+
+/// 9999-12-31T23:59:59.999Z, the last event time the event format can write.
+const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// Highest `time_compression`: event time may run a million times faster than the clock.
+pub const MAX_TIME_COMPRESSION: f64 = 1e6;
+
+/// `o` with simtom's names renamed to ours, and the (alias, ours) pairs renamed; both names
+/// of one field is an error.
+fn unalias(
+    o: &Map<String, Value>,
+) -> Result<
+    (
+        Map<String, Value>,
+        Vec<&'static (&'static str, &'static str)>,
+    ),
+    Invalid,
+> {
+    let mut out = o.clone();
+    let mut renamed = Vec::new();
+    for pair in ALIASES {
+        let (alias, ours) = pair;
+        if let Some(v) = out.remove(*alias) {
+            if out.contains_key(*ours) {
+                return Err(invalid(
+                    alias,
+                    format!("{alias} is another name for {ours}; give one of them, not both"),
+                ));
+            }
+            out.insert((*ours).to_string(), v);
+            renamed.push(pair);
+        }
+    }
+    Ok((out, renamed))
+}
+
+/// An event time: RFC 3339, or a date (midnight UTC; with `next_day`, the midnight after it,
+/// so that an end date is included).
+fn time_field(o: &Map<String, Value>, field: &str, next_day: bool) -> Result<Option<i64>, Invalid> {
+    let v = match o.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    let text = v.as_str().unwrap_or_default();
+    let ms = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .ok()
+        .or_else(|| {
+            let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+            let day = if next_day { day.succ_opt()? } else { day };
+            Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+        })
+        .filter(|ms| (0..=MAX_TIME_MS).contains(ms));
+    ms.map(Some).ok_or_else(|| {
+        invalid(
+            field,
+            format!(
+                "{field} {v} is not an RFC 3339 time or a YYYY-MM-DD date between 1970 and 9999"
+            ),
+        )
+    })
+}
+
 /// Parses and validates a request body (empty means all defaults).
-pub fn plan(
-    scenario: &dyn Scenario,
-    body: &[u8],
-    limits: &Limits,
-    data_dir: std::path::PathBuf,
-) -> Result<StreamPlan, Invalid> {
+pub fn plan(scenario: &dyn Scenario, body: &[u8], limits: &Limits) -> Result<StreamPlan, Invalid> {
     let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -61,10 +139,31 @@ pub fn plan(
     let Some(o) = body.as_object() else {
         return Err(invalid("body", "body must be a JSON object".into()));
     };
+    let (o, renamed) = unalias(o)?;
+    // An error about a field the client named by its alias names the alias.
+    fields(scenario, &o, limits).map_err(|mut bad| {
+        if let Some((alias, ours)) = renamed.iter().find(|(_, ours)| bad.field == *ours) {
+            bad.message = format!("{} (sent as {alias}, our {ours})", bad.message);
+            bad.field = (*alias).to_string();
+        }
+        bad
+    })
+}
+
+/// Validates the fields of a request whose aliases have been renamed.
+fn fields(
+    scenario: &dyn Scenario,
+    o: &Map<String, Value>,
+    limits: &Limits,
+) -> Result<StreamPlan, Invalid> {
     if let Some(k) = o.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(invalid(
             k,
-            format!("unknown field {k:?}; known: {}", FIELDS.join(", ")),
+            format!(
+                "unknown field {k:?}; known: {} (or simtom's {})",
+                FIELDS.join(", "),
+                ALIASES.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+            ),
         ));
     }
     let rate = number(o, "rate")?.unwrap_or(DEFAULT_RATE);
@@ -88,20 +187,21 @@ pub fn plan(
         ));
     }
     let seed = integer(o, "seed")?.unwrap_or_else(rand::random);
-    let start_ms = match o.get("start") {
-        None | Some(Value::Null) => chrono::Utc::now().timestamp_millis(),
-        Some(v) => v
-            .as_str()
-            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.timestamp_millis())
-            .filter(|ms| *ms >= 0)
-            .ok_or_else(|| {
-                invalid(
-                    "start",
-                    format!("start {v} is not an RFC 3339 time after 1970"),
-                )
-            })?,
-    };
+    let start_ms =
+        time_field(o, "start", false)?.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    let end_ms = time_field(o, "end", true)?;
+    if end_ms.is_some_and(|end| end <= start_ms) {
+        return Err(invalid("end", "end must be after start".into()));
+    }
+    let time_compression = number(o, "time_compression")?.unwrap_or(1.0);
+    if !(time_compression > 0.0 && time_compression <= MAX_TIME_COMPRESSION) {
+        return Err(invalid(
+            "time_compression",
+            format!(
+                "time_compression is {time_compression}; it must be > 0 and at most {MAX_TIME_COMPRESSION}"
+            ),
+        ));
+    }
     let streams = integer(o, "streams")?;
     if streams.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
         return Err(invalid(
@@ -118,7 +218,6 @@ pub fn plan(
             .map_err(|e| invalid("options", format!("options: {e}")))?,
     };
     config.scenario = scenario.name().into();
-    config.data_dir = data_dir;
     config.seed = Some(seed);
     config.sinks = vec![SinkKind::Null];
     config.streams = streams.map(|n| n as u32);
@@ -142,6 +241,8 @@ pub fn plan(
         total,
         seed,
         start_ms,
+        end_ms,
+        time_compression,
         config,
     })
 }
@@ -172,12 +273,15 @@ fn integer(o: &Map<String, Value>, field: &str) -> Result<Option<u64>, Invalid> 
 pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
     let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
     json!({
-        "rate": {"type": "number", "description": "primary events per second", "default": DEFAULT_RATE,
+        "rate": {"type": "number", "description": "primary events per second; alias rate_per_second", "default": DEFAULT_RATE,
             "minimum": crate::config::bounds::MIN_RATE, "maximum": limits.max_rate},
-        "total": {"type": "integer", "description": "primary events in all; derived events come on top",
+        "total": {"type": "integer", "description": "primary events in all; derived events come on top; alias total_records",
             "default": DEFAULT_TOTAL, "minimum": 1, "maximum": limits.max_total},
         "seed": {"type": "integer", "description": "seed; the same seed and start give the same events"},
-        "start": {"type": "string", "format": "date-time", "description": "event time of the first event; default now"},
+        "start": {"type": "string", "format": "date-time", "description": "event time of the first event (or a date: its midnight UTC); default now; alias start_date"},
+        "end": {"type": "string", "format": "date-time", "description": "no event at or after this time (a date includes that day); alias end_date"},
+        "time_compression": {"type": "number", "default": 1.0, "exclusiveMinimum": 0, "maximum": MAX_TIME_COMPRESSION,
+            "description": "event time runs this many times faster than the clock"},
         "streams": {"type": "integer", "minimum": 1, "description": "concurrent sequences in the world (sessions, streams, users)"},
         "weights": {"type": "object", "description": "primary-draw weights by event type",
             "default": scenario.event_types().iter().map(|t| (t.name, t.default_weight)).collect::<BTreeMap<_, _>>()},

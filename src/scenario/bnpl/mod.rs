@@ -159,4 +159,20 @@ impl Scenario for Bnpl {
         let data = master::MasterData::load(data_dir)?;
         Ok(Box::new(world::BnplWorld::new(data, config.bnpl.clone())))
     }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
+    }
+
+    fn world_from(
+        &self,
+        master: &crate::scenario::Master,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        config.bnpl.validate()?;
+        let data = master.get::<master::MasterData>()?.clone();
+        Ok(Box::new(world::BnplWorld::new(data, config.bnpl.clone())))
+    }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::master::MasterData;
 use super::DEVICES;
-use crate::scenario::util::{ids, time_ms, Ledger};
+use crate::scenario::util::{ids, time_ms, Ledger, RecentIds};
 use crate::scenario::{ContractChecker, Violation};
 
 const DAY_MS: i64 = 86_400_000;
@@ -35,8 +35,10 @@ pub struct Checker {
     /// Per song: duration and release day start in ms.
     songs: HashMap<String, (u64, i64)>,
     registered_ms: HashMap<String, i64>,
+    /// Open sessions: at most one per user (older ones move to `finished`).
     sessions: HashMap<String, Session>,
     current: HashMap<String, String>,
+    finished: RecentIds,
 }
 
 fn day_ms(d: chrono::NaiveDate) -> i64 {
@@ -69,6 +71,7 @@ impl Checker {
                 .collect(),
             sessions: HashMap::new(),
             current: HashMap::new(),
+            finished: RecentIds::default(),
         }
     }
 
@@ -148,6 +151,11 @@ impl Checker {
                 }
                 s.last_play = n;
             }
+            None if self.finished.contains(&session) => l.fail(
+                id,
+                "session",
+                format!("session {session} continues after {user} started another"),
+            ),
             None => {
                 if n != 1 && self.from_start {
                     l.fail(
@@ -165,7 +173,12 @@ impl Checker {
                         last_play: n,
                     },
                 );
-                self.current.insert(user.to_string(), session);
+                // A user's previous session is over: forget it, keeping only its id (as
+                // [`RecentIds`], bounded) to catch a late play of it.
+                if let Some(old) = self.current.insert(user.to_string(), session) {
+                    self.sessions.remove(&old);
+                    self.finished.insert(&old, at);
+                }
             }
         }
     }
@@ -188,5 +201,9 @@ impl ContractChecker for Checker {
 
     fn violations(&self) -> &[Violation] {
         &self.ledger.violations
+    }
+
+    fn take_violations(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.ledger.violations)
     }
 }

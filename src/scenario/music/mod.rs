@@ -190,4 +190,25 @@ impl Scenario for Music {
             sessions,
         )?))
     }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
+    }
+
+    fn world_from(
+        &self,
+        master: &crate::scenario::Master,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        config.music.validate()?;
+        let data = master.get::<master::MasterData>()?.clone();
+        let sessions = config.streams.unwrap_or(DEFAULT_SESSIONS);
+        Ok(Box::new(world::MusicWorld::new(
+            data,
+            config.music.clone(),
+            sessions,
+        )?))
+    }
 }

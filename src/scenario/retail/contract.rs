@@ -7,18 +7,26 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::master::MasterData;
+use crate::scenario::util::{time_ms, uuid_time_ms, RecentIds, ID_WINDOW_MS};
 
 pub use crate::scenario::Violation;
 
 struct Alert {
     pair: (String, String),
     quantity: i64,
+    time_ms: i64,
 }
 
-/// Sale lines still waiting for their inventory update: (sale event id, sku) -> quantity.
-type OpenLines = HashMap<(String, String), i64>;
+/// Sale lines still waiting for their inventory update: (sale event id, sku) ->
+/// (quantity, the sale's event time).
+type OpenLines = HashMap<(String, String), (i64, i64)>;
 
 /// Replays events in stream order and reports every violation of the contract.
+///
+/// Memory is bounded (issue 10): event ids as [`RecentIds`] (the last hour of event time, at
+/// most a million); open sale lines and alerts older than [`ID_WINDOW_MS`] are dropped (a sale
+/// line then counts as missing its update); prices, stock and the last time per key have one
+/// entry per product, (store, product) or key of the master data; violations until taken.
 pub struct Checker {
     reorder_point: HashMap<String, i64>,
     stores: HashSet<String>,
@@ -27,9 +35,12 @@ pub struct Checker {
     stock: HashMap<(String, String), i64>,
     alerts: HashMap<String, Alert>,
     open_lines: OpenLines,
-    seen: HashSet<String>,
+    seen: RecentIds,
     last_time: HashMap<String, String>,
     violations: Vec<Violation>,
+    /// The newest event time checked, and when open lines and alerts were last pruned.
+    newest_ms: i64,
+    pruned_ms: i64,
     /// Without a replay from the start, the event time of the first event checked: causes
     /// older than it may have come before the consumer started, so their absence is no fault.
     joined_at_ms: Option<i64>,
@@ -78,9 +89,11 @@ impl Checker {
             stock,
             alerts: HashMap::new(),
             open_lines: HashMap::new(),
-            seen: HashSet::new(),
+            seen: RecentIds::default(),
             last_time: HashMap::new(),
             violations: Vec::new(),
+            newest_ms: i64::MIN,
+            pruned_ms: i64::MIN,
             joined_at_ms: None,
             from_start,
         }
@@ -117,9 +130,12 @@ impl Checker {
                 );
             }
         }
-        if !self.seen.insert(id.clone()) {
+        let time = time_ms(&event["event_time"]).unwrap_or(i64::MIN);
+        if !self.seen.insert(&id, time) {
             self.fail(&id, "duplicate_event_id", "event_id seen before".into());
         }
+        self.newest_ms = self.newest_ms.max(time);
+        self.prune();
         match event["event_type"].as_str().unwrap_or("") {
             "sale" => self.sale(&id, event),
             "inventory_update" => self.inventory_update(&id, event),
@@ -129,6 +145,32 @@ impl Checker {
             other => self.fail(&id, "schema", format!("unknown event_type {other:?}")),
         }
         self.violations.len() - before
+    }
+
+    /// Drops open sale lines and alerts older than the window, at most once a window: a sale
+    /// line that old never got its update (a violation, reported now); an alert may stay open.
+    fn prune(&mut self) {
+        let horizon = self.newest_ms.saturating_sub(ID_WINDOW_MS);
+        if self.newest_ms.saturating_sub(self.pruned_ms) < ID_WINDOW_MS {
+            return;
+        }
+        self.pruned_ms = self.newest_ms;
+        let stale: Vec<_> = self
+            .open_lines
+            .iter()
+            .filter(|(_, line)| line.1 < horizon)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in stale {
+            self.open_lines.remove(&key);
+            let (sale, sku) = key;
+            self.fail(
+                &sale,
+                "sale_without_inventory_update",
+                format!("no inventory update for sku {sku} within an hour of event time"),
+            );
+        }
+        self.alerts.retain(|_, a| a.time_ms >= horizon);
     }
 
     /// Checks what can only be judged at the end: every sale line got its inventory update.
@@ -145,17 +187,13 @@ impl Checker {
 
     /// Whether the cause `id` (a UUID v7, so it carries its time) may predate the first event
     /// this checker saw, when it joined a stream already under way.
+    /// The same goes for a cause older than the window, which may have been forgotten.
     fn before_join(&self, id: &str) -> bool {
-        let Some(joined) = self.joined_at_ms else {
+        let Some(cause_ms) = uuid_time_ms(id) else {
             return false;
         };
-        uuid::Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| u.get_timestamp())
-            .map(|t| t.to_unix())
-            .is_some_and(|(secs, nanos)| {
-                secs as i64 * 1000 + i64::from(nanos / 1_000_000) <= joined
-            })
+        self.joined_at_ms.is_some_and(|joined| cause_ms <= joined)
+            || cause_ms < self.newest_ms.saturating_sub(ID_WINDOW_MS)
     }
 
     fn known(&mut self, id: &str, kind: &'static str, value: &Value) -> Option<String> {
@@ -185,7 +223,7 @@ impl Checker {
             if time < prev {
                 self.fail(
                     id,
-                    "out_of_order",
+                    "time_order",
                     format!("event_time {time} is before {prev} for key {key}"),
                 );
             }
@@ -236,7 +274,8 @@ impl Checker {
                     }
                 }
             }
-            self.open_lines.insert((id.to_string(), sku), qty);
+            let time = time_ms(&e["event_time"]).unwrap_or(i64::MIN);
+            self.open_lines.insert((id.to_string(), sku), (qty, time));
         }
         if cents(&e["subtotal"]) != Some(subtotal) {
             self.fail(
@@ -287,8 +326,8 @@ impl Checker {
         let cause = e["caused_by"].as_str().unwrap_or("").to_string();
         match e["reason"].as_str().unwrap_or("") {
             "sale" => match self.open_lines.remove(&(cause.clone(), sku.clone())) {
-                Some(qty) if qty == -change => {}
-                Some(qty) => self.fail(
+                Some((qty, _)) if qty == -change => {}
+                Some((qty, _)) => self.fail(
                     id,
                     "sale_inventory_mismatch",
                     format!("sale sold {qty} of {sku}, update says {change}"),
@@ -387,7 +426,15 @@ impl Checker {
             }
         }
         let quantity = e["suggested_order_qty"].as_i64().unwrap_or(0);
-        self.alerts.insert(id.to_string(), Alert { pair, quantity });
+        let time_ms = time_ms(&e["event_time"]).unwrap_or(i64::MIN);
+        self.alerts.insert(
+            id.to_string(),
+            Alert {
+                pair,
+                quantity,
+                time_ms,
+            },
+        );
     }
 }
 
@@ -403,4 +450,12 @@ impl crate::scenario::ContractChecker for Checker {
     fn violations(&self) -> &[Violation] {
         Checker::violations(self)
     }
+
+    fn take_violations(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.violations)
+    }
 }
+
+#[cfg(test)]
+#[path = "contract_tests.rs"]
+mod tests;

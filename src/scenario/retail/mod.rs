@@ -222,4 +222,23 @@ impl Scenario for Retail {
             config.retail.clone(),
         )?))
     }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
+    }
+
+    fn world_from(
+        &self,
+        master: &crate::scenario::Master,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        config.retail.validate()?;
+        let data = master.get::<master::MasterData>()?.clone();
+        Ok(Box::new(world::RetailWorld::new(
+            data,
+            config.retail.clone(),
+        )?))
+    }
 }

@@ -341,4 +341,8 @@ impl ContractChecker for Checker {
     fn violations(&self) -> &[Violation] {
         &self.ledger.violations
     }
+
+    fn take_violations(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.ledger.violations)
+    }
 }

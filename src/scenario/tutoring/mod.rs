@@ -223,4 +223,25 @@ impl Scenario for Tutoring {
             streams,
         )))
     }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
+    }
+
+    fn world_from(
+        &self,
+        master: &crate::scenario::Master,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        config.tutoring.validate()?;
+        let data = master.get::<master::MasterData>()?.clone();
+        let streams = config.streams.unwrap_or(DEFAULT_STREAMS);
+        Ok(Box::new(world::TutoringWorld::new(
+            data,
+            config.tutoring.clone(),
+            streams,
+        )))
+    }
 }

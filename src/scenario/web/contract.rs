@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::master::MasterData;
-use crate::scenario::util::{ids, time_ms, Ledger};
+use crate::scenario::util::{ids, time_ms, Ledger, RecentIds};
 use crate::scenario::{ContractChecker, Violation};
 
 #[derive(Default)]
@@ -37,7 +37,8 @@ pub struct Checker {
     users: HashSet<String>,
     pages: HashSet<String>,
     open: HashMap<String, Session>,
-    ended: HashSet<String>,
+    /// Ended sessions, bounded by event time and count.
+    ended: RecentIds,
     user_session: HashMap<String, String>,
 }
 
@@ -49,7 +50,7 @@ impl Checker {
             users: ids(&data.users, |u| &u.user_id),
             pages: ids(&data.pages, |p| &p.page_id),
             open: HashMap::new(),
-            ended: HashSet::new(),
+            ended: RecentIds::default(),
             user_session: HashMap::new(),
         }
     }
@@ -171,7 +172,7 @@ impl Checker {
                     );
                 }
                 self.open.remove(&session_id);
-                self.ended.insert(session_id);
+                self.ended.insert(&session_id, now);
             }
             other => l.fail(id, "schema", format!("unknown event_type {other:?}")),
         }
@@ -191,5 +192,9 @@ impl ContractChecker for Checker {
 
     fn violations(&self) -> &[Violation] {
         &self.ledger.violations
+    }
+
+    fn take_violations(&mut self) -> Vec<Violation> {
+        std::mem::take(&mut self.ledger.violations)
     }
 }

@@ -272,4 +272,25 @@ impl Scenario for Web {
             users,
         )?))
     }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
+        Ok(crate::scenario::Master::new(master::MasterData::load(
+            data_dir,
+        )?))
+    }
+
+    fn world_from(
+        &self,
+        master: &crate::scenario::Master,
+        config: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        config.web.validate()?;
+        let data = master.get::<master::MasterData>()?.clone();
+        let users = config.streams.unwrap_or(DEFAULT_USERS);
+        Ok(Box::new(world::WebWorld::new(
+            data,
+            config.web.clone(),
+            users,
+        )?))
+    }
 }

@@ -110,6 +110,13 @@ pub trait World: Send {
 
     /// Emits the derived events that have fallen due by `now_ms` (a receipt after an alert).
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>);
+
+    /// `None` when a primary event may be drawn now; otherwise the earliest time at which that
+    /// may change (the world's next planned event), so the clock can jump there instead of
+    /// stepping through times the world would refuse (web with every user in a session).
+    fn ready_at(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// One broken rule of a scenario's data contract, naming the event and the rule.

@@ -9,16 +9,20 @@
 #
 # (a) examples/raw_producer: sends the same records, pre-generated into a file and loaded
 #     before its clock starts, with the same rdkafka, settings, topics, keys and headers.
+# (p) the same raw producer, plain: every record to one topic, no keys, no headers. What
+#     kafka-gen's guarantees (per-type topics, keys, headers) cost shows against this one.
 # (d) kafka-gen in historical mode (the same N primaries over a past year), against (b).
 # (b) kafka-gen on the simulated clock (--start/--count), generating as fast as Kafka takes
 #     events. Timed from its "Kafka sink ready." log line to "Kafka sink flushed.", so both
 #     sides exclude process start-up and connecting; wall-clock figures are printed too.
-# Reports (b)/(a) (target >= 0.9), events/s, MB/s of payload and peak RSS of each.
+# HEADERS (all, event_type or none; default all) picks the header set of (a) and (b).
+# Reports (b)/(a) (target >= 0.9), (b)/(p), events/s, MB/s of payload and peak RSS of each.
 set -euo pipefail
 
 N="${1:-1000000}"
 RSS_EVENTS="${2:-}"
 PORT="${PORT:-29092}"
+HEADERS="${HEADERS:-all}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kafka-gen-bench.XXXXXX")"
@@ -45,12 +49,14 @@ RECORDS=$(wc -l <"$WORK/events.jsonl")
 BYTES=$(( $(stat -c %s "$WORK/events.jsonl") - RECORDS ))
 "${GEN[@]}" --bootstrap-servers "$BOOT" --create-topics --count 1 --summary-json /dev/null 2>/dev/null
 
-echo "bench: (a) raw producer, $RECORDS records"
-/usr/bin/time -v -o "$WORK/a.time" "$RAW" --bootstrap "$BOOT" --input "$WORK/events.jsonl" >"$WORK/a.json"
+echo "bench: (a) raw producer, $RECORDS records, headers $HEADERS"
+/usr/bin/time -v -o "$WORK/a.time" "$RAW" --bootstrap "$BOOT" --input "$WORK/events.jsonl" --headers "$HEADERS" >"$WORK/a.json"
+echo "bench: (p) plain raw producer, $RECORDS records to one topic, no keys, no headers"
+"$RAW" --bootstrap "$BOOT" --input "$WORK/events.jsonl" --plain >"$WORK/p.json"
 rm -f "$WORK/events.jsonl"
 
-echo "bench: (b) kafka-gen, $N primary events"
-/usr/bin/time -v -o "$WORK/b.time" "${GEN[@]}" --bootstrap-servers "$BOOT" --count "$N" --summary-json "$WORK/b.json" \
+echo "bench: (b) kafka-gen, $N primary events, --kafka-headers $HEADERS"
+/usr/bin/time -v -o "$WORK/b.time" "${GEN[@]}" --bootstrap-servers "$BOOT" --count "$N" --kafka-headers "$HEADERS" --summary-json "$WORK/b.json" \
     --log-format json >/dev/null 2>"$WORK/b.log"
 
 # (d) historical mode: the same number of primary events drawn from the time profile over a
@@ -116,6 +122,11 @@ print(f"(b) kafka-gen    : {b_events / b_secs:>10.0f} events/s  {mb / b_secs:6.1
       f"{b_secs:.2f} s  peak RSS {b_rss / 1024:.0f} MB  (wall clock incl. start-up {b_wall:.2f} s)")
 print(f"ratio (b)/(a)    : {(b_events / b_secs) / a['msgs_per_sec']:.3f}  (target >= 0.9; "
       f"wall-clock ratio {(b_events / b_wall) / a['msgs_per_sec']:.3f})")
+p = json.load(open(f"{work}/p.json"))
+assert p["delivered"] == records, (p["delivered"], records)
+print(f"(p) plain raw    : {p['msgs_per_sec']:>10.0f} events/s  (one topic, no keys, no headers)")
+print(f"ratio (b)/(p)    : {(b_events / b_secs) / p['msgs_per_sec']:.3f}  (what per-type topics, keys, "
+      f"headers and generation cost; (a)/(p) = {a['msgs_per_sec'] / p['msgs_per_sec']:.3f})")
 d_events = summary(f"{work}/d.json")
 d_secs = run_secs(f"{work}/d.log")
 print(f"(d) historical   : {d_events / d_secs:>10.0f} events/s  ({d_events} records in {d_secs:.2f} s)")

@@ -6,15 +6,19 @@
 //! The file is loaded and parsed before the clock starts; the timed part is only the sends
 //! (many in flight, waiting on a full queue) and the final flush.
 //!
+//! `--headers all|event_type|none` picks the header set as `--kafka-headers` does (default
+//! all). `--plain` sends every record to the first topic with no key and no headers: the
+//! cheapest producer, against which the cost of kafka-gen's guarantees shows.
+//!
 //! cargo run --release --example raw_producer -- --bootstrap 127.0.0.1:9092 --input events.jsonl
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use kafka_gen::event::SCHEMA_VERSION;
+use clap::ValueEnum;
 use kafka_gen::scenario::retail::TYPES;
-use kafka_gen::sinks::kafka::KafkaConfig;
+use kafka_gen::sinks::kafka::{HeaderSet, KafkaConfig};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -58,7 +62,13 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let bootstrap = arg(&args, "--bootstrap").unwrap_or_else(|| "127.0.0.1:9092".into());
     let input = arg(&args, "--input")
-        .context("usage: raw_producer --bootstrap HOST:PORT --input FILE.jsonl")?;
+        .context("usage: raw_producer --bootstrap HOST:PORT --input FILE.jsonl [--headers all|event_type|none] [--plain]")?;
+    let plain = args.iter().any(|a| a == "--plain");
+    let header_set = match arg(&args, "--headers") {
+        Some(v) => HeaderSet::from_str(&v, true)
+            .map_err(|_| anyhow::anyhow!("--headers {v:?}: use all, event_type or none"))?,
+        None => HeaderSet::All,
+    };
 
     let text = std::fs::read_to_string(&input).with_context(|| format!("cannot read {input}"))?;
     let mut events = Vec::new();
@@ -100,28 +110,36 @@ fn main() -> anyhow::Result<()> {
         ..KafkaConfig::default()
     };
     let topics = config.topics_for(TYPES);
-    let version = SCHEMA_VERSION.to_string();
+    // The same header lists the sink builds (sinks::kafka::headers_of), spelt out.
+    let version = kafka_gen::event::SCHEMA_VERSION.to_string();
     let producer_header = concat!("kafka-gen/", env!("CARGO_PKG_VERSION"));
-    let headers: Vec<OwnedHeaders> = TYPES
+    let headers: Vec<Option<OwnedHeaders>> = TYPES
         .iter()
         .map(|t| {
-            OwnedHeaders::new_with_capacity(4)
-                .insert(Header {
-                    key: "event_type",
-                    value: Some(t.name),
-                })
-                .insert(Header {
-                    key: "schema_version",
-                    value: Some(&version),
-                })
-                .insert(Header {
-                    key: "content-type",
-                    value: Some("application/json"),
-                })
-                .insert(Header {
-                    key: "producer",
-                    value: Some(producer_header),
-                })
+            let event_type = Header {
+                key: "event_type",
+                value: Some(t.name),
+            };
+            match header_set {
+                HeaderSet::None => None,
+                HeaderSet::EventType => Some(OwnedHeaders::new_with_capacity(1).insert(event_type)),
+                HeaderSet::All => Some(
+                    OwnedHeaders::new_with_capacity(4)
+                        .insert(event_type)
+                        .insert(Header {
+                            key: "schema_version",
+                            value: Some(&version),
+                        })
+                        .insert(Header {
+                            key: "content-type",
+                            value: Some("application/json"),
+                        })
+                        .insert(Header {
+                            key: "producer",
+                            value: Some(producer_header),
+                        }),
+                ),
+            }
         })
         .collect();
     let context = Counter {
@@ -138,11 +156,19 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let raw = text.as_bytes();
     for e in &events {
-        let mut record = BaseRecord::with_opaque_to(&topics[e.type_index], e.type_index)
-            .key(&raw[e.key.0..e.key.1])
-            .payload(&raw[e.payload.0..e.payload.1])
-            .timestamp(e.time_ms)
-            .headers(headers[e.type_index].clone());
+        let payload = &raw[e.payload.0..e.payload.1];
+        let mut record = if plain {
+            BaseRecord::with_opaque_to(&topics[0], e.type_index).payload(payload)
+        } else {
+            let record = BaseRecord::with_opaque_to(&topics[e.type_index], e.type_index)
+                .key(&raw[e.key.0..e.key.1])
+                .payload(payload)
+                .timestamp(e.time_ms);
+            match &headers[e.type_index] {
+                Some(h) => record.headers(h.clone()),
+                None => record,
+            }
+        };
         loop {
             match producer.send(record) {
                 Ok(()) => break,

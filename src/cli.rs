@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{HumanDuration, LogFormat, SinkKind, TimeArg};
 use crate::master::Format;
 use crate::sinks::http::BodyFormat;
+use crate::sinks::kafka::HeaderSet;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -151,6 +152,10 @@ pub struct RunArgs {
     /// [default: kafka-gen-dead-letter.jsonl] [env: KAFKA_GEN_DEAD_LETTER]
     #[arg(long, value_name = "PATH")]
     pub dead_letter: Option<PathBuf>,
+    /// Headers on each Kafka record: all (event_type, schema_version, content-type, producer),
+    /// event_type or none [default: all] [env: KAFKA_GEN_KAFKA_HEADERS]
+    #[arg(long, value_enum, value_name = "SET")]
+    pub kafka_headers: Option<HeaderSet>,
     /// After the run, write per-type generated/delivered/failed counts to PATH as JSON
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,

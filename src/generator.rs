@@ -97,6 +97,11 @@ impl Generator {
         self.redraws
     }
 
+    /// `None` when a primary can be drawn now; otherwise when the world may next take one.
+    pub fn ready_at(&self) -> Option<i64> {
+        self.world.ready_at()
+    }
+
     /// Appends one primary event at `now_ms`, preceded by derived events due by then and
     /// followed by those derived from it. Returns the primary's type, or `None` if the world
     /// refused every draw this time. An error means the run cannot go on: the time is past
@@ -115,6 +120,10 @@ impl Generator {
         let before = batch.len();
         let mut out = EventWriter::new(batch, self.scenario);
         self.world.due(&mut self.rng, now_ms, &mut out);
+        if self.world.ready_at().is_some_and(|at| at > now_ms) {
+            // The world takes no primary yet: drawing would only be refused.
+            return None;
+        }
         for _ in 0..MAX_REDRAWS {
             let event_type = self.draw.sample(&mut self.rng) as EventTypeId;
             if self

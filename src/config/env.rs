@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::resolve::{merge_weights, parse_listen, parse_sinks, parse_weights};
 use super::{Config, HumanDuration, LogFormat};
-use crate::sinks::kafka::Secret;
+use crate::sinks::kafka::{HeaderSet, Secret};
 
 /// `KAFKA_GEN_*` variables. An unknown one is an error, so a typo does not go unnoticed.
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +37,7 @@ pub(super) struct Env {
     pub(super) bootstrap_servers: Option<String>,
     pub(super) create_topics: Option<bool>,
     pub(super) dead_letter: Option<PathBuf>,
+    pub(super) kafka_headers: Option<String>,
     pub(super) summary_json: Option<PathBuf>,
     pub(super) security_protocol: Option<String>,
     pub(super) sasl_mechanism: Option<String>,
@@ -109,6 +110,13 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     }
     if let Some(v) = env.stats_interval {
         config.stats_interval_secs = v;
+    }
+    if let Some(v) = env.kafka_headers {
+        config.kafka.headers = HeaderSet::from_str(&v, true).map_err(|_| {
+            anyhow::anyhow!(
+                "KAFKA_GEN_KAFKA_HEADERS: {v:?} is not a header set; use all, event_type or none"
+            )
+        })?;
     }
     if let Some(v) = env.log_format {
         config.log_format = LogFormat::from_str(&v, true).map_err(|_| {

@@ -237,10 +237,20 @@ impl Runner {
             let mut ended = None;
             let mut last = None;
             for _ in 0..n {
-                let Some(t) = times.next(&mut self.pace_rng) else {
+                let Some(mut t) = times.next(&mut self.pace_rng) else {
                     ended = Some(PhaseEnd::Stop(Stop::Finished));
                     break;
                 };
+                self.time_draws += 1;
+                // A world that takes nothing before `at` (every web user in a session): jump
+                // there, so the cost per event does not grow with the rate (issue 10).
+                if let Some(at) = self.generator.ready_at().map(|at| at as f64) {
+                    if at > t {
+                        if let Some(skipped) = times.skip_to(at, &mut self.pace_rng) {
+                            t = skipped;
+                        }
+                    }
+                }
                 if let Some(end) = end_ms.filter(|end| t >= *end) {
                     // In real time, a run with a duration ends at its end, not at the last event.
                     if let Some(due) = post.due(end) {
@@ -285,6 +295,53 @@ impl Runner {
             }
             // Let the signal handler and the sinks' tasks run between chunks.
             tokio::task::yield_now().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, SinkKind};
+    use crate::sinks::null::NullSink;
+
+    /// Event times drawn, world redraws and records for `count` web sessions of 2 users on
+    /// the simulated clock at `rate` sessions a second.
+    async fn web_work(rate: f64, count: u64) -> (u64, u64, u64) {
+        let config = Config {
+            scenario: "web".into(),
+            data_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/web").into(),
+            seed: Some(3),
+            sinks: vec![SinkKind::Null],
+            stats_interval_secs: 0.0,
+            streams: Some(2),
+            ..Config::default()
+        };
+        let mut config = config;
+        config.schedule.start = Some("2026-01-05T00:00:00Z".parse().unwrap());
+        config.schedule.rate_per_sec = Some(rate);
+        config.schedule.count = Some(count);
+        let types = crate::scenario::web::TYPES.len();
+        let mut runner = Runner::with_sinks(&config, vec![Box::new(NullSink::new(types))]).unwrap();
+        let stop = runner.drive(&CancellationToken::new()).await.unwrap();
+        assert_eq!(stop, Stop::Finished);
+        assert_eq!(runner.generator.primaries(), count);
+        let records = runner.stats.records_total();
+        (runner.time_draws, runner.generator.redraws(), records)
+    }
+
+    /// Issue 10: web on the simulated clock with --rate stepped through every 1/rate while all
+    /// users were in a session (109 s for 2,000 sessions at 1000/s). The work per event must
+    /// not depend on the rate: at most one time draw per record, and no refused draws.
+    #[tokio::test]
+    async fn web_work_per_event_does_not_grow_with_the_rate() {
+        for rate in [1.0, 100.0, 10_000.0] {
+            let (draws, redraws, records) = web_work(rate, 12).await;
+            assert!(
+                draws <= records,
+                "rate {rate}: {draws} time draws for {records} records"
+            );
+            assert_eq!(redraws, 0, "rate {rate}: refused draws");
         }
     }
 }

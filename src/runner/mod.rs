@@ -83,6 +83,8 @@ pub struct Runner {
     seed: u64,
     stats_every: Option<Duration>,
     progress: Option<Progress>,
+    /// Event times drawn: the work per event, which must not grow with the rate.
+    time_draws: u64,
     /// Time of the last event drawn, for the backfill hand-off.
     last_time: Option<f64>,
     handoff_ms: Option<i64>,
@@ -150,6 +152,7 @@ impl Runner {
             stats_every: (config.stats_interval_secs > 0.0 && progress.is_none())
                 .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
             progress,
+            time_draws: 0,
             last_time: None,
             handoff_ms: None,
         })

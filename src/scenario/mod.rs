@@ -145,6 +145,13 @@ pub trait World: Send {
     fn has_scheduled(&self) -> bool {
         true
     }
+
+    /// `None` when a primary event may be drawn now; otherwise the earliest time at which that
+    /// may change (the world's next planned event), so the clock can jump there instead of
+    /// stepping through times the world would refuse (web with every user in a session).
+    fn ready_at(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// One broken rule of a scenario's data contract, naming the event and the rule.

@@ -45,7 +45,7 @@ pub async fn run(
     stop: CancellationToken,
 ) {
     let chunk = (plan.rate / 100.0).clamp(1.0, 1000.0) as u32;
-    let Ok(gate) = RateGate::new(plan.rate, chunk) else {
+    let Ok(mut gate) = RateGate::new(plan.rate, chunk) else {
         return;
     };
     let step_ms = 1000.0 * plan.time_compression / plan.rate;

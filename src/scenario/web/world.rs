@@ -97,6 +97,8 @@ pub struct WebWorld {
     journeys: WeightedIndex<u32>,
     by_type: HashMap<&'static str, Vec<u32>>,
     active: Vec<Option<Active>>,
+    /// Users not in a session: when none is, no session can start until one ends.
+    idle: usize,
     pending: BinaryHeap<Reverse<Pending>>,
     seq: u64,
 }
@@ -113,6 +115,7 @@ impl WebWorld {
         let n = (users as usize).min(data.users.len()).max(1);
         Ok(Self {
             active: vec![None; n],
+            idle: n,
             journeys,
             by_type,
             pending: BinaryHeap::new(),
@@ -165,6 +168,9 @@ impl WebWorld {
     }
 
     fn start(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+        if self.idle == 0 {
+            return false;
+        }
         let n = self.active.len();
         let from = rng.random_range(0..n);
         let Some(user) = (0..n)
@@ -213,6 +219,7 @@ impl WebWorld {
         let env = envelope(TYPES, SESSION_CREATED, now_ms, None, event.user_id);
         let created = out.emit(rng, env, &event);
         self.active[user] = Some(Active { session, created });
+        self.idle -= 1;
 
         let (user, mut t, mut clicks) = (user as u32, now_ms, 0);
         for (i, (&page, &dwell)) in pages.iter().zip(&dwell).enumerate() {
@@ -321,6 +328,7 @@ impl WebWorld {
         out.emit(rng, env, &event);
         if ty == SESSION_ENDED {
             self.active[p.user as usize] = None;
+            self.idle += 1;
         }
     }
 }
@@ -348,5 +356,14 @@ impl World for WebWorld {
             self.pending.pop();
             self.emit(rng, p, out);
         }
+    }
+
+    /// With every user in a session, nothing can start before the next planned step (the
+    /// earliest session end is among them).
+    fn ready_at(&self) -> Option<i64> {
+        if self.idle > 0 {
+            return None;
+        }
+        self.pending.peek().map(|Reverse(p)| p.time_ms)
     }
 }

@@ -33,7 +33,7 @@ use rdkafka::producer::{
     BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig, ThreadedProducer,
 };
 
-pub use config::{KafkaConfig, Secret};
+pub use config::{HeaderSet, KafkaConfig, Secret};
 
 use super::dead_letter::{DeadLetter, Label, Outcome};
 use super::{Sink, SinkCounts, SinkError};
@@ -224,35 +224,50 @@ pub struct KafkaSink {
     producer: ThreadedProducer<DeliveryContext>,
     types: &'static [EventTypeSpec],
     topics: Vec<String>,
-    /// Header set per type, copied onto each record (one C allocation, no formatting).
-    headers: Vec<OwnedHeaders>,
+    /// Header set per type (`None`: no headers), built once and copied onto each record.
+    headers: Vec<Option<OwnedHeaders>>,
     accepted: Vec<u64>,
     bootstrap_servers: String,
     /// The run's stop request: ends a wait for room in librdkafka's queue.
     stop: CancellationToken,
 }
 
-/// The headers every record of `spec` carries.
+/// The headers every record of `spec` carries (all of them; the ingest service's set).
 pub(crate) fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
-    let schema_version = SCHEMA_VERSION.to_string();
-    let producer = concat!("kafka-gen/", env!("CARGO_PKG_VERSION"));
-    OwnedHeaders::new_with_capacity(4)
-        .insert(Header {
-            key: "event_type",
-            value: Some(spec.name),
-        })
-        .insert(Header {
-            key: "schema_version",
-            value: Some(&schema_version),
-        })
-        .insert(Header {
-            key: "content-type",
-            value: Some("application/json"),
-        })
-        .insert(Header {
-            key: "producer",
-            value: Some(producer),
-        })
+    headers_of(spec, HeaderSet::All).unwrap_or_default()
+}
+
+/// The headers of `set` for records of `spec`; `None` for no headers at all, so a record
+/// carries no header list (no allocation).
+pub(crate) fn headers_of(spec: &EventTypeSpec, set: HeaderSet) -> Option<OwnedHeaders> {
+    let event_type = Header {
+        key: "event_type",
+        value: Some(spec.name),
+    };
+    match set {
+        HeaderSet::None => None,
+        HeaderSet::EventType => Some(OwnedHeaders::new_with_capacity(1).insert(event_type)),
+        HeaderSet::All => {
+            let schema_version = SCHEMA_VERSION.to_string();
+            let producer = concat!("kafka-gen/", env!("CARGO_PKG_VERSION"));
+            Some(
+                OwnedHeaders::new_with_capacity(4)
+                    .insert(event_type)
+                    .insert(Header {
+                        key: "schema_version",
+                        value: Some(&schema_version),
+                    })
+                    .insert(Header {
+                        key: "content-type",
+                        value: Some("application/json"),
+                    })
+                    .insert(Header {
+                        key: "producer",
+                        value: Some(producer),
+                    }),
+            )
+        }
+    }
 }
 
 impl KafkaSink {
@@ -270,7 +285,10 @@ impl KafkaSink {
         Ok(Self {
             producer,
             types,
-            headers: types.iter().map(headers_for).collect(),
+            headers: types
+                .iter()
+                .map(|t| headers_of(t, config.headers))
+                .collect(),
             topics,
             accepted: vec![0; types.len()],
             bootstrap_servers: config.bootstrap_servers.clone(),
@@ -320,8 +338,12 @@ impl Sink for KafkaSink {
             let mut pending = BaseRecord::with_opaque_to(topic, i)
                 .key(record.key)
                 .payload(record.payload)
-                .timestamp(record.time_ms)
-                .headers(headers.clone());
+                .timestamp(record.time_ms);
+            if let Some(headers) = headers {
+                // librdkafka takes ownership of a header list per record, so each needs its
+                // own copy: one C copy of the prebuilt list, no formatting.
+                pending = pending.headers(headers.clone());
+            }
             self.accepted[i] += 1;
             loop {
                 match self.producer.send(pending) {

@@ -40,8 +40,9 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let config = config::resolve(args)?;
+    let (config, notes) = config::resolve_noted(args, std::env::vars())?;
     init_tracing(config.log_format);
+    notes.iter().for_each(config::Note::log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -144,9 +145,10 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()
     };
-    let mut config = config::resolve(&run_args)?;
+    let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars())?;
     config.ingest.listen = args.listen.unwrap_or(config.ingest.listen);
     init_tracing(config.log_format);
+    notes.iter().for_each(config::Note::log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -210,10 +212,17 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
     let scenario = crate::scenario::find(args.scenario.as_deref().unwrap_or("retail"))?;
     let sizes = master_sizes(scenario, args)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| scenario.default_data_dir());
+    // Issue 10: with no --out this overwrote the shipped data without asking.
+    let out = match (&args.out, args.force) {
+        (Some(out), _) => out.clone(),
+        (None, true) => scenario.default_data_dir(),
+        (None, false) => anyhow::bail!(
+            "master would overwrite the {} master data in {}; pass --out DIR to write \
+             elsewhere, or --force to replace it",
+            scenario.name(),
+            scenario.default_data_dir().display()
+        ),
+    };
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}; check --out", out.display()))?;
     let mut rng = SimRng::seed_from_u64(args.seed);

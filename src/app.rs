@@ -44,8 +44,9 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let config = config::resolve(args).bad_input()?;
+    let (config, notes) = config::resolve_noted(args, std::env::vars()).bad_input()?;
     init_tracing(config.log_format);
+    notes.iter().for_each(config::Note::log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -167,9 +168,10 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()
     };
-    let mut config = config::resolve(&run_args).bad_input()?;
+    let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars()).bad_input()?;
     config.ingest.listen = args.listen.unwrap_or(config.ingest.listen);
     init_tracing(config.log_format);
+    notes.iter().for_each(config::Note::log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -270,13 +272,22 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
-    let scenario =
-        crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
+    let scenario = crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
     let sizes = master_sizes(scenario, args).bad_input()?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| scenario.default_data_dir());
+    // Issue 10: with no --out this overwrote the shipped data without asking.
+    let out = match (&args.out, args.force) {
+        (Some(out), _) => out.clone(),
+        (None, true) => scenario.default_data_dir(),
+        (None, false) => {
+            return Err(anyhow::anyhow!(
+                "master would overwrite the {} master data in {}; pass --out DIR to write \
+                 elsewhere, or --force to replace it",
+                scenario.name(),
+                scenario.default_data_dir().display()
+            ))
+            .bad_input()
+        }
+    };
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}; check --out", out.display()))
         .bad_input()?;

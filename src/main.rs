@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = kafka_gen::cli::Cli::parse();
+    let cli = kafka_gen::cli::Cli::parse_args(std::env::args_os());
     match kafka_gen::app::main(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -17,16 +17,22 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return None;
         }
+        Some(Self::new(start_ms, end_ms, ProgressDrawTarget::stderr()))
+    }
+
+    /// The same bar drawn nowhere, for tests of what a run does around it.
+    pub fn hidden(start_ms: i64, end_ms: Option<i64>) -> Self {
+        Self::new(start_ms, end_ms, ProgressDrawTarget::hidden())
+    }
+
+    fn new(start_ms: i64, end_ms: Option<i64>, target: ProgressDrawTarget) -> Self {
         let end = end_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
-        let bar = ProgressBar::with_draw_target(
-            Some((end - start_ms).max(1) as u64),
-            ProgressDrawTarget::stderr(),
-        );
+        let bar = ProgressBar::with_draw_target(Some((end - start_ms).max(1) as u64), target);
         let style =
             ProgressStyle::with_template("{bar:30.cyan/blue} {percent:>3}% {msg} ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        Some(Self { bar, start_ms })
+        Self { bar, start_ms }
     }
 
     /// Simulated time reached, and events so far.
@@ -42,7 +48,18 @@ impl Progress {
         ));
     }
 
+    /// Removes the bar (a run that ends or is stopped).
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+
+    /// Ends the bar at 100% and leaves it on screen, so that the log lines after it start on
+    /// a line of their own (the backfill hand-off). Issue 10: the bar stayed at its last drawn
+    /// value (98%) and "Backfill caught up" was written over it.
+    pub fn complete(self) {
+        if let Some(len) = self.bar.length() {
+            self.bar.set_position(len);
+        }
+        self.bar.finish();
     }
 }

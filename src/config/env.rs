@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::bail;
 use serde::Deserialize;
 
 use super::resolve::{merge_weights, parse_listen, parse_sinks, parse_weights};
@@ -51,6 +52,25 @@ pub(super) struct Env {
     pub(super) metrics_listen: Option<String>,
     pub(super) ingest_listen: Option<String>,
     pub(super) streams: Option<u32>,
+    pub(super) output_per_type: Option<bool>,
+    pub(super) continuous: Option<bool>,
+    pub(super) volume: Option<f64>,
+    pub(super) http_format: Option<String>,
+}
+
+impl Env {
+    /// Whether the environment sets the pace: gaps, a rate, a speed, the profile or a run
+    /// length. Without any pacing, a `count` run posts at once (see `resolve`).
+    pub(super) fn sets_pacing(&self) -> bool {
+        self.min_delta.is_some()
+            || self.max_delta.is_some()
+            || self.rate.is_some()
+            || self.volume.is_some()
+            || self.speed.is_some()
+            || self.follow_profile.is_some()
+            || self.duration.is_some()
+            || self.continuous == Some(true)
+    }
 }
 
 pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
@@ -66,15 +86,35 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     }
     if let Some(v) = env.output {
         config.file.path = Some(v);
+        // As `--output` does: a path alone means the file sink.
+        if env.sink.is_none() {
+            config.sinks = vec![super::SinkKind::File];
+        }
+    }
+    if let Some(v) = env.output_per_type {
+        config.file.per_type = v;
     }
     if let Some(v) = env.sink {
         config.sinks = parse_sinks(&v)?;
     }
     s.min_delta_secs = env.min_delta.unwrap_or(s.min_delta_secs);
     s.max_delta_secs = env.max_delta.unwrap_or(s.max_delta_secs);
+    if let Some(v) = env.volume {
+        if env.rate.is_some() {
+            bail!("KAFKA_GEN_VOLUME and KAFKA_GEN_RATE both set the rate; give one of them");
+        }
+        if !v.is_finite() || v <= 0.0 {
+            bail!("KAFKA_GEN_VOLUME is {v}; it must be a number of events per minute > 0");
+        }
+        s.rate_per_sec = Some(v / 60.0);
+    }
     s.rate_per_sec = env.rate.or(s.rate_per_sec);
     config.streams = env.streams.or(config.streams);
     let s = &mut config.schedule;
+    if env.continuous == Some(true) {
+        s.count = None;
+        s.duration = None;
+    }
     s.count = env.count.or(s.count);
     if let Some(v) = env.duration {
         s.duration = Some(
@@ -156,6 +196,12 @@ fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
     }
     h.concurrency = env.http_concurrency.unwrap_or(h.concurrency);
     h.batch_size = env.http_batch_size.unwrap_or(h.batch_size);
+    if let Some(v) = &env.http_format {
+        use clap::ValueEnum;
+        h.format = crate::sinks::http::BodyFormat::from_str(v, true).map_err(|_| {
+            anyhow::anyhow!("KAFKA_GEN_HTTP_FORMAT: {v:?} is not a format; use array or ndjson")
+        })?;
+    }
     if let Some(v) = &env.metrics_listen {
         config.metrics_listen = Some(parse_listen(v, "KAFKA_GEN_METRICS_LISTEN")?);
     }

@@ -4,6 +4,7 @@
 pub mod bounds;
 mod duration;
 mod env;
+mod notes;
 mod resolve;
 mod time;
 
@@ -14,7 +15,8 @@ use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
 pub use duration::HumanDuration;
-pub use resolve::{resolve, DEFAULT_CONFIG_PATH};
+pub use notes::Note;
+pub use resolve::{resolve, resolve_noted, resolve_with_env, DEFAULT_CONFIG_PATH};
 pub use time::TimeArg;
 
 use crate::ingest::IngestConfig;
@@ -85,6 +87,10 @@ pub struct ScheduleConfig {
     /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds (at
     /// most a day).
     pub flush_timeout_secs: f64,
+    /// Set by `resolve`, never read from a file: a `count` with no pacing posts as fast as the
+    /// sinks take events, on a simulated clock whose drawn gaps end now (issue 10).
+    #[serde(skip)]
+    pub ends_now: bool,
 }
 
 impl Default for ScheduleConfig {
@@ -101,6 +107,7 @@ impl Default for ScheduleConfig {
             speed: None,
             follow_profile: false,
             flush_timeout_secs: 30.0,
+            ends_now: false,
         }
     }
 }

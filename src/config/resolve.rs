@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::env::{apply_env, Env};
-use super::{Config, SinkKind};
+use super::notes::Note;
+use super::{Config, ScheduleConfig, SinkKind};
 use crate::cli::RunArgs;
 
 /// Read when neither `--config` nor `KAFKA_GEN_CONFIG` names a file; optional.
@@ -22,10 +23,32 @@ pub fn resolve_with_env(
     args: &RunArgs,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> anyhow::Result<Config> {
-    let vars: Vec<(String, String)> = vars
+    resolve_noted(args, vars).map(|(config, _)| config)
+}
+
+/// [`resolve_with_env`], and the notes to log once logging is set up.
+pub fn resolve_noted(
+    args: &RunArgs,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> anyhow::Result<(Config, Vec<Note>)> {
+    let mut notes = Vec::new();
+    let mut alias = None;
+    let mut vars: Vec<(String, String)> = vars
         .into_iter()
-        .filter(|(k, _)| k.starts_with("KAFKA_GEN_"))
+        .filter(|(k, v)| {
+            if k == "KAFKA_BOOTSTRAP_SERVERS" {
+                alias = Some(v.clone());
+            }
+            k.starts_with("KAFKA_GEN_")
+        })
         .collect();
+    if let Some(servers) = alias {
+        let used = !vars.iter().any(|(k, _)| k == "KAFKA_GEN_BOOTSTRAP_SERVERS");
+        if used {
+            vars.push(("KAFKA_GEN_BOOTSTRAP_SERVERS".into(), servers));
+        }
+        notes.push(Note::BootstrapAlias { used });
+    }
     let env: Env = envy::prefixed("KAFKA_GEN_")
         .from_iter(vars)
         .map_err(super::env::env_error)?;
@@ -35,6 +58,17 @@ pub fn resolve_with_env(
         (None, None) => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
     };
     let (mut config, file_names_data_dir) = load_file(&path, explicit)?;
+    notes.push(if explicit || path.exists() {
+        Note::Loaded(path.clone())
+    } else {
+        Note::NoFile
+    });
+    let paced = paces(&config.schedule) || env.sets_pacing() || flags_pace(args);
+    let output_from = match (&args.output, &env.output) {
+        (Some(p), _) => Some(format!("--output {}", p.display())),
+        (None, Some(p)) => Some(format!("KAFKA_GEN_OUTPUT={}", p.display())),
+        (None, None) => None,
+    };
     // A config file's weights, topics and data directory belong to the scenario it names; a
     // run of another scenario (from the environment or a flag) starts from that one's defaults.
     let scenario = args.scenario.as_ref().or(env.scenario.as_ref());
@@ -52,8 +86,53 @@ pub fn resolve_with_env(
             config.data_dir = s.default_data_dir();
         }
     }
+    if let Some(from) = output_from.filter(|_| !config.sinks.contains(&SinkKind::File)) {
+        let sinks: Vec<String> = config
+            .sinks
+            .iter()
+            .map(|k| format!("{k:?}").to_lowercase())
+            .collect();
+        bail!(
+            "{from} is given but the sinks ({}) have no file sink, so nothing would be written \
+             there; add file to --sink (e.g. --sink {},file) or leave out --output",
+            sinks.join(","),
+            sinks.join(",")
+        );
+    }
+    // Issue 10: `--count 10000` alone ran at the live pace of 10-60 s an event, about four
+    // days. A bounded run nobody asked to pace goes as fast as the sinks take events, on a
+    // simulated clock with the same drawn gaps, so the event times look as they would live.
+    let s = &mut config.schedule;
+    if s.count.is_some() && s.start.is_none() && s.end.is_none() && !paced {
+        s.ends_now = true;
+        notes.push(Note::FastCount);
+    }
     config.validate()?;
-    Ok(config)
+    Ok((config, notes))
+}
+
+/// Whether a config file's `[schedule]` sets a pace. The shipped file states the default gaps
+/// (10-60 s); those alone do not count, so `--count N` runs at once beside it.
+fn paces(s: &ScheduleConfig) -> bool {
+    let d = ScheduleConfig::default();
+    s.min_delta_secs != d.min_delta_secs
+        || s.max_delta_secs != d.max_delta_secs
+        || s.rate_per_sec.is_some()
+        || s.speed.is_some()
+        || s.follow_profile
+        || s.duration.is_some()
+}
+
+/// Whether the flags set a pace: gaps, a rate, a speed, the profile, or a run length.
+fn flags_pace(a: &RunArgs) -> bool {
+    a.min_delta.is_some()
+        || a.max_delta.is_some()
+        || a.rate.is_some()
+        || a.volume.is_some()
+        || a.speed.is_some()
+        || a.follow_profile
+        || a.duration.is_some()
+        || a.continuous
 }
 
 /// The file's configuration, and whether it names `data_dir` itself.

@@ -6,8 +6,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::waiter::Waiter;
 use super::{Runner, Stop, SIMULATED_CHUNK};
+use crate::config::ScheduleConfig;
 use crate::profile::sampler::Sampler;
 use crate::schedule::{Gaps, Pacing, Post, RateGate, Times};
+use crate::SimRng;
 
 /// How a run moves through time, decided once from the config.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +23,35 @@ pub(super) enum Plan {
     Historical { start_ms: i64, end_ms: i64 },
     /// From `start_ms` to now by the time profile, then live on the same world.
     Backfill { start_ms: i64 },
+}
+
+/// Most gaps drawn ahead by [`start_to_end_now`]: about 0.3 s of work.
+const MAX_GAPS_AHEAD: u64 = 100_000_000;
+
+/// The start of a simulated clock on which `count` primary events, spaced by the gaps the run
+/// will draw, end now. The gaps are drawn from a copy of the run's own pace stream, so they
+/// are the very gaps the run then draws. Event times that end now rather than start now keep
+/// within a broker's limit on future timestamps (Kafka 4's `message.timestamp.after.max.ms`
+/// is an hour). A count too big to end now (past 10^8 gaps, or back before 1970) starts now.
+pub(super) fn start_to_end_now(
+    s: &ScheduleConfig,
+    count: u64,
+    pace_rng: &SimRng,
+) -> anyhow::Result<i64> {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    if count > MAX_GAPS_AHEAD {
+        return Ok(now_ms);
+    }
+    let gaps = Gaps::new(s.min_delta_secs, s.max_delta_secs)?;
+    let mut rng = pace_rng.clone();
+    let mut next_ms = 0.0;
+    for _ in 1..count {
+        next_ms += gaps.sample(&mut rng).as_secs_f64() * 1000.0;
+        if next_ms > now_ms as f64 {
+            return Ok(now_ms);
+        }
+    }
+    Ok(now_ms - next_ms as i64)
 }
 
 /// How a phase of the run ended.
@@ -174,12 +205,21 @@ impl Runner {
                 {
                     PhaseEnd::HandOff(last_ms) => {
                         self.handoff_ms = Some(last_ms as i64);
+                        // The bar ends before anything is logged, so no line lands on it, and
+                        // the stats lines it stood in for come back (issue 10).
+                        if let Some(p) = self.progress.take() {
+                            p.complete();
+                        }
                         tracing::info!(
                             last_event_ms = last_ms as i64,
                             "Backfill caught up with the clock; continuing live."
                         );
-                        if let Some(p) = &self.progress {
-                            p.finish();
+                        self.stats_every = self.stats_interval;
+                        waiter.every = self.stats_interval;
+                        if let Some(every) = self.stats_interval {
+                            // One line for the backfill; the next interval is the live pace.
+                            self.stats.report(&self.sinks);
+                            waiter.next_report = Some(Instant::now() + every);
                         }
                         let t0 = Instant::now();
                         let wall0 = chrono::Utc::now().timestamp_millis();

@@ -21,6 +21,8 @@ use crate::stats::{self, SinkReport, Stats};
 use crate::SimRng;
 
 mod drive;
+#[cfg(test)]
+mod tests;
 mod waiter;
 
 use drive::Plan;
@@ -81,6 +83,9 @@ pub struct Runner {
     /// Time draws have their own stream, so pacing does not change what the events are.
     pace_rng: SimRng,
     seed: u64,
+    /// The configured interval of stats lines (`--stats-interval`).
+    stats_interval: Option<Duration>,
+    /// Stats lines now: none while a progress bar shows.
     stats_every: Option<Duration>,
     progress: Option<Progress>,
     /// Event times drawn: the work per event, which must not grow with the rate.
@@ -105,14 +110,6 @@ impl Runner {
         let scenario = scenario::find(&config.scenario)?;
         let (start, end) = config.time_range(scenario)?;
         let s = &config.schedule;
-        let plan = match (start, end) {
-            (Some(start_ms), Some(end_ms)) => Plan::Historical { start_ms, end_ms },
-            (Some(start_ms), None) if s.count.is_none() && s.duration.is_none() => {
-                Plan::Backfill { start_ms }
-            }
-            (Some(start_ms), None) => Plan::Simulated { start_ms },
-            (None, _) => Plan::Live,
-        };
         let seed = config.seed.unwrap_or_else(rand::random);
         if config.seed.is_none() {
             tracing::info!(
@@ -120,6 +117,20 @@ impl Runner {
                 "No seed configured; pass --seed {seed} to repeat this run."
             );
         }
+        let pace_rng = SimRng::seed_from_u64(seed.wrapping_add(1));
+        let plan = match (start, end) {
+            (Some(start_ms), Some(end_ms)) => Plan::Historical { start_ms, end_ms },
+            (Some(start_ms), None) if s.count.is_none() && s.duration.is_none() => {
+                Plan::Backfill { start_ms }
+            }
+            (Some(start_ms), None) => Plan::Simulated { start_ms },
+            (None, _) => match s.count.filter(|_| s.ends_now) {
+                Some(count) => Plan::Simulated {
+                    start_ms: drive::start_to_end_now(s, count, &pace_rng)?,
+                },
+                None => Plan::Live,
+            },
+        };
         let generator = Generator::new(scenario, config, seed).with_context(|| {
             format!("cannot load master data from {}", config.data_dir.display())
         })?;
@@ -128,6 +139,8 @@ impl Runner {
             Plan::Backfill { start_ms } => Progress::for_terminal(start_ms, None),
             _ => None,
         };
+        let stats_interval = (config.stats_interval_secs > 0.0)
+            .then(|| Duration::from_secs_f64(config.stats_interval_secs));
         let metrics = config.metrics_listen.map(|_| {
             let target = match Pacing::from_config(s) {
                 Pacing::Rate(rate) => rate,
@@ -135,7 +148,7 @@ impl Runner {
             };
             RunMetrics::new(scenario.event_types(), &sinks, target)
         });
-        Ok(Self {
+        let mut runner = Self {
             metrics,
             types: scenario.event_types(),
             generator,
@@ -146,16 +159,25 @@ impl Runner {
             plan,
             profile: config.profile_for(scenario)?,
             schedule: s.clone(),
-            pace_rng: SimRng::seed_from_u64(seed.wrapping_add(1)),
+            pace_rng,
             seed,
-            // A progress bar on a terminal replaces the periodic stats lines.
-            stats_every: (config.stats_interval_secs > 0.0 && progress.is_none())
-                .then(|| Duration::from_secs_f64(config.stats_interval_secs)),
-            progress,
+            stats_interval,
+            stats_every: stats_interval,
+            progress: None,
             time_draws: 0,
             last_time: None,
             handoff_ms: None,
-        })
+        };
+        if let Some(progress) = progress {
+            runner.show_progress(progress);
+        }
+        Ok(runner)
+    }
+
+    /// Shows `progress`, which replaces the periodic stats lines until it is done.
+    fn show_progress(&mut self, progress: Progress) {
+        self.progress = Some(progress);
+        self.stats_every = None;
     }
 
     /// The event type table of the scenario being run.

@@ -297,8 +297,8 @@ pub struct RunArgs {
     pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
-/// A parser for a whole-number flag that says what it wants ("--count must be a whole number
-/// >= 1; got -5") instead of "invalid digit found in string". Ranges are checked with the rest
+/// A parser for a whole-number flag that says what it wants, such as
+/// `--count must be a whole number >= 1; got -5`, instead of "invalid digit found in string". Ranges are checked with the rest
 /// of the configuration.
 fn whole<T: std::str::FromStr>(
     flag: &'static str,

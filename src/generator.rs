@@ -122,7 +122,7 @@ impl Generator {
         self.world.due(&mut self.rng, now_ms, &mut out);
         if self.world.ready_at().is_some_and(|at| at > now_ms) {
             // The world takes no primary yet: drawing would only be refused.
-            return None;
+            return Ok(None);
         }
         for _ in 0..MAX_REDRAWS {
             let event_type = self.draw.sample(&mut self.rng) as EventTypeId;

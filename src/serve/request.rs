@@ -74,15 +74,13 @@ pub const MAX_TIME_COMPRESSION: f64 = 1e6;
 
 /// `o` with simtom's names renamed to ours, and the (alias, ours) pairs renamed; both names
 /// of one field is an error.
-fn unalias(
-    o: &Map<String, Value>,
-) -> Result<
-    (
-        Map<String, Value>,
-        Vec<&'static (&'static str, &'static str)>,
-    ),
-    Invalid,
-> {
+/// A request's fields under our names, and the (alias, ours) pairs that were renamed.
+type Unaliased = (
+    Map<String, Value>,
+    Vec<&'static (&'static str, &'static str)>,
+);
+
+fn unalias(o: &Map<String, Value>) -> Result<Unaliased, Invalid> {
     let mut out = o.clone();
     let mut renamed = Vec::new();
     for pair in ALIASES {

@@ -138,7 +138,7 @@ fn fail_unsent<'a>(
     ctx: &DeliveryContext,
     accepted: &mut [u64],
     topics: &[String],
-    headers: &[OwnedHeaders],
+    headers: &[Option<OwnedHeaders>],
     records: impl Iterator<Item = crate::event::Record<'a>>,
     error: &KafkaError,
 ) {
@@ -153,7 +153,7 @@ fn fail_unsent<'a>(
             type_index: i,
             topic: topics.get(i).map_or("", String::as_str),
             key: Some(record.key),
-            headers: headers.get(i).map(headers_json),
+            headers: headers.get(i).and_then(Option::as_ref).map(headers_json),
             timestamp_ms: Some(record.time_ms),
             payload: record.payload,
         };

@@ -8,8 +8,9 @@
 #   debian:bookworm-slim       `debootstrap --variant=minbase bookworm` piped into `docker import`
 #   rust:1-bookworm            that, plus the build packages the upstream image has, plus this
 #                              machine's Rust toolchain (rustup's active one) copied in
-#   kafka-gen-standin/stock    a "stock machine": Debian with Rust, gcc, make and perl only, for
-#                              scripts/stock-check.sh
+#   kafka-gen-standin/stock    a "stock machine": Debian with Rust, gcc, g++, make and perl only,
+#                              for scripts/stock-check.sh (g++: librdkafka always builds its C++
+#                              wrapper, by cmake or by its configure script)
 #
 #   ROOTFS_CACHE   where the debootstrap tree is kept (default /var/cache/kafka-gen)
 #   DEBIAN_MIRROR  (default http://deb.debian.org/debian)
@@ -91,10 +92,10 @@ fi
 if have kafka-gen-standin/stock; then
     say "kafka-gen-standin/stock is there"
 else
-    say "making kafka-gen-standin/stock (Debian with Rust, gcc, make and perl only)"
+    say "making kafka-gen-standin/stock (Debian with Rust, gcc, g++, make and perl only)"
     build_with_toolchain kafka-gen-standin/stock "FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
-      ca-certificates gcc libc6-dev make perl \\
+      ca-certificates gcc g++ libc6-dev make perl \\
     && rm -rf /var/lib/apt/lists/*
 $RUST_LAYERS"
     say "made kafka-gen-standin/stock"

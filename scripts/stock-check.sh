@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Proves the README's run command works on a stock machine: a fresh Debian with the Rust
-# toolchain, gcc, make and perl, and nothing else (no cmake, pkg-config, or -dev packages).
+# toolchain, a C and C++ compiler (gcc, g++), make and perl, and nothing else (no cmake,
+# pkg-config, or -dev packages). librdkafka needs g++ for its C++ wrapper, which both of its
+# build systems compile whether or not it is used.
 # It builds kafka-gen there and runs exactly the README's first command until the first event
 # reaches stdout, which must happen within FIRST_EVENT_SECS of the build finishing.
 #

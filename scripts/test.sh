@@ -13,7 +13,7 @@ cargo test --locked
 # flush. Needs Docker; without it only the compose files are validated (a failure under CI).
 # Both Docker checks keep their caches (~/.cache/kafka-gen/stock, Docker's layers) between runs.
 if docker info >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1; then
-    # The README's run command on a stock Debian (Rust, gcc, make, perl only), and set-up there.
+    # The README's run command on a stock Debian (Rust, gcc, g++, make, perl only), and set-up there.
     bash scripts/stock-check.sh
     bash scripts/compose-smoke.sh
 elif [ "${CI:-}" = "true" ]; then

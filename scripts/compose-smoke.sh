@@ -44,7 +44,9 @@ say "base images (stand-ins where the real ones are missing)"
 bash scripts/standins.sh
 say "building docker/Dockerfile through docker-compose build"
 build_started=$(date +%s)
-$COMPOSE -f docker-compose.yml build -q realistic-event-generator >&2
+SMOKE_LOG="$(mktemp)"
+$COMPOSE -f docker-compose.yml build realistic-event-generator >"$SMOKE_LOG" 2>&1 \
+    || { tail -n 40 "$SMOKE_LOG" >&2; die "docker-compose build failed"; }
 say "kafka-gen:latest built in $(( $(date +%s) - build_started ))s"
 
 TANSU="$(command -v tansu || echo "$HOME/.cargo/bin/tansu")"

@@ -46,9 +46,8 @@ for header in curl/curl.h openssl/ssl.h zlib.h zstd.h sasl/sasl.h; do
     if [ -e "/usr/include/$header" ]; then say "FAILED: the stock image has $header"; exit 1; fi
 done
 say "building on a stock machine ($(rustc --version), $(gcc --version | head -n 1))"
-started=$(date +%s)
-cargo build --release --locked --bin kafka-gen
-say "built in $(( $(date +%s) - started ))s"
+TIMEFORMAT="stock-check: built in %R s (CPU: user %U s, sys %S s)"
+time cargo build --release --locked --bin kafka-gen
 
 # Run the README's command, and wait for its first event on stdout.
 out=$(mktemp)

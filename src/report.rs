@@ -98,8 +98,14 @@ impl SummaryFile {
     /// Replaces the file's contents with [`summary_json`].
     pub fn write(mut self, types: &[EventTypeSpec], summary: &Summary) -> anyhow::Result<()> {
         let text = serde_json::to_string_pretty(&summary_json(types, summary))? + "\n";
-        self.file
-            .set_len(0)
+        // Only a regular file can be truncated; a device such as /dev/null just takes the text.
+        let regular = self.file.metadata().is_ok_and(|m| m.is_file());
+        let truncated = if regular {
+            self.file.set_len(0)
+        } else {
+            Ok(())
+        };
+        truncated
             .and_then(|()| self.file.write_all(text.as_bytes()))
             .with_context(|| {
                 format!(

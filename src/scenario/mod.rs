@@ -87,12 +87,15 @@ pub trait Scenario: Sync {
         Path::new("data").join(self.name())
     }
 
-    /// Loads and validates the master data in `data_dir` and builds the starting world.
+    /// Loads and validates the master data in `data_dir` and builds the starting world: the
+    /// same path `serve` takes, in one call.
     fn load_world(
         &self,
         data_dir: &Path,
         options: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>>;
+    ) -> anyhow::Result<Box<dyn World>> {
+        self.world_from(&self.load_master(data_dir)?, options)
+    }
 
     /// Loads the master data in `data_dir` once, to build many worlds from (`kafka-gen serve`
     /// loads it at start-up, not per request).

@@ -150,16 +150,6 @@ impl Scenario for Bnpl {
         Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
-    fn load_world(
-        &self,
-        data_dir: &Path,
-        config: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>> {
-        config.bnpl.validate()?;
-        let data = master::MasterData::load(data_dir)?;
-        Ok(Box::new(world::BnplWorld::new(data, config.bnpl.clone())))
-    }
-
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
         Ok(crate::scenario::Master::new(master::MasterData::load(
             data_dir,

@@ -176,21 +176,6 @@ impl Scenario for Music {
         Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
-    fn load_world(
-        &self,
-        data_dir: &Path,
-        config: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>> {
-        config.music.validate()?;
-        let data = master::MasterData::load(data_dir)?;
-        let sessions = config.streams.unwrap_or(DEFAULT_SESSIONS);
-        Ok(Box::new(world::MusicWorld::new(
-            data,
-            config.music.clone(),
-            sessions,
-        )?))
-    }
-
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
         Ok(crate::scenario::Master::new(master::MasterData::load(
             data_dir,

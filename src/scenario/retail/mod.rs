@@ -210,19 +210,6 @@ impl Scenario for Retail {
         Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
-    fn load_world(
-        &self,
-        data_dir: &Path,
-        config: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>> {
-        config.retail.validate()?;
-        let data = master::MasterData::load(data_dir)?;
-        Ok(Box::new(world::RetailWorld::new(
-            data,
-            config.retail.clone(),
-        )?))
-    }
-
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
         Ok(crate::scenario::Master::new(master::MasterData::load(
             data_dir,

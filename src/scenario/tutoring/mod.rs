@@ -209,21 +209,6 @@ impl Scenario for Tutoring {
         Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
-    fn load_world(
-        &self,
-        data_dir: &Path,
-        config: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>> {
-        config.tutoring.validate()?;
-        let data = master::MasterData::load(data_dir)?;
-        let streams = config.streams.unwrap_or(DEFAULT_STREAMS);
-        Ok(Box::new(world::TutoringWorld::new(
-            data,
-            config.tutoring.clone(),
-            streams,
-        )))
-    }
-
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
         Ok(crate::scenario::Master::new(master::MasterData::load(
             data_dir,

@@ -258,21 +258,6 @@ impl Scenario for Web {
         Ok(Box::new(contract::Checker::new(&data, from_start)))
     }
 
-    fn load_world(
-        &self,
-        data_dir: &Path,
-        config: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>> {
-        config.web.validate()?;
-        let data = master::MasterData::load(data_dir)?;
-        let users = config.streams.unwrap_or(DEFAULT_USERS);
-        Ok(Box::new(world::WebWorld::new(
-            data,
-            config.web.clone(),
-            users,
-        )?))
-    }
-
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<crate::scenario::Master> {
         Ok(crate::scenario::Master::new(master::MasterData::load(
             data_dir,

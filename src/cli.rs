@@ -98,6 +98,32 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Send the Kafka events of a dead-letter file again (skips `unknown` ones by default)
     Replay(ReplayArgs),
+    /// Check a world file and print what it defines (exit 2 with file:line:column if bad)
+    Check(CheckArgs),
+    /// Print a JSON Schema per event type of a world file (or, with --format, of the format)
+    Schema(SchemaArgs),
+}
+
+/// Flags of `kafka-gen check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The world file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Flags of `kafka-gen schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// The world file whose event types to describe
+    #[arg(long, value_name = "FILE", required_unless_present = "format")]
+    pub world: Option<PathBuf>,
+    /// Print the JSON Schema of the world-file format itself (for editors)
+    #[arg(long)]
+    pub format: bool,
 }
 
 /// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
@@ -109,6 +135,18 @@ pub struct RunArgs {
     /// Scenario to simulate [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
+    /// World file to simulate (worlds/README.md), instead of a built-in scenario
+    #[arg(
+        help_heading = "Mode",
+        long,
+        value_name = "FILE",
+        conflicts_with = "scenario"
+    )]
+    pub world: Option<PathBuf>,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    /// [env: KAFKA_GEN_PARAM_<NAME>]
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Directory with the master data [default: data for retail, data/<scenario> otherwise]
     /// [env: KAFKA_GEN_DATA_DIR]
     #[arg(help_heading = "Mode", long, value_name = "DIR")]
@@ -321,8 +359,9 @@ pub struct IngestArgs {
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Scenario whose event schema requests are checked against [default: retail]
-    #[arg(long)]
+    /// Scenario whose event schema requests are checked against, or a world file
+    /// (--world FILE) [default: retail]
+    #[arg(long, alias = "world")]
     pub scenario: Option<String>,
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
     #[arg(long, value_name = "HOSTS")]
@@ -361,9 +400,13 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct MasterArgs {
-    /// Scenario whose master data to write; `kafka-gen scenarios` lists them [default: retail]
-    #[arg(long)]
+    /// Scenario whose master data to write, or a world file (--world FILE); `kafka-gen
+    /// scenarios` lists them [default: retail]
+    #[arg(long, alias = "world")]
     pub scenario: Option<String>,
+    /// Set a world parameter, e.g. --set num_customers=50; repeat for more
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Records per kind, KIND=N,... (e.g. songs=1000,users=5000); kinds not named keep their
     /// defaults (`kafka-gen scenarios` lists them)
     #[arg(long, value_name = "KIND=N,...")]
@@ -399,8 +442,9 @@ pub struct ConsumeArgs {
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Scenario whose topics and data contract to check [default: retail]
-    #[arg(long)]
+    /// Scenario whose topics and data contract to check, or a world file (--world FILE)
+    /// [default: retail]
+    #[arg(long, alias = "world")]
     pub scenario: Option<String>,
     /// Master data the events must refer to [default: data]
     #[arg(long, value_name = "DIR")]
@@ -466,4 +510,7 @@ pub struct ServeArgs {
     /// [default: the working directory]
     #[arg(long, value_name = "DIR")]
     pub data_root: Option<PathBuf>,
+    /// Also serve this world file's world, at /stream/<its name>; repeat for more
+    #[arg(long, value_name = "FILE")]
+    pub world: Vec<PathBuf>,
 }

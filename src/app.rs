@@ -106,15 +106,12 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // Start-up errors (an unreachable broker) and run errors come out of one call; all keep
-    // exit 2 until `consume` tells them apart.
-    let outcome = runtime
-        .block_on(async {
-            let cancel = CancellationToken::new();
-            tokio::spawn(stop_on_signals(cancel.clone()));
-            crate::consume::consume(&options, cancel).await
-        })
-        .bad_input()?;
+    // `consume` marks its start-up errors that are bad input itself; the rest fail the run.
+    let outcome = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        crate::consume::consume(&options, cancel).await
+    })?;
     Ok(if outcome.violations > 0 || outcome.failure.is_some() {
         ExitCode::from(1)
     } else {
@@ -179,18 +176,11 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         crate::metrics::install()?;
-        let addr = config.ingest.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; pick a free address with --listen"))
-            .bad_input()?;
+        let listener = crate::listen::bind(config.ingest.listen, "--listen").await?;
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
-        // Connecting to Kafka at start-up and serving come out of one call; both keep exit 2
-        // until `ingest::serve` tells them apart.
-        crate::ingest::serve(&config, listener, cancel)
-            .await
-            .bad_input()?;
+        // `serve` marks its start-up errors that are bad input itself; the rest fail the run.
+        crate::ingest::serve(&config, listener, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -251,10 +241,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))
-            .bad_input()?;
+        let listener = crate::listen::bind(addr, "--listen").await?;
         tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));

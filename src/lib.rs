@@ -24,6 +24,7 @@
 //! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
 //! - [`app`]: what each subcommand does.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
+//! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
 pub mod app;
@@ -34,6 +35,7 @@ pub mod event;
 pub mod exit;
 pub mod generator;
 pub mod ingest;
+pub mod listen;
 pub mod master;
 pub mod metrics;
 pub mod profile;

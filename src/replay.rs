@@ -101,7 +101,8 @@ impl ProducerContext for ReplayContext {
 }
 
 /// Replays `lines` through a producer made from `config`, waiting at most `flush_timeout`
-/// for the last deliveries. Connection problems at start are errors (bad input).
+/// for the last deliveries. Bad client settings are bad input; an unreachable broker fails the
+/// run.
 pub fn replay(
     config: &KafkaConfig,
     lines: &[DeadLine],
@@ -121,7 +122,7 @@ pub fn replay(
             )
         })
         .bad_input()?;
-    admin::check_reachable(producer.client(), config).bad_input()?;
+    admin::check_reachable(producer.client(), config)?;
     let mut counts = ReplayCounts::default();
     let mut sent = 0u64;
     for line in lines {
@@ -176,8 +177,8 @@ pub fn replay(
     Ok(counts)
 }
 
-/// `kafka-gen replay`: 0 when every replayed event was delivered, 1 when some were not, 2 for
-/// bad input (an unreadable file, an unreachable broker).
+/// `kafka-gen replay`: 0 when every replayed event was delivered, 1 when some were not or the
+/// broker is unreachable, 2 for bad input (an unreadable file, bad client settings).
 pub fn run(
     path: &Path,
     config: &KafkaConfig,

@@ -191,18 +191,34 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
+        flush_timeout: args.flush_timeout,
         log_format: args.log_format,
         ..RunArgs::default()
     };
     let config = config::resolve(&run_args).bad_input()?;
     init_tracing(config.log_format);
     let flush_timeout = Duration::from_secs_f64(config.schedule.flush_timeout_secs);
-    crate::replay::run(
-        &args.file,
-        &config.kafka,
-        args.include_unknown,
-        flush_timeout,
-    )
+    // The replay itself is blocking; the runtime only watches for signals meanwhile.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (file, include_unknown) = (args.file.clone(), args.include_unknown);
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        tokio::task::spawn_blocking(move || {
+            crate::replay::run(
+                &file,
+                &config.kafka,
+                include_unknown,
+                flush_timeout,
+                &cancel,
+            )
+        })
+        .await
+        .context("the replay thread panicked")?
+    })
 }
 
 /// `kafka-gen serve`'s checked limits and address.

@@ -354,6 +354,10 @@ pub struct ReplayArgs {
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
     #[arg(long, value_name = "HOSTS")]
     pub bootstrap_servers: Option<String>,
+    /// Seconds to wait for Kafka to confirm what was sent, at the end or after a signal
+    /// [default: 30] [env: KAFKA_GEN_FLUSH_TIMEOUT]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub flush_timeout: Option<f64>,
     /// Log format on stderr [default: text]
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,

@@ -30,8 +30,8 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, PurgeConfig, ThreadedProducer};
 
 pub use config::{HeaderSet, KafkaConfig, Secret};
-pub(crate) use delivery::forward_log;
 use delivery::{fail_unsent, DeliveryContext};
+pub(crate) use delivery::{forward_log, outcome_of};
 
 use super::dead_letter::DeadLetter;
 use super::{Sink, SinkCounts, SinkError};

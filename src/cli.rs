@@ -316,25 +316,27 @@ fn whole<T: std::str::FromStr>(
 #[derive(Debug, Default, Clone, Args)]
 pub struct IngestArgs {
     /// Address to serve the API on [default: 0.0.0.0:8080] [env: KAFKA_GEN_INGEST_LISTEN]
-    #[arg(long, value_name = "ADDR")]
+    #[arg(help_heading = "Service", long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Service", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Scenario whose event schema requests are checked against [default: retail]
-    #[arg(long)]
+    /// [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Service", long)]
     pub scenario: Option<String>,
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(long, value_name = "HOSTS")]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
     pub bootstrap_servers: Option<String>,
-    /// Create missing Kafka topics at start-up
-    #[arg(long)]
+    /// Create missing Kafka topics at start-up [env: KAFKA_GEN_CREATE_TOPICS]
+    #[arg(help_heading = "Kafka", long)]
     pub create_topics: bool,
     /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
-    #[arg(long, value_name = "ADDR")]
+    /// [env: KAFKA_GEN_METRICS_LISTEN]
+    #[arg(help_heading = "Observability", long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
-    /// Log format on stderr [default: text]
-    #[arg(long, value_enum)]
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
     pub log_format: Option<LogFormat>,
 }
 
@@ -346,53 +348,59 @@ pub struct ReplayArgs {
     pub file: PathBuf,
     /// Also send events whose delivery is unknown; they may already be on the topic, so this
     /// can duplicate them
-    #[arg(long)]
+    #[arg(help_heading = "Replay", long)]
     pub include_unknown: bool,
-    /// Config file for the Kafka settings [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(long, value_name = "PATH")]
+    /// Config file for the Kafka settings [default: config/generator.toml if present]
+    /// [env: KAFKA_GEN_CONFIG]
+    #[arg(help_heading = "Kafka", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(long, value_name = "HOSTS")]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
     pub bootstrap_servers: Option<String>,
     /// Seconds to wait for Kafka to confirm what was sent, at the end or after a signal
     /// [default: 30] [env: KAFKA_GEN_FLUSH_TIMEOUT]
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
     pub flush_timeout: Option<f64>,
-    /// Log format on stderr [default: text]
-    #[arg(long, value_enum)]
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
     pub log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct MasterArgs {
     /// Scenario whose master data to write; `kafka-gen scenarios` lists them [default: retail]
-    #[arg(long)]
+    #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
+    /// Seed; the same seed gives byte-identical files
+    #[arg(help_heading = "Mode", long, default_value_t = 42)]
+    pub seed: u64,
     /// Records per kind, KIND=N,... (e.g. songs=1000,users=5000); kinds not named keep their
     /// defaults (`kafka-gen scenarios` lists them)
-    #[arg(long, value_name = "KIND=N,...")]
+    #[arg(help_heading = "Sizes", long, value_name = "KIND=N,...")]
     pub size: Option<String>,
     /// Number of stores (retail; the same as --size stores=N) [default: 50]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub stores: Option<u32>,
     /// Number of products (retail) [default: 500]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub products: Option<u32>,
     /// Number of customers (retail, bnpl) [default: 5000]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub customers: Option<u32>,
-    /// Seed; the same seed gives byte-identical files
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
     /// Directory to write to (created if missing). Without it, master refuses to replace the
     /// scenario's shipped data (data for retail, data/<scenario> otherwise) unless --force
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Output", long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// With no --out, overwrite the scenario's data directory
-    #[arg(long)]
+    #[arg(help_heading = "Output", long)]
     pub force: bool,
     /// File format
-    #[arg(long, value_enum, default_value_t = Format::Json)]
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
 }
 
@@ -401,31 +409,39 @@ pub struct MasterArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ConsumeArgs {
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Mode", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Scenario whose topics and data contract to check [default: retail]
-    #[arg(long)]
+    /// [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
-    /// Master data the events must refer to [default: data]
-    #[arg(long, value_name = "DIR")]
+    /// Master data the events must refer to [default: data for retail, data/<scenario>
+    /// otherwise] [env: KAFKA_GEN_DATA_DIR]
+    #[arg(help_heading = "Mode", long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(long, value_name = "HOSTS")]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
     pub bootstrap_servers: Option<String>,
     /// Consumer group to join
-    #[arg(long, default_value = "kafka-gen-consume")]
+    #[arg(help_heading = "Kafka", long, default_value = "kafka-gen-consume")]
     pub group_id: String,
     /// Read every partition from its beginning, so the starting stock and prices are known;
     /// otherwise resume from the group's offsets (or the end) and learn them as events arrive
-    #[arg(long)]
+    #[arg(help_heading = "Kafka", long)]
     pub from_beginning: bool,
     /// Exit once no record arrived for SECS since partitions were assigned, with a summary
     /// (exit 1 if any violation was seen, or if nothing was assigned or read to the end)
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    #[arg(
+        help_heading = "Check",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
     pub until_idle: Option<f64>,
     /// Seconds a caught-up partition may stay silent before it stops holding back older
     /// records of other topics in the reorder buffer
     #[arg(
+        help_heading = "Check",
         long,
         value_name = "SECS",
         default_value_t = 2.0,
@@ -435,6 +451,7 @@ pub struct ConsumeArgs {
     /// Seconds to wait for the topics to exist, and (with --until-idle) for partitions to be
     /// assigned, before giving up
     #[arg(
+        help_heading = "Check",
         long,
         value_name = "SECS",
         default_value_t = 60.0,
@@ -442,32 +459,39 @@ pub struct ConsumeArgs {
     )]
     pub topic_wait: f64,
     /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    /// [env: KAFKA_GEN_STATS_INTERVAL]
+    #[arg(
+        help_heading = "Observability",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
     pub stats_interval: Option<f64>,
-    /// Log format on stderr [default: text]
-    #[arg(long, value_enum)]
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
     pub log_format: Option<LogFormat>,
-    /// At the end, write records per topic and violations by kind to PATH as JSON
-    #[arg(long, value_name = "PATH")]
+    /// At the end, write records per topic and violations by kind to PATH as JSON (the path
+    /// is checked at start-up)
+    #[arg(help_heading = "Observability", long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on, HOST:PORT
-    #[arg(long, default_value = "0.0.0.0:8000")]
+    #[arg(help_heading = "Service", long, default_value = "0.0.0.0:8000")]
     pub listen: String,
-    /// Highest rate a client may ask for, events per second
-    #[arg(long, default_value_t = 10_000.0)]
-    pub max_rate: f64,
-    /// Most primary events one stream may ask for
-    #[arg(long, default_value_t = 10_000_000)]
-    pub max_total: u64,
-    /// Most streams open at once
-    #[arg(long, default_value_t = 64)]
-    pub max_streams: usize,
     /// Directory the scenarios' data directories (data, data/music, ...) are relative to
     /// [default: the working directory]
-    #[arg(long, value_name = "DIR")]
+    #[arg(help_heading = "Service", long, value_name = "DIR")]
     pub data_root: Option<PathBuf>,
+    /// Highest rate a client may ask for, events per second
+    #[arg(help_heading = "Limits", long, default_value_t = 10_000.0)]
+    pub max_rate: f64,
+    /// Most primary events one stream may ask for
+    #[arg(help_heading = "Limits", long, default_value_t = 10_000_000)]
+    pub max_total: u64,
+    /// Most streams open at once
+    #[arg(help_heading = "Limits", long, default_value_t = 64)]
+    pub max_streams: usize,
 }

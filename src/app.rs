@@ -161,6 +161,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         scenario: args.scenario.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
         create_topics: args.create_topics,
+        headers: args.headers.clone(),
         log_format: args.log_format,
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()

@@ -267,10 +267,8 @@ pub struct RunArgs {
     /// [default: kafka-gen-dead-letter.jsonl] [env: KAFKA_GEN_DEAD_LETTER]
     #[arg(help_heading = "Kafka", long, value_name = "PATH")]
     pub dead_letter: Option<PathBuf>,
-    /// Headers on each Kafka record: all (event_type, schema_version, content-type, producer),
-    /// event_type or none [default: all] [env: KAFKA_GEN_KAFKA_HEADERS]
-    #[arg(help_heading = "Kafka", long, value_enum, value_name = "SET")]
-    pub kafka_headers: Option<HeaderSet>,
+    #[command(flatten)]
+    pub headers: KafkaHeadersArg,
     /// After the run, write per-type generated/delivered/failed counts to PATH as JSON
     /// [env: KAFKA_GEN_SUMMARY_JSON]
     #[arg(help_heading = "Observability", long, value_name = "PATH")]
@@ -295,6 +293,16 @@ pub struct RunArgs {
     /// [env: KAFKA_GEN_METRICS_LISTEN]
     #[arg(help_heading = "Observability", long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// `--kafka-headers`, declared once for a run and the ingest service (both produce with the
+/// Kafka sink's settings).
+#[derive(Debug, Default, Clone, Args)]
+pub struct KafkaHeadersArg {
+    /// Headers on each Kafka record: all (event_type, schema_version, content-type, producer),
+    /// event_type or none [default: all] [env: KAFKA_GEN_KAFKA_HEADERS]
+    #[arg(help_heading = "Kafka", long, value_enum, value_name = "SET")]
+    pub kafka_headers: Option<HeaderSet>,
 }
 
 /// A parser for a whole-number flag that says what it wants, such as
@@ -331,6 +339,8 @@ pub struct IngestArgs {
     /// Create missing Kafka topics at start-up [env: KAFKA_GEN_CREATE_TOPICS]
     #[arg(help_heading = "Kafka", long)]
     pub create_topics: bool,
+    #[command(flatten)]
+    pub headers: KafkaHeadersArg,
     /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
     /// [env: KAFKA_GEN_METRICS_LISTEN]
     #[arg(help_heading = "Observability", long, value_name = "ADDR")]

@@ -58,11 +58,6 @@ pub struct KafkaSink {
     stop: CancellationToken,
 }
 
-/// The headers every record of `spec` carries (all of them; the ingest service's set).
-pub(crate) fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
-    headers_of(spec, HeaderSet::All).unwrap_or_default()
-}
-
 /// The headers of `set` for records of `spec`; `None` for no headers at all, so a record
 /// carries no header list (no allocation).
 pub(crate) fn headers_of(spec: &EventTypeSpec, set: HeaderSet) -> Option<OwnedHeaders> {

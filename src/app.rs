@@ -197,6 +197,9 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         ..RunArgs::default()
     };
     let config = config::resolve(&run_args).bad_input()?;
+    // `resolve` checks `[kafka]` only when a run's sinks include Kafka; replay always uses it.
+    let types = crate::scenario::find(&config.scenario).bad_input()?;
+    config.kafka.validate(types.event_types()).bad_input()?;
     init_tracing(config.log_format);
     let flush_timeout = Duration::from_secs_f64(config.schedule.flush_timeout_secs);
     // The replay itself is blocking; the runtime only watches for signals meanwhile.

@@ -239,3 +239,53 @@ fn serve_and_the_metrics_port_in_use_exit_1() {
     assert_eq!(code, Some(1), "--metrics-listen: {err}");
     assert!(err.contains("--metrics-listen"), "{err}");
 }
+
+/// consume and replay use `[kafka]` even when the run's sinks do not, so they check it
+/// themselves: an out-of-range value is bad input naming the key, not a panic (before: exit
+/// 101 for consume, "the replay thread panicked" for replay).
+#[test]
+fn consume_and_replay_check_the_kafka_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "sinks = [\"stdout\"]\n[kafka]\nstartup_timeout_secs = 1e300\n",
+    )
+    .unwrap();
+    let dead = dir.path().join("dead.jsonl");
+    std::fs::write(
+        &dead,
+        "{\"sink\":\"kafka\",\"topic\":\"t\",\"outcome\":\"failed\",\"event\":{}}\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let bootstrap = dead_port();
+    for args in [
+        &[
+            "consume",
+            "--data-dir",
+            data_dir().to_str().unwrap(),
+            "--config",
+            config,
+            "--bootstrap-servers",
+            &bootstrap,
+        ][..],
+        &[
+            "replay",
+            dead.to_str().unwrap(),
+            "--config",
+            config,
+            "--bootstrap-servers",
+            &bootstrap,
+        ][..],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{}: {err}", args[0]);
+        assert!(
+            err.contains("kafka.startup_timeout_secs"),
+            "{}: {err}",
+            args[0]
+        );
+        assert!(!err.contains("panicked"), "{}: {err}", args[0]);
+    }
+}

@@ -74,6 +74,11 @@ impl ConsumeOptions {
             ..RunArgs::default()
         };
         let config = config::resolve(&run)?;
+        // `resolve` checks `[kafka]` only when a run's sinks include Kafka; consume always
+        // uses it (an unchecked startup_timeout_secs = 1e300 panicked in Duration).
+        config
+            .kafka
+            .validate(scenario::find(&config.scenario)?.event_types())?;
         if args.group_id.trim().is_empty() {
             bail!("--group-id is empty; name a consumer group, e.g. kafka-gen-consume");
         }

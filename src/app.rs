@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, Serv
 use crate::config::{self, Config, LogFormat};
 use crate::exit::BadInputExt;
 use crate::runner::{Runner, Stop};
+use crate::signals::stop_on_signals;
 use crate::SimRng;
 
 /// Runs the parsed command line.
@@ -117,40 +118,6 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Cancels `token` on the first SIGINT or SIGTERM; a second one exits at once.
-async fn stop_on_signals(token: CancellationToken) {
-    for round in 0..2 {
-        if wait_for_signal().await.is_err() {
-            return;
-        }
-        if round == 0 {
-            tracing::info!("Stopping: finishing the current batch and flushing sinks (signal again to quit now).");
-            token.cancel();
-        } else {
-            tracing::warn!("Second signal: exiting without flushing.");
-            std::process::exit(130);
-        }
-    }
-}
-
-async fn wait_for_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }
 
 /// `kafka-gen ingest`: the Kafka settings come from the config file and environment, as for a

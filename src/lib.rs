@@ -23,6 +23,7 @@
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
 //! - [`app`]: what each subcommand does.
+//! - [`signals`]: SIGINT/SIGTERM as a clean stop, shared by every long-running command.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
 //! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
@@ -46,6 +47,7 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod serve;
+pub mod signals;
 pub mod sinks;
 pub mod stats;
 pub mod timefmt;

@@ -299,7 +299,7 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     if let Some(v) = &a.dead_letter {
         config.kafka.dead_letter_path = v.clone();
     }
-    config.kafka.headers = a.kafka_headers.unwrap_or(config.kafka.headers);
+    config.kafka.headers = a.headers.kafka_headers.unwrap_or(config.kafka.headers);
     if let Some(v) = &a.summary_json {
         config.summary_json = Some(v.clone());
     }

@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, Serv
 use crate::config::{self, Config, LogFormat};
 use crate::exit::BadInputExt;
 use crate::runner::{Runner, Stop};
+use crate::signals::stop_on_signals;
 use crate::SimRng;
 
 /// Runs the parsed command line.
@@ -140,54 +141,17 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // Start-up errors (an unreachable broker) and run errors come out of one call; all keep
-    // exit 2 until `consume` tells them apart.
-    let outcome = runtime
-        .block_on(async {
-            let cancel = CancellationToken::new();
-            tokio::spawn(stop_on_signals(cancel.clone()));
-            crate::consume::consume(&options, cancel).await
-        })
-        .bad_input()?;
+    // `consume` marks its start-up errors that are bad input itself; the rest fail the run.
+    let outcome = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        crate::consume::consume(&options, cancel).await
+    })?;
     Ok(if outcome.violations > 0 || outcome.failure.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Cancels `token` on the first SIGINT or SIGTERM; a second one exits at once.
-async fn stop_on_signals(token: CancellationToken) {
-    for round in 0..2 {
-        if wait_for_signal().await.is_err() {
-            return;
-        }
-        if round == 0 {
-            tracing::info!("Stopping: finishing the current batch and flushing sinks (signal again to quit now).");
-            token.cancel();
-        } else {
-            tracing::warn!("Second signal: exiting without flushing.");
-            std::process::exit(130);
-        }
-    }
-}
-
-async fn wait_for_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }
 
 /// `kafka-gen ingest`: the Kafka settings come from the config file and environment, as for a
@@ -198,6 +162,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         scenario: args.scenario.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
         create_topics: args.create_topics,
+        headers: args.headers.clone(),
         log_format: args.log_format,
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()
@@ -213,18 +178,11 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         crate::metrics::install()?;
-        let addr = config.ingest.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; pick a free address with --listen"))
-            .bad_input()?;
+        let listener = crate::listen::bind(config.ingest.listen, "--listen").await?;
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
-        // Connecting to Kafka at start-up and serving come out of one call; both keep exit 2
-        // until `ingest::serve` tells them apart.
-        crate::ingest::serve(&config, listener, cancel)
-            .await
-            .bad_input()?;
+        // `serve` marks its start-up errors that are bad input itself; the rest fail the run.
+        crate::ingest::serve(&config, listener, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -235,18 +193,37 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
+        flush_timeout: args.flush_timeout,
         log_format: args.log_format,
         ..RunArgs::default()
     };
     let config = config::resolve(&run_args).bad_input()?;
+    // `resolve` checks `[kafka]` only when a run's sinks include Kafka; replay always uses it.
+    let types = crate::scenario::find(&config.scenario).bad_input()?;
+    config.kafka.validate(types.event_types()).bad_input()?;
     init_tracing(config.log_format);
     let flush_timeout = Duration::from_secs_f64(config.schedule.flush_timeout_secs);
-    crate::replay::run(
-        &args.file,
-        &config.kafka,
-        args.include_unknown,
-        flush_timeout,
-    )
+    // The replay itself is blocking; the runtime only watches for signals meanwhile.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (file, include_unknown) = (args.file.clone(), args.include_unknown);
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        tokio::task::spawn_blocking(move || {
+            crate::replay::run(
+                &file,
+                &config.kafka,
+                include_unknown,
+                flush_timeout,
+                &cancel,
+            )
+        })
+        .await
+        .context("the replay thread panicked")?
+    })
 }
 
 /// `kafka-gen serve`'s checked limits and address.
@@ -289,10 +266,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))
-            .bad_input()?;
+        let listener = crate::listen::bind(addr, "--listen").await?;
         tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));

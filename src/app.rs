@@ -40,8 +40,42 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Replay(args)) => replay(&args),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Consume(args)) => consume(&args),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Schema(args)) => schema(&args),
         None => run(&cli.run),
     }
+}
+
+/// `--set NAME=VALUE` pairs as a map.
+fn param_flags(set: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    set.iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--set {pair:?}: write NAME=VALUE, e.g. --set num_users=50")
+                })
+        })
+        .collect()
+}
+
+fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
+    let params = param_flags(&args.set).bad_input()?;
+    let model = crate::worldfile::load(&args.file, &params).bad_input()?;
+    print!("{}", crate::worldfile::describe(&model));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema(args: &crate::cli::SchemaArgs) -> anyhow::Result<ExitCode> {
+    let schema = match &args.world {
+        Some(path) if !args.format => {
+            let model = crate::worldfile::load(path, &Default::default()).bad_input()?;
+            crate::worldfile::schema::event_schemas(&model)
+        }
+        _ => crate::worldfile::schema::format_schema(),
+    };
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -221,7 +255,11 @@ fn serve_settings(
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (limits, addr) = serve_settings(args).bad_input()?;
-    let state = crate::serve::AppState::new(limits, args.data_root.clone());
+    let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
+    for path in &args.world {
+        worlds.push(crate::worldfile::scenario(path)?);
+    }
+    let state = crate::serve::AppState::with_worlds(limits, args.data_root.clone(), worlds);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -246,6 +284,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
+    crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let scenario =
         crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
     let sizes = master_sizes(scenario, args).bad_input()?;

@@ -51,6 +51,7 @@ pub mod signals;
 pub mod sinks;
 pub mod stats;
 pub mod timefmt;
+pub mod worldfile;
 
 /// The random number generator behind every draw: small, fast, and the same on every platform
 /// for a given seed, which the golden-file tests rely on.

@@ -20,9 +20,9 @@ pub struct IngestArgs {
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
     #[arg(help_heading = "Service", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Scenario whose event schema requests are checked against [default: retail]
-    /// [env: KAFKA_GEN_SCENARIO]
-    #[arg(help_heading = "Service", long)]
+    /// Scenario whose event schema requests are checked against, or a world file
+    /// (--world FILE) [default: retail] [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Service", long, alias = "world")]
     pub scenario: Option<String>,
     /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
     #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
@@ -74,9 +74,13 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct MasterArgs {
-    /// Scenario whose master data to write; `kafka-gen scenarios` lists them [default: retail]
-    #[arg(help_heading = "Mode", long)]
+    /// Scenario whose master data to write, or a world file (--world FILE); `kafka-gen
+    /// scenarios` lists them [default: retail]
+    #[arg(help_heading = "Mode", long, alias = "world")]
     pub scenario: Option<String>,
+    /// Set a world parameter, e.g. --set num_customers=50; repeat for more
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Seed; the same seed gives byte-identical files
     #[arg(help_heading = "Mode", long, default_value_t = 42)]
     pub seed: u64,
@@ -112,9 +116,9 @@ pub struct ConsumeArgs {
     /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
     #[arg(help_heading = "Mode", long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Scenario whose topics and data contract to check [default: retail]
-    /// [env: KAFKA_GEN_SCENARIO]
-    #[arg(help_heading = "Mode", long)]
+    /// Scenario whose topics and data contract to check, or a world file (--world FILE)
+    /// [default: retail] [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Mode", long, alias = "world")]
     pub scenario: Option<String>,
     /// Master data the events must refer to [default: data for retail, data/<scenario>
     /// otherwise] [env: KAFKA_GEN_DATA_DIR]
@@ -186,6 +190,9 @@ pub struct ServeArgs {
     /// [default: the working directory]
     #[arg(help_heading = "Service", long, value_name = "DIR")]
     pub data_root: Option<PathBuf>,
+    /// Also serve this world file's world, at /stream/<its name>; repeat for more
+    #[arg(help_heading = "Service", long, value_name = "FILE")]
+    pub world: Vec<PathBuf>,
     /// Highest rate a client may ask for, events per second
     #[arg(help_heading = "Limits", long, default_value_t = 10_000.0)]
     pub max_rate: f64,
@@ -195,4 +202,26 @@ pub struct ServeArgs {
     /// Most streams open at once
     #[arg(help_heading = "Limits", long, default_value_t = 64)]
     pub max_streams: usize,
+}
+
+/// Flags of `kafka-gen check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The world file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Flags of `kafka-gen schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// The world file whose event types to describe
+    #[arg(long, value_name = "FILE", required_unless_present = "format")]
+    pub world: Option<PathBuf>,
+    /// Print the JSON Schema of the world-file format itself (for editors)
+    #[arg(long)]
+    pub format: bool,
 }

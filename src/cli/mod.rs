@@ -13,7 +13,9 @@ use std::ffi::OsString;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-pub use commands::{ConsumeArgs, IngestArgs, MasterArgs, ReplayArgs, ServeArgs};
+pub use commands::{
+    CheckArgs, ConsumeArgs, IngestArgs, MasterArgs, ReplayArgs, SchemaArgs, ServeArgs,
+};
 pub use run::{KafkaHeadersArg, RunArgs};
 
 #[derive(Debug, Parser)]
@@ -102,4 +104,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Send the Kafka events of a dead-letter file again (skips `unknown` ones by default)
     Replay(ReplayArgs),
+    /// Check a world file and print what it defines (exit 2 with file:line:column if bad)
+    Check(CheckArgs),
+    /// Print a JSON Schema per event type of a world file (or, with --format, of the format)
+    Schema(SchemaArgs),
 }

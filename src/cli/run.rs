@@ -18,6 +18,18 @@ pub struct RunArgs {
     /// Scenario to simulate [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
+    /// World file to simulate (worlds/README.md), instead of a built-in scenario
+    #[arg(
+        help_heading = "Mode",
+        long,
+        value_name = "FILE",
+        conflicts_with = "scenario"
+    )]
+    pub world: Option<PathBuf>,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    /// [env: KAFKA_GEN_PARAM_<NAME>]
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Directory with the master data [default: data for retail, data/<scenario> otherwise]
     /// [env: KAFKA_GEN_DATA_DIR]
     #[arg(help_heading = "Mode", long, value_name = "DIR")]

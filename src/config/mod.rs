@@ -164,6 +164,9 @@ pub struct Config {
     pub http: HttpSinkConfig,
     /// The ingest API service (`kafka-gen ingest`).
     pub ingest: IngestConfig,
+    /// Parameters of a world file (`[params]`), by name; `KAFKA_GEN_PARAM_<NAME>` and
+    /// `--set NAME=VALUE` override them.
+    pub params: BTreeMap<String, toml::Value>,
 }
 
 impl Default for Config {
@@ -191,6 +194,7 @@ impl Default for Config {
             metrics_listen: None,
             http: HttpSinkConfig::default(),
             ingest: IngestConfig::default(),
+            params: BTreeMap::new(),
         }
     }
 }
@@ -217,6 +221,20 @@ fn canonical_weights<'a>(
 }
 
 impl Config {
+    /// The world parameters as text, for a world file to parse by its own types.
+    pub fn param_texts(&self) -> BTreeMap<String, String> {
+        self.params
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect()
+    }
+
     /// The primary-draw weights of `scenario`'s event types, in its table order, validated and
     /// normalised to sum to 1.
     pub fn weights_for(&self, scenario: &dyn Scenario) -> anyhow::Result<Vec<f64>> {

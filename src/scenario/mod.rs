@@ -233,8 +233,12 @@ pub static REGISTRY: &[&dyn Scenario] = &[
     &bnpl::Bnpl,
 ];
 
-/// Looks a scenario up by name.
+/// Looks a scenario up by name; a name that is a path (`worlds/bank.yaml`) loads that world
+/// file (see `worlds/README.md`).
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
+    if crate::worldfile::is_path(name) {
+        return Ok(crate::worldfile::scenario(std::path::Path::new(name))?);
+    }
     REGISTRY
         .iter()
         .copied()
@@ -242,7 +246,7 @@ pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
         .ok_or_else(|| {
             let known: Vec<_> = REGISTRY.iter().map(|s| s.name()).collect();
             anyhow::anyhow!(
-                "unknown scenario {name:?}; known scenarios: {}",
+                "unknown scenario {name:?}; known scenarios: {} (or a world file's path, e.g. worlds/bank.yaml)",
                 known.join(", ")
             )
         })

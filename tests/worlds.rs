@@ -193,7 +193,11 @@ async fn each_broken_rule_is_caught() {
     let mut early = fresh(&receipt);
     early["event_time"] = json!("2025-03-01T00:00:00.000Z");
     caught(&before, early, "follow_order");
-    caught(std::slice::from_ref(&deposit), deposit.clone(), "duplicate_event_id");
+    caught(
+        std::slice::from_ref(&deposit),
+        deposit.clone(),
+        "duplicate_event_id",
+    );
     let mut later = fresh(&deposit);
     later["event_time"] = json!("2099-01-01T00:00:00.000Z");
     let mut back = fresh(&deposit);

@@ -370,34 +370,78 @@ fn master_sizes(
 pub fn scenarios_listing() -> String {
     use std::fmt::Write;
     let mut out = String::new();
+    let files = world_files();
     for s in crate::scenario::REGISTRY {
-        let _ = writeln!(out, "{}: {}", s.name(), s.description());
-        let kinds: Vec<String> = s
-            .master_kinds()
+        describe_scenario(&mut out, *s);
+        if let Some(path) = files
             .iter()
-            .map(|k| format!("{} ({})", k.name, k.default_count))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  master data in {}: {}",
-            s.default_data_dir().display(),
-            kinds.join(", ")
-        );
-        let _ = writeln!(
-            out,
-            "  {:<28} {:>6}  {:<34} key",
-            "event type", "weight", "topic"
-        );
-        for t in s.event_types() {
-            let _ = writeln!(
-                out,
-                "  {:<28} {:>6.3}  {:<34} {}",
-                t.name, t.default_weight, t.default_topic, t.key_field
-            );
+            .find(|p| p.file_stem().is_some_and(|f| f == s.name()))
+        {
+            let _ = writeln!(out, "  as a world file: {}", path.display());
         }
         out.push('\n');
     }
+    for path in &files {
+        let name = path.display().to_string();
+        match crate::worldfile::scenario(path) {
+            Ok(s)
+                if !crate::scenario::REGISTRY
+                    .iter()
+                    .any(|r| r.name() == crate::scenario::Scenario::name(s)) =>
+            {
+                let _ = writeln!(out, "world file {name} (--world {name})");
+                describe_scenario(&mut out, s);
+                out.push('\n');
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(out, "world file {name}: cannot be loaded: {e:#}\n");
+            }
+        }
+    }
     out
+}
+
+/// The shipped world files, `worlds/*.yaml`, by name.
+fn world_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir("worlds")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn describe_scenario(out: &mut String, s: &dyn crate::scenario::Scenario) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "{}: {}", s.name(), s.description());
+    let kinds: Vec<String> = s
+        .master_kinds()
+        .iter()
+        .map(|k| format!("{} ({})", k.name, k.default_count))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  master data in {}: {}",
+        s.default_data_dir().display(),
+        kinds.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "  {:<28} {:>6}  {:<34} key",
+        "event type", "weight", "topic"
+    );
+    for t in s.event_types() {
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>6.3}  {:<34} {}",
+            t.name, t.default_weight, t.default_topic, t.key_field
+        );
+    }
 }
 
 /// Logs go to stderr, so stdout carries nothing but events. `RUST_LOG` refines the level.

@@ -27,6 +27,8 @@
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
 //! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
+//! - [`worldfile`]: worlds described in a YAML file (`--world FILE`), compiled and run through
+//!   the same scenario interface.
 
 pub mod app;
 pub mod cli;

@@ -193,7 +193,11 @@ async fn each_broken_rule_is_caught() {
     let mut early = fresh(&receipt);
     early["event_time"] = json!("2025-03-01T00:00:00.000Z");
     caught(&before, early, "follow_order");
-    caught(std::slice::from_ref(&deposit), deposit.clone(), "duplicate_event_id");
+    caught(
+        std::slice::from_ref(&deposit),
+        deposit.clone(),
+        "duplicate_event_id",
+    );
     let mut later = fresh(&deposit);
     later["event_time"] = json!("2099-01-01T00:00:00.000Z");
     let mut back = fresh(&deposit);
@@ -383,4 +387,64 @@ fn check_prints_what_the_world_defines_and_schema_describes_each_type() {
     let format = kafka_gen(&["schema", "--format"]);
     let f: Value = serde_json::from_slice(&format.stdout).unwrap();
     assert!(f["properties"]["events"].is_object(), "{f}");
+}
+
+#[test]
+fn the_shipped_format_schema_is_current() {
+    let out = kafka_gen(&["schema", "--format"]);
+    assert!(out.status.success());
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("worlds/world.schema.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &out.stdout).unwrap();
+    }
+    let shipped = std::fs::read(&path).unwrap();
+    assert!(
+        shipped == out.stdout,
+        "worlds/world.schema.json is stale; rerun with UPDATE_GOLDEN=1"
+    );
+}
+
+/// The README's tutorial: its YAML is the shipped file, and its commands run as written.
+#[test]
+fn the_readme_tutorial_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("### Write your own world")
+        .expect("the tutorial section");
+    let section = &readme[start..];
+    let section = &section[..section[4..].find("\n## ").map_or(section.len(), |i| i + 4)];
+    let yaml_at = section.find("```yaml\n").expect("the world file") + 8;
+    let yaml = &section[yaml_at..yaml_at + section[yaml_at..].find("```").unwrap()];
+    let shipped = std::fs::read_to_string(bank()).unwrap();
+    assert_eq!(
+        yaml, shipped,
+        "the README's world file and worlds/bank.yaml differ"
+    );
+    // Every command of the tutorial that needs no broker or server runs and succeeds.
+    let mut ran = 0;
+    for block in section.split("```sh\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        for line in block.lines() {
+            let line = line.split("  #").next().unwrap().trim();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() != Some(&"kafka-gen") {
+                continue;
+            }
+            let needs_service = words.contains(&"--create-topics")
+                || ["consume", "ingest", "serve"].contains(&words[1]);
+            if needs_service {
+                continue; // covered by tests/world_e2e.rs
+            }
+            let out = kafka_gen(&words[1..]);
+            assert!(
+                out.status.success(),
+                "{line}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "ran {ran} commands");
 }

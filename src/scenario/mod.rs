@@ -239,6 +239,11 @@ pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
     if crate::worldfile::is_path(name) {
         return Ok(crate::worldfile::scenario(std::path::Path::new(name))?);
     }
+    if let Some(world) = crate::worldfile::by_name(name) {
+        if !REGISTRY.iter().any(|s| s.name() == name) {
+            return Ok(world);
+        }
+    }
     REGISTRY
         .iter()
         .copied()

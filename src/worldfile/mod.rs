@@ -121,7 +121,19 @@ pub fn scenario(path: &Path) -> anyhow::Result<&'static FileScenario> {
     if let Ok(mut c) = cache.lock() {
         c.insert(key, s);
     }
+    if let Ok(mut names) = NAMES.lock() {
+        names.insert(s.name.to_string(), s);
+    }
     Ok(s)
+}
+
+/// World files loaded so far, by world name (the last one loaded wins), so that what knows a
+/// world only by name (a `serve` request, a config built from it) finds it.
+static NAMES: Mutex<BTreeMap<String, &'static FileScenario>> = Mutex::new(BTreeMap::new());
+
+/// A world file already loaded in this process, by its world name.
+pub fn by_name(name: &str) -> Option<&'static FileScenario> {
+    NAMES.lock().ok().and_then(|n| n.get(name).copied())
 }
 
 /// A world file as a [`Scenario`]. Lives for the process (its names are `&'static`).

@@ -49,6 +49,8 @@ pub struct FileWorld {
     next: u64,
     /// Follow-ups dropped because their guard failed at their time.
     pub dropped: u64,
+    /// Reused slot tables of primary events, so a primary allocates nothing here.
+    scratch: (Vec<Value>, Vec<bool>),
 }
 
 impl FileWorld {
@@ -127,6 +129,7 @@ impl FileWorld {
             pending: Default::default(),
             next: 0,
             dropped: 0,
+            scratch: Default::default(),
         })
     }
 
@@ -142,43 +145,67 @@ impl FileWorld {
     ) -> bool {
         let model = Arc::clone(&self.model);
         let ev = &model.events[e as usize];
+        let primary = given.is_none();
         let (mut locals, filled, cause) = match given {
             Some((l, f, c)) => (l, f, Some(c)),
-            None => (
-                vec![Value::Null; ev.locals.len()],
-                vec![false; ev.locals.len()],
-                None,
-            ),
+            None => {
+                // Reused, so a primary event allocates no slot table.
+                let (mut l, mut f) = std::mem::take(&mut self.scratch);
+                l.clear();
+                l.resize(ev.locals.len(), Value::Null);
+                f.clear();
+                f.resize(ev.locals.len(), false);
+                (l, f, None)
+            }
         };
+        let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
+        if primary {
+            self.scratch = (locals, filled);
+        }
+        done
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fire_with(
+        &mut self,
+        rng: &mut SimRng,
+        e: u16,
+        ev: &EventModel,
+        locals: &mut [Value],
+        filled: &[bool],
+        cause: Option<Uuid>,
+        time: i64,
+        out: &mut EventWriter<'_>,
+    ) -> bool {
         for (pi, p) in ev.picks.iter().enumerate() {
             if filled[p.slot as usize] {
                 continue;
             }
-            match self.choose(rng, e, pi, &mut locals, time) {
+            match self.choose(rng, e, pi, locals, time) {
                 Some(v) => locals[p.slot as usize] = v,
                 None => return false,
             }
         }
         for (slot, x) in &ev.lets {
             if !filled[*slot as usize] {
-                let v = ctx(&self.master, &self.state, &locals, time).eval(x, rng);
+                let v = ctx(&self.master, &self.state, locals, time).eval(x, rng);
                 locals[*slot as usize] = v;
             }
         }
         if let Some(w) = &ev.when {
-            if !ctx(&self.master, &self.state, &locals, time)
+            if !ctx(&self.master, &self.state, locals, time)
                 .eval(w, rng)
                 .truthy()
             {
                 return false;
             }
         }
-        if !self.apply(ev, &locals, time, rng) {
+        if !self.apply(ev, locals, time, rng) {
             return false;
         }
         let master = Arc::clone(&self.master);
         let state = &self.state;
-        let standard = model.envelope == super::format::EnvelopeKind::Standard;
+        let standard = self.model.envelope == super::format::EnvelopeKind::Standard;
         let envelope = Envelope {
             event_type: e as EventTypeId,
             type_name: self.names[e as usize],
@@ -191,7 +218,7 @@ impl FileWorld {
             let c = Ctx {
                 master: &master,
                 state,
-                locals: &locals,
+                locals,
                 now: time,
                 event_id,
                 caused_by: cause,
@@ -215,7 +242,7 @@ impl FileWorld {
                 key
             }
         });
-        self.schedule(rng, ev, &locals, time, id);
+        self.schedule(rng, ev, locals, time, id);
         true
     }
 

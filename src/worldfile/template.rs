@@ -148,6 +148,18 @@ pub fn write(
                 *key = Some((start, buf.len()));
             }
         }
+        Node::Value(Expr::EventTime, _, _) => {
+            // Written in place: no text value is built for the most common field.
+            buf.push(b'"');
+            crate::timefmt::write_rfc3339_millis(buf, ctx.now);
+            buf.push(b'"');
+        }
+        Node::Value(Expr::EventId, _, _) => {
+            buf.push(b'"');
+            let mut text = uuid::Uuid::encode_buffer();
+            buf.extend_from_slice(ctx.event_id.hyphenated().encode_lower(&mut text).as_bytes());
+            buf.push(b'"');
+        }
         Node::Value(e, _, f) => {
             let v = ctx.eval(e, rng);
             let start = buf.len();

@@ -20,6 +20,7 @@ pub mod events;
 pub mod expr;
 pub mod fake;
 pub mod format;
+pub mod functions;
 pub mod master;
 pub mod model;
 pub mod parse;

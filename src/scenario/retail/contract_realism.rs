@@ -194,3 +194,101 @@ impl Realism {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::retail::contract::Checker;
+    use serde_json::json;
+
+    fn data() -> MasterData {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/master");
+        MasterData::load(&dir).unwrap()
+    }
+
+    fn rules(checker: &Checker) -> Vec<&'static str> {
+        checker.violations().iter().map(|v| v.rule).collect()
+    }
+
+    /// One broken stream per rule: the good event passes, the broken one is named.
+    #[test]
+    fn each_rule_catches_its_broken_stream() {
+        let data = data();
+        let c = data.customers.iter().max_by_key(|c| c.signup_date).unwrap();
+        let home = data.stores.iter().find(|s| s.store_id == c.home_store_id).unwrap();
+        let customer = |id: &str, time: String, action: &str| {
+            json!({"event_id": id, "event_type": "customer_event", "event_time": time,
+                "scenario": "retail", "caused_by": null, "customer_id": c.customer_id,
+                "home_store_id": c.home_store_id, "action": action})
+        };
+        let day = |d: chrono::NaiveDate, hms: &str| format!("{d}T{hms}.000Z");
+        // Noon UTC the day before signup is before local midnight of the signup date.
+        let before = c.signup_date.pred_opt().unwrap();
+        let after = c.signup_date.succ_opt().unwrap();
+        let mut checker = Checker::new(&data, false);
+        assert_eq!(checker.check(&customer("a", day(after, "12:00:00"), "signup")), 0);
+        assert_eq!(checker.check(&customer("b", day(after, "12:00:01"), "signup")), 1);
+        assert_eq!(rules(&checker), ["signup"]);
+        let mut checker = Checker::new(&data, false);
+        assert_eq!(checker.check(&customer("a", day(before, "12:00:00"), "app_login")), 1);
+        assert_eq!(rules(&checker), ["before_signup"]);
+
+        // A store named the day before it opens.
+        let update = |id: &str, time: String| {
+            json!({"event_id": id, "event_type": "inventory_update", "event_time": time,
+                "scenario": "retail", "caused_by": null, "store_id": home.store_id,
+                "sku": data.products[0].sku, "reason": "cycle_count", "quantity_change": 1,
+                "stock_after": 5})
+        };
+        let mut checker = Checker::new(&data, false);
+        assert_eq!(checker.check(&update("a", day(home.opened_on, "12:00:00"))), 0);
+        let mut checker = Checker::new(&data, false);
+        assert_eq!(checker.check(&update("a", day(home.opened_on.pred_opt().unwrap(), "12:00:00"))), 1);
+        assert_eq!(rules(&checker), ["before_opening"]);
+
+        // In New York (ST-001) 01:30Z is 21:30 the day before, open; 02:15Z is 22:15, closed.
+        let old = data.customers.iter().min_by_key(|c| c.signup_date).unwrap();
+        let sale = |id: &str, time: &str, channel: &str| {
+            json!({"event_id": id, "event_type": "sale", "event_time": time, "scenario": "retail",
+                "caused_by": null, "store_id": data.stores[0].store_id, "customer_id": old.customer_id,
+                "channel": channel, "items": [{"sku": data.products[0].sku, "quantity": 1,
+                "unit_price": 1.0}], "subtotal": 1.0})
+        };
+        let mut checker = Checker::new(&data, false);
+        let good = checker.check(&sale("a", "2025-06-05T01:30:00.000Z", "in_store"));
+        assert_eq!(good, 0, "{:?}", checker.violations());
+        let good = checker.check(&sale("b", "2025-06-05T01:59:00.000Z", "online"));
+        assert_eq!(good, 0, "{:?}", checker.violations());
+        assert_eq!(checker.check(&sale("c", "2025-06-05T02:15:00.000Z", "in_store")), 1);
+        assert_eq!(rules(&checker), ["closed_store_sale"]);
+    }
+
+    /// Shelves emptied and left empty over eight days break the band; the same stream cut to
+    /// six days is too short to judge.
+    #[test]
+    fn availability_is_judged_at_finish_over_a_long_enough_stream() {
+        let data = data();
+        let run = |days: i64| {
+            let mut realism = Realism::new(&data, true);
+            let mut found = Vec::new();
+            let t0 = chrono::DateTime::parse_from_rfc3339("2025-06-02T12:00:00Z").unwrap().timestamp_millis();
+            // A fifth of all shelves go empty on the first day.
+            let pairs = data.stores.len() * data.products.len();
+            for pair in 0..pairs / 5 {
+                let e = json!({"event_type": "inventory_update",
+                    "store_id": data.stores[pair / data.products.len()].store_id,
+                    "sku": data.products[pair % data.products.len()].sku, "stock_after": 0});
+                realism.check(&e, t0 + pair as i64, &mut found);
+            }
+            for hour in 1..=days * 24 {
+                realism.check(&json!({"event_type": "price_change"}), t0 + hour * HOUR_MS, &mut found);
+            }
+            realism.finish(&mut found);
+            found
+        };
+        let found = run(8);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "availability");
+        assert!(run(6).is_empty());
+    }
+}

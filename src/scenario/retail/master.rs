@@ -431,6 +431,36 @@ mod tests {
         }
     }
 
+    /// Stores written before issue 12 have no `timezone` or `opening_hours`: they load, in
+    /// JSON and CSV, with the zone of their longitude and the default hours; bad ones are named.
+    #[test]
+    fn stores_without_hours_load_with_the_defaults() {
+        let mut rng = SimRng::seed_from_u64(9);
+        let mut data = MasterData::generate(&mut rng, 2, 3, 4);
+        for s in &mut data.stores {
+            (s.timezone, s.opening_hours) = (None, None);
+        }
+        for format in [master::Format::Json, master::Format::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            data.write(dir.path(), format).unwrap();
+            let text = std::fs::read_to_string(dir.path().join(match format {
+                master::Format::Json => "stores.json",
+                master::Format::Csv => "stores.csv",
+            }))
+            .unwrap();
+            assert!(!text.contains("opening_hours"), "{text}");
+            let back = MasterData::load(dir.path()).unwrap();
+            let cal = back.stores[0].calendar().unwrap();
+            let zone = hours::default_zone(back.stores[0].latitude, back.stores[0].longitude);
+            assert_eq!((cal.tz, cal.week), (zone, hours::Week::parse(hours::DEFAULT_HOURS).unwrap()));
+        }
+        data.stores[1].opening_hours = Some("Mo-Su 22:00-06:00".into());
+        let dir = tempfile::tempdir().unwrap();
+        data.write(dir.path(), master::Format::Json).unwrap();
+        let e = format!("{:#}", MasterData::load(dir.path()).unwrap_err());
+        assert!(e.contains("record 2") && e.contains("22:00-06:00"), "{e}");
+    }
+
     #[test]
     fn unknown_home_store_is_named() {
         let mut rng = SimRng::seed_from_u64(9);

@@ -24,7 +24,11 @@ pub fn plausible_rate(data: &MasterData, cfg: &RetailConfig, sale_weight: f64) -
     let tills: f64 = data
         .stores
         .iter()
-        .filter_map(|s| s.calendar().ok().map(|c| (s.size_sqm, c.week.open_minutes())))
+        .filter_map(|s| {
+            s.calendar()
+                .ok()
+                .map(|c| (s.size_sqm, c.week.open_minutes()))
+        })
         .map(|(sqm, minutes)| f64::from(sqm) * SALES_PER_SQM_HOUR * f64::from(minutes) / 60.0)
         .sum::<f64>()
         / week_secs
@@ -87,7 +91,10 @@ mod tests {
         assert!(warning(&data, default, plausible).is_none());
         config.schedule.rate_per_sec = Some(500.0);
         let w = warning(&data, requested_rate(&config, (None, None)), plausible).unwrap();
-        assert!(w.contains("more than 50 stores") && w.contains("kafka-gen master --stores"), "{w}");
+        assert!(
+            w.contains("more than 50 stores") && w.contains("kafka-gen master --stores"),
+            "{w}"
+        );
         config.schedule.rate_per_sec = None;
         config.schedule.count = Some(86_400);
         assert!((requested_rate(&config, (Some(0), Some(86_400_000))) - 1.0).abs() < 1e-9);

@@ -52,7 +52,11 @@ impl Realism {
             .stores
             .iter()
             // Loading checked every calendar; a store that fails here is skipped by the rules.
-            .map(|s| s.calendar().unwrap_or_else(|_| Calendar::new(chrono_tz::UTC, super::hours::Week([None; 7]), s.opened_on)))
+            .map(|s| {
+                s.calendar().unwrap_or_else(|_| {
+                    Calendar::new(chrono_tz::UTC, super::hours::Week([None; 7]), s.opened_on)
+                })
+            })
             .collect();
         let stores: HashMap<String, usize> = data
             .stores
@@ -67,7 +71,10 @@ impl Realism {
                 let tz = stores
                     .get(&c.home_store_id)
                     .map_or(chrono_tz::UTC, |&s| calendars[s].tz);
-                (c.customer_id.clone(), (day_start_ms(tz, c.signup_date), false))
+                (
+                    c.customer_id.clone(),
+                    (day_start_ms(tz, c.signup_date), false),
+                )
             })
             .collect();
         let products = data.products.len();
@@ -77,7 +84,9 @@ impl Realism {
                 .collect::<Vec<_>>()
         });
         Self {
-            empties: empty.as_ref().map_or(0, |e| e.iter().filter(|e| **e).count()),
+            empties: empty
+                .as_ref()
+                .map_or(0, |e| e.iter().filter(|e| **e).count()),
             empty,
             skus: data
                 .products
@@ -106,7 +115,10 @@ impl Realism {
         if let Some(id) = event["customer_id"].as_str() {
             if let Some((from, seen)) = self.customers.get_mut(id) {
                 if time_ms < *from {
-                    found.push(("before_signup", format!("customer {id} appears before signing up")));
+                    found.push((
+                        "before_signup",
+                        format!("customer {id} appears before signing up"),
+                    ));
                 }
                 if event["action"] == "signup" && *seen {
                     found.push(("signup", format!("customer {id} signs up after appearing")));
@@ -114,13 +126,18 @@ impl Realism {
                 *seen = true;
             }
         }
-        let store = event["store_id"].as_str().or(event["home_store_id"].as_str());
+        let store = event["store_id"]
+            .as_str()
+            .or(event["home_store_id"].as_str());
         let Some((name, &s)) = store.and_then(|n| self.stores.get(n).map(|s| (n, s))) else {
             return;
         };
         let calendar = &self.calendars[s];
         if time_ms < calendar.opened_ms {
-            found.push(("before_opening", format!("store {name} appears before it opens")));
+            found.push((
+                "before_opening",
+                format!("store {name} appears before it opens"),
+            ));
         }
         match event["event_type"].as_str() {
             Some("sale") if event["channel"] == "in_store" && !calendar.is_open(time_ms) => {
@@ -215,7 +232,11 @@ mod tests {
     fn each_rule_catches_its_broken_stream() {
         let data = data();
         let c = data.customers.iter().max_by_key(|c| c.signup_date).unwrap();
-        let home = data.stores.iter().find(|s| s.store_id == c.home_store_id).unwrap();
+        let home = data
+            .stores
+            .iter()
+            .find(|s| s.store_id == c.home_store_id)
+            .unwrap();
         let customer = |id: &str, time: String, action: &str| {
             json!({"event_id": id, "event_type": "customer_event", "event_time": time,
                 "scenario": "retail", "caused_by": null, "customer_id": c.customer_id,
@@ -226,11 +247,20 @@ mod tests {
         let before = c.signup_date.pred_opt().unwrap();
         let after = c.signup_date.succ_opt().unwrap();
         let mut checker = Checker::new(&data, false);
-        assert_eq!(checker.check(&customer("a", day(after, "12:00:00"), "signup")), 0);
-        assert_eq!(checker.check(&customer("b", day(after, "12:00:01"), "signup")), 1);
+        assert_eq!(
+            checker.check(&customer("a", day(after, "12:00:00"), "signup")),
+            0
+        );
+        assert_eq!(
+            checker.check(&customer("b", day(after, "12:00:01"), "signup")),
+            1
+        );
         assert_eq!(rules(&checker), ["signup"]);
         let mut checker = Checker::new(&data, false);
-        assert_eq!(checker.check(&customer("a", day(before, "12:00:00"), "app_login")), 1);
+        assert_eq!(
+            checker.check(&customer("a", day(before, "12:00:00"), "app_login")),
+            1
+        );
         assert_eq!(rules(&checker), ["before_signup"]);
 
         // A store named the day before it opens.
@@ -241,9 +271,18 @@ mod tests {
                 "stock_after": 5})
         };
         let mut checker = Checker::new(&data, false);
-        assert_eq!(checker.check(&update("a", day(home.opened_on, "12:00:00"))), 0);
+        assert_eq!(
+            checker.check(&update("a", day(home.opened_on, "12:00:00"))),
+            0
+        );
         let mut checker = Checker::new(&data, false);
-        assert_eq!(checker.check(&update("a", day(home.opened_on.pred_opt().unwrap(), "12:00:00"))), 1);
+        assert_eq!(
+            checker.check(&update(
+                "a",
+                day(home.opened_on.pred_opt().unwrap(), "12:00:00")
+            )),
+            1
+        );
         assert_eq!(rules(&checker), ["before_opening"]);
 
         // In New York (ST-001) 01:30Z is 21:30 the day before, open; 02:15Z is 22:15, closed.
@@ -259,7 +298,10 @@ mod tests {
         assert_eq!(good, 0, "{:?}", checker.violations());
         let good = checker.check(&sale("b", "2025-06-05T01:59:00.000Z", "online"));
         assert_eq!(good, 0, "{:?}", checker.violations());
-        assert_eq!(checker.check(&sale("c", "2025-06-05T02:15:00.000Z", "in_store")), 1);
+        assert_eq!(
+            checker.check(&sale("c", "2025-06-05T02:15:00.000Z", "in_store")),
+            1
+        );
         assert_eq!(rules(&checker), ["closed_store_sale"]);
     }
 
@@ -271,7 +313,9 @@ mod tests {
         let run = |days: i64| {
             let mut realism = Realism::new(&data, true);
             let mut found = Vec::new();
-            let t0 = chrono::DateTime::parse_from_rfc3339("2025-06-02T12:00:00Z").unwrap().timestamp_millis();
+            let t0 = chrono::DateTime::parse_from_rfc3339("2025-06-02T12:00:00Z")
+                .unwrap()
+                .timestamp_millis();
             // A fifth of all shelves go empty on the first day.
             let pairs = data.stores.len() * data.products.len();
             for pair in 0..pairs / 5 {
@@ -281,7 +325,11 @@ mod tests {
                 realism.check(&e, t0 + pair as i64, &mut found);
             }
             for hour in 1..=days * 24 {
-                realism.check(&json!({"event_type": "price_change"}), t0 + hour * HOUR_MS, &mut found);
+                realism.check(
+                    &json!({"event_type": "price_change"}),
+                    t0 + hour * HOUR_MS,
+                    &mut found,
+                );
             }
             realism.finish(&mut found);
             found

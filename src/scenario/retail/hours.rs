@@ -24,21 +24,27 @@ impl Week {
     /// A later rule overrides an earlier one; days no rule names are closed.
     pub fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| {
-            format!(
-                "opening_hours {text:?} {why}; write rules like \"Mo-Sa 08:00-22:00; Su off\""
-            )
+            format!("opening_hours {text:?} {why}; write rules like \"Mo-Sa 08:00-22:00; Su off\"")
         };
         let mut week = [None; 7];
         for rule in text.split(';').map(str::trim).filter(|r| !r.is_empty()) {
-            let (days, span) = rule.split_once(' ').ok_or_else(|| bad("has a rule without hours"))?;
+            let (days, span) = rule
+                .split_once(' ')
+                .ok_or_else(|| bad("has a rule without hours"))?;
             let hours = match span.trim() {
                 "off" => None,
                 span => {
-                    let (open, close) = span.split_once('-').ok_or_else(|| bad("has no HH:MM-HH:MM"))?;
+                    let (open, close) = span
+                        .split_once('-')
+                        .ok_or_else(|| bad("has no HH:MM-HH:MM"))?;
                     let (open, close) = (minute(open), minute(close));
                     match (open, close) {
                         (Some(o), Some(c)) if o < c => Some((o, c)),
-                        _ => return Err(bad("has a time that is not HH:MM, or closes before it opens")),
+                        _ => {
+                            return Err(bad(
+                                "has a time that is not HH:MM, or closes before it opens",
+                            ))
+                        }
                     }
                 }
             };
@@ -177,7 +183,9 @@ mod tests {
     use crate::scenario::util::ymd;
 
     fn ms(t: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis()
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
     }
 
     #[test]
@@ -188,7 +196,14 @@ mod tests {
         assert_eq!(w.open_minutes(), 6 * 840 + 480);
         let w = Week::parse("Mo-Fr 09:00-17:30; Sa,Su off; We 10:00-24:00").unwrap();
         assert_eq!((w.0[2], w.0[5]), (Some((600, 1440)), None));
-        for bad in ["", "Mo", "Xx 08:00-10:00", "Mo 10:00-09:00", "Mo 8:00-10:00", "Mo 08:00-25:00"] {
+        for bad in [
+            "",
+            "Mo",
+            "Xx 08:00-10:00",
+            "Mo 10:00-09:00",
+            "Mo 8:00-10:00",
+            "Mo 08:00-25:00",
+        ] {
             let e = Week::parse(bad).unwrap_err();
             assert!(e.contains(&format!("{bad:?}")), "{e}");
         }
@@ -200,13 +215,25 @@ mod tests {
         let c = Calendar::new(tz, Week::parse(DEFAULT_HOURS).unwrap(), ymd(2025, 3, 1));
         // 2025-03-01 is a Saturday; the store exists from local midnight (05:00Z).
         assert!(!c.is_open(ms("2025-03-01T04:59:00Z")));
-        assert_eq!(c.next_change(ms("2025-03-01T04:00:00Z")), ms("2025-03-01T05:00:00Z"));
+        assert_eq!(
+            c.next_change(ms("2025-03-01T04:00:00Z")),
+            ms("2025-03-01T05:00:00Z")
+        );
         assert!(!c.is_open(ms("2025-03-01T12:59:00Z")));
         assert!(c.is_open(ms("2025-03-01T13:00:00Z")));
-        assert_eq!(c.next_change(ms("2025-03-01T13:00:00Z")), ms("2025-03-02T03:00:00Z"));
+        assert_eq!(
+            c.next_change(ms("2025-03-01T13:00:00Z")),
+            ms("2025-03-02T03:00:00Z")
+        );
         // Sunday 2025-03-09 (DST starts): 10:00 EDT is 14:00Z.
-        assert_eq!(c.next_change(ms("2025-03-09T03:00:00Z")), ms("2025-03-09T14:00:00Z"));
-        assert_eq!(c.next_change(ms("2025-03-09T14:00:00Z")), ms("2025-03-09T22:00:00Z"));
+        assert_eq!(
+            c.next_change(ms("2025-03-09T03:00:00Z")),
+            ms("2025-03-09T14:00:00Z")
+        );
+        assert_eq!(
+            c.next_change(ms("2025-03-09T14:00:00Z")),
+            ms("2025-03-09T22:00:00Z")
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use rand::seq::IndexedRandom;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::master::{self, MasterRecord};
 use super::hours;
+use crate::master::{self, MasterRecord};
 use crate::scenario::util::{date, pick, round_to, ymd};
 use crate::SimRng;
 
@@ -44,11 +44,16 @@ impl Store {
     pub fn calendar(&self) -> Result<super::hours::Calendar, String> {
         let tz = match &self.timezone {
             Some(name) => name.parse().map_err(|_| {
-                format!("timezone {name:?} is unknown; use an IANA name such as \"America/Chicago\"")
+                format!(
+                    "timezone {name:?} is unknown; use an IANA name such as \"America/Chicago\""
+                )
             })?,
             None => super::hours::default_zone(self.latitude, self.longitude),
         };
-        let hours = self.opening_hours.as_deref().unwrap_or(super::hours::DEFAULT_HOURS);
+        let hours = self
+            .opening_hours
+            .as_deref()
+            .unwrap_or(super::hours::DEFAULT_HOURS);
         let week = super::hours::Week::parse(hours)?;
         Ok(super::hours::Calendar::new(tz, week, self.opened_on))
     }
@@ -268,7 +273,11 @@ fn gen_store(rng: &mut SimRng, i: usize) -> Store {
         timezone: None,
         opening_hours: None,
     };
-    store.timezone = Some(hours::default_zone(store.latitude, store.longitude).name().into());
+    store.timezone = Some(
+        hours::default_zone(store.latitude, store.longitude)
+            .name()
+            .into(),
+    );
     store.opening_hours = Some(pick(rng, &STORE_HOURS).into());
     store
 }
@@ -452,7 +461,10 @@ mod tests {
             let back = MasterData::load(dir.path()).unwrap();
             let cal = back.stores[0].calendar().unwrap();
             let zone = hours::default_zone(back.stores[0].latitude, back.stores[0].longitude);
-            assert_eq!((cal.tz, cal.week), (zone, hours::Week::parse(hours::DEFAULT_HOURS).unwrap()));
+            assert_eq!(
+                (cal.tz, cal.week),
+                (zone, hours::Week::parse(hours::DEFAULT_HOURS).unwrap())
+            );
         }
         data.stores[1].opening_hours = Some("Mo-Su 22:00-06:00".into());
         let dir = tempfile::tempdir().unwrap();

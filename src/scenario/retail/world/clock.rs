@@ -87,7 +87,10 @@ impl Clock {
         let calendars = data
             .stores
             .iter()
-            .map(|s| s.calendar().map_err(|e| anyhow::anyhow!("store {}: {e}", s.store_id)))
+            .map(|s| {
+                s.calendar()
+                    .map_err(|e| anyhow::anyhow!("store {}: {e}", s.store_id))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let index: std::collections::HashMap<&str, u32> = data
             .stores
@@ -102,7 +105,8 @@ impl Clock {
             let cal = &calendars[store as usize];
             // Signups fall between 08:00 and 22:00 local, spread by customer number.
             let minute = 480 + (i as u64).wrapping_mul(2_654_435_761) % 840;
-            let at = c.signup_date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(minute as i64);
+            let at =
+                c.signup_date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(minute as i64);
             active_from.push(hours::local_ms(cal.tz, at).max(cal.opened_ms));
             home_store.push(store);
         }
@@ -175,7 +179,8 @@ impl Clock {
             self.open[s] = open;
             self.open_area.add(s, if open { size } else { -size });
         }
-        self.changes.push(Reverse((cal.next_change(now_ms), s as u32)));
+        self.changes
+            .push(Reverse((cal.next_change(now_ms), s as u32)));
     }
 
     pub fn is_opened(&self, store: usize) -> bool {

@@ -107,7 +107,12 @@ impl RetailWorld {
 
     /// Emits the signup of the next customer whose signup time has come, if any: a customer's
     /// first appearance, with loyalty starting at bronze.
-    pub(super) fn signup(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
+    pub(super) fn signup(
+        &mut self,
+        rng: &mut SimRng,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+    ) -> bool {
         let Some((at, c)) = self.clock.next_signup() else {
             return false;
         };
@@ -138,7 +143,8 @@ impl RetailWorld {
     /// Which primary types have weight, in the scenario's order: the world needs to know
     /// whether customers sign up through customer events and whether prices can always move.
     pub fn set_weights(&mut self, weights: &[f64]) {
-        let weighted = |t: crate::scenario::EventTypeId| weights.get(usize::from(t)).is_some_and(|w| *w > 0.0);
+        let weighted =
+            |t: crate::scenario::EventTypeId| weights.get(usize::from(t)).is_some_and(|w| *w > 0.0);
         self.customers_weighted = weighted(CUSTOMER_EVENT);
         self.prices_weighted = weighted(crate::scenario::retail::PRICE_CHANGE);
     }

@@ -192,9 +192,9 @@ impl Clock {
         self.now_ms.is_some()
     }
 
-    /// Whether a store or a customer is still to come.
-    pub fn pending(&self) -> bool {
-        self.unopened > 0 || self.active < self.by_time.len()
+    /// Stores that do not exist yet (all of them before the first step).
+    pub fn unopened(&self) -> usize {
+        self.unopened
     }
 
     /// The store and channel of the next sale. In-store sales are 70% of sales while every

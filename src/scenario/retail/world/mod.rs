@@ -369,7 +369,10 @@ impl World for RetailWorld {
     }
 
     fn has_scheduled(&self) -> bool {
-        !self.receipts.is_empty() || self.clock.pending()
+        // A store still to open brings stock; a signup matters only while nobody can buy.
+        !self.receipts.is_empty()
+            || self.clock.unopened() > 0
+            || (!self.clock.any_customer() && self.clock.next_signup().is_some())
     }
 
     fn ready_at(&self) -> Option<i64> {

@@ -244,6 +244,11 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub stats_interval: Option<f64>,
+    /// Log "Event #N: <type> generated" for each primary event (--log-events=false: never)
+    /// [default: on when slower than one event a second] [env: KAFKA_GEN_LOG_EVENTS]
+    #[arg(help_heading = "Observability", long, value_name = "BOOL", num_args = 0..=1,
+        require_equals = true, default_missing_value = "true")]
+    pub log_events: Option<bool>,
     /// Seconds to wait for sinks to deliver at shutdown [default: 30]
     /// [env: KAFKA_GEN_FLUSH_TIMEOUT]
     #[arg(

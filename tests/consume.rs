@@ -197,7 +197,7 @@ fn a_broken_stream_names_each_broken_rule_and_event() {
 
     // One fault of each kind, on events late enough that the world state is known.
     let stale = nth_of(&mut events, "sale", 150);
-    stale["items"][0]["unit_price"] = Value::from(0.01);
+    stale["unit_price"] = Value::from(0.01);
     let stale_id = stale["event_id"].as_str().unwrap().to_string();
     let chain = nth_of(&mut events, "inventory_update", 120);
     chain["stock_after"] = Value::from(chain["stock_after"].as_i64().unwrap() + 7);

@@ -183,11 +183,21 @@ fn parse_file(path: &Path, text: &str) -> anyhow::Result<Config> {
     serde_path_to_error::deserialize(de).map_err(|e| located(e.inner(), Some(e.path().to_string())))
 }
 
+/// `name` as a scenario's own type name when it is one of its aliases (`sales` -> `sale`).
+fn unaliased(name: &str) -> &str {
+    (crate::scenario::REGISTRY.iter())
+        .flat_map(|s| s.weight_aliases())
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, to)| *to)
+}
+
+/// `over` on top of `base`; a type named in `over` replaces it in `base` under either name.
 pub(super) fn merge_weights(
     base: &BTreeMap<String, f64>,
     over: &BTreeMap<String, f64>,
 ) -> BTreeMap<String, f64> {
     let mut merged = base.clone();
+    merged.retain(|k, _| !over.keys().any(|o| unaliased(o) == unaliased(k)));
     merged.extend(over.iter().map(|(k, v)| (k.clone(), *v)));
     merged
 }
@@ -280,6 +290,7 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
         config.weights = merge_weights(&config.weights, &parse_weights(v, "--weights")?);
     }
     config.stats_interval_secs = a.stats_interval.unwrap_or(config.stats_interval_secs);
+    config.log_events = a.log_events.or(config.log_events);
     config.log_format = a.log_format.unwrap_or(config.log_format);
     if let Some(v) = &a.bootstrap_servers {
         config.kafka.bootstrap_servers = v.clone();

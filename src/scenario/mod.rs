@@ -47,6 +47,11 @@ pub trait Scenario: Sync {
     fn name(&self) -> &'static str;
     fn description(&self) -> &'static str;
     fn event_types(&self) -> &'static [EventTypeSpec];
+    /// Other names its event types answer to in `--weights` and `[weights]`, as (alias, type
+    /// name): retail takes its source document's `sales`, `inventory`, ... (issue 12).
+    fn weight_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// The scenario's default time profile; a config's `[profile]` overrides parts of it.
     fn default_profile(&self) -> crate::profile::ProfileDefaults {
         crate::profile::RETAIL_PROFILE

@@ -7,23 +7,25 @@ use std::collections::BinaryHeap;
 
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
-use rand::seq::IndexedRandom;
 use rand::RngExt;
 use rand_distr::Zipf;
 use uuid::Uuid;
 
-use super::events::{InventoryUpdate, Line, Lines, Money, RestockAlert, Sale, TimeMs};
+use super::events::{InventoryUpdate, Line, Money, RestockAlert, TimeMs};
 use super::master::{LoyaltyTier, MasterData};
 use super::{
     RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES,
 };
 use crate::event::EventWriter;
-use crate::scenario::util::{envelope, pick, uuid};
+use crate::scenario::util::{envelope, pick};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
+mod adjust;
+mod basket;
 mod clock;
 mod market;
+mod pricing;
 mod shelves;
 
 /// `PairState` of a (store, sku) above its reorder point.
@@ -48,6 +50,8 @@ pub struct RetailWorld {
     data: MasterData,
     cfg: RetailConfig,
     price: Vec<Money>,
+    /// Per product: the price its running promotion replaced, restored when it ends.
+    promo: Vec<Option<Money>>,
     /// Stock per pair; pair = store * products + product.
     stock: Vec<u32>,
     /// Per pair: `STOCKED`, `ORDERED`, or its index in `low`.
@@ -97,6 +101,7 @@ impl RetailWorld {
             WeightedIndex::new((0..cfg.max_line_items).map(|k| cfg.max_line_items - k))?;
         let mut world = Self {
             price: data.products.iter().map(|p| cents(p.base_price)).collect(),
+            promo: vec![None; products],
             tiers: data.customers.iter().map(|c| c.loyalty_tier).collect(),
             state: vec![STOCKED; pairs],
             stock,
@@ -202,105 +207,7 @@ impl RetailWorld {
         let Some(customer) = self.clock.customer(rng, store, self.cfg.home_store_share) else {
             return false;
         };
-        let subtotal: i64 = self
-            .lines
-            .iter()
-            .map(|l| l.unit_price.0 * i64::from(l.quantity))
-            .sum();
-        let tax = (subtotal as f64 * self.cfg.tax_rate).round() as i64;
-        let transaction_id = uuid(rng);
-        let store_id = &self.data.stores[store].store_id;
-        let sale = Sale {
-            transaction_id,
-            store_id,
-            customer_id: &self.data.customers[customer].customer_id,
-            channel,
-            payment_method: pick(
-                rng,
-                &[
-                    ("card", 60),
-                    ("mobile_wallet", 20),
-                    ("cash", 15),
-                    ("gift_card", 5),
-                ],
-            ),
-            items: Lines {
-                lines: &self.lines,
-                products: &self.data.products,
-            },
-            item_count: self.lines.iter().map(|l| l.quantity).sum(),
-            subtotal: Money(subtotal),
-            tax: Money(tax),
-            total: Money(subtotal + tax),
-            currency: &self.cfg.currency,
-        };
-        let sale_id = out.emit(rng, envelope(TYPES, SALE, now_ms, None, store_id), &sale);
-
-        for i in 0..self.lines.len() {
-            let line = self.lines[i];
-            let pair = (store * products) as u32 + line.product;
-            self.stock[pair as usize] -= line.quantity;
-            self.restate(pair);
-            let update = InventoryUpdate {
-                store_id: &self.data.stores[store].store_id,
-                sku: &self.data.products[line.product as usize].sku,
-                reason: "sale",
-                quantity_change: -i64::from(line.quantity),
-                stock_after: self.stock[pair as usize],
-                transaction_id: Some(transaction_id),
-                alert_event_id: None,
-            };
-            out.emit(
-                rng,
-                envelope(
-                    TYPES,
-                    INVENTORY_UPDATE,
-                    now_ms,
-                    Some(sale_id),
-                    update.store_id,
-                ),
-                &update,
-            );
-        }
-        true
-    }
-
-    /// A stock movement that is not a sale or a receipt: returns, shrinkage, damage, counts.
-    fn adjustment(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
-        self.advance(now_ms);
-        let Some(store) = self.clock.existing_store(rng) else {
-            return false;
-        };
-        let product = rng.random_range(0..self.products());
-        let pair = (store * self.products() + product) as u32;
-        let on_hand = i64::from(self.stock[pair as usize]);
-        let (reason, wanted) = match rng.random_range(0..100) {
-            0..35 => ("return", rng.random_range(1..=2)),
-            35..60 => ("shrinkage", -rng.random_range(1..=2)),
-            60..75 => ("damage", -1),
-            _ => ("cycle_count", *[-2, -1, 1, 2].choose(rng).unwrap_or(&1)),
-        };
-        // Stock never goes below zero: a loss is capped at what is on hand.
-        let (reason, change) = match wanted.max(-on_hand) {
-            0 => ("return", 1),
-            change => (reason, change),
-        };
-        self.stock[pair as usize] = (on_hand + change) as u32;
-        self.restate(pair);
-        let update = InventoryUpdate {
-            store_id: &self.data.stores[store].store_id,
-            sku: &self.data.products[product].sku,
-            reason,
-            quantity_change: change,
-            stock_after: self.stock[pair as usize],
-            transaction_id: None,
-            alert_event_id: None,
-        };
-        out.emit(
-            rng,
-            envelope(TYPES, INVENTORY_UPDATE, now_ms, None, update.store_id),
-            &update,
-        );
+        self.emit_basket(rng, now_ms, (store, customer), channel, out);
         true
     }
 

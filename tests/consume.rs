@@ -247,7 +247,10 @@ fn a_broken_stream_names_each_broken_rule_and_event() {
         });
         assert!(named, "no {rule} violation naming {id}: {summary:#}");
     }
-    assert_eq!(summary["late_arrivals"], 0, "{summary:#}");
+    // The duplicate goes last, with an old event time, so it is out of order in its own
+    // partition: it is late unless another partition still holds the watermark below its time,
+    // which depends on the stream's shape (issue 12's stream has none). Nothing else is late.
+    assert!(summary["late_arrivals"].as_u64() <= Some(1), "{summary:#}");
 }
 
 #[test]

@@ -54,6 +54,10 @@ pub struct Checker {
     /// older than it may have come before the consumer started, so their absence is no fault.
     joined_at_ms: Option<i64>,
     from_start: bool,
+    /// Dates, opening hours and shelf availability (`contract_realism.rs`).
+    realism: super::contract_realism::Realism,
+    /// Scratch for the realism rules' findings.
+    found: Vec<super::contract_realism::Finding>,
 }
 
 fn cents(v: &Value) -> Option<i64> {
@@ -114,6 +118,8 @@ impl Checker {
             pruned_ms: i64::MIN,
             joined_at_ms: None,
             from_start,
+            realism: super::contract_realism::Realism::new(data, from_start),
+            found: Vec::new(),
         }
     }
 
@@ -154,6 +160,10 @@ impl Checker {
         }
         self.newest_ms = self.newest_ms.max(time);
         self.prune();
+        self.realism.check(event, time, &mut self.found);
+        for (rule, detail) in std::mem::take(&mut self.found) {
+            self.fail(&id, rule, detail);
+        }
         match event["event_type"].as_str().unwrap_or("") {
             "sale" => self.sale(&id, event),
             "inventory_update" => self.inventory_update(&id, event),
@@ -194,6 +204,10 @@ impl Checker {
 
     /// Checks what can only be judged at the end: every sale line got its inventory update.
     pub fn finish(&mut self) {
+        self.realism.finish(&mut self.found);
+        for (rule, detail) in std::mem::take(&mut self.found) {
+            self.fail("stream", rule, detail);
+        }
         let open: Vec<_> = self.open_lines.drain().collect();
         for ((sale, sku), _) in open {
             self.fail(

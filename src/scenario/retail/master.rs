@@ -12,8 +12,9 @@ use rand::seq::IndexedRandom;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::hours;
 use crate::master::{self, MasterRecord};
-use crate::scenario::util::{date, round_to, ymd};
+use crate::scenario::util::{date, pick, round_to, ymd};
 use crate::SimRng;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -28,6 +29,34 @@ pub struct Store {
     pub opened_on: NaiveDate,
     /// Sales floor in square metres; larger stores see more sales.
     pub size_sqm: u32,
+    /// IANA time zone of `opened_on` and `opening_hours`; unset: from the coordinates (see
+    /// `hours.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Local opening hours, e.g. `"Mo-Sa 08:00-22:00; Su 10:00-18:00"` (the default when
+    /// unset); in-store sales happen only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<String>,
+}
+
+impl Store {
+    /// The store's compiled calendar; [`MasterRecord::check`] has vetted its fields.
+    pub fn calendar(&self) -> Result<super::hours::Calendar, String> {
+        let tz = match &self.timezone {
+            Some(name) => name.parse().map_err(|_| {
+                format!(
+                    "timezone {name:?} is unknown; use an IANA name such as \"America/Chicago\""
+                )
+            })?,
+            None => super::hours::default_zone(self.latitude, self.longitude),
+        };
+        let hours = self
+            .opening_hours
+            .as_deref()
+            .unwrap_or(super::hours::DEFAULT_HOURS);
+        let week = super::hours::Week::parse(hours)?;
+        Ok(super::hours::Calendar::new(tz, week, self.opened_on))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,7 +133,8 @@ impl MasterRecord for Store {
                 self.latitude, self.longitude
             ));
         }
-        check_count("size_sqm", self.size_sqm, (1, MAX_SIZE_SQM))
+        check_count("size_sqm", self.size_sqm, (1, MAX_SIZE_SQM))?;
+        self.calendar().map(|_| ())
     }
 }
 
@@ -231,7 +261,7 @@ fn gen_store(rng: &mut SimRng, i: usize) -> Store {
     let city: String = CityName().fake_with_rng(rng);
     let &(region, lat, lon) = REGIONS.choose(rng).unwrap_or(&REGIONS[0]);
     let suffix = STORE_SUFFIXES.choose(rng).copied().unwrap_or("Store");
-    Store {
+    let mut store = Store {
         store_id: format!("ST-{:03}", i + 1),
         name: format!("{city} {suffix}"),
         city,
@@ -240,8 +270,25 @@ fn gen_store(rng: &mut SimRng, i: usize) -> Store {
         longitude: round_to(rng.random_range(lon.0..lon.1), 4),
         opened_on: date(rng, ymd(1998, 1, 1), ymd(2024, 12, 31)),
         size_sqm: rng.random_range(8..=120) * 50,
-    }
+        timezone: None,
+        opening_hours: None,
+    };
+    store.timezone = Some(
+        hours::default_zone(store.latitude, store.longitude)
+            .name()
+            .into(),
+    );
+    store.opening_hours = Some(pick(rng, &STORE_HOURS).into());
+    store
 }
+
+/// Opening hours of generated stores: most keep the default, some open longer, a few keep
+/// shorter weekend hours.
+const STORE_HOURS: [(&str, u32); 3] = [
+    (hours::DEFAULT_HOURS, 70),
+    ("Mo-Sa 07:00-23:00; Su 09:00-21:00", 20),
+    ("Mo-Fr 09:00-21:00; Sa 09:00-20:00; Su 11:00-17:00", 10),
+];
 
 /// Categories with their product nouns and list-price ranges.
 const CATEGORIES: &[(&str, &[&str], (f64, f64))] = &[
@@ -320,15 +367,19 @@ fn gen_product(rng: &mut SimRng, i: usize) -> Product {
     // Log-uniform: most products are cheap, a few are expensive.
     let base_price = shelf_price((rng.random_range(lo.ln()..hi.ln())).exp());
     let unit_cost = round_to(base_price * rng.random_range(0.35..0.7), 2);
-    let reorder_point = rng.random_range(5..=30);
-    // Stores order up to two or three times the reorder point: shelves turn over often enough
-    // that restock alerts keep their share of the event mix (see the README's data contract).
-    let max_stock = reorder_point * rng.random_range(2..=3);
-    // About one product in seven starts at or below its reorder point, as on a real shelf.
-    let initial_stock = if rng.random_bool(0.15) {
-        rng.random_range(0..=reorder_point)
-    } else {
-        rng.random_range(reorder_point + 1..=max_stock)
+    // A restock fills a shelf 20-40 units above its reorder point. With the default weights a
+    // primary event sells ~2.2 units and 5% of them are restock alerts, so a shelf refilled from
+    // empty (~55 units on average) restocks more than is sold, and one refilled at its reorder
+    // point (~30) less: replenishment can hold availability at its target either way (issue 12;
+    // see `world/shelves.rs`).
+    let reorder_point = rng.random_range(10..=40);
+    let max_stock = reorder_point + rng.random_range(20..=40);
+    // As on a real shelf: about 5% of products start out of stock, 10% at or below their
+    // reorder point, the rest above it.
+    let initial_stock = match rng.random_range(0..100) {
+        0..5 => 0,
+        5..15 => rng.random_range(1..=reorder_point),
+        _ => rng.random_range(reorder_point + 1..=max_stock),
     };
     Product {
         sku: format!("SKU-{:05}", i + 1),
@@ -387,6 +438,39 @@ mod tests {
             assert_eq!(back.products, data.products);
             assert_eq!(back.customers, data.customers);
         }
+    }
+
+    /// Stores written before issue 12 have no `timezone` or `opening_hours`: they load, in
+    /// JSON and CSV, with the zone of their longitude and the default hours; bad ones are named.
+    #[test]
+    fn stores_without_hours_load_with_the_defaults() {
+        let mut rng = SimRng::seed_from_u64(9);
+        let mut data = MasterData::generate(&mut rng, 2, 3, 4);
+        for s in &mut data.stores {
+            (s.timezone, s.opening_hours) = (None, None);
+        }
+        for format in [master::Format::Json, master::Format::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            data.write(dir.path(), format).unwrap();
+            let text = std::fs::read_to_string(dir.path().join(match format {
+                master::Format::Json => "stores.json",
+                master::Format::Csv => "stores.csv",
+            }))
+            .unwrap();
+            assert!(!text.contains("opening_hours"), "{text}");
+            let back = MasterData::load(dir.path()).unwrap();
+            let cal = back.stores[0].calendar().unwrap();
+            let zone = hours::default_zone(back.stores[0].latitude, back.stores[0].longitude);
+            assert_eq!(
+                (cal.tz, cal.week),
+                (zone, hours::Week::parse(hours::DEFAULT_HOURS).unwrap())
+            );
+        }
+        data.stores[1].opening_hours = Some("Mo-Su 22:00-06:00".into());
+        let dir = tempfile::tempdir().unwrap();
+        data.write(dir.path(), master::Format::Json).unwrap();
+        let e = format!("{:#}", MasterData::load(dir.path()).unwrap_err());
+        assert!(e.contains("record 2") && e.contains("22:00-06:00"), "{e}");
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! The default world: a retail chain with stores, products and customers.
 //!
 //! - `master`: the master-data records and their generation.
+//! - `hours`: store calendars (time zone, opening day, opening hours).
+//! - `capacity`: the pace the stores could plausibly carry.
 //! - `events`: the payload of each event type.
 //! - `world`: the state that keeps stock, prices and restocks consistent.
-//! - `contract`: the data contract as checks a consumer can replay.
+//! - `contract`: the data contract as checks a consumer can replay; `contract_realism` adds
+//!   dates, opening hours and shelf availability.
 //! - `schema`: each event type's fields, as the ingest API validates them.
 
+pub mod capacity;
 pub mod contract;
+pub mod contract_realism;
 pub mod events;
+pub mod hours;
 pub mod master;
 pub mod schema;
 pub mod world;
@@ -236,10 +242,17 @@ impl Scenario for Retail {
     ) -> anyhow::Result<Box<dyn World>> {
         config.retail.validate()?;
         let data = master.get::<master::MasterData>()?.clone();
-        Ok(Box::new(world::RetailWorld::new(
-            data,
-            config.retail.clone(),
-        )?))
+        let weights = config.weights_for(self)?;
+        let sale_weight = weights.get(usize::from(SALE)).copied().unwrap_or(0.0);
+        if let Some(plausible) = capacity::plausible_rate(&data, &config.retail, sale_weight) {
+            let requested = capacity::requested_rate(config, config.time_range(self)?);
+            if let Some(warning) = capacity::warning(&data, requested, plausible) {
+                tracing::warn!("Retail pace: {warning}.");
+            }
+        }
+        let mut world = world::RetailWorld::new(data, config.retail.clone())?;
+        world.set_weights(&weights);
+        Ok(Box::new(world))
     }
 }
 

@@ -2,7 +2,6 @@
 //! `receipt` adds stock, `damage` and `theft` remove it, `adjustment` goes either way; the
 //! change is within -5..=+10 and stock never goes below zero.
 
-use rand::distr::Distribution;
 use rand::RngExt;
 
 use super::RetailWorld;
@@ -44,7 +43,10 @@ impl RetailWorld {
         now_ms: i64,
         out: &mut EventWriter<'_>,
     ) -> bool {
-        let store = self.store_pick.sample(rng);
+        self.advance(now_ms);
+        let Some(store) = self.clock.existing_store(rng) else {
+            return false;
+        };
         let product = rng.random_range(0..self.products());
         let pair = (store * self.products() + product) as u32;
         let on_hand = i64::from(self.stock[pair as usize]);

@@ -19,7 +19,13 @@ impl RetailWorld {
         now_ms: i64,
         out: &mut EventWriter<'_>,
     ) -> bool {
-        let c = rng.random_range(0..self.data.customers.len());
+        self.advance(now_ms);
+        if self.signup(rng, now_ms, out) {
+            return true;
+        }
+        let Some(c) = self.clock.random_customer(rng) else {
+            return false;
+        };
         let tier = self.tiers[c];
         let mut event = CustomerEvent {
             customer_id: &self.data.customers[c].customer_id,

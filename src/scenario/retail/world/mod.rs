@@ -7,7 +7,6 @@ use std::collections::BinaryHeap;
 
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
-use rand::seq::IndexedRandom;
 use rand::RngExt;
 use rand_distr::Zipf;
 use uuid::Uuid;
@@ -24,13 +23,17 @@ use crate::SimRng;
 
 mod adjust;
 mod basket;
+mod clock;
 mod market;
 mod pricing;
+mod shelves;
 
 /// `PairState` of a (store, sku) above its reorder point.
 const STOCKED: u32 = u32::MAX;
 /// `PairState` of a (store, sku) with an open restock order.
 const ORDERED: u32 = u32::MAX - 1;
+/// `PairState` of a (store, sku) whose store does not exist yet: no alert may name it.
+const DORMANT: u32 = u32::MAX - 2;
 
 /// A restock order on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,8 +61,18 @@ pub struct RetailWorld {
     receipts: BinaryHeap<Reverse<Receipt>>,
     seq: u64,
     tiers: Vec<LoyaltyTier>,
-    home_customers: Vec<Vec<u32>>,
-    store_pick: WeightedIndex<u32>,
+    /// Which stores exist and are open, and which customers have signed up (issue 12).
+    clock: clock::Clock,
+    /// Per pair whether its shelf is empty, and how many are (`shelves.rs`).
+    empty: Vec<bool>,
+    empties: usize,
+    /// Stores that came into existence at the last step of the clock (scratch).
+    opened_now: Vec<usize>,
+    /// Whether price changes have weight: they need neither store nor customer.
+    prices_weighted: bool,
+    /// Whether customer events have weight: a signup is the customer event drawn after the
+    /// signup time; without them customers sign up silently.
+    customers_weighted: bool,
     popularity: Zipf<f64>,
     line_count: WeightedIndex<u32>,
     /// Scratch space for a sale's lines, reused.
@@ -81,17 +94,7 @@ impl RetailWorld {
         let stock: Vec<u32> = (0..pairs)
             .map(|pair| data.products[pair % products].initial_stock)
             .collect();
-        let mut home_customers = vec![Vec::new(); data.stores.len()];
-        for (i, c) in data.customers.iter().enumerate() {
-            if let Some(s) = data
-                .stores
-                .iter()
-                .position(|s| s.store_id == c.home_store_id)
-            {
-                home_customers[s].push(i as u32);
-            }
-        }
-        let store_pick = WeightedIndex::new(data.stores.iter().map(|s| s.size_sqm))?;
+        let clock = clock::Clock::new(&data)?;
         let popularity = Zipf::new(products as f64, cfg.popularity_skew)?;
         // One line is most common, each further line a little less likely: weights n, n-1, .., 1.
         let line_count =
@@ -105,8 +108,12 @@ impl RetailWorld {
             low: Vec::new(),
             receipts: BinaryHeap::new(),
             seq: 0,
-            home_customers,
-            store_pick,
+            clock,
+            empty: vec![false; pairs],
+            empties: 0,
+            opened_now: Vec::new(),
+            prices_weighted: true,
+            customers_weighted: true,
             popularity,
             line_count,
             lines: Vec::with_capacity(cfg.max_line_items as usize),
@@ -130,8 +137,10 @@ impl RetailWorld {
     /// Keeps `state` and `low` in step with the stock of `pair`.
     fn restate(&mut self, pair: u32) {
         let p = pair as usize;
+        self.track_empty(p);
         let is_low = self.stock[p] <= self.reorder_point(pair);
         match self.state[p] {
+            DORMANT => {}
             STOCKED if is_low => {
                 self.state[p] = self.low.len() as u32;
                 self.low.push(pair);
@@ -155,7 +164,10 @@ impl RetailWorld {
     }
 
     fn sale(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
-        let store = self.store_pick.sample(rng);
+        self.advance(now_ms);
+        let Some((store, channel)) = self.clock.sale_store(rng) else {
+            return false;
+        };
         let products = self.products();
         let wanted = self.line_count.sample(rng) + 1;
         self.lines.clear();
@@ -192,22 +204,19 @@ impl RetailWorld {
             });
         }
 
-        let home = &self.home_customers[store];
-        let customer = if !home.is_empty() && rng.random_bool(self.cfg.home_store_share) {
-            *home.choose(rng).unwrap_or(&0) as usize
-        } else {
-            rng.random_range(0..self.data.customers.len())
+        let Some(customer) = self.clock.customer(rng, store, self.cfg.home_store_share) else {
+            return false;
         };
-        let channel = pick(rng, basket::CHANNELS);
         self.emit_basket(rng, now_ms, (store, customer), channel, out);
         true
     }
 
     fn restock_alert(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
-        if self.low.is_empty() {
+        self.advance(now_ms);
+        let Some(index) = self.alert_pick(rng) else {
             return false;
-        }
-        let pair = self.take_low(rng.random_range(0..self.low.len()), ORDERED);
+        };
+        let pair = self.take_low(index, ORDERED);
         let (store, product) = (
             pair as usize / self.products(),
             pair as usize % self.products(),
@@ -267,10 +276,22 @@ impl World for RetailWorld {
     }
 
     fn has_scheduled(&self) -> bool {
+        // A store still to open brings stock; a signup matters only while nobody can buy.
         !self.receipts.is_empty()
+            || self.clock.unopened() > 0
+            || (!self.clock.any_customer() && self.clock.next_signup().is_some())
+    }
+
+    fn ready_at(&self) -> Option<i64> {
+        // With no store yet, only price changes can be drawn (every customer has a store).
+        if self.clock.any_store() || self.prices_weighted {
+            return None;
+        }
+        self.clock.first_arrival()
     }
 
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
+        self.advance(now_ms);
         while let Some(Reverse(receipt)) = self.receipts.peek().copied() {
             if receipt.due_ms > now_ms {
                 break;

@@ -16,7 +16,10 @@ const WEB: &str = "worlds/web.yaml";
 const NO_DATA: &str = "/nonexistent/kafka-gen-test";
 
 fn web() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(WEB).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(WEB)
+        .display()
+        .to_string()
 }
 
 /// The guide's event mix, in percent.
@@ -30,7 +33,13 @@ const MIX: &[(&str, f64)] = &[
 ];
 
 /// The guide's journeys and their shares, in percent.
-const JOURNEYS: &[(&str, f64)] = &[("shopping", 30.0), ("content", 20.0), ("signup", 25.0), ("contact", 15.0), ("random", 10.0)];
+const JOURNEYS: &[(&str, f64)] = &[
+    ("shopping", 30.0),
+    ("content", 20.0),
+    ("signup", 25.0),
+    ("contact", 15.0),
+    ("random", 10.0),
+];
 
 fn config(seed: u64, sessions: u64, data_dir: &Path) -> Config {
     let mut c = Config {
@@ -67,7 +76,9 @@ async fn replay(seed: u64, sessions: u64, data_dir: &Path) -> Vec<Value> {
 }
 
 fn ms(e: &Value) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap()).unwrap().timestamp_millis()
+    chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
 }
 
 #[derive(Default)]
@@ -91,7 +102,11 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
     let mut ended: HashSet<String> = HashSet::new();
     let mut user_open: HashMap<String, String> = HashMap::new();
     for e in events {
-        let (id, ty, t) = (e["event_id"].as_str().unwrap_or(""), e["event_type"].as_str().unwrap_or(""), ms(e));
+        let (id, ty, t) = (
+            e["event_id"].as_str().unwrap_or(""),
+            e["event_type"].as_str().unwrap_or(""),
+            ms(e),
+        );
         let sid = e["session_id"].as_str().unwrap_or("").to_string();
         let user = e["user_id"].as_str().unwrap_or("").to_string();
         let cause = e["caused_by"].as_str().unwrap_or("");
@@ -100,9 +115,19 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
                 bad.push(("session", format!("{sid} created twice")));
             }
             if let Some(other) = user_open.insert(user.clone(), sid.clone()) {
-                bad.push(("session", format!("{user} opens {sid} while {other} is open")));
+                bad.push((
+                    "session",
+                    format!("{user} opens {sid} while {other} is open"),
+                ));
             }
-            open.insert(sid, Session { user, created: (id.into(), t), ..Session::default() });
+            open.insert(
+                sid,
+                Session {
+                    user,
+                    created: (id.into(), t),
+                    ..Session::default()
+                },
+            );
             continue;
         }
         if ended.contains(&sid) {
@@ -117,7 +142,10 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
             bad.push(("session", format!("{ty} of {sid} has another user")));
         }
         let view = e["page_view_id"].as_str().unwrap_or("");
-        let on_open = s.open.as_ref().is_some_and(|o| o.0 == view && o.3 == e["page_id"].as_str().unwrap_or(""));
+        let on_open = s
+            .open
+            .as_ref()
+            .is_some_and(|o| o.0 == view && o.3 == e["page_id"].as_str().unwrap_or(""));
         let visit = s.open.as_ref().map_or(String::new(), |o| o.1.clone());
         match ty {
             "page_visited" => {
@@ -126,14 +154,25 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
                 }
                 let want_cause = s.left_by.clone().unwrap_or_else(|| s.created.0.clone());
                 if cause != want_cause {
-                    bad.push(("page", format!("page_visited caused by {cause}, not {want_cause}")));
+                    bad.push((
+                        "page",
+                        format!("page_visited caused by {cause}, not {want_cause}"),
+                    ));
                 }
                 if let Some(want) = s.next_page.take() {
                     if e["page_id"] != want.as_str() {
-                        bad.push(("page", format!("visited {} but the link went to {want}", e["page_id"])));
+                        bad.push((
+                            "page",
+                            format!("visited {} but the link went to {want}", e["page_id"]),
+                        ));
                     }
                 }
-                s.open = Some((view.into(), id.into(), t, e["page_id"].as_str().unwrap_or("").into()));
+                s.open = Some((
+                    view.into(),
+                    id.into(),
+                    t,
+                    e["page_id"].as_str().unwrap_or("").into(),
+                ));
                 s.pages += 1;
             }
             "button_clicked" | "link_click" | "page_closed" if !on_open || cause != visit => {
@@ -154,13 +193,27 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
                 s.left_by = Some(id.into());
             }
             "session_ended" => {
-                if s.open.is_some() || s.next_page.is_some() || s.left_by.as_deref() != Some(cause) {
-                    bad.push(("session", "session_ended with a page open, or not after its last page".into()));
+                if s.open.is_some() || s.next_page.is_some() || s.left_by.as_deref() != Some(cause)
+                {
+                    bad.push((
+                        "session",
+                        "session_ended with a page open, or not after its last page".into(),
+                    ));
                 }
                 let want = (Some(s.pages), Some(s.clicks), Some(t - s.created.1));
-                let got = (e["pages_viewed"].as_u64(), e["clicks"].as_u64(), e["duration_ms"].as_i64());
-                if got != want || !(3..=15).contains(&s.pages) || !(60_000..=600_000).contains(&(t - s.created.1)) {
-                    bad.push(("session", format!("session_ended says {got:?}, the stream {want:?}")));
+                let got = (
+                    e["pages_viewed"].as_u64(),
+                    e["clicks"].as_u64(),
+                    e["duration_ms"].as_i64(),
+                );
+                if got != want
+                    || !(3..=15).contains(&s.pages)
+                    || !(60_000..=600_000).contains(&(t - s.created.1))
+                {
+                    bad.push((
+                        "session",
+                        format!("session_ended says {got:?}, the stream {want:?}"),
+                    ));
                 }
                 user_open.remove(&s.user);
                 open.remove(&sid);
@@ -174,7 +227,15 @@ fn session_rules(events: &[Value]) -> Vec<(&'static str, String)> {
 
 /// Writes the world's master data (master_seed 42, as a run makes it in memory) into `dir`.
 fn write_master(dir: &Path, extra: &[&str]) {
-    let mut args = vec!["master", "--world", WEB, "--out", dir.to_str().unwrap(), "--seed", "42"];
+    let mut args = vec![
+        "master",
+        "--world",
+        WEB,
+        "--out",
+        dir.to_str().unwrap(),
+        "--seed",
+        "42",
+    ];
     args.extend_from_slice(extra);
     let out = kafka_gen(&args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -183,14 +244,28 @@ fn write_master(dir: &Path, extra: &[&str]) {
 fn ids(dir: &Path, kind: &str, field: &str) -> HashSet<String> {
     let text = std::fs::read_to_string(dir.join(format!("{kind}.json"))).unwrap();
     let rows: Vec<Value> = serde_json::from_str(&text).unwrap();
-    rows.iter().map(|r| r[field].as_str().unwrap().to_string()).collect()
+    rows.iter()
+        .map(|r| r[field].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn golden_output_is_byte_identical() {
     let args = [
-        "--world", WEB, "--data-dir", NO_DATA, "--sink", "stdout", "--seed", "7", "--start", "2025-01-01T09:00:00Z",
-        "--count", "20", "--stats-interval", "0",
+        "--world",
+        WEB,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "7",
+        "--start",
+        "2025-01-01T09:00:00Z",
+        "--count",
+        "20",
+        "--stats-interval",
+        "0",
     ];
     let out = kafka_gen(&args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -199,7 +274,11 @@ fn golden_output_is_byte_identical() {
         std::fs::write(&path, &out.stdout).unwrap();
     }
     let want = std::fs::read(&path).expect("golden file; create it with UPDATE_GOLDEN=1");
-    assert!(out.stdout == want, "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1", path.display());
+    assert!(
+        out.stdout == want,
+        "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
     assert_eq!(kafka_gen(&args).stdout, out.stdout, "same seed, same bytes");
 }
 
@@ -212,7 +291,10 @@ async fn the_contract_and_the_session_rules_hold_over_100k_events() {
     let bad = session_rules(&events);
     assert!(bad.is_empty(), "{} broken, first: {:?}", bad.len(), bad[0]);
     // Every id is in the master data the run loaded.
-    let (users, pages) = (ids(dir.path(), "users", "user_id"), ids(dir.path(), "pages", "page_id"));
+    let (users, pages) = (
+        ids(dir.path(), "users", "user_id"),
+        ids(dir.path(), "pages", "page_id"),
+    );
     for e in &events {
         assert!(users.contains(e["user_id"].as_str().unwrap()), "{e}");
         for f in ["page_id", "target_page_id"] {
@@ -222,16 +304,27 @@ async fn the_contract_and_the_session_rules_hold_over_100k_events() {
         }
     }
     // Sessions ran to their end; shopping ends in the cart, content on a post.
-    let ended = events.iter().filter(|e| e["event_type"] == "session_ended").count();
+    let ended = events
+        .iter()
+        .filter(|e| e["event_type"] == "session_ended")
+        .count();
     assert!(ended > 5_400, "{ended} of 5500 sessions ended");
     let journey: HashMap<&str, &str> = events
         .iter()
         .filter(|e| e["event_type"] == "session_created")
-        .map(|e| (e["session_id"].as_str().unwrap(), e["journey"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["session_id"].as_str().unwrap(),
+                e["journey"].as_str().unwrap(),
+            )
+        })
         .collect();
     let mut last_url: HashMap<&str, &str> = HashMap::new();
     for e in events.iter().filter(|e| e["event_type"] == "page_visited") {
-        last_url.insert(e["session_id"].as_str().unwrap(), e["page_url"].as_str().unwrap());
+        last_url.insert(
+            e["session_id"].as_str().unwrap(),
+            e["page_url"].as_str().unwrap(),
+        );
     }
     for e in events.iter().filter(|e| e["event_type"] == "session_ended") {
         let s = e["session_id"].as_str().unwrap();
@@ -256,15 +349,25 @@ async fn the_event_mix_is_the_guides_and_journeys_follow_their_shares() {
     for (ty, want) in MIX {
         let got = 100.0 * counts.get(ty).copied().unwrap_or(0.0) / n;
         // Threshold: each type within 2 points of the guide's share.
-        assert!((got - want).abs() <= 2.0, "{ty}: {got:.2}% against the guide's {want}%; {counts:?}");
+        assert!(
+            (got - want).abs() <= 2.0,
+            "{ty}: {got:.2}% against the guide's {want}%; {counts:?}"
+        );
     }
     let mut observed = vec![0f64; JOURNEYS.len()];
-    for e in events.iter().filter(|e| e["event_type"] == "session_created") {
+    for e in events
+        .iter()
+        .filter(|e| e["event_type"] == "session_created")
+    {
         let j = e["journey"].as_str().unwrap();
         observed[JOURNEYS.iter().position(|x| x.0 == j).unwrap()] += 1.0;
     }
     let total: f64 = observed.iter().sum();
-    let stat: f64 = observed.iter().zip(JOURNEYS).map(|(o, j)| (o - total * j.1 / 100.0).powi(2) / (total * j.1 / 100.0)).sum();
+    let stat: f64 = observed
+        .iter()
+        .zip(JOURNEYS)
+        .map(|(o, j)| (o - total * j.1 / 100.0).powi(2) / (total * j.1 / 100.0))
+        .sum();
     let p = chi_square_p(stat, 4.0);
     // Threshold: reject the journey shares only if p <= 0.001.
     assert!(p > 0.001, "chi-square {stat:.2}, p = {p:.5}, {observed:?}");
@@ -273,11 +376,30 @@ async fn the_event_mix_is_the_guides_and_journeys_follow_their_shares() {
 #[test]
 fn users_bound_the_open_sessions_and_set_changes_the_mix() {
     let run = |extra: &[&str]| {
-        let mut args = vec!["--world", WEB, "--data-dir", NO_DATA, "--sink", "stdout", "--seed", "6", "--start", "2025-03-01T08:00:00Z", "--count", "300", "--stats-interval", "0"];
+        let mut args = vec![
+            "--world",
+            WEB,
+            "--data-dir",
+            NO_DATA,
+            "--sink",
+            "stdout",
+            "--seed",
+            "6",
+            "--start",
+            "2025-03-01T08:00:00Z",
+            "--count",
+            "300",
+            "--stats-interval",
+            "0",
+        ];
         args.extend_from_slice(extra);
         let out = kafka_gen(&args);
         assert!(out.status.success(), "{}", stderr(&out));
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>()
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
     };
     let events = run(&["--set", "num_users=4"]);
     let (mut open, mut most) = (0i32, 0);
@@ -290,19 +412,36 @@ fn users_bound_the_open_sessions_and_set_changes_the_mix() {
         most = most.max(open);
     }
     assert_eq!(most, 4, "4 users, each in at most one session");
-    let users: HashSet<&str> = events.iter().map(|e| e["user_id"].as_str().unwrap()).collect();
+    let users: HashSet<&str> = events
+        .iter()
+        .map(|e| e["user_id"].as_str().unwrap())
+        .collect();
     assert_eq!(users.len(), 4);
     // More clicks asked for, more clicks made.
-    let clicks = |events: &[Value]| events.iter().filter(|e| e["event_type"] == "button_clicked").count() as f64 / events.len() as f64;
+    let clicks = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == "button_clicked")
+            .count() as f64
+            / events.len() as f64
+    };
     let busy = run(&["--set", "button_click=0.8"]);
-    assert!(clicks(&busy) > clicks(&run(&[])) + 0.1, "{} vs {}", clicks(&busy), clicks(&run(&[])));
+    assert!(
+        clicks(&busy) > clicks(&run(&[])) + 0.1,
+        "{} vs {}",
+        clicks(&busy),
+        clicks(&run(&[]))
+    );
 }
 
 /// A clean run's first session, to break in one way at a time.
 async fn sample() -> Vec<Value> {
     let events = replay(9, 30, Path::new(NO_DATA)).await;
     let first = events[0]["session_id"].clone();
-    events.into_iter().filter(|e| e["session_id"] == first).collect()
+    events
+        .into_iter()
+        .filter(|e| e["session_id"] == first)
+        .collect()
 }
 
 fn caught_by_contract(setup: &[Value], event: Value, rule: &str) {
@@ -311,15 +450,26 @@ fn caught_by_contract(setup: &[Value], event: Value, rule: &str) {
     for e in setup {
         c.check(e);
     }
-    assert!(c.violations().is_empty(), "setup is clean: {:?}", c.violations());
+    assert!(
+        c.violations().is_empty(),
+        "setup is clean: {:?}",
+        c.violations()
+    );
     c.check(&event);
-    assert!(c.violations().iter().any(|v| v.rule == rule), "expected {rule}, got {:?}", c.violations());
+    assert!(
+        c.violations().iter().any(|v| v.rule == rule),
+        "expected {rule}, got {:?}",
+        c.violations()
+    );
 }
 
 fn caught_by_session_rules(stream: &[Value], rule: &str) {
     assert!(session_rules(&stream[..stream.len() - 1]).is_empty());
     let bad = session_rules(stream);
-    assert!(bad.iter().any(|b| b.0 == rule), "expected {rule}, got {bad:?}");
+    assert!(
+        bad.iter().any(|b| b.0 == rule),
+        "expected {rule}, got {bad:?}"
+    );
 }
 
 #[tokio::test]
@@ -332,34 +482,101 @@ async fn each_broken_rule_is_caught() {
         e[field] = v;
         e
     };
-    let (created, visit, closed) = (find("session_created"), find("page_visited"), find("page_closed"));
+    let (created, visit, closed) = (
+        find("session_created"),
+        find("page_visited"),
+        find("page_closed"),
+    );
     let upto = |i: usize| session[..=i].to_vec();
     assert_eq!(session.last().unwrap()["event_type"], "session_ended");
     // Everything before the first page_closed, its visit among them.
     let before_close = session[..closed].to_vec();
     // The file's contract.
-    caught_by_contract(&[], fresh(&session[created], "user_id", json!("WU-999999")), "unknown_reference");
-    caught_by_contract(&before_close, fresh(&session[closed], "duration_ms", json!(500_000)), "bounds");
-    caught_by_contract(&[], fresh(&session[created], "journey", json!("window_shopping")), "schema");
+    caught_by_contract(
+        &[],
+        fresh(&session[created], "user_id", json!("WU-999999")),
+        "unknown_reference",
+    );
+    caught_by_contract(
+        &before_close,
+        fresh(&session[closed], "duration_ms", json!(500_000)),
+        "bounds",
+    );
+    caught_by_contract(
+        &[],
+        fresh(&session[created], "journey", json!("window_shopping")),
+        "schema",
+    );
     caught_by_contract(&[], fresh(&session[created], "extra", json!(1)), "schema");
-    caught_by_contract(&upto(created), fresh(&session[visit], "caused_by", Value::Null), "caused_by");
-    caught_by_contract(&[], fresh(&session[created], "caused_by", json!(uuid::Uuid::now_v7().to_string())), "caused_by");
-    caught_by_contract(&before_close, fresh(&session[closed], "event_time", json!("2025-01-01T00:00:00.000Z")), "follow_order");
-    caught_by_contract(&upto(created), session[created].clone(), "duplicate_event_id");
-    let late = fresh(&session[created], "event_time", json!("2099-01-01T00:00:00.000Z"));
-    caught_by_contract(&[late], fresh(&session[created], "event_time", json!("2020-01-01T00:00:00.000Z")), "time_order");
+    caught_by_contract(
+        &upto(created),
+        fresh(&session[visit], "caused_by", Value::Null),
+        "caused_by",
+    );
+    caught_by_contract(
+        &[],
+        fresh(
+            &session[created],
+            "caused_by",
+            json!(uuid::Uuid::now_v7().to_string()),
+        ),
+        "caused_by",
+    );
+    caught_by_contract(
+        &before_close,
+        fresh(
+            &session[closed],
+            "event_time",
+            json!("2025-01-01T00:00:00.000Z"),
+        ),
+        "follow_order",
+    );
+    caught_by_contract(
+        &upto(created),
+        session[created].clone(),
+        "duplicate_event_id",
+    );
+    let late = fresh(
+        &session[created],
+        "event_time",
+        json!("2099-01-01T00:00:00.000Z"),
+    );
+    caught_by_contract(
+        &[late],
+        fresh(
+            &session[created],
+            "event_time",
+            json!("2020-01-01T00:00:00.000Z"),
+        ),
+        "time_order",
+    );
     // The session rules.
     let mut s = upto(visit);
-    s.push(fresh(&session[visit], "page_view_id", json!("another-view")));
+    s.push(fresh(
+        &session[visit],
+        "page_view_id",
+        json!("another-view"),
+    ));
     caught_by_session_rules(&s, "page");
     let mut click = fresh(&session[visit], "event_type", json!("button_clicked"));
     click["page_view_id"] = json!("not-open");
     caught_by_session_rules(&[session[created].clone(), click], "page");
     let mut s = session.clone();
-    s.push(fresh(&session[visit], "event_time", session.last().unwrap()["event_time"].clone()));
+    s.push(fresh(
+        &session[visit],
+        "event_time",
+        session.last().unwrap()["event_time"].clone(),
+    ));
     caught_by_session_rules(&s, "session");
     let mut s = upto(closed);
-    s.push(fresh(&session[closed], "event_type", json!("session_ended")));
+    s.push(fresh(
+        &session[closed],
+        "event_type",
+        json!("session_ended"),
+    ));
     caught_by_session_rules(&s, "session");
-    caught_by_session_rules(&[fresh(&session[visit], "session_id", json!("never-created"))], "session");
+    caught_by_session_rules(
+        &[fresh(&session[visit], "session_id", json!("never-created"))],
+        "session",
+    );
 }

@@ -19,6 +19,7 @@ pub struct RunArgs {
     #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
     /// World file to simulate (worlds/README.md), instead of a built-in scenario
+    /// [env: KAFKA_GEN_WORLD]
     #[arg(
         help_heading = "Mode",
         long,
@@ -26,8 +27,8 @@ pub struct RunArgs {
         conflicts_with = "scenario"
     )]
     pub world: Option<PathBuf>,
-    /// Set a world parameter, e.g. --set num_users=50; repeat for more
-    /// [env: KAFKA_GEN_PARAM_<NAME>]
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more [env: KAFKA_GEN_SET]
+    /// (NAME=VALUE,...; or KAFKA_GEN_PARAM_<NAME>=VALUE)
     #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Directory with the master data [default: data for retail, data/<scenario> otherwise]

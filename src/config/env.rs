@@ -16,6 +16,9 @@ use crate::sinks::kafka::{HeaderSet, Secret};
 pub(super) struct Env {
     pub(super) config: Option<PathBuf>,
     pub(super) scenario: Option<String>,
+    pub(super) world: Option<PathBuf>,
+    /// World parameters, `NAME=VALUE,...`.
+    pub(super) set: Option<String>,
     pub(super) data_dir: Option<PathBuf>,
     pub(super) sink: Option<String>,
     pub(super) output: Option<PathBuf>,
@@ -81,6 +84,20 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;
+    }
+    if let Some(v) = env.world {
+        config.scenario = v.display().to_string();
+    }
+    if let Some(pairs) = env.set {
+        for pair in pairs.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((name, value)) = pair.split_once('=') else {
+                bail!("KAFKA_GEN_SET has {pair:?}; write NAME=VALUE,... e.g. num_users=50,overdraft=100");
+            };
+            config.params.insert(
+                name.trim().to_string(),
+                toml::Value::String(value.to_string()),
+            );
+        }
     }
     if let Some(v) = env.data_dir {
         config.data_dir = v;

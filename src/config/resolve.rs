@@ -77,9 +77,11 @@ pub fn resolve_noted(
     // A config file's weights, topics and data directory belong to the scenario it names; a
     // run of another scenario (from the environment or a flag) starts from that one's defaults.
     let world = args.world.as_ref().map(|w| w.display().to_string());
+    let env_world = env.world.as_ref().map(|w| w.display().to_string());
     let scenario = world
         .as_ref()
         .or(args.scenario.as_ref())
+        .or(env_world.as_ref())
         .or(env.scenario.as_ref());
     let switched = scenario.is_some_and(|s| *s != config.scenario);
     if switched {

@@ -54,14 +54,6 @@ fn generate(
 
 // Owned mirrors of the retail events, for the serialisation ceiling.
 #[derive(Serialize, Deserialize)]
-struct Item {
-    sku: String,
-    quantity: u32,
-    unit_price: f64,
-    line_total: f64,
-}
-
-#[derive(Serialize, Deserialize)]
 struct Event {
     event_id: uuid::Uuid,
     event_type: String,
@@ -78,15 +70,20 @@ struct Event {
 enum Body {
     Sale {
         transaction_id: uuid::Uuid,
+        line_number: u32,
+        line_count: u32,
         store_id: String,
         customer_id: String,
         channel: String,
         payment_method: String,
-        items: Vec<Item>,
-        item_count: u32,
-        subtotal: f64,
-        tax: f64,
-        total: f64,
+        product_id: String,
+        quantity: u32,
+        unit_price: f64,
+        line_total: f64,
+        basket_item_count: u32,
+        basket_subtotal: f64,
+        basket_tax: f64,
+        basket_total: f64,
         currency: String,
     },
     Inventory {

@@ -13,6 +13,7 @@ use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, Serv
 use crate::config::{self, Config, LogFormat};
 use crate::exit::BadInputExt;
 use crate::runner::{Runner, Stop};
+use crate::signals::stop_on_signals;
 use crate::SimRng;
 
 /// Runs the parsed command line.
@@ -39,8 +40,42 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Replay(args)) => replay(&args),
         Some(Command::Run(args)) => run(&args),
         Some(Command::Consume(args)) => consume(&args),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Schema(args)) => schema(&args),
         None => run(&cli.run),
     }
+}
+
+/// `--set NAME=VALUE` pairs as a map.
+fn param_flags(set: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    set.iter()
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--set {pair:?}: write NAME=VALUE, e.g. --set num_users=50")
+                })
+        })
+        .collect()
+}
+
+fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
+    let params = param_flags(&args.set).bad_input()?;
+    let model = crate::worldfile::load(&args.file, &params).bad_input()?;
+    print!("{}", crate::worldfile::describe(&model));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn schema(args: &crate::cli::SchemaArgs) -> anyhow::Result<ExitCode> {
+    let schema = match &args.world {
+        Some(path) if !args.format => {
+            let model = crate::worldfile::load(path, &Default::default()).bad_input()?;
+            crate::worldfile::schema::event_schemas(&model)
+        }
+        _ => crate::worldfile::schema::format_schema(),
+    };
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -106,54 +141,17 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // Start-up errors (an unreachable broker) and run errors come out of one call; all keep
-    // exit 2 until `consume` tells them apart.
-    let outcome = runtime
-        .block_on(async {
-            let cancel = CancellationToken::new();
-            tokio::spawn(stop_on_signals(cancel.clone()));
-            crate::consume::consume(&options, cancel).await
-        })
-        .bad_input()?;
+    // `consume` marks its start-up errors that are bad input itself; the rest fail the run.
+    let outcome = runtime.block_on(async {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        crate::consume::consume(&options, cancel).await
+    })?;
     Ok(if outcome.violations > 0 || outcome.failure.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Cancels `token` on the first SIGINT or SIGTERM; a second one exits at once.
-async fn stop_on_signals(token: CancellationToken) {
-    for round in 0..2 {
-        if wait_for_signal().await.is_err() {
-            return;
-        }
-        if round == 0 {
-            tracing::info!("Stopping: finishing the current batch and flushing sinks (signal again to quit now).");
-            token.cancel();
-        } else {
-            tracing::warn!("Second signal: exiting without flushing.");
-            std::process::exit(130);
-        }
-    }
-}
-
-async fn wait_for_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
 }
 
 /// `kafka-gen ingest`: the Kafka settings come from the config file and environment, as for a
@@ -164,6 +162,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         scenario: args.scenario.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
         create_topics: args.create_topics,
+        headers: args.headers.clone(),
         log_format: args.log_format,
         metrics_listen: args.metrics_listen,
         ..RunArgs::default()
@@ -179,18 +178,11 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         crate::metrics::install()?;
-        let addr = config.ingest.listen;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; pick a free address with --listen"))
-            .bad_input()?;
+        let listener = crate::listen::bind(config.ingest.listen, "--listen").await?;
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
-        // Connecting to Kafka at start-up and serving come out of one call; both keep exit 2
-        // until `ingest::serve` tells them apart.
-        crate::ingest::serve(&config, listener, cancel)
-            .await
-            .bad_input()?;
+        // `serve` marks its start-up errors that are bad input itself; the rest fail the run.
+        crate::ingest::serve(&config, listener, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -201,18 +193,37 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
         bootstrap_servers: args.bootstrap_servers.clone(),
+        flush_timeout: args.flush_timeout,
         log_format: args.log_format,
         ..RunArgs::default()
     };
     let config = config::resolve(&run_args).bad_input()?;
+    // `resolve` checks `[kafka]` only when a run's sinks include Kafka; replay always uses it.
+    let types = crate::scenario::find(&config.scenario).bad_input()?;
+    config.kafka.validate(types.event_types()).bad_input()?;
     init_tracing(config.log_format);
     let flush_timeout = Duration::from_secs_f64(config.schedule.flush_timeout_secs);
-    crate::replay::run(
-        &args.file,
-        &config.kafka,
-        args.include_unknown,
-        flush_timeout,
-    )
+    // The replay itself is blocking; the runtime only watches for signals meanwhile.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (file, include_unknown) = (args.file.clone(), args.include_unknown);
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signals(cancel.clone()));
+        tokio::task::spawn_blocking(move || {
+            crate::replay::run(
+                &file,
+                &config.kafka,
+                include_unknown,
+                flush_timeout,
+                &cancel,
+            )
+        })
+        .await
+        .context("the replay thread panicked")?
+    })
 }
 
 /// `kafka-gen serve`'s checked limits and address.
@@ -244,17 +255,18 @@ fn serve_settings(
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (limits, addr) = serve_settings(args).bad_input()?;
-    let state = crate::serve::AppState::new(limits, args.data_root.clone());
+    let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
+    for path in &args.world {
+        worlds.push(crate::worldfile::scenario(path)?);
+    }
+    let state = crate::serve::AppState::with_worlds(limits, args.data_root.clone(), worlds);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}; is the port free? (--listen)"))
-            .bad_input()?;
+        let listener = crate::listen::bind(addr, "--listen").await?;
         tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
@@ -272,6 +284,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
+    crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let scenario =
         crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
     let sizes = master_sizes(scenario, args).bad_input()?;

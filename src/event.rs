@@ -151,41 +151,10 @@ impl<'b> EventWriter<'b> {
         envelope: Envelope<'_>,
         payload: &P,
     ) -> Uuid {
-        let random: [u8; 10] = rng.random();
-        // Event times before 1970 are rejected when the clock is configured.
-        let millis = envelope.time_ms.max(0) as u64;
-        let event_id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
-
+        let event_id = new_event_id(rng, envelope.time_ms);
         let buf = &mut self.batch.payloads;
         let start = buf.len();
-        buf.extend_from_slice(b"{\"event_id\":\"");
-        buf.extend_from_slice(
-            event_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer())
-                .as_bytes(),
-        );
-        buf.extend_from_slice(b"\",\"event_type\":\"");
-        buf.extend_from_slice(envelope.type_name.as_bytes());
-        buf.extend_from_slice(b"\",\"event_time\":\"");
-        write_rfc3339_millis(buf, envelope.time_ms);
-        buf.extend_from_slice(b"\",\"schema_version\":");
-        buf.extend_from_slice(itoa::Buffer::new().format(SCHEMA_VERSION).as_bytes());
-        buf.extend_from_slice(b",\"scenario\":\"");
-        buf.extend_from_slice(self.scenario.as_bytes());
-        buf.extend_from_slice(b"\",\"caused_by\":");
-        match envelope.caused_by {
-            Some(id) => {
-                buf.push(b'"');
-                buf.extend_from_slice(
-                    id.hyphenated()
-                        .encode_lower(&mut Uuid::encode_buffer())
-                        .as_bytes(),
-                );
-                buf.push(b'"');
-            }
-            None => buf.extend_from_slice(b"null"),
-        }
+        write_envelope(buf, self.scenario, &envelope, event_id);
         let fields_at = buf.len();
         if serde_json::to_writer(&mut *buf, payload).is_err() || buf.get(fields_at) != Some(&b'{') {
             // Payload types are plain structs of strings and numbers; this cannot happen for
@@ -205,6 +174,83 @@ impl<'b> EventWriter<'b> {
             event_id,
         );
         event_id
+    }
+
+    /// Emits an event (id from [`new_event_id`]) whose body `write` puts into the buffer itself.
+    /// With `standard`, the common envelope comes first and `write` appends `,"field":value`
+    /// pairs; otherwise `write` writes the whole JSON object. `write` returns the byte span of
+    /// the key's JSON value in the buffer (a string's quotes are dropped), if the event has one.
+    /// `envelope.key` is ignored.
+    pub fn emit_with(
+        &mut self,
+        event_id: Uuid,
+        envelope: Envelope<'_>,
+        standard: bool,
+        write: impl FnOnce(&mut Vec<u8>, Uuid) -> Option<(usize, usize)>,
+    ) -> Uuid {
+        let buf = &mut self.batch.payloads;
+        if standard {
+            write_envelope(buf, self.scenario, &envelope, event_id);
+        }
+        let key = write(buf, event_id);
+        if standard {
+            buf.push(b'}');
+        }
+        if let Some((from, to)) = key {
+            let mut k = &self.batch.payloads[from..to];
+            if k.len() >= 2 && k[0] == b'"' {
+                k = &k[1..k.len() - 1];
+            }
+            self.batch.keys.extend_from_slice(k);
+        }
+        self.batch.push_meta(
+            envelope.event_type,
+            envelope.caused_by.is_none(),
+            envelope.time_ms,
+            event_id,
+        );
+        event_id
+    }
+}
+
+/// A UUID v7 built from the event time and `rng`, so a seeded run on a simulated clock
+/// reproduces its ids.
+pub fn new_event_id<R: rand::Rng + ?Sized>(rng: &mut R, time_ms: i64) -> Uuid {
+    let random: [u8; 10] = rng.random();
+    // Event times before 1970 are rejected when the clock is configured.
+    let millis = time_ms.max(0) as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+/// `{"event_id":…,"caused_by":…` without the closing brace.
+fn write_envelope(buf: &mut Vec<u8>, scenario: &str, envelope: &Envelope<'_>, event_id: Uuid) {
+    buf.extend_from_slice(b"{\"event_id\":\"");
+    buf.extend_from_slice(
+        event_id
+            .hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer())
+            .as_bytes(),
+    );
+    buf.extend_from_slice(b"\",\"event_type\":\"");
+    buf.extend_from_slice(envelope.type_name.as_bytes());
+    buf.extend_from_slice(b"\",\"event_time\":\"");
+    write_rfc3339_millis(buf, envelope.time_ms);
+    buf.extend_from_slice(b"\",\"schema_version\":");
+    buf.extend_from_slice(itoa::Buffer::new().format(SCHEMA_VERSION).as_bytes());
+    buf.extend_from_slice(b",\"scenario\":\"");
+    buf.extend_from_slice(scenario.as_bytes());
+    buf.extend_from_slice(b"\",\"caused_by\":");
+    match envelope.caused_by {
+        Some(id) => {
+            buf.push(b'"');
+            buf.extend_from_slice(
+                id.hyphenated()
+                    .encode_lower(&mut Uuid::encode_buffer())
+                    .as_bytes(),
+            );
+            buf.push(b'"');
+        }
+        None => buf.extend_from_slice(b"null"),
     }
 }
 

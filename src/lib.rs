@@ -23,7 +23,9 @@
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
 //! - [`app`]: what each subcommand does.
+//! - [`signals`]: SIGINT/SIGTERM as a clean stop, shared by every long-running command.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
+//! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 
 pub mod app;
@@ -34,6 +36,7 @@ pub mod event;
 pub mod exit;
 pub mod generator;
 pub mod ingest;
+pub mod listen;
 pub mod master;
 pub mod metrics;
 pub mod profile;
@@ -44,9 +47,11 @@ pub mod runner;
 pub mod scenario;
 pub mod schedule;
 pub mod serve;
+pub mod signals;
 pub mod sinks;
 pub mod stats;
 pub mod timefmt;
+pub mod worldfile;
 
 /// The random number generator behind every draw: small, fast, and the same on every platform
 /// for a given seed, which the golden-file tests rely on.

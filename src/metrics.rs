@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::routing::get;
 use axum::Router;
 use metrics::{Counter, Gauge};
@@ -92,9 +91,7 @@ pub async fn serve(
     cancel: CancellationToken,
 ) -> anyhow::Result<SocketAddr> {
     install()?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} for metrics; pick a free --metrics-listen address")
-    })?;
+    let listener = crate::listen::bind(addr, "--metrics-listen").await?;
     let bound = listener.local_addr()?;
     tokio::spawn(async move {
         let served = axum::serve(listener, routes(health))

@@ -2,10 +2,14 @@
 //! topic with the same key, headers and timestamp. Lines whose outcome is `unknown` may already
 //! be on the topic, so they are skipped unless `--include-unknown` says to risk duplicates.
 //! Lines of other sinks (`http`) are skipped and counted. The file itself is not changed.
+//!
+//! SIGINT/SIGTERM stops reading the file; what was handed to the producer is flushed (within
+//! the flush timeout) and counted delivered, failed or unknown as the Kafka sink counts it, and
+//! the lines not read are reported as `unread`.
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -18,10 +22,11 @@ use rdkafka::producer::{
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
 
 use crate::exit::BadInputExt;
 use crate::sinks::dead_letter::Outcome;
-use crate::sinks::kafka::{admin, forward_log, KafkaConfig};
+use crate::sinks::kafka::{admin, forward_log, outcome_of, KafkaConfig};
 
 /// One dead-letter line, as `sinks::dead_letter` writes it.
 #[derive(Debug, Deserialize)]
@@ -39,13 +44,19 @@ pub struct DeadLine {
     pub event: Box<RawValue>,
 }
 
-/// What a replay did.
+/// What a replay did. Every line of the file is in exactly one count.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ReplayCounts {
+    /// Confirmed by Kafka.
     pub replayed: u64,
+    /// Certainly not on the topic (refused, or never sent).
     pub failed: u64,
+    /// Given up on while in flight: it may be on the topic.
+    pub unknown: u64,
     pub skipped_unknown: u64,
     pub skipped_other_sink: u64,
+    /// Not read because a signal stopped the replay.
+    pub unread: u64,
 }
 
 /// Reads every line of `path`; a line that is not a dead-letter line is an error naming it.
@@ -72,9 +83,12 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<DeadLine>> {
         .collect()
 }
 
+#[derive(Default)]
 struct ReplayContext {
     delivered: AtomicU64,
     failed: AtomicU64,
+    unknown: AtomicU64,
+    warned: AtomicBool,
 }
 
 impl ClientContext for ReplayContext {
@@ -91,8 +105,13 @@ impl ProducerContext for ReplayContext {
             Ok(_) => {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
             }
-            Err((error, _)) => {
-                if self.failed.fetch_add(1, Ordering::Relaxed) == 0 {
+            Err((error, message)) => {
+                let counter = match outcome_of(message) {
+                    Outcome::Failed => &self.failed,
+                    Outcome::Unknown => &self.unknown,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                if !self.warned.swap(true, Ordering::Relaxed) {
                     tracing::error!(%error, "A replayed event was not delivered (further ones are counted, not logged).");
                 }
             }
@@ -100,20 +119,19 @@ impl ProducerContext for ReplayContext {
     }
 }
 
-/// Replays `lines` through a producer made from `config`, waiting at most `flush_timeout`
-/// for the last deliveries. Connection problems at start are errors (bad input).
+/// Replays `lines` through a producer made from `config` until done or `cancel`, waiting at
+/// most `flush_timeout` for the last deliveries. Bad client settings are bad input; an
+/// unreachable broker fails the run.
 pub fn replay(
     config: &KafkaConfig,
     lines: &[DeadLine],
     include_unknown: bool,
     flush_timeout: Duration,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<ReplayCounts> {
     let producer: ThreadedProducer<ReplayContext> = config
         .producer_config()
-        .create_with_context(ReplayContext {
-            delivered: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-        })
+        .create_with_context(ReplayContext::default())
         .with_context(|| {
             format!(
                 "invalid Kafka client settings for {}",
@@ -121,10 +139,15 @@ pub fn replay(
             )
         })
         .bad_input()?;
-    admin::check_reachable(producer.client(), config).bad_input()?;
+    admin::check_reachable(producer.client(), config)?;
+    tracing::info!(lines = lines.len(), "Replaying.");
     let mut counts = ReplayCounts::default();
     let mut sent = 0u64;
-    for line in lines {
+    for (n, line) in lines.iter().enumerate() {
+        if cancel.is_cancelled() {
+            counts.unread = (lines.len() - n) as u64;
+            break;
+        }
         let topic = match (line.sink.as_str(), line.topic.as_deref()) {
             ("kafka", Some(topic)) => topic,
             _ => {
@@ -154,6 +177,13 @@ pub fn replay(
                     sent += 1;
                     break;
                 }
+                // A stop must reach the flush even while the queue stays full (broker down).
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _))
+                    if cancel.is_cancelled() =>
+                {
+                    counts.unread = (lines.len() - n) as u64;
+                    break;
+                }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     record = back;
                     std::thread::sleep(Duration::from_millis(1));
@@ -165,42 +195,59 @@ pub fn replay(
                 }
             }
         }
+        if counts.unread > 0 {
+            break;
+        }
     }
     if producer.flush(flush_timeout).is_err() {
         producer.purge(PurgeConfig::default().queue().inflight());
         let _ = producer.flush(Duration::from_secs(5));
     }
-    counts.replayed = producer.context().delivered.load(Ordering::Relaxed);
-    // Whatever was handed over and not confirmed counts failed, reported or not.
-    counts.failed += sent.saturating_sub(counts.replayed);
+    let ctx = producer.context();
+    counts.replayed = ctx.delivered.load(Ordering::Relaxed);
+    let failed = ctx.failed.load(Ordering::Relaxed);
+    let unknown = ctx.unknown.load(Ordering::Relaxed);
+    counts.failed += failed;
+    // Handed over and never reported back: it may have arrived.
+    counts.unknown = unknown + sent.saturating_sub(counts.replayed + failed + unknown);
     Ok(counts)
 }
 
-/// `kafka-gen replay`: 0 when every replayed event was delivered, 1 when some were not, 2 for
-/// bad input (an unreadable file, an unreachable broker).
+/// `kafka-gen replay`: 0 when every replayed event was delivered, 1 when some were not or the
+/// broker is unreachable, 2 for bad input (an unreadable file, bad client settings).
 pub fn run(
     path: &Path,
     config: &KafkaConfig,
     include_unknown: bool,
     flush_timeout: Duration,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<ExitCode> {
     let lines = read_lines(path).bad_input()?;
-    let counts = replay(config, &lines, include_unknown, flush_timeout)?;
+    let counts = replay(config, &lines, include_unknown, flush_timeout, cancel)?;
     tracing::info!(
         path = %path.display(),
         replayed = counts.replayed,
         failed = counts.failed,
+        unknown = counts.unknown,
         skipped_unknown = counts.skipped_unknown,
         skipped_other_sink = counts.skipped_other_sink,
+        unread = counts.unread,
         "Replay done."
     );
+    if counts.unread > 0 {
+        tracing::warn!(
+            unread = counts.unread,
+            "Stopped before the end of the file; the last {} lines were not read.",
+            counts.unread
+        );
+    }
     if counts.skipped_unknown > 0 {
         tracing::warn!(
             skipped_unknown = counts.skipped_unknown,
             "Skipped events whose delivery is unknown (they may already be on the topic); pass --include-unknown to send them anyway."
         );
     }
-    Ok(if counts.failed > 0 {
+    Ok(if counts.failed + counts.unknown > 0 {
         ExitCode::from(crate::exit::FAILED)
     } else {
         ExitCode::SUCCESS

@@ -96,8 +96,13 @@ impl SummaryFile {
     }
 
     /// Replaces the file's contents with [`summary_json`].
-    pub fn write(mut self, types: &[EventTypeSpec], summary: &Summary) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(&summary_json(types, summary))? + "\n";
+    pub fn write(self, types: &[EventTypeSpec], summary: &Summary) -> anyhow::Result<()> {
+        self.write_value(&summary_json(types, summary))
+    }
+
+    /// Replaces the file's contents with `value`, pretty-printed.
+    pub fn write_value(mut self, value: &Value) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(value)? + "\n";
         // Only a regular file can be truncated; a device such as /dev/null just takes the text.
         let regular = self.file.metadata().is_ok_and(|m| m.is_file());
         let truncated = if regular {

@@ -349,3 +349,60 @@ fn every_run_flag_has_a_heading_and_names_its_variable() {
         assert!(help.contains(heading), "no {heading} in --help:\n{help}");
     }
 }
+
+/// Issue 10's `--help` grouping, for the subcommands: every flag of `master`, `serve`,
+/// `consume`, `ingest` and `replay` sits under a heading, and each flag that a `KAFKA_GEN_*`
+/// variable also sets names it, as the run's flags do.
+#[test]
+fn every_subcommand_flag_has_a_heading_and_names_its_variable() {
+    use clap::CommandFactory;
+    // The flags these subcommands resolve through the run's configuration, so the run's
+    // variables set them too (`ingest --listen` is `KAFKA_GEN_INGEST_LISTEN`).
+    let variable = |sub: &str, long: &str| match (sub, long) {
+        ("ingest", "listen") => Some("KAFKA_GEN_INGEST_LISTEN".to_string()),
+        (
+            "consume" | "ingest" | "replay",
+            "config" | "scenario" | "data-dir" | "bootstrap-servers" | "create-topics"
+            | "metrics-listen" | "log-format" | "stats-interval" | "flush-timeout"
+            | "kafka-headers",
+        ) => Some(format!(
+            "KAFKA_GEN_{}",
+            long.replace('-', "_").to_uppercase()
+        )),
+        _ => None,
+    };
+    let command = kafka_gen::cli::Cli::command();
+    for sub in ["master", "serve", "consume", "ingest", "replay"] {
+        let cmd = command.find_subcommand(sub).unwrap();
+        let mut named = 0;
+        for arg in cmd.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            assert!(
+                arg.get_help_heading().is_some(),
+                "{sub} --{long} has no heading"
+            );
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            if let Some(var) = variable(sub, long) {
+                assert!(
+                    help.contains(&format!("[env: {var}]")),
+                    "{sub} --{long}: {help:?} does not name {var}"
+                );
+                named += 1;
+            }
+        }
+        if matches!(sub, "consume" | "ingest" | "replay") {
+            assert!(named >= 3, "{sub}: only {named} variables named");
+        }
+        let out = kafka_gen(&[sub, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        let headings: Vec<&str> = help
+            .lines()
+            .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+            .filter(|l| !["Usage:", "Arguments:", "Options:"].contains(l))
+            .collect();
+        assert!(
+            headings.len() >= 2,
+            "{sub} --help has headings {headings:?}:\n{help}"
+        );
+    }
+}

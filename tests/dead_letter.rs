@@ -24,12 +24,6 @@ fn cluster() -> MockCluster<'static, DefaultProducerContext> {
     mock
 }
 
-fn sigterm(gen: &Generator) {
-    let pid = i32::try_from(gen.child.id()).unwrap();
-    // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-}
-
 /// Every event is delivered, failed or unknown; the file holds exactly the failed and unknown
 /// ones, each once, labelled with its sink, topic, key, outcome and error.
 fn assert_counts_match_the_file(gen: &Generator) -> (u64, u64, u64) {
@@ -90,7 +84,7 @@ fn sigterm_with_a_full_queue_flushes_and_dead_letters_within_the_timeout() {
     // The queue holds 5,000: full within a second at anything near 50,000/s.
     std::thread::sleep(Duration::from_secs(3));
     let stopped = Instant::now();
-    sigterm(&gen);
+    gen.sigterm();
     let status = gen.wait(EXIT_WAIT);
     let took = stopped.elapsed();
     // The flush timeout, the 5 s allowed for purged records to report back, and slack for a

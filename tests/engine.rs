@@ -191,7 +191,7 @@ fn the_checker_catches_broken_streams() {
     let initial = data.products[0].initial_stock as i64;
     let update = |id: &str, change: i64, after: i64| {
         serde_json::json!({"event_id": id, "event_type": "inventory_update", "event_time": "2025-01-01T00:00:00.000Z",
-            "scenario": "retail", "caused_by": null, "store_id": store, "sku": sku, "reason": "return",
+            "scenario": "retail", "caused_by": null, "store_id": store, "sku": sku, "reason": "adjustment",
             "quantity_change": change, "stock_after": after})
     };
     let mut checker = Checker::new(&data, true);
@@ -212,7 +212,7 @@ fn the_checker_catches_broken_streams() {
         .any(|v| v.rule == "unknown_reference" && v.detail.contains("ST-NOPE")));
     let sale = serde_json::json!({"event_id": "s", "event_type": "sale", "event_time": "2025-01-01T00:00:01.000Z",
         "scenario": "retail", "store_id": store, "customer_id": data.customers[0].customer_id,
-        "items": [{"sku": sku, "quantity": 1, "unit_price": 0.01}], "subtotal": 0.01});
+        "product_id": sku, "quantity": 1, "unit_price": 0.01, "line_total": 0.01});
     checker.check(&sale);
     assert!(checker.violations().iter().any(|v| v.rule == "stale_price"));
     checker.finish();

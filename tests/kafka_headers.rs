@@ -50,9 +50,16 @@ fn produce(args: &[&str], env: &[(&str, &str)]) -> Vec<(String, Vec<(String, Str
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", common::stderr(&out));
+    let records = read_back(&bootstrap);
+    assert!(records.len() >= 40, "{} records", records.len());
+    records
+}
 
+/// Every record on the scenario's topics: its event type (from the payload) and its headers
+/// as (key, value) text.
+fn read_back(bootstrap: &str) -> Vec<(String, Vec<(String, String)>)> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
+        .set("bootstrap.servers", bootstrap)
         .set("group.id", "kafka-gen-headers-test")
         .set("enable.auto.commit", "false")
         .create()
@@ -94,7 +101,6 @@ fn produce(args: &[&str], env: &[(&str, &str)]) -> Vec<(String, Vec<(String, Str
             ends.remove(msg.topic());
         }
     }
-    assert!(records.len() >= 40, "{} records", records.len());
     records
 }
 
@@ -154,4 +160,87 @@ fn an_unknown_header_set_is_a_usage_error() {
         err.contains("KAFKA_GEN_KAFKA_HEADERS") && err.contains("event_type"),
         "{err}"
     );
+}
+
+/// The ingest service honours the same setting (issue 10: it always sent all four headers):
+/// `--kafka-headers event_type` on its command line, `KAFKA_GEN_KAFKA_HEADERS=none` from the
+/// environment. Events posted to the real binary are read back from the mock cluster.
+#[test]
+fn ingest_honours_the_header_set() {
+    let events = std::process::Command::new(common::kafka_gen_bin())
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--sink", "stdout", "--seed", "4", "--count", "20"])
+        .args(["--start", "2025-01-01T00:00:00Z", "--stats-interval", "0"])
+        .output()
+        .unwrap();
+    assert!(events.status.success(), "{}", common::stderr(&events));
+    let body = String::from_utf8(events.stdout).unwrap();
+    let posted = body.lines().count();
+    for (args, env, want) in [
+        (&[][..], Some(("KAFKA_GEN_KAFKA_HEADERS", "none")), 0),
+        (&["--kafka-headers", "event_type"][..], None, 1),
+        (&[][..], None, 4),
+    ] {
+        let mock = cluster();
+        let bootstrap = mock.bootstrap_servers();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut command = std::process::Command::new(common::kafka_gen_bin());
+        command
+            .args([
+                "ingest",
+                "--listen",
+                &listen,
+                "--bootstrap-servers",
+                &bootstrap,
+            ])
+            .args(args)
+            .envs(env);
+        let mut ingest = common::kafka::Generator::spawn_command(&mut command);
+        ingest.wait_for("Ingest API ready.", Duration::from_secs(20));
+        let status = post_ndjson(&listen, &body);
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "{status}\nlog:\n{}",
+            ingest.log_text()
+        );
+        ingest.sigterm();
+        assert!(
+            ingest.wait(Duration::from_secs(30)).success(),
+            "{}",
+            ingest.log_text()
+        );
+        let records = read_back(&bootstrap);
+        assert_eq!(records.len(), posted);
+        for (event_type, headers) in records {
+            assert_eq!(headers.len(), want, "{args:?} {env:?}: {headers:?}");
+            if want > 0 {
+                assert_eq!(headers[0], ("event_type".to_string(), event_type));
+            }
+        }
+    }
+}
+
+/// POSTs `body` as NDJSON to the ingest API at `addr`; returns the response's status line.
+fn post_ndjson(addr: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST /events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-ndjson\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_string()
 }

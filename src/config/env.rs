@@ -33,6 +33,7 @@ pub(super) struct Env {
     pub(super) seed: Option<u64>,
     pub(super) weights: Option<String>,
     pub(super) stats_interval: Option<f64>,
+    pub(super) log_events: Option<bool>,
     pub(super) flush_timeout: Option<f64>,
     pub(super) log_format: Option<String>,
     pub(super) bootstrap_servers: Option<String>,
@@ -151,6 +152,7 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     if let Some(v) = env.stats_interval {
         config.stats_interval_secs = v;
     }
+    config.log_events = env.log_events.or(config.log_events);
     if let Some(v) = env.kafka_headers {
         config.kafka.headers = HeaderSet::from_str(&v, true).map_err(|_| {
             anyhow::anyhow!(

@@ -128,6 +128,9 @@ pub struct Config {
     pub stats_interval_secs: f64,
     /// Log format on stderr: `text` or `json`.
     pub log_format: LogFormat,
+    /// Log `Event #N: <type> generated` at info level for each primary event. Unset: on when
+    /// the pace is slower than one event a second in real time (`--log-events`).
+    pub log_events: Option<bool>,
     /// After the run, write per-type generated/delivered/failed counts here as JSON.
     pub summary_json: Option<PathBuf>,
     /// Relative weights of the primary event types, by type name; unnamed types keep their
@@ -161,6 +164,9 @@ pub struct Config {
     pub http: HttpSinkConfig,
     /// The ingest API service (`kafka-gen ingest`).
     pub ingest: IngestConfig,
+    /// Parameters of a world file (`[params]`), by name; `KAFKA_GEN_PARAM_<NAME>` and
+    /// `--set NAME=VALUE` override them.
+    pub params: BTreeMap<String, toml::Value>,
 }
 
 impl Default for Config {
@@ -172,6 +178,7 @@ impl Default for Config {
             sinks: vec![SinkKind::Kafka],
             stats_interval_secs: 10.0,
             log_format: LogFormat::Text,
+            log_events: None,
             summary_json: None,
             weights: BTreeMap::new(),
             streams: None,
@@ -187,16 +194,53 @@ impl Default for Config {
             metrics_listen: None,
             http: HttpSinkConfig::default(),
             ingest: IngestConfig::default(),
+            params: BTreeMap::new(),
         }
     }
 }
 
+/// `weights` by the scenario's own type names: an alias (`sales` for retail's `sale`) counts
+/// as its type, and naming a type twice, by alias and by name, is an error.
+fn canonical_weights<'a>(
+    weights: &'a BTreeMap<String, f64>,
+    scenario: &dyn Scenario,
+) -> anyhow::Result<BTreeMap<&'a str, f64>> {
+    let mut out: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+    for (name, w) in weights {
+        let canonical = (scenario.weight_aliases().iter())
+            .find(|(alias, _)| *alias == name.as_str())
+            .map_or(name.as_str(), |(_, to)| *to);
+        if let Some((other, _)) = out.insert(canonical, (name, *w)) {
+            bail!(
+                "weights name {canonical:?} twice, as {other:?} and as {name:?}; give only one \
+                 of them (--weights or [weights])"
+            );
+        }
+    }
+    Ok(out.into_iter().map(|(k, (_, w))| (k, w)).collect())
+}
+
 impl Config {
+    /// The world parameters as text, for a world file to parse by its own types.
+    pub fn param_texts(&self) -> BTreeMap<String, String> {
+        self.params
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect()
+    }
+
     /// The primary-draw weights of `scenario`'s event types, in its table order, validated and
     /// normalised to sum to 1.
     pub fn weights_for(&self, scenario: &dyn Scenario) -> anyhow::Result<Vec<f64>> {
         let types = scenario.event_types();
-        for name in self.weights.keys() {
+        let weights = canonical_weights(&self.weights, scenario)?;
+        for name in weights.keys() {
             if !types.iter().any(|t| t.name == *name) {
                 let known: Vec<_> = types.iter().map(|t| t.name).collect();
                 bail!(
@@ -208,12 +252,7 @@ impl Config {
         }
         let raw: Vec<f64> = types
             .iter()
-            .map(|t| {
-                self.weights
-                    .get(t.name)
-                    .copied()
-                    .unwrap_or(t.default_weight)
-            })
+            .map(|t| weights.get(t.name).copied().unwrap_or(t.default_weight))
             .collect();
         for (t, w) in types.iter().zip(&raw) {
             let what = format!("weight for {:?}", t.name);

@@ -33,11 +33,16 @@ pub fn resolve_noted(
 ) -> anyhow::Result<(Config, Vec<Note>)> {
     let mut notes = Vec::new();
     let mut alias = None;
+    let mut env_params = Vec::new();
     let mut vars: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(k, v)| {
             if k == "KAFKA_BOOTSTRAP_SERVERS" {
                 alias = Some(v.clone());
+            }
+            if let Some(name) = k.strip_prefix("KAFKA_GEN_PARAM_") {
+                env_params.push((name.to_lowercase(), v.clone()));
+                return false;
             }
             k.starts_with("KAFKA_GEN_")
         })
@@ -71,7 +76,11 @@ pub fn resolve_noted(
     };
     // A config file's weights, topics and data directory belong to the scenario it names; a
     // run of another scenario (from the environment or a flag) starts from that one's defaults.
-    let scenario = args.scenario.as_ref().or(env.scenario.as_ref());
+    let world = args.world.as_ref().map(|w| w.display().to_string());
+    let scenario = world
+        .as_ref()
+        .or(args.scenario.as_ref())
+        .or(env.scenario.as_ref());
     let switched = scenario.is_some_and(|s| *s != config.scenario);
     if switched {
         config.weights.clear();
@@ -80,7 +89,11 @@ pub fn resolve_noted(
     let data_dir_given =
         (file_names_data_dir && !switched) || env.data_dir.is_some() || args.data_dir.is_some();
     apply_env(&mut config, env)?;
+    for (name, value) in env_params {
+        config.params.insert(name, toml::Value::String(value));
+    }
     apply_flags(&mut config, args)?;
+    crate::worldfile::set_params(config.param_texts());
     if !data_dir_given {
         if let Ok(s) = crate::scenario::find(&config.scenario) {
             config.data_dir = s.default_data_dir();
@@ -183,11 +196,21 @@ fn parse_file(path: &Path, text: &str) -> anyhow::Result<Config> {
     serde_path_to_error::deserialize(de).map_err(|e| located(e.inner(), Some(e.path().to_string())))
 }
 
+/// `name` as a scenario's own type name when it is one of its aliases (`sales` -> `sale`).
+fn unaliased(name: &str) -> &str {
+    (crate::scenario::REGISTRY.iter())
+        .flat_map(|s| s.weight_aliases())
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, to)| *to)
+}
+
+/// `over` on top of `base`; a type named in `over` replaces it in `base` under either name.
 pub(super) fn merge_weights(
     base: &BTreeMap<String, f64>,
     over: &BTreeMap<String, f64>,
 ) -> BTreeMap<String, f64> {
     let mut merged = base.clone();
+    merged.retain(|k, _| !over.keys().any(|o| unaliased(o) == unaliased(k)));
     merged.extend(over.iter().map(|(k, v)| (k.clone(), *v)));
     merged
 }
@@ -235,6 +258,18 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     if let Some(v) = &a.scenario {
         config.scenario = v.clone();
     }
+    if let Some(v) = &a.world {
+        config.scenario = v.display().to_string();
+    }
+    for pair in &a.set {
+        let Some((name, value)) = pair.split_once('=') else {
+            bail!("--set {pair:?}: write NAME=VALUE, e.g. --set num_users=50");
+        };
+        config.params.insert(
+            name.trim().to_string(),
+            toml::Value::String(value.to_string()),
+        );
+    }
     if let Some(v) = &a.data_dir {
         config.data_dir = v.clone();
     }
@@ -280,6 +315,7 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
         config.weights = merge_weights(&config.weights, &parse_weights(v, "--weights")?);
     }
     config.stats_interval_secs = a.stats_interval.unwrap_or(config.stats_interval_secs);
+    config.log_events = a.log_events.or(config.log_events);
     config.log_format = a.log_format.unwrap_or(config.log_format);
     if let Some(v) = &a.bootstrap_servers {
         config.kafka.bootstrap_servers = v.clone();
@@ -288,7 +324,7 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
     if let Some(v) = &a.dead_letter {
         config.kafka.dead_letter_path = v.clone();
     }
-    config.kafka.headers = a.kafka_headers.unwrap_or(config.kafka.headers);
+    config.kafka.headers = a.headers.kafka_headers.unwrap_or(config.kafka.headers);
     if let Some(v) = &a.summary_json {
         config.summary_json = Some(v.clone());
     }

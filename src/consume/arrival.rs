@@ -151,8 +151,9 @@ mod tests {
         json!({"event_id": id, "event_type": "sale", "event_time": time, "schema_version": 1,
             "scenario": "retail", "caused_by": null, "transaction_id": A, "store_id": "S001",
             "customer_id": "C-000001", "channel": "online", "payment_method": "card",
-            "items": [{"sku": "SKU-00001", "quantity": 1, "unit_price": 1.99, "line_total": 1.99}],
-            "item_count": 1, "subtotal": 1.99, "tax": 0.16, "total": 2.15, "currency": "USD"})
+            "line_number": 1, "line_count": 1, "product_id": "SKU-00001", "quantity": 1,
+            "unit_price": 1.99, "line_total": 1.99, "basket_item_count": 1,
+            "basket_subtotal": 1.99, "basket_tax": 0.16, "basket_total": 2.15, "currency": "USD"})
         .to_string()
         .into_bytes()
     }

@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ConsumeArgs, RunArgs};
 use crate::config::{self, Config};
+use crate::exit::BadInputExt;
+use crate::report::SummaryFile;
 use crate::scenario::{self, ContractChecker};
 use arrival::ArrivalChecks;
 use client::CheckContext;
@@ -72,6 +74,11 @@ impl ConsumeOptions {
             ..RunArgs::default()
         };
         let config = config::resolve(&run)?;
+        // `resolve` checks `[kafka]` only when a run's sinks include Kafka; consume always
+        // uses it (an unchecked startup_timeout_secs = 1e300 panicked in Duration).
+        config
+            .kafka
+            .validate(scenario::find(&config.scenario)?.event_types())?;
         if args.group_id.trim().is_empty() {
             bail!("--group-id is empty; name a consumer group, e.g. kafka-gen-consume");
         }
@@ -157,17 +164,29 @@ impl Pipeline {
 /// Consumes and checks until cancelled or, with `until_idle`, until the topics are quiet.
 pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow::Result<Outcome> {
     let config = &opts.config;
-    let scenario = scenario::find(&config.scenario)?;
+    // Start-up: what the user gave is checked before the first record (bad input, exit 2),
+    // the summary path included; an unreachable broker fails the run (marked where found).
+    let summary_file = opts
+        .summary_json
+        .as_deref()
+        .map(SummaryFile::create)
+        .transpose()
+        .bad_input()?;
+    let scenario = scenario::find(&config.scenario).bad_input()?;
     let types = scenario.event_types();
-    let checker = scenario.checker(&config.data_dir, opts.from_beginning)?;
+    let checker = scenario
+        .checker(&config.data_dir, opts.from_beginning)
+        .bad_input()?;
     let topics = config.kafka.topics_for(types);
     let consumer: StreamConsumer<CheckContext> =
         client::consumer_config(&config.kafka, &opts.group_id, opts.from_beginning)
             .create_with_context(CheckContext::new(opts.from_beginning))
-            .context("cannot create the Kafka consumer; check [kafka.librdkafka]")?;
+            .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
+            .bad_input()?;
     tokio::task::block_in_place(|| {
         client::wait_for_topics(consumer.client(), &config.kafka, &topics, opts.topic_wait)
-    })?;
+    })
+    .bad_input()?;
     let mut unique: Vec<&str> = topics.iter().map(String::as_str).collect();
     unique.sort_unstable();
     unique.dedup();
@@ -269,8 +288,9 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     pipeline.finish();
     let tally = &pipeline.tally;
     tally.summary(pipeline.reorder.late, pipeline.reorder.forced);
-    if let Some(path) = &opts.summary_json {
-        tally.write_json(path, pipeline.reorder.late, pipeline.reorder.forced)?;
+    if let Some(file) = summary_file {
+        // Opened at start-up; failing to write it now (a full disk) fails the run.
+        file.write_value(&tally.json(pipeline.reorder.late, pipeline.reorder.forced))?;
     }
     if let Some(why) = &failure {
         tracing::error!(reason = %why, "The check failed; no verdict.");

@@ -46,6 +46,7 @@ use producer::{IngestProducer, Outgoing};
 use state::{Health, KafkaState};
 
 use crate::config::Config;
+use crate::exit::BadInputExt;
 use crate::scenario::{self, Scenario};
 
 /// Seconds a client is told to wait before retrying a 503.
@@ -361,7 +362,9 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(Ingest::open(config)?);
+    // Bad settings, a missing topic: bad input. An unreachable broker is marked a failure of
+    // the run where it is found, which `bad_input` keeps.
+    let app = Arc::new(Ingest::open(config).bad_input()?);
     state::watch(
         app.producer.clone(),
         app.health.clone(),

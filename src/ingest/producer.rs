@@ -1,5 +1,5 @@
-//! The ingest service's side of Kafka: the Kafka sink's producer settings, topics, headers and
-//! start-up checks, with a delivery future per record so a request is acknowledged only once
+//! The ingest service's side of Kafka: the Kafka sink's producer settings, topics, headers
+//! (`kafka.headers`, `--kafka-headers`) and start-up checks, with a delivery future per record so a request is acknowledged only once
 //! Kafka has confirmed every one of its events. The producer can be replaced (see `state`, which
 //! rebuilds it after a fatal error), so requests take the current one for each batch.
 
@@ -52,7 +52,8 @@ pub enum ProduceError {
 pub struct IngestProducer {
     producer: RwLock<Client>,
     topics: Vec<String>,
-    headers: Vec<OwnedHeaders>,
+    /// Per event type; `None` when the header set is `none`.
+    headers: Vec<Option<OwnedHeaders>>,
     config: KafkaConfig,
     types: &'static [EventTypeSpec],
 }
@@ -63,7 +64,10 @@ impl IngestProducer {
         let (producer, topics): (Client, _) = admin::connect(config, types, LogContext)?;
         Ok(Self {
             producer: RwLock::new(producer),
-            headers: types.iter().map(kafka::headers_for).collect(),
+            headers: types
+                .iter()
+                .map(|t| kafka::headers_of(t, config.headers))
+                .collect(),
             topics,
             config: config.clone(),
             types,
@@ -121,11 +125,13 @@ impl IngestProducer {
             ) else {
                 return Err(ProduceError::Gone);
             };
-            let record = FutureRecord::to(topic)
+            let mut record = FutureRecord::to(topic)
                 .key(e.key)
                 .payload(e.payload)
-                .timestamp(e.time_ms)
-                .headers(headers.clone());
+                .timestamp(e.time_ms);
+            if let Some(headers) = headers {
+                record = record.headers(headers.clone());
+            }
             // A full queue is answered 503 at once rather than held: the client retries.
             let future = producer.send_result(record).map_err(|(e, _)| e)?;
             pending.push(future);

@@ -215,6 +215,7 @@ impl Runner {
                             "Backfill caught up with the clock; continuing live."
                         );
                         self.stats_every = self.stats_interval;
+                        self.log_events = self.log_events_live;
                         waiter.every = self.stats_interval;
                         if let Some(every) = self.stats_interval {
                             // One line for the backfill; the next interval is the live pace.
@@ -310,9 +311,16 @@ impl Runner {
                         return Ok(PhaseEnd::Stop(stop));
                     }
                 }
-                if let Err(error) = self.generator.next(t as i64, &mut self.batch) {
-                    ended = Some(PhaseEnd::Stop(Stop::Halted(error.to_string())));
-                    break;
+                match self.generator.next(t as i64, &mut self.batch) {
+                    Err(error) => {
+                        ended = Some(PhaseEnd::Stop(Stop::Halted(error.to_string())));
+                        break;
+                    }
+                    Ok(Some(ty)) if self.log_events => {
+                        let (n, name) = (self.generator.primaries(), self.types[ty as usize].name);
+                        tracing::info!("Event #{n}: {name} generated");
+                    }
+                    Ok(_) => {}
                 }
                 last = Some(t);
             }

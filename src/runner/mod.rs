@@ -21,6 +21,7 @@ use crate::stats::{self, SinkReport, Stats};
 use crate::SimRng;
 
 mod drive;
+mod log_events;
 #[cfg(test)]
 mod tests;
 mod waiter;
@@ -95,6 +96,9 @@ pub struct Runner {
     handoff_ms: Option<i64>,
     /// Prometheus metrics, when `--metrics-listen` serves them.
     metrics: Option<RunMetrics>,
+    /// Log each primary event (`--log-events`); after a backfill hands off, `log_events_live`.
+    log_events: bool,
+    log_events_live: bool,
 }
 
 impl Runner {
@@ -130,6 +134,10 @@ impl Runner {
                 },
                 None => Plan::Live,
             },
+        };
+        let (log_events, log_events_live) = match config.log_events {
+            Some(on) => (on, on),
+            None => log_events::by_default(plan, Pacing::from_config(s), s),
         };
         let generator = Generator::new(scenario, config, seed).with_context(|| {
             format!("cannot load master data from {}", config.data_dir.display())
@@ -167,6 +175,8 @@ impl Runner {
             time_draws: 0,
             last_time: None,
             handoff_ms: None,
+            log_events,
+            log_events_live,
         };
         if let Some(progress) = progress {
             runner.show_progress(progress);

@@ -47,6 +47,11 @@ pub trait Scenario: Sync {
     fn name(&self) -> &'static str;
     fn description(&self) -> &'static str;
     fn event_types(&self) -> &'static [EventTypeSpec];
+    /// Other names its event types answer to in `--weights` and `[weights]`, as (alias, type
+    /// name): retail takes its source document's `sales`, `inventory`, ... (issue 12).
+    fn weight_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// The scenario's default time profile; a config's `[profile]` overrides parts of it.
     fn default_profile(&self) -> crate::profile::ProfileDefaults {
         crate::profile::RETAIL_PROFILE
@@ -228,8 +233,12 @@ pub static REGISTRY: &[&dyn Scenario] = &[
     &bnpl::Bnpl,
 ];
 
-/// Looks a scenario up by name.
+/// Looks a scenario up by name; a name that is a path (`worlds/bank.yaml`) loads that world
+/// file (see `worlds/README.md`).
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
+    if crate::worldfile::is_path(name) {
+        return Ok(crate::worldfile::scenario(std::path::Path::new(name))?);
+    }
     REGISTRY
         .iter()
         .copied()
@@ -237,7 +246,7 @@ pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
         .ok_or_else(|| {
             let known: Vec<_> = REGISTRY.iter().map(|s| s.name()).collect();
             anyhow::anyhow!(
-                "unknown scenario {name:?}; known scenarios: {}",
+                "unknown scenario {name:?}; known scenarios: {} (or a world file's path, e.g. worlds/bank.yaml)",
                 known.join(", ")
             )
         })

@@ -48,6 +48,9 @@ pub struct AppState {
     /// Each scenario's master data, loaded once at start-up (issue 10: it was read from disk,
     /// blocking, on every request), or why it could not be loaded.
     masters: Arc<HashMap<&'static str, Result<Master, String>>>,
+    /// The scenarios served: the built-in ones and the world files given with `--world`.
+    /// A request names one of these; it never names a file.
+    scenarios: Arc<Vec<&'static dyn scenario::Scenario>>,
     active: Arc<AtomicUsize>,
     /// Cancelled when the server stops: every open stream ends, so a graceful shutdown does
     /// not wait for them to run out (issue 10).
@@ -59,7 +62,18 @@ impl AppState {
     /// directory if unset). A scenario whose data cannot be loaded answers its requests with
     /// the reason.
     pub fn new(limits: Limits, data_root: Option<PathBuf>) -> Self {
-        let masters = scenario::REGISTRY
+        Self::with_worlds(limits, data_root, Vec::new())
+    }
+
+    /// [`AppState::new`] serving these world files' worlds too, by their names.
+    pub fn with_worlds(
+        limits: Limits,
+        data_root: Option<PathBuf>,
+        worlds: Vec<&'static dyn scenario::Scenario>,
+    ) -> Self {
+        let mut all: Vec<&'static dyn scenario::Scenario> = scenario::REGISTRY.to_vec();
+        all.extend(worlds);
+        let masters = all
             .iter()
             .map(|s| {
                 let dir = s.default_data_dir();
@@ -74,6 +88,7 @@ impl AppState {
         Self {
             limits,
             masters: Arc::new(masters),
+            scenarios: Arc::new(all),
             active: Arc::new(AtomicUsize::new(0)),
             shutdown: CancellationToken::new(),
         }
@@ -103,7 +118,8 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let list: Vec<_> = scenario::REGISTRY
+    let list: Vec<_> = state
+        .scenarios
         .iter()
         .map(|s| {
             let types: Vec<_> = s
@@ -127,8 +143,8 @@ async fn stream_events(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let Ok(scenario) = scenario::find(&name) else {
-        let known: Vec<_> = scenario::REGISTRY.iter().map(|s| s.name()).collect();
+    let Some(scenario) = state.scenarios.iter().copied().find(|s| s.name() == name) else {
+        let known: Vec<_> = state.scenarios.iter().map(|s| s.name()).collect();
         return error(
             StatusCode::NOT_FOUND,
             None,

@@ -37,7 +37,8 @@ pub struct Generator {
 impl Generator {
     /// Starts the binary with `--data-dir`, `--summary-json` and `--dead-letter` in `dir`.
     pub fn spawn(dir: &Path, bootstrap: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kafka-gen"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kafka-gen"));
+        command
             .arg("--data-dir")
             .arg(data_dir())
             .args(["--sink", "kafka", "--bootstrap-servers", bootstrap])
@@ -45,7 +46,15 @@ impl Generator {
             .arg(dir.join("summary.json"))
             .arg("--dead-letter")
             .arg(dir.join("dead-letter.jsonl"))
-            .args(args)
+            .args(args);
+        let mut gen = Self::spawn_command(&mut command);
+        gen.dir = dir.to_path_buf();
+        gen
+    }
+
+    /// Starts `command` (any subcommand) with its stderr collected as [`Generator::spawn`] does.
+    pub fn spawn_command(command: &mut Command) -> Self {
+        let mut child = command
             .env("RUST_LOG", "info,librdkafka=off")
             .env_remove("KAFKA_GEN_BOOTSTRAP_SERVERS")
             // The test's own variable; kafka-gen rejects unknown KAFKA_GEN_* names.
@@ -67,8 +76,15 @@ impl Generator {
             child,
             lines,
             log: Vec::new(),
-            dir: dir.to_path_buf(),
+            dir: PathBuf::new(),
         }
+    }
+
+    /// Sends SIGTERM to the process.
+    pub fn sigterm(&self) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     }
 
     /// Waits (bounded) for a log line containing `needle`.

@@ -11,6 +11,10 @@ use crate::scenario::util::{time_ms, uuid_time_ms, RecentIds, ID_WINDOW_MS};
 
 pub use crate::scenario::Violation;
 
+mod adjust;
+mod pricing;
+mod sales;
+
 struct Alert {
     pair: (String, String),
     quantity: i64,
@@ -24,9 +28,10 @@ type OpenLines = HashMap<(String, String), (i64, i64)>;
 /// Replays events in stream order and reports every violation of the contract.
 ///
 /// Memory is bounded (issue 10): event ids as [`RecentIds`] (the last hour of event time, at
-/// most a million); open sale lines and alerts older than [`ID_WINDOW_MS`] are dropped (a sale
-/// line then counts as missing its update); prices, stock and the last time per key have one
-/// entry per product, (store, product) or key of the master data; violations until taken.
+/// most a million); open sale lines, baskets, early sale updates and alerts older than
+/// [`ID_WINDOW_MS`] are dropped (the first three are reported); prices, promotions, stock and
+/// the last time per key have one entry per product, (store, product) or key of the master
+/// data; violations until taken.
 pub struct Checker {
     reorder_point: HashMap<String, i64>,
     stores: HashSet<String>,
@@ -38,6 +43,10 @@ pub struct Checker {
     seen: RecentIds,
     last_time: HashMap<String, String>,
     violations: Vec<Violation>,
+    /// Open baskets and early sale updates (`sales.rs`).
+    sales: sales::SaleState,
+    /// Running promotions (`pricing.rs`).
+    promotions: pricing::Promotions,
     /// The newest event time checked, and when open lines and alerts were last pruned.
     newest_ms: i64,
     pruned_ms: i64,
@@ -92,6 +101,15 @@ impl Checker {
             seen: RecentIds::default(),
             last_time: HashMap::new(),
             violations: Vec::new(),
+            sales: sales::SaleState::default(),
+            promotions: if from_start {
+                data.products
+                    .iter()
+                    .map(|p| (p.sku.clone(), None))
+                    .collect()
+            } else {
+                pricing::Promotions::new()
+            },
             newest_ms: i64::MIN,
             pruned_ms: i64::MIN,
             joined_at_ms: None,
@@ -171,6 +189,7 @@ impl Checker {
             );
         }
         self.alerts.retain(|_, a| a.time_ms >= horizon);
+        self.prune_sales(Some(horizon));
     }
 
     /// Checks what can only be judged at the end: every sale line got its inventory update.
@@ -183,6 +202,7 @@ impl Checker {
                 format!("no inventory update for sku {sku}"),
             );
         }
+        self.prune_sales(None);
     }
 
     /// Whether the cause `id` (a UUID v7, so it carries its time) may predate the first event
@@ -203,7 +223,7 @@ impl Checker {
         };
         let ok = match kind {
             "store_id" | "home_store_id" => self.stores.contains(text),
-            "sku" => self.reorder_point.contains_key(text),
+            "sku" | "product_id" => self.reorder_point.contains_key(text),
             _ => self.customers.contains(text),
         };
         if !ok {
@@ -236,57 +256,7 @@ impl Checker {
         if let Some(store) = &store {
             self.in_order(id, store, e);
         }
-        let Some(items) = e["items"].as_array().filter(|a| !a.is_empty()) else {
-            return self.fail(id, "schema", "items is missing or empty".into());
-        };
-        let mut subtotal = 0;
-        for item in items {
-            let Some(sku) = self.known(id, "sku", &item["sku"]) else {
-                continue;
-            };
-            let (price, qty) = (cents(&item["unit_price"]), item["quantity"].as_i64());
-            let (Some(price), Some(qty)) = (price, qty) else {
-                self.fail(
-                    id,
-                    "schema",
-                    format!("item {sku}: unit_price or quantity missing"),
-                );
-                continue;
-            };
-            subtotal += price * qty;
-            if let Some(&current) = self.price.get(&sku) {
-                if current != price {
-                    self.fail(
-                        id,
-                        "stale_price",
-                        format!("sku {sku} sold at {price} cents, latest price is {current}"),
-                    );
-                }
-            }
-            if let Some(store) = &store {
-                if let Some(&on_hand) = self.stock.get(&(store.clone(), sku.clone())) {
-                    if qty > on_hand {
-                        self.fail(
-                            id,
-                            "oversold",
-                            format!("sold {qty} of {sku} at {store} with {on_hand} on hand"),
-                        );
-                    }
-                }
-            }
-            let time = time_ms(&e["event_time"]).unwrap_or(i64::MIN);
-            self.open_lines.insert((id.to_string(), sku), (qty, time));
-        }
-        if cents(&e["subtotal"]) != Some(subtotal) {
-            self.fail(
-                id,
-                "sale_total",
-                format!(
-                    "subtotal {} is not the sum of the lines {subtotal}",
-                    e["subtotal"]
-                ),
-            );
-        }
+        self.sale_line(id, e, store);
     }
 
     fn inventory_update(&mut self, id: &str, e: &Value) {
@@ -333,11 +303,7 @@ impl Checker {
                     format!("sale sold {qty} of {sku}, update says {change}"),
                 ),
                 None if self.before_join(&cause) => {}
-                None => self.fail(
-                    id,
-                    "orphan_update",
-                    format!("no open sale line {cause}/{sku} for this update"),
-                ),
+                None => self.early_sale_update(id, (cause, sku), change),
             },
             "restock_receipt" => {
                 let alert_id = e["alert_event_id"].as_str().unwrap_or("");
@@ -357,7 +323,9 @@ impl Checker {
                     ),
                 }
             }
-            "return" | "cycle_count" | "shrinkage" | "damage" => {}
+            reason @ ("receipt" | "adjustment" | "damage" | "theft") => {
+                self.adjustment_fits(id, reason, change)
+            }
             other => self.fail(id, "schema", format!("unknown inventory reason {other:?}")),
         }
     }
@@ -396,6 +364,8 @@ impl Checker {
                 );
             }
         }
+        let reason = e["reason"].as_str().unwrap_or("");
+        self.price_moves_as_reason(id, sku.clone(), reason, (old, new));
         self.price.insert(sku, new);
     }
 

@@ -1,11 +1,11 @@
 //! Retail event payloads: the fields each event type adds to the common envelope. They borrow
 //! from the master data so encoding an event allocates nothing.
 
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::master::{LoyaltyTier, Product};
+use super::master::LoyaltyTier;
 
 /// An amount in cents, written as a decimal number (`1299` -> `12.99`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,46 +38,30 @@ pub struct Line {
     pub unit_price: Money,
 }
 
-/// A sale's lines, serialised with their skus.
-pub struct Lines<'a> {
-    pub lines: &'a [Line],
-    pub products: &'a [Product],
-}
-
-impl Serialize for Lines<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Item<'a> {
-            sku: &'a str,
-            quantity: u32,
-            unit_price: Money,
-            line_total: Money,
-        }
-        let mut seq = s.serialize_seq(Some(self.lines.len()))?;
-        for line in self.lines {
-            seq.serialize_element(&Item {
-                sku: &self.products[line.product as usize].sku,
-                quantity: line.quantity,
-                unit_price: line.unit_price,
-                line_total: Money(line.unit_price.0 * i64::from(line.quantity)),
-            })?;
-        }
-        seq.end()
-    }
-}
-
+/// One line of a sale: the document's `store_id`, `product_id` and `quantity`, with the
+/// basket it belongs to. A basket of k lines is k of these, sharing `transaction_id`, each
+/// carrying the basket's totals.
 #[derive(Serialize)]
-pub struct Sale<'a> {
+pub struct SaleLine<'a> {
     pub transaction_id: Uuid,
+    /// 1 to `line_count`.
+    pub line_number: u32,
+    /// Lines in the basket.
+    pub line_count: u32,
     pub store_id: &'a str,
     pub customer_id: &'a str,
     pub channel: &'static str,
     pub payment_method: &'static str,
-    pub items: Lines<'a>,
-    pub item_count: u32,
-    pub subtotal: Money,
-    pub tax: Money,
-    pub total: Money,
+    /// The product's sku.
+    pub product_id: &'a str,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub line_total: Money,
+    /// Units in the whole basket.
+    pub basket_item_count: u32,
+    pub basket_subtotal: Money,
+    pub basket_tax: Money,
+    pub basket_total: Money,
     pub currency: &'a str,
 }
 
@@ -85,7 +69,8 @@ pub struct Sale<'a> {
 pub struct InventoryUpdate<'a> {
     pub store_id: &'a str,
     pub sku: &'a str,
-    /// `sale`, `restock_receipt`, `return`, `shrinkage`, `damage` or `cycle_count`.
+    /// `sale` and `restock_receipt` (derived), or the source document's `receipt`,
+    /// `adjustment`, `damage` and `theft`.
     pub reason: &'static str,
     pub quantity_change: i64,
     pub stock_after: u32,

@@ -59,6 +59,15 @@ pub static TYPES: &[EventTypeSpec] = &[
     },
 ];
 
+/// The source document's names of the event types (its `event_distribution`), accepted in
+/// `--weights` and `[weights]`; `price_change` is the same in both.
+pub static WEIGHT_ALIASES: &[(&str, &str)] = &[
+    ("sales", "sale"),
+    ("inventory", "inventory_update"),
+    ("customer", "customer_event"),
+    ("restock", "restock_alert"),
+];
+
 /// Tuning of the retail world (`[retail]` in the config file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -156,6 +165,10 @@ impl Scenario for Retail {
         TYPES
     }
 
+    fn weight_aliases(&self) -> &'static [(&'static str, &'static str)] {
+        WEIGHT_ALIASES
+    }
+
     fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
         let ty = super::validate_envelope(self.name(), TYPES, event)?;
         if let Some(object) = event.as_object() {
@@ -227,5 +240,66 @@ impl Scenario for Retail {
             data,
             config.retail.clone(),
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::RunArgs;
+    use crate::config::resolve_with_env;
+
+    /// The effective weights of a run with `file` as its config file, `env` and `--weights`.
+    fn weights(file: &str, env: &[(&str, &str)], flag: Option<&str>) -> anyhow::Result<Vec<f64>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, file)?;
+        let args = RunArgs {
+            config: Some(path),
+            weights: flag.map(String::from),
+            ..Default::default()
+        };
+        let vars = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        let config = resolve_with_env(&args, vars)?;
+        config.weights_for(&super::Retail)
+    }
+
+    #[test]
+    fn the_documents_type_names_are_weight_aliases() {
+        // sale, inventory_update, customer_event, price_change, restock_alert.
+        let doc = "sales=1,inventory=2,customer=3,price_change=4,restock=0";
+        let w = weights("", &[], Some(doc)).unwrap();
+        assert_eq!(w, [0.1, 0.2, 0.3, 0.4, 0.0]);
+        let w = weights("[weights]\nsales = 2\nrestock = 2\n", &[], None).unwrap();
+        assert_eq!(w[0] / w[4], 1.0, "{w:?}");
+        let w = weights("", &[("KAFKA_GEN_WEIGHTS", "sales=0")], None).unwrap();
+        assert_eq!(w[0], 0.0);
+    }
+
+    #[test]
+    fn a_later_source_replaces_a_type_under_either_name() {
+        // The file says sale, the flag says sales: the flag wins, no clash.
+        let w = weights("[weights]\nsale = 5\n", &[], Some("sales=0")).unwrap();
+        assert_eq!(w[0], 0.0, "{w:?}");
+        let w = weights(
+            "[weights]\nrestock = 5\n",
+            &[("KAFKA_GEN_WEIGHTS", "restock_alert=0")],
+            None,
+        );
+        assert_eq!(w.unwrap()[4], 0.0);
+    }
+
+    #[test]
+    fn naming_a_type_twice_in_one_place_is_an_error_naming_both() {
+        for (file, flag) in [
+            ("", Some("sale=1,sales=2")),
+            ("[weights]\ninventory = 1\ninventory_update = 1\n", None),
+        ] {
+            let e = weights(file, &[], flag).unwrap_err().to_string();
+            assert!(e.contains("twice") && e.contains("give only one"), "{e}");
+        }
+        let e = weights("", &[], Some("sales=1,sale=2"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"sale\"") && e.contains("\"sales\""), "{e}");
     }
 }

@@ -1,5 +1,5 @@
 //! The retail event schema as the ingest API checks it: every type's own fields, after the
-//! envelope. Messages name the first bad field, with its path (`items[1].sku`).
+//! envelope. Messages name the first bad field.
 
 use serde_json::{Map, Value};
 
@@ -20,21 +20,21 @@ enum Kind {
 
 const SALE_FIELDS: &[(&str, Kind)] = &[
     ("transaction_id", Kind::Text),
+    ("line_number", Kind::Count),
+    ("line_count", Kind::Count),
     ("store_id", Kind::Text),
     ("customer_id", Kind::Text),
     ("channel", Kind::Text),
     ("payment_method", Kind::Text),
-    ("item_count", Kind::Count),
-    ("subtotal", Kind::Number),
-    ("tax", Kind::Number),
-    ("total", Kind::Number),
-    ("currency", Kind::Text),
-];
-const ITEM_FIELDS: &[(&str, Kind)] = &[
-    ("sku", Kind::Text),
+    ("product_id", Kind::Text),
     ("quantity", Kind::Count),
     ("unit_price", Kind::Number),
     ("line_total", Kind::Number),
+    ("basket_item_count", Kind::Count),
+    ("basket_subtotal", Kind::Number),
+    ("basket_tax", Kind::Number),
+    ("basket_total", Kind::Number),
+    ("currency", Kind::Text),
 ];
 const INVENTORY_FIELDS: &[(&str, Kind)] = &[
     ("store_id", Kind::Text),
@@ -72,22 +72,7 @@ const RESTOCK_FIELDS: &[(&str, Kind)] = &[
 /// Checks the fields of an event whose envelope says it is of type `ty`.
 pub fn validate_fields(ty: EventTypeId, event: &Map<String, Value>) -> Result<(), String> {
     match ty {
-        SALE => {
-            check(event, SALE_FIELDS, "")?;
-            let Some(items) = event.get("items").and_then(Value::as_array) else {
-                return Err("items: missing or not an array".into());
-            };
-            if items.is_empty() {
-                return Err("items: must hold at least one item".into());
-            }
-            for (i, item) in items.iter().enumerate() {
-                let Some(item) = item.as_object() else {
-                    return Err(format!("items[{i}]: not an object"));
-                };
-                check(item, ITEM_FIELDS, &format!("items[{i}]."))?;
-            }
-            Ok(())
-        }
+        SALE => check(event, SALE_FIELDS, ""),
         INVENTORY_UPDATE => check(event, INVENTORY_FIELDS, ""),
         CUSTOMER_EVENT => check(event, CUSTOMER_FIELDS, ""),
         PRICE_CHANGE => check(event, PRICE_FIELDS, ""),
@@ -129,17 +114,18 @@ mod tests {
 
     #[test]
     fn first_bad_field_is_named_with_its_path() {
-        let sale = json!({"transaction_id": "t", "store_id": "S1", "customer_id": "C1",
-            "channel": "in_store", "payment_method": "card", "item_count": 1, "subtotal": 1.5,
-            "tax": 0.1, "total": 1.6, "currency": "USD",
-            "items": [{"sku": "P1", "quantity": 1, "unit_price": 1.5, "line_total": 1.5}]});
+        let sale = json!({"transaction_id": "t", "line_number": 1, "line_count": 1,
+            "store_id": "S1", "customer_id": "C1", "channel": "in_store", "payment_method": "card",
+            "product_id": "P1", "quantity": 1, "unit_price": 1.5, "line_total": 1.5,
+            "basket_item_count": 1, "basket_subtotal": 1.5, "basket_tax": 0.1,
+            "basket_total": 1.6, "currency": "USD"});
         let object = |v: &Value| v.as_object().unwrap().clone();
         assert_eq!(validate_fields(SALE, &object(&sale)), Ok(()));
         let mut bad = sale.clone();
-        bad["items"][0]["quantity"] = json!(-2);
+        bad["quantity"] = json!(-2);
         assert_eq!(
             validate_fields(SALE, &object(&bad)).unwrap_err(),
-            "items[0].quantity: -2 is not a whole number >= 0"
+            "quantity: -2 is not a whole number >= 0"
         );
         let mut bad = sale.clone();
         bad.as_object_mut().unwrap().remove("store_id");

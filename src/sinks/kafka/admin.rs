@@ -13,6 +13,7 @@ use rdkafka::metadata::Metadata;
 use rdkafka::producer::{Producer, ProducerContext};
 
 use super::config::KafkaConfig;
+use crate::exit::RunFailedExt;
 use crate::scenario::EventTypeSpec;
 
 /// Creates a producer with the sink's settings, checks that the cluster answers and that the
@@ -51,7 +52,9 @@ pub fn check_reachable<C: ClientContext>(
 ) -> anyhow::Result<Metadata> {
     let timeout = Duration::from_secs_f64(config.startup_timeout_secs);
     // All topics (None): asking for our topics by name could make a broker auto-create them.
-    client.fetch_metadata(None, timeout).map_err(|error| {
+    // A broker that does not answer fails the run (exit 1), even at start-up: the address may
+    // be right and the broker down.
+    let metadata = client.fetch_metadata(None, timeout).map_err(|error| {
         anyhow::anyhow!(
             "cannot reach Kafka at {} within {:.0}s ({error}); check that the broker is up, that the \
              address is right (--bootstrap-servers or KAFKA_GEN_BOOTSTRAP_SERVERS), and that the \
@@ -59,7 +62,8 @@ pub fn check_reachable<C: ClientContext>(
             config.bootstrap_servers,
             timeout.as_secs_f64()
         )
-    })
+    });
+    metadata.run_failed()
 }
 
 /// Topics of `wanted` the metadata does not list.

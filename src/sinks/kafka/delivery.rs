@@ -48,7 +48,7 @@ fn headers_json<H: Headers>(headers: &H) -> serde_json::Map<String, serde_json::
 
 /// Whether a record that came back with an error may have reached the broker: librdkafka
 /// knows whether it was ever sent (`rd_kafka_message_status`).
-fn outcome_of(message: &BorrowedMessage<'_>) -> Outcome {
+pub(crate) fn outcome_of(message: &BorrowedMessage<'_>) -> Outcome {
     // SAFETY: the pointer is the live message of this delivery report, valid for the call.
     let status = unsafe { rd_kafka_message_status(message.ptr()) };
     match status {

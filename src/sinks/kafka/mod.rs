@@ -30,8 +30,8 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, PurgeConfig, ThreadedProducer};
 
 pub use config::{HeaderSet, KafkaConfig, Secret};
-pub(crate) use delivery::forward_log;
 use delivery::{fail_unsent, DeliveryContext};
+pub(crate) use delivery::{forward_log, outcome_of};
 
 use super::dead_letter::DeadLetter;
 use super::{Sink, SinkCounts, SinkError};
@@ -56,11 +56,6 @@ pub struct KafkaSink {
     bootstrap_servers: String,
     /// The run's stop request: ends a wait for room in librdkafka's queue.
     stop: CancellationToken,
-}
-
-/// The headers every record of `spec` carries (all of them; the ingest service's set).
-pub(crate) fn headers_for(spec: &EventTypeSpec) -> OwnedHeaders {
-    headers_of(spec, HeaderSet::All).unwrap_or_default()
 }
 
 /// The headers of `set` for records of `spec`; `None` for no headers at all, so a record

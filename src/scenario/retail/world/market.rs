@@ -3,6 +3,7 @@
 
 use rand::RngExt;
 
+use super::pricing::{self, Move};
 use super::{cents, RetailWorld};
 use crate::event::EventWriter;
 use crate::scenario::retail::events::{CustomerEvent, Money, PriceChange};
@@ -64,6 +65,7 @@ impl RetailWorld {
         true
     }
 
+    /// A price change by [`super::pricing`]'s rules.
     pub(super) fn price_change(
         &mut self,
         rng: &mut SimRng,
@@ -73,26 +75,12 @@ impl RetailWorld {
         let p = rng.random_range(0..self.products());
         let product = &self.data.products[p];
         let old = self.price[p];
-        let base = cents(product.base_price).0;
-        let (reason, factor) = match rng.random_range(0..100) {
-            0..35 => ("promotion", rng.random_range(0.70..0.95)),
-            35..55 => ("promotion_end", base as f64 / old.0.max(1) as f64),
-            55..75 => ("cost_increase", rng.random_range(1.02..1.12)),
-            75..90 => ("competitor_match", rng.random_range(0.90..0.99)),
-            _ => ("clearance", rng.random_range(0.5..0.7)),
+        let list = cents(product.base_price).0;
+        let promo = self.promo[p].map(|m| m.0);
+        let Some(Move { reason, new }) = pricing::next_price(rng, old.0, list, promo) else {
+            return false;
         };
-        // Shelf prices end in 9 cents and stay within half and one and a half times the list price.
-        // Master data bounds the price far below overflow; saturating keeps `lo <= hi` anyway.
-        let (lo, hi) = (
-            (base / 2).max(9),
-            (base.saturating_mul(3) / 2).saturating_add(9),
-        );
-        let mut new = ((old.0 as f64 * factor) as i64 / 10 * 10)
-            .saturating_add(9)
-            .clamp(lo, hi.max(lo));
-        if new == old.0 {
-            new = if new > 19 { new - 10 } else { new + 10 };
-        }
+        self.promo[p] = (reason == "promotion").then_some(old);
         self.price[p] = Money(new);
         let change = PriceChange {
             sku: &product.sku,

@@ -12,17 +12,20 @@ use rand::RngExt;
 use rand_distr::Zipf;
 use uuid::Uuid;
 
-use super::events::{InventoryUpdate, Line, Lines, Money, RestockAlert, Sale, TimeMs};
+use super::events::{InventoryUpdate, Line, Money, RestockAlert, TimeMs};
 use super::master::{LoyaltyTier, MasterData};
 use super::{
     RetailConfig, CUSTOMER_EVENT, INVENTORY_UPDATE, PRICE_CHANGE, RESTOCK_ALERT, SALE, TYPES,
 };
 use crate::event::EventWriter;
-use crate::scenario::util::{envelope, pick, uuid};
+use crate::scenario::util::{envelope, pick};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
+mod adjust;
+mod basket;
 mod market;
+mod pricing;
 
 /// `PairState` of a (store, sku) above its reorder point.
 const STOCKED: u32 = u32::MAX;
@@ -44,6 +47,8 @@ pub struct RetailWorld {
     data: MasterData,
     cfg: RetailConfig,
     price: Vec<Money>,
+    /// Per product: the price its running promotion replaced, restored when it ends.
+    promo: Vec<Option<Money>>,
     /// Stock per pair; pair = store * products + product.
     stock: Vec<u32>,
     /// Per pair: `STOCKED`, `ORDERED`, or its index in `low`.
@@ -93,6 +98,7 @@ impl RetailWorld {
             WeightedIndex::new((0..cfg.max_line_items).map(|k| cfg.max_line_items - k))?;
         let mut world = Self {
             price: data.products.iter().map(|p| cents(p.base_price)).collect(),
+            promo: vec![None; products],
             tiers: data.customers.iter().map(|c| c.loyalty_tier).collect(),
             state: vec![STOCKED; pairs],
             stock,
@@ -192,102 +198,8 @@ impl RetailWorld {
         } else {
             rng.random_range(0..self.data.customers.len())
         };
-        let subtotal: i64 = self
-            .lines
-            .iter()
-            .map(|l| l.unit_price.0 * i64::from(l.quantity))
-            .sum();
-        let tax = (subtotal as f64 * self.cfg.tax_rate).round() as i64;
-        let transaction_id = uuid(rng);
-        let store_id = &self.data.stores[store].store_id;
-        let sale = Sale {
-            transaction_id,
-            store_id,
-            customer_id: &self.data.customers[customer].customer_id,
-            channel: pick(rng, &[("in_store", 70), ("online", 20), ("mobile_app", 10)]),
-            payment_method: pick(
-                rng,
-                &[
-                    ("card", 60),
-                    ("mobile_wallet", 20),
-                    ("cash", 15),
-                    ("gift_card", 5),
-                ],
-            ),
-            items: Lines {
-                lines: &self.lines,
-                products: &self.data.products,
-            },
-            item_count: self.lines.iter().map(|l| l.quantity).sum(),
-            subtotal: Money(subtotal),
-            tax: Money(tax),
-            total: Money(subtotal + tax),
-            currency: &self.cfg.currency,
-        };
-        let sale_id = out.emit(rng, envelope(TYPES, SALE, now_ms, None, store_id), &sale);
-
-        for i in 0..self.lines.len() {
-            let line = self.lines[i];
-            let pair = (store * products) as u32 + line.product;
-            self.stock[pair as usize] -= line.quantity;
-            self.restate(pair);
-            let update = InventoryUpdate {
-                store_id: &self.data.stores[store].store_id,
-                sku: &self.data.products[line.product as usize].sku,
-                reason: "sale",
-                quantity_change: -i64::from(line.quantity),
-                stock_after: self.stock[pair as usize],
-                transaction_id: Some(transaction_id),
-                alert_event_id: None,
-            };
-            out.emit(
-                rng,
-                envelope(
-                    TYPES,
-                    INVENTORY_UPDATE,
-                    now_ms,
-                    Some(sale_id),
-                    update.store_id,
-                ),
-                &update,
-            );
-        }
-        true
-    }
-
-    /// A stock movement that is not a sale or a receipt: returns, shrinkage, damage, counts.
-    fn adjustment(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) -> bool {
-        let store = self.store_pick.sample(rng);
-        let product = rng.random_range(0..self.products());
-        let pair = (store * self.products() + product) as u32;
-        let on_hand = i64::from(self.stock[pair as usize]);
-        let (reason, wanted) = match rng.random_range(0..100) {
-            0..35 => ("return", rng.random_range(1..=2)),
-            35..60 => ("shrinkage", -rng.random_range(1..=2)),
-            60..75 => ("damage", -1),
-            _ => ("cycle_count", *[-2, -1, 1, 2].choose(rng).unwrap_or(&1)),
-        };
-        // Stock never goes below zero: a loss is capped at what is on hand.
-        let (reason, change) = match wanted.max(-on_hand) {
-            0 => ("return", 1),
-            change => (reason, change),
-        };
-        self.stock[pair as usize] = (on_hand + change) as u32;
-        self.restate(pair);
-        let update = InventoryUpdate {
-            store_id: &self.data.stores[store].store_id,
-            sku: &self.data.products[product].sku,
-            reason,
-            quantity_change: change,
-            stock_after: self.stock[pair as usize],
-            transaction_id: None,
-            alert_event_id: None,
-        };
-        out.emit(
-            rng,
-            envelope(TYPES, INVENTORY_UPDATE, now_ms, None, update.store_id),
-            &update,
-        );
+        let channel = pick(rng, basket::CHANNELS);
+        self.emit_basket(rng, now_ms, (store, customer), channel, out);
         true
     }
 

@@ -1,0 +1,227 @@
+//! The flags of the subcommands other than a run: `ingest`, `replay`, `master`, `consume` and
+//! `serve`. Those that resolve through the run's configuration reuse its flags' names and
+//! variables.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::KafkaHeadersArg;
+use crate::config::LogFormat;
+use crate::master::Format;
+
+/// Flags of the ingest service. The Kafka connection and topics come from the same config
+/// file and `KAFKA_GEN_*` variables as a run.
+#[derive(Debug, Default, Clone, Args)]
+pub struct IngestArgs {
+    /// Address to serve the API on [default: 0.0.0.0:8080] [env: KAFKA_GEN_INGEST_LISTEN]
+    #[arg(help_heading = "Service", long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(help_heading = "Service", long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Scenario whose event schema requests are checked against, or a world file
+    /// (--world FILE) [default: retail] [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Service", long, alias = "world")]
+    pub scenario: Option<String>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Create missing Kafka topics at start-up [env: KAFKA_GEN_CREATE_TOPICS]
+    #[arg(help_heading = "Kafka", long)]
+    pub create_topics: bool,
+    #[command(flatten)]
+    pub headers: KafkaHeadersArg,
+    /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
+    /// [env: KAFKA_GEN_METRICS_LISTEN]
+    #[arg(help_heading = "Observability", long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Flags of `kafka-gen replay`.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The dead-letter file to replay (it is read, not changed)
+    #[arg(value_name = "DEAD_LETTER_FILE")]
+    pub file: PathBuf,
+    /// Also send events whose delivery is unknown; they may already be on the topic, so this
+    /// can duplicate them
+    #[arg(help_heading = "Replay", long)]
+    pub include_unknown: bool,
+    /// Config file for the Kafka settings [default: config/generator.toml if present]
+    /// [env: KAFKA_GEN_CONFIG]
+    #[arg(help_heading = "Kafka", long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Seconds to wait for Kafka to confirm what was sent, at the end or after a signal
+    /// [default: 30] [env: KAFKA_GEN_FLUSH_TIMEOUT]
+    #[arg(
+        help_heading = "Kafka",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub flush_timeout: Option<f64>,
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MasterArgs {
+    /// Scenario whose master data to write, or a world file (--world FILE); `kafka-gen
+    /// scenarios` lists them [default: retail]
+    #[arg(help_heading = "Mode", long, alias = "world")]
+    pub scenario: Option<String>,
+    /// Set a world parameter, e.g. --set num_customers=50; repeat for more
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Seed; the same seed gives byte-identical files
+    #[arg(help_heading = "Mode", long, default_value_t = 42)]
+    pub seed: u64,
+    /// Records per kind, KIND=N,... (e.g. songs=1000,users=5000); kinds not named keep their
+    /// defaults (`kafka-gen scenarios` lists them)
+    #[arg(help_heading = "Sizes", long, value_name = "KIND=N,...")]
+    pub size: Option<String>,
+    /// Number of stores (retail; the same as --size stores=N) [default: 50]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub stores: Option<u32>,
+    /// Number of products (retail) [default: 500]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub products: Option<u32>,
+    /// Number of customers (retail, bnpl) [default: 5000]
+    #[arg(help_heading = "Sizes", long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub customers: Option<u32>,
+    /// Directory to write to (created if missing). Without it, master refuses to replace the
+    /// scenario's shipped data (data for retail, data/<scenario> otherwise) unless --force
+    #[arg(help_heading = "Output", long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// With no --out, overwrite the scenario's data directory
+    #[arg(help_heading = "Output", long)]
+    pub force: bool,
+    /// File format
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+/// Flags of `kafka-gen consume`. Brokers, security and topic names come from the same config
+/// file and `KAFKA_GEN_*` variables as a run.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
+    #[arg(help_heading = "Mode", long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Scenario whose topics and data contract to check, or a world file (--world FILE)
+    /// [default: retail] [env: KAFKA_GEN_SCENARIO]
+    #[arg(help_heading = "Mode", long, alias = "world")]
+    pub scenario: Option<String>,
+    /// Master data the events must refer to [default: data for retail, data/<scenario>
+    /// otherwise] [env: KAFKA_GEN_DATA_DIR]
+    #[arg(help_heading = "Mode", long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
+    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
+    pub bootstrap_servers: Option<String>,
+    /// Consumer group to join
+    #[arg(help_heading = "Kafka", long, default_value = "kafka-gen-consume")]
+    pub group_id: String,
+    /// Read every partition from its beginning, so the starting stock and prices are known;
+    /// otherwise resume from the group's offsets (or the end) and learn them as events arrive
+    #[arg(help_heading = "Kafka", long)]
+    pub from_beginning: bool,
+    /// Exit once no record arrived for SECS since partitions were assigned, with a summary
+    /// (exit 1 if any violation was seen, or if nothing was assigned or read to the end)
+    #[arg(
+        help_heading = "Check",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub until_idle: Option<f64>,
+    /// Seconds a caught-up partition may stay silent before it stops holding back older
+    /// records of other topics in the reorder buffer
+    #[arg(
+        help_heading = "Check",
+        long,
+        value_name = "SECS",
+        default_value_t = 2.0,
+        allow_negative_numbers = true
+    )]
+    pub reorder_grace: f64,
+    /// Seconds to wait for the topics to exist, and (with --until-idle) for partitions to be
+    /// assigned, before giving up
+    #[arg(
+        help_heading = "Check",
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
+    pub topic_wait: f64,
+    /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
+    /// [env: KAFKA_GEN_STATS_INTERVAL]
+    #[arg(
+        help_heading = "Observability",
+        long,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub stats_interval: Option<f64>,
+    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
+    #[arg(help_heading = "Observability", long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// At the end, write records per topic and violations by kind to PATH as JSON (the path
+    /// is checked at start-up)
+    #[arg(help_heading = "Observability", long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, HOST:PORT
+    #[arg(help_heading = "Service", long, default_value = "0.0.0.0:8000")]
+    pub listen: String,
+    /// Directory the scenarios' data directories (data, data/music, ...) are relative to
+    /// [default: the working directory]
+    #[arg(help_heading = "Service", long, value_name = "DIR")]
+    pub data_root: Option<PathBuf>,
+    /// Also serve this world file's world, at /stream/<its name>; repeat for more
+    #[arg(help_heading = "Service", long, value_name = "FILE")]
+    pub world: Vec<PathBuf>,
+    /// Highest rate a client may ask for, events per second
+    #[arg(help_heading = "Limits", long, default_value_t = 10_000.0)]
+    pub max_rate: f64,
+    /// Most primary events one stream may ask for
+    #[arg(help_heading = "Limits", long, default_value_t = 10_000_000)]
+    pub max_total: u64,
+    /// Most streams open at once
+    #[arg(help_heading = "Limits", long, default_value_t = 64)]
+    pub max_streams: usize,
+}
+
+/// Flags of `kafka-gen check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The world file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// Flags of `kafka-gen schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// The world file whose event types to describe
+    #[arg(long, value_name = "FILE", required_unless_present = "format")]
+    pub world: Option<PathBuf>,
+    /// Print the JSON Schema of the world-file format itself (for editors)
+    #[arg(long)]
+    pub format: bool,
+}

@@ -1,0 +1,600 @@
+//! From a parsed [`WorldFile`] to a [`Model`]: parameters, entities, state, then events, each
+//! error located in the file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+
+use super::compile::{known_bool, KindInfo, PairInfo, Place, Scope};
+use super::error::{locate, WorldError};
+use super::expr::Expr;
+use super::format::{EnvelopeKind, PickBy, PickDecl, Src, WorldFile, Yaml};
+use super::model::*;
+use super::parse::{self, Ast, Part};
+use super::template::{self, Node};
+use super::value::{Base, Ty, Value};
+
+/// Where errors point.
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn err(&self, path: &[&str], message: impl Into<String>) -> WorldError {
+        let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        let (line, column) = locate(self.text, &owned).unzip();
+        WorldError {
+            file: self.file.to_string(),
+            line,
+            column,
+            path: owned.join("."),
+            message: message.into(),
+        }
+    }
+}
+
+type R<T> = Result<T, WorldError>;
+
+pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, String>) -> R<Model> {
+    let name_ok = |n: &str| {
+        n.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    if !name_ok(&file.world) {
+        return Err(src.err(
+            &["world"],
+            format!(
+                "{:?} is not a valid name: use a-z, 0-9 and _, starting with a letter",
+                file.world
+            ),
+        ));
+    }
+    let (params, param_docs) = params(src, &file, overrides)?;
+
+    // Entity kinds: names first, so fields can refer to any kind.
+    let mut infos: Vec<KindInfo> = file
+        .entities
+        .keys()
+        .map(|k| KindInfo {
+            name: k.clone(),
+            ..KindInfo::default()
+        })
+        .collect();
+    let empty_pairs: Vec<PairInfo> = Vec::new();
+    let mut kinds = Vec::new();
+    for (ki, (kname, decl)) in file.entities.iter().enumerate() {
+        let at = |item: &str| ["entities", kname.as_str(), item].map(str::to_string);
+        let scope = Scope {
+            params: &params,
+            kinds: &infos,
+            globals: &[],
+            pairs: &empty_pairs,
+            locals: vec![],
+            place: Place::Static,
+        };
+        let count = static_number(src, &scope, &decl.count, &["entities", kname, "count"])?;
+        if !(0.0..=10_000_000.0).contains(&count) || count.fract() != 0.0 {
+            return Err(src.err(
+                &["entities", kname, "count"],
+                format!("count is {count}; it must be a whole number in 0..10000000"),
+            ));
+        }
+        let mut scope = Scope {
+            place: Place::Entity,
+            ..scope
+        };
+        let id =
+            template::text(&scope, &decl.id).map_err(|e| src.err(&["entities", kname, "id"], e))?;
+        if matches!(id, Node::Const(..)) && count > 1.0 {
+            return Err(src.err(
+                &["entities", kname, "id"],
+                "the id template is a constant, so every entity would get the same id; use ${seq}",
+            ));
+        }
+        let mut fields = Vec::new();
+        let mut field_tys = Vec::new();
+        for (fname, y) in &decl.fields {
+            if fname == "id" || *fname == decl.id_field {
+                return Err(src.err(
+                    &["entities", kname, "fields", fname],
+                    "this name is the id field's",
+                ));
+            }
+            let node = template::compile(&scope, y).map_err(|(mut p, e)| {
+                let mut full = at("fields").to_vec();
+                full.push(fname.clone());
+                full.append(&mut p);
+                let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+                src.err(&refs, e)
+            })?;
+            let ty = node.ty();
+            scope.locals.push((fname.clone(), ty.clone()));
+            field_tys.push((fname.clone(), ty));
+            fields.push((fname.clone(), node));
+        }
+        drop(scope);
+        infos[ki].fields = field_tys;
+        kinds.push(KindModel {
+            name: kname.clone(),
+            count: count as usize,
+            id_field: decl.id_field.clone(),
+            id,
+            fields,
+            state: vec![],
+            windows: vec![],
+        });
+    }
+
+    // State.
+    let mut globals = Vec::new();
+    let mut pairs: Vec<(PairInfo, Vec<Value>)> = Vec::new();
+    for (owner, vars) in &file.state {
+        let kind = infos.iter().position(|k| k.name == *owner);
+        let pair = owner.split_once('*');
+        if kind.is_none() && owner != "global" && pair.is_none() {
+            return Err(src.err(
+                &["state", owner],
+                format!("`{owner}` is not an entity kind, `global` or a pair `a*b`"),
+            ));
+        }
+        let mut pair_info = None;
+        if let Some((a, b)) = pair {
+            let find = |n: &str| {
+                infos
+                    .iter()
+                    .position(|k| k.name == n.trim())
+                    .map(|i| i as u16)
+            };
+            let (Some(a), Some(b)) = (find(a), find(b)) else {
+                return Err(src.err(
+                    &["state", owner],
+                    format!("`{owner}` does not name two entity kinds"),
+                ));
+            };
+            pair_info = Some(PairInfo { a, b, vars: vec![] });
+        }
+        let mut defaults = Vec::new();
+        for (vname, decl) in vars {
+            let path = ["state", owner.as_str(), vname.as_str()];
+            if let Some(w) = &decl.window {
+                let Some(ki) = kind else {
+                    return Err(src.err(&path, "window counts are kept per entity"));
+                };
+                let len = window_ms(w).ok_or_else(|| {
+                    src.err(
+                        &path,
+                        format!("window {w:?} is not a length such as 30m, 12h or 7d"),
+                    )
+                })?;
+                infos[ki].windows.push((vname.clone(), len));
+                kinds[ki].windows.push((vname.clone(), len));
+                continue;
+            }
+            let fields = kind.map(|k| infos[k].fields.clone()).unwrap_or_default();
+            let scope = Scope {
+                params: &params,
+                kinds: &infos,
+                globals: &[],
+                pairs: &empty_pairs,
+                locals: fields,
+                place: Place::Entity,
+            };
+            let init_src = decl.init.clone().unwrap_or(Src::Number(0.0));
+            let (init, ity) = expr(src, &scope, &init_src, &path)?;
+            let bound = |b: &Option<Src>, what: &str| -> R<Option<f64>> {
+                let Some(b) = b else { return Ok(None) };
+                let static_scope = Scope {
+                    place: Place::Static,
+                    locals: vec![],
+                    ..Scope {
+                        params: &params,
+                        kinds: &infos,
+                        globals: &[],
+                        pairs: &empty_pairs,
+                        locals: vec![],
+                        place: Place::Static,
+                    }
+                };
+                static_number(src, &static_scope, b, &["state", owner, vname, what]).map(Some)
+            };
+            let lo = bound(&decl.min, "min")?;
+            let hi = bound(&decl.max, "max")?;
+            if let (Some(l), Some(h)) = (lo, hi) {
+                if l > h {
+                    return Err(src.err(&path, format!("min {l} is above max {h}")));
+                }
+            }
+            if let Expr::Lit(v) = &init {
+                let probe = VarModel {
+                    name: String::new(),
+                    ty: ity.clone(),
+                    init: init.clone(),
+                    lo,
+                    hi,
+                };
+                if !probe.allows(v) {
+                    return Err(src.err(
+                        &path,
+                        format!("init {v} is outside the bounds {lo:?}..{hi:?}"),
+                    ));
+                }
+            }
+            let ty = Ty {
+                lo: lo.or(ity.lo),
+                hi: hi.or(ity.hi),
+                one_of: None,
+                ..ity
+            };
+            let ty = if lo.is_some() || hi.is_some() {
+                Ty { lo, hi, ..ty }
+            } else {
+                Ty {
+                    lo: None,
+                    hi: None,
+                    ..ty
+                }
+            };
+            let var = VarModel {
+                name: vname.clone(),
+                ty: ty.clone(),
+                init,
+                lo,
+                hi,
+            };
+            if let Some(ki) = kind {
+                infos[ki].state.push((vname.clone(), ty));
+                kinds[ki].state.push(var);
+            } else if let Some(p) = pair_info.as_mut() {
+                let Expr::Lit(v) = &var.init else {
+                    return Err(src.err(&path, "a pair's init must be a constant"));
+                };
+                defaults.push(v.clone());
+                p.vars.push((vname.clone(), ty));
+            } else {
+                globals.push(var);
+            }
+        }
+        if let Some(p) = pair_info {
+            pairs.push((p, defaults));
+        }
+    }
+    let global_tys: Vec<(String, Ty)> = globals
+        .iter()
+        .map(|g| (g.name.clone(), g.ty.clone()))
+        .collect();
+    let pair_infos: Vec<PairInfo> = pairs.iter().map(|p| p.0.clone()).collect();
+
+    let partition_by =
+        match &file.partition_by {
+            None => None,
+            Some(k) => {
+                Some(infos.iter().position(|i| i.name == *k).ok_or_else(|| {
+                    src.err(&["partition_by"], format!("`{k}` is not an entity kind"))
+                })? as u16)
+            }
+        };
+
+    let events = super::events::build(src, &file, &params, &infos, &global_tys, &pair_infos)?;
+
+    let hourly = match &file.time.hourly {
+        None => None,
+        Some(h) => {
+            let arr: [f64; 24] = h.clone().try_into().map_err(|_| {
+                src.err(
+                    &["time", "hourly"],
+                    format!(
+                        "has {} values; it needs 24, one per hour from 00:00",
+                        h.len()
+                    ),
+                )
+            })?;
+            if arr.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || arr.iter().sum::<f64>() <= 0.0 {
+                return Err(src.err(
+                    &["time", "hourly"],
+                    "the values must be numbers >= 0, not all 0",
+                ));
+            }
+            Some(arr)
+        }
+    };
+    if let Some(w) = file.time.weekend_multiplier {
+        if !(0.0..=100.0).contains(&w) {
+            return Err(src.err(
+                &["time", "weekend_multiplier"],
+                format!("is {w}; it must be in 0..100"),
+            ));
+        }
+    }
+    for (h, m) in &file.time.holidays {
+        if !crate::profile::holidays::HOLIDAYS.iter().any(|x| x.0 == h) {
+            let known: Vec<&str> = crate::profile::holidays::HOLIDAYS
+                .iter()
+                .map(|x| x.0)
+                .collect();
+            return Err(src.err(
+                &["time", "holidays", h],
+                format!("unknown holiday; known: {}", known.join(", ")),
+            ));
+        }
+        if !(0.0..=100.0).contains(m) {
+            return Err(src.err(
+                &["time", "holidays", h],
+                format!("multiplier {m} must be in 0..100"),
+            ));
+        }
+    }
+    let type_field = match file.envelope {
+        EnvelopeKind::Standard => None,
+        EnvelopeKind::None => Some(type_field(src, &file)?),
+    };
+    Ok(Model {
+        name: file.world.clone(),
+        description: file.description.clone(),
+        envelope: file.envelope,
+        partition_by,
+        master_seed: file.master_seed,
+        params,
+        param_docs,
+        kinds,
+        infos,
+        globals,
+        pairs,
+        events,
+        hourly,
+        weekend_multiplier: file.time.weekend_multiplier,
+        holidays: file
+            .time
+            .holidays
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect(),
+        type_field,
+    })
+}
+
+/// With `envelope: none`, the field every event type fills with `${event_type}`.
+fn type_field(src: &Source<'_>, file: &WorldFile) -> R<String> {
+    let mut found: Option<String> = None;
+    for (ename, e) in &file.events {
+        let field = e
+            .payload
+            .iter()
+            .find(|(_, y)| y.as_str().map(str::trim) == Some("${event_type}"))
+            .map(|(k, _)| k.clone());
+        match (&found, field) {
+            (_, None) => return Err(src.err(&["events", ename, "payload"], "with `envelope: none` every payload needs a top-level field that is exactly `${event_type}`")),
+            (Some(f), Some(g)) if *f != g => return Err(src.err(&["events", ename, "payload", &g], format!("the event type is in `{f}` elsewhere; use one field name"))),
+            (_, Some(g)) => found = Some(g),
+        }
+    }
+    found.ok_or_else(|| src.err(&["events"], "a world needs at least one event type"))
+}
+
+fn params(
+    src: &Source<'_>,
+    file: &WorldFile,
+    overrides: &BTreeMap<String, String>,
+) -> R<(IndexMap<String, Value>, IndexMap<String, String>)> {
+    for k in overrides.keys() {
+        if !file.params.contains_key(k) {
+            let known: Vec<&str> = file.params.keys().map(String::as_str).collect();
+            return Err(src.err(
+                &["params"],
+                format!(
+                    "--set {k}: the world has no parameter `{k}`; parameters: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut values = IndexMap::new();
+    let mut docs = IndexMap::new();
+    for (name, decl) in &file.params {
+        let path = ["params", name.as_str()];
+        let default = match &decl.default {
+            Yaml::Bool(b) => Value::Bool(*b),
+            Yaml::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Value::Int(i),
+                (_, Some(f)) => Value::Float(f),
+                _ => Value::Null,
+            },
+            Yaml::String(s) => Value::str(s),
+            _ => return Err(src.err(&path, "default must be a number, true/false or text")),
+        };
+        let value = match overrides.get(name) {
+            None => default,
+            Some(text) => {
+                let parsed = match &default {
+                    Value::Int(_) => text.trim().parse::<i64>().ok().map(Value::Int),
+                    Value::Float(_) => text
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(Value::Float),
+                    Value::Bool(_) => text.trim().parse::<bool>().ok().map(Value::Bool),
+                    _ => Some(Value::str(text)),
+                };
+                parsed.ok_or_else(|| {
+                    src.err(
+                        &path,
+                        format!(
+                            "--set {name}={text:?}: expected {}",
+                            Ty::exact(&default).describe(&[]).replace(" in ", " like ")
+                        ),
+                    )
+                })?
+            }
+        };
+        if let Some(x) = value.as_f64() {
+            let (lo, hi) = (
+                decl.min.unwrap_or(f64::NEG_INFINITY),
+                decl.max.unwrap_or(f64::INFINITY),
+            );
+            if !(lo..=hi).contains(&x) {
+                return Err(src.err(
+                    &path,
+                    format!(
+                        "{name} = {x} is outside its range {}..{}; give a value in range",
+                        fmt_bound(decl.min),
+                        fmt_bound(decl.max)
+                    ),
+                ));
+            }
+        }
+        if let (Value::Str(s), false) = (&value, decl.one_of.is_empty()) {
+            if !decl.one_of.iter().any(|o| **o == **s) {
+                return Err(src.err(
+                    &path,
+                    format!("{name} = {s:?}; allowed: {}", decl.one_of.join(", ")),
+                ));
+            }
+        }
+        docs.insert(name.clone(), decl.doc.clone());
+        values.insert(name.clone(), value);
+    }
+    Ok((values, docs))
+}
+
+fn fmt_bound(b: Option<f64>) -> String {
+    b.map_or(String::new(), |b| b.to_string())
+}
+
+/// Parses and compiles an expression, locating its errors at `path`.
+pub fn expr(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<(Expr, Ty)> {
+    let text = s.text();
+    let ast = parse::parse(&text).map_err(|e| src.err(path, format!("in `{text}`: {e}")))?;
+    scope
+        .compile(&ast)
+        .map_err(|e| src.err(path, format!("in `{text}`: {e}")))
+}
+
+fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<f64> {
+    let (e, _) = expr(src, scope, s, path)?;
+    match e {
+        Expr::Lit(v) => v
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| src.err(path, format!("`{}` is {v}, not a number", s.text()))),
+        _ => Err(src.err(
+            path,
+            format!(
+                "`{}` must be a constant (numbers and parameters only)",
+                s.text()
+            ),
+        )),
+    }
+}
+
+/// `30s`, `15m`, `12h`, `7d` in ms.
+pub fn window_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.')?);
+    let n: f64 = num.parse().ok()?;
+    let ms = match unit {
+        "s" => 1e3,
+        "m" => 6e4,
+        "h" => 3.6e6,
+        "d" => 8.64e7,
+        _ => return None,
+    };
+    let v = n * ms;
+    (v > 0.0 && v < 3.2e12).then_some(v as i64)
+}
+
+/// Names an expression reads that are not members, calls or literals.
+pub fn free_names(ast: &Ast, out: &mut BTreeSet<String>) {
+    match ast {
+        Ast::Name(n) => {
+            out.insert(n.clone());
+        }
+        Ast::Member(base, _) if matches!(&**base, Ast::Name(n) if n == "global") => {}
+        Ast::Member(base, _) => free_names(base, out),
+        Ast::Call(_, args) => args.iter().for_each(|a| free_names(a, out)),
+        Ast::Unary(_, x) => free_names(x, out),
+        Ast::Binary(_, a, b) => {
+            free_names(a, out);
+            free_names(b, out);
+        }
+        Ast::Cond(c, a, b) => {
+            free_names(c, out);
+            free_names(a, out);
+            free_names(b, out);
+        }
+        _ => {}
+    }
+}
+
+/// Free names of every `${…}` in a YAML template.
+pub fn template_names(y: &Yaml, out: &mut BTreeSet<String>) {
+    match y {
+        Yaml::String(s) => {
+            if let Ok(parts) = parse::template(s) {
+                for p in parts {
+                    if let Part::Expr(ast, _) = p {
+                        free_names(&ast, out);
+                    }
+                }
+            }
+        }
+        Yaml::Sequence(items) => items.iter().for_each(|i| template_names(i, out)),
+        Yaml::Mapping(m) => m.values().for_each(|v| template_names(v, out)),
+        _ => {}
+    }
+}
+
+/// Builds a pick's choice rule.
+pub fn pick_how(
+    src: &Source<'_>,
+    infos: &[KindInfo],
+    kind: u16,
+    decl: &PickDecl,
+    path: &[&str],
+) -> R<PickHow> {
+    let PickDecl::Long(long) = decl else {
+        return Ok(PickHow::Uniform);
+    };
+    Ok(match long.by {
+        PickBy::Uniform => PickHow::Uniform,
+        PickBy::Zipf => {
+            let s = long.s.unwrap_or(1.0);
+            if !(s > 0.0 && s.is_finite()) {
+                return Err(src.err(path, format!("zipf exponent s = {s}; it must be > 0")));
+            }
+            PickHow::Zipf(s)
+        }
+        PickBy::Weighted => {
+            let Some(field) = &long.field else {
+                return Err(src.err(
+                    path,
+                    "by: weighted needs `field`, a numeric field of the entity",
+                ));
+            };
+            let info = &infos[kind as usize];
+            let Some(f) = info.fields.iter().position(|(n, _)| n == field) else {
+                return Err(src.err(path, format!("`{}` has no field `{field}`", info.name)));
+            };
+            let ty = &info.fields[f].1;
+            if !ty.is_number() {
+                return Err(src.err(
+                    path,
+                    format!("field `{field}` is {}, not a number", ty.describe(&[])),
+                ));
+            }
+            if ty.lo.is_some_and(|l| l < 0.0) {
+                return Err(src.err(
+                    path,
+                    format!("field `{field}` can be negative; weights must be >= 0"),
+                ));
+            }
+            PickHow::Weighted(f as u16)
+        }
+    })
+}
+
+/// Whether a guard's type says it can never hold.
+pub fn never_true(t: &Ty) -> bool {
+    t.base == Base::Bool && known_bool(t) == Some(false)
+}

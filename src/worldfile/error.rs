@@ -1,0 +1,94 @@
+//! Errors in a world file, located as `file:line:column` with the path of the bad item.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorldError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Dotted path of the item, e.g. `events.deposit.payload.amount`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for WorldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, ": {}", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for WorldError {}
+
+/// Finds the line and column of the item at `path` (mapping keys; `[i]` list indices are
+/// skipped) in block-style YAML, or of its deepest ancestor found.
+pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
+    let keys: Vec<&str> = path
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.starts_with('['))
+        .collect();
+    let mut want = 0;
+    let mut depth_indent: Option<usize> = None;
+    let mut best = None;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut indent = line.len() - trimmed.len();
+        let mut body = trimmed;
+        while let Some(rest) = body.strip_prefix("- ") {
+            indent += 2;
+            body = rest.trim_start();
+        }
+        if let Some(d) = depth_indent {
+            if indent <= d && line.len() - trimmed.len() <= d {
+                break;
+            }
+        }
+        if want < keys.len()
+            && key_of(body) == Some(keys[want])
+            && depth_indent.is_none_or(|d| indent > d)
+        {
+            best = Some((n + 1, indent + 1));
+            depth_indent = Some(indent);
+            want += 1;
+            if want == keys.len() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+fn key_of(body: &str) -> Option<&str> {
+    let colon = body.find(':')?;
+    let key = body[..colon].trim();
+    Some(key.trim_matches(|c| c == '"' || c == '\''))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_keys_and_falls_back_to_the_deepest_ancestor() {
+        let text = "world: x\nevents:\n  deposit:\n    weight: 1\n    payload:\n      amount: ${y}\n  other:\n    weight: 2\n";
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            locate(text, &p("events.deposit.payload.amount")),
+            Some((6, 7))
+        );
+        assert_eq!(locate(text, &p("events.other.weight")), Some((8, 5)));
+        assert_eq!(locate(text, &p("events.deposit.nope")), Some((3, 3)));
+        assert_eq!(locate(text, &p("state")), None);
+    }
+}

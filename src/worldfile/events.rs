@@ -1,0 +1,670 @@
+//! Event types compiled: who follows whom, which names a follow-up takes from its cause,
+//! slot tables, picks, guards, effects, payloads and follow-ups.
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+
+use super::build::{expr, free_names, never_true, pick_how, template_names, Source};
+use super::compile::{KindInfo, PairInfo, Place, Scope};
+use super::error::WorldError;
+use super::expr::Expr;
+use super::format::{EventDecl, PickDecl, Src, WorldFile};
+use super::model::*;
+use super::parse::{self, Ast};
+use super::template::{self, Node};
+use super::value::{Base, Ty, Value};
+
+type R<T> = Result<T, WorldError>;
+
+const SPECIAL: &[&str] = &["now", "event_time", "event_id", "event_type", "caused_by"];
+
+fn parse_at(src: &Source<'_>, s: &Src, path: &[&str]) -> R<Ast> {
+    let text = s.text();
+    parse::parse(&text).map_err(|e| src.err(path, format!("in `{text}`: {e}")))
+}
+
+fn pick_kind(p: &PickDecl) -> &str {
+    match p {
+        PickDecl::Kind(k) => k,
+        PickDecl::Long(l) => &l.from,
+    }
+}
+
+/// Names an event reads without defining them.
+fn reads(src: &Source<'_>, name: &str, e: &EventDecl) -> R<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    for (p, decl) in &e.pick {
+        if let PickDecl::Long(l) = decl {
+            if let Some(c) = &l.condition {
+                free_names(&parse_at(src, c, &["events", name, "pick", p])?, &mut out);
+            }
+        }
+    }
+    for (l, s) in &e.lets {
+        free_names(&parse_at(src, s, &["events", name, "let", l])?, &mut out);
+    }
+    if let Some(w) = &e.when {
+        free_names(&parse_at(src, w, &["events", name, "when"])?, &mut out);
+    }
+    for eff in &e.effects {
+        for (target, value) in eff.set.iter().chain(&eff.add) {
+            free_names(
+                &parse_at(
+                    src,
+                    &Src::Text(target.clone()),
+                    &["events", name, "effects"],
+                )?,
+                &mut out,
+            );
+            free_names(
+                &parse_at(src, value, &["events", name, "effects"])?,
+                &mut out,
+            );
+        }
+        for target in eff.count.items() {
+            free_names(
+                &parse_at(src, &Src::Text(target), &["events", name, "effects"])?,
+                &mut out,
+            );
+        }
+    }
+    for y in e.payload.values() {
+        template_names(y, &mut out);
+    }
+    for f in &e.follow {
+        free_names(
+            &parse_at(src, &f.after, &["events", name, "then"])?,
+            &mut out,
+        );
+        if let Some(p) = &f.probability {
+            free_names(&parse_at(src, p, &["events", name, "then"])?, &mut out);
+        }
+        if let Some(r) = &f.repeat {
+            free_names(
+                &parse_at(src, &r.every, &["events", name, "then"])?,
+                &mut out,
+            );
+        }
+    }
+    Ok(out)
+}
+
+pub fn build(
+    src: &Source<'_>,
+    file: &WorldFile,
+    params: &IndexMap<String, Value>,
+    infos: &[KindInfo],
+    globals: &[(String, Ty)],
+    pairs: &[PairInfo],
+) -> R<Vec<EventModel>> {
+    let names: Vec<&String> = file.events.keys().collect();
+    if names.is_empty() {
+        return Err(src.err(&["events"], "a world needs at least one event type"));
+    }
+    if names.len() > 250 {
+        return Err(src.err(
+            &["events"],
+            format!("{} event types; at most 250", names.len()),
+        ));
+    }
+    let n = names.len();
+    let index = |name: &str| names.iter().position(|x| *x == name);
+    let mut follows: Vec<Vec<u16>> = vec![vec![]; n];
+    let mut causes: Vec<Vec<u16>> = vec![vec![]; n];
+    for (i, (ename, e)) in file.events.iter().enumerate() {
+        for f in &e.follow {
+            let Some(t) = index(&f.event) else {
+                let all: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                return Err(src.err(
+                    &["events", ename, "then"],
+                    format!("unknown event `{}`; events: {}", f.event, all.join(", ")),
+                ));
+            };
+            follows[i].push(t as u16);
+            if !causes[t].contains(&(i as u16)) {
+                causes[t].push(i as u16);
+            }
+        }
+    }
+
+    // What each event defines, and what it needs from its cause (to use, or to pass on).
+    let own: Vec<Vec<String>> = file
+        .events
+        .values()
+        .map(|e| e.pick.keys().chain(e.lets.keys()).cloned().collect())
+        .collect();
+    let mut req: Vec<BTreeSet<String>> = Vec::with_capacity(n);
+    for (i, (ename, e)) in file.events.iter().enumerate() {
+        let mut r = reads(src, ename, e)?;
+        r.retain(|x| {
+            !own[i].contains(x) && !params.contains_key(x) && !SPECIAL.contains(&x.as_str())
+        });
+        req.push(r);
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            for &t in &follows[i] {
+                let needed: Vec<String> = req[t as usize]
+                    .iter()
+                    .filter(|x| !own[i].contains(x))
+                    .cloned()
+                    .collect();
+                for x in needed {
+                    changed |= req[i].insert(x);
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let weights: Vec<f64> = file
+        .events
+        .iter()
+        .map(|(ename, e)| {
+            let scope = Scope {
+                params,
+                kinds: infos,
+                globals,
+                pairs,
+                locals: vec![],
+                place: Place::Static,
+            };
+            match expr(src, &scope, &e.weight, &["events", ename, "weight"])? {
+                (Expr::Lit(v), _) => match v.as_f64() {
+                    Some(w) if w.is_finite() && (0.0..=1e9).contains(&w) => Ok(w),
+                    _ => Err(src.err(
+                        &["events", ename, "weight"],
+                        format!("weight is {v}; it must be a number in 0..1e9"),
+                    )),
+                },
+                _ => Err(src.err(
+                    &["events", ename, "weight"],
+                    "the weight must be a constant (numbers and parameters)",
+                )),
+            }
+        })
+        .collect::<R<_>>()?;
+    if weights.iter().all(|w| *w == 0.0) {
+        return Err(src.err(
+            &["events"],
+            "every weight is 0; give at least one event type a weight > 0",
+        ));
+    }
+    for (i, ename) in names.iter().enumerate() {
+        if weights[i] > 0.0 {
+            if let Some(x) = req[i].iter().next() {
+                let hint = if causes[i].is_empty() {
+                    "pick it, `let` it, or make it a parameter".to_string()
+                } else {
+                    format!(
+                        "or give it weight 0 so it only follows {}",
+                        causes[i]
+                            .iter()
+                            .map(|c| names[*c as usize].as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                return Err(src.err(
+                    &["events", ename],
+                    format!("uses `{x}`, which is not defined here; {hint}"),
+                ));
+            }
+        } else if causes[i].is_empty() {
+            return Err(src.err(
+                &["events", ename, "weight"],
+                "weight 0 and no event has it in `then`, so it never happens",
+            ));
+        }
+    }
+
+    // Slot tables, with the types of names taken from causes settled over a few passes.
+    let mut tables: Vec<Vec<(String, Ty)>> = Vec::with_capacity(n);
+    for (i, e) in file.events.values().enumerate() {
+        let mut t = Vec::new();
+        for (p, decl) in &e.pick {
+            let kind = infos
+                .iter()
+                .position(|k| k.name == pick_kind(decl))
+                .map_or(Ty::of(Base::Any), |k| Ty::of(Base::Ent(k as u16)));
+            t.push((p.clone(), kind));
+        }
+        for l in e.lets.keys() {
+            t.push((l.clone(), Ty::of(Base::Any)));
+        }
+        for r in &req[i] {
+            t.push((r.clone(), Ty::of(Base::Any)));
+        }
+        tables.push(t);
+    }
+    for _ in 0..3 {
+        for (i, (ename, e)) in file.events.iter().enumerate() {
+            let picks = e.pick.len();
+            let lets = e.lets.len();
+            for slot in picks + lets..tables[i].len() {
+                let name = tables[i][slot].0.clone();
+                let mut ty: Option<Ty> = None;
+                for &c in &causes[i] {
+                    if let Some((_, t)) = tables[c as usize].iter().find(|(x, _)| *x == name) {
+                        // Not known yet (a cause later in a cycle): no information.
+                        if t.base == Base::Any {
+                            continue;
+                        }
+                        ty = Some(ty.map_or(t.clone(), |u| u.union(t)));
+                    }
+                }
+                tables[i][slot].1 = ty.unwrap_or(Ty::of(Base::Any));
+            }
+            for (j, (lname, s)) in e.lets.iter().enumerate() {
+                let scope = Scope {
+                    params,
+                    kinds: infos,
+                    globals,
+                    pairs,
+                    locals: tables[i].clone(),
+                    place: Place::Event,
+                };
+                if let Ok((_, ty)) = expr(src, &scope, s, &["events", ename, "let", lname]) {
+                    tables[i][picks + j].1 = ty;
+                }
+            }
+        }
+    }
+
+    let mut out = Vec::with_capacity(n);
+    for (i, (ename, e)) in file.events.iter().enumerate() {
+        let ctx = EventCtx {
+            src,
+            params,
+            infos,
+            globals,
+            pairs,
+            name: ename,
+            table: &tables[i],
+        };
+        let mut model = ctx.compile(e, weights[i])?;
+        model.causes = causes[i].clone();
+        for (fi, f) in e.follow.iter().enumerate() {
+            let t = follows[i][fi] as usize;
+            let carry = tables[t]
+                .iter()
+                .enumerate()
+                .filter_map(|(to, (name, _))| {
+                    tables[i]
+                        .iter()
+                        .position(|(x, _)| x == name)
+                        .map(|from| (from as u16, to as u16))
+                })
+                .collect();
+            model.follow.push(ctx.follow(fi, f, t as u16, carry)?);
+        }
+        model.topic = e
+            .topic
+            .clone()
+            .unwrap_or_else(|| format!("{}.{ename}", file.world));
+        out.push(model);
+    }
+    zero_delay_cycles(src, &names, &out)?;
+    Ok(out)
+}
+
+struct EventCtx<'a> {
+    src: &'a Source<'a>,
+    params: &'a IndexMap<String, Value>,
+    infos: &'a [KindInfo],
+    globals: &'a [(String, Ty)],
+    pairs: &'a [PairInfo],
+    name: &'a str,
+    table: &'a [(String, Ty)],
+}
+
+impl EventCtx<'_> {
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            params: self.params,
+            kinds: self.infos,
+            globals: self.globals,
+            pairs: self.pairs,
+            locals: self.table.to_vec(),
+            place: Place::Event,
+        }
+    }
+
+    fn compile(&self, e: &EventDecl, weight: f64) -> R<EventModel> {
+        let src = self.src;
+        let scope = self.scope();
+        let name = self.name;
+        let mut picks = Vec::new();
+        for (slot, (pname, decl)) in e.pick.iter().enumerate() {
+            let path = ["events", name, "pick", pname.as_str()];
+            let kind = scope.kind(pick_kind(decl)).map_err(|m| src.err(&path, m))?;
+            let how = pick_how(src, self.infos, kind, decl, &path)?;
+            let cond = match decl {
+                PickDecl::Long(l) => match &l.condition {
+                    Some(c) => Some(self.guard(&scope, c, &path)?),
+                    None => None,
+                },
+                PickDecl::Kind(_) => None,
+            };
+            picks.push(PickModel {
+                slot: slot as u16,
+                kind,
+                how,
+                cond,
+            });
+        }
+        let mut lets = Vec::new();
+        for (j, (lname, s)) in e.lets.iter().enumerate() {
+            let path = ["events", name, "let", lname.as_str()];
+            let mut used = BTreeSet::new();
+            free_names(&parse_at(src, s, &path)?, &mut used);
+            if let Some(later) = e.lets.keys().skip(j).find(|k| used.contains(*k)) {
+                return Err(src.err(
+                    &path,
+                    format!(
+                        "uses `{later}` before it is defined; `let` values are computed in order"
+                    ),
+                ));
+            }
+            let (x, _) = expr(src, &scope, s, &path)?;
+            lets.push(((e.pick.len() + j) as u16, x));
+        }
+        let when = match &e.when {
+            Some(w) => Some(self.guard(&scope, w, &["events", name, "when"])?),
+            None => None,
+        };
+        let mut effects = Vec::new();
+        for (k, eff) in e.effects.iter().enumerate() {
+            let idx = format!("[{k}]");
+            let path = ["events", name, "effects", idx.as_str()];
+            for (target, value) in &eff.set {
+                let (t, ty) = self.target(&scope, target, &path)?;
+                let (v, vt) = expr(src, &scope, value, &path)?;
+                let fits = ty.base == vt.base
+                    || (ty.is_number() && vt.is_number())
+                    || vt.base == Base::Any
+                    || vt.base == Base::Null;
+                if !fits {
+                    return Err(src.err(
+                        &path,
+                        format!(
+                            "set {target}: the value is {}, the state is {}",
+                            vt.describe(&[]),
+                            ty.describe(&[])
+                        ),
+                    ));
+                }
+                effects.push(Effect::Set(t, v));
+            }
+            for (target, value) in &eff.add {
+                let (t, ty) = self.target(&scope, target, &path)?;
+                let (v, vt) = expr(src, &scope, value, &path)?;
+                if !ty.is_number() || !(vt.is_number() || vt.base == Base::Any) {
+                    return Err(src.err(
+                        &path,
+                        format!(
+                            "add {target}: needs a number state and a number, not {}",
+                            vt.describe(&[])
+                        ),
+                    ));
+                }
+                effects.push(Effect::Add(t, v));
+            }
+            for target in eff.count.items() {
+                let ast = parse_at(src, &Src::Text(target.clone()), &path)?;
+                let (x, _) = scope.compile(&ast).map_err(|m| src.err(&path, m))?;
+                let Expr::Window(ent, k, w, _) = x else {
+                    return Err(src.err(
+                        &path,
+                        format!(
+                            "count {target}: not a window variable (declare it with `window:`)"
+                        ),
+                    ));
+                };
+                effects.push(Effect::Count(*ent, k, w));
+            }
+        }
+        let mut payload = Vec::new();
+        for (field, y) in &e.payload {
+            let node = template::compile(&scope, y).map_err(|(p, m)| {
+                let mut full = vec!["events", name, "payload", field.as_str()];
+                full.extend(p.iter().map(String::as_str));
+                src.err(&full, m)
+            })?;
+            payload.push((field.clone(), node));
+        }
+        let (key_path, key_field) = self.key(e, &payload)?;
+        Ok(EventModel {
+            name: name.to_string(),
+            weight,
+            topic: String::new(),
+            key_path,
+            key_field,
+            locals: self.table.to_vec(),
+            picks,
+            lets,
+            when,
+            effects,
+            payload,
+            follow: vec![],
+            causes: vec![],
+        })
+    }
+
+    fn guard(&self, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<Expr> {
+        let (x, ty) = expr(self.src, scope, s, path)?;
+        if !matches!(ty.base, Base::Bool | Base::Any) {
+            return Err(self.src.err(
+                path,
+                format!("`{}` is {}, not true or false", s.text(), ty.describe(&[])),
+            ));
+        }
+        if never_true(&ty) {
+            return Err(self.src.err(
+                path,
+                format!(
+                    "`{}` can never be true, so the event never happens",
+                    s.text()
+                ),
+            ));
+        }
+        Ok(x)
+    }
+
+    fn target(&self, scope: &Scope<'_>, target: &str, path: &[&str]) -> R<(Target, Ty)> {
+        let ast =
+            parse::parse(target).map_err(|m| self.src.err(path, format!("in `{target}`: {m}")))?;
+        let (x, ty) = scope
+            .compile(&ast)
+            .map_err(|m| self.src.err(path, format!("in `{target}`: {m}")))?;
+        let t = match x {
+            Expr::State(ent, k, v) => Target::State(*ent, k, v),
+            Expr::Global(v) => Target::Global(v),
+            Expr::Pair(a, b, p, v) => Target::Pair(*a, *b, p, v),
+            Expr::Window(..) => return Err(self.src.err(path, format!("`{target}` is a window; use `count: {target}`"))),
+            _ => return Err(self.src.err(path, format!("`{target}` is not state; effects change `pick.var`, `global.var` or `pair(a, b).var`"))),
+        };
+        Ok((t, ty))
+    }
+
+    fn key(&self, e: &EventDecl, payload: &[(String, Node)]) -> R<(Vec<u16>, String)> {
+        let Some(key) = &e.key else {
+            // Default: the first top-level field that is an entity's id.
+            let first = payload.iter().position(|(_, n)| {
+                matches!(n, Node::Value(Expr::Id(_), ..)) || matches!(n.ty().base, Base::Ent(_))
+            });
+            return Ok(first.map_or((vec![], String::new()), |i| {
+                (vec![i as u16], payload[i].0.clone())
+            }));
+        };
+        let mut path = Vec::new();
+        let mut fields = payload;
+        let parts: Vec<&str> = key.split('.').collect();
+        for (depth, part) in parts.iter().enumerate() {
+            let Some(i) = fields.iter().position(|(n, _)| n == part) else {
+                let known: Vec<&str> = fields.iter().map(|f| f.0.as_str()).collect();
+                return Err(self.src.err(
+                    &["events", self.name, "key"],
+                    format!(
+                        "`{key}` is not a payload field; fields: {}",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            path.push(i as u16);
+            match &fields[i].1 {
+                Node::Object(inner) if depth + 1 < parts.len() => fields = inner,
+                Node::Object(_) | Node::Array(_) => {
+                    return Err(self.src.err(
+                        &["events", self.name, "key"],
+                        format!("`{key}` is an object or a list, not a value"),
+                    ))
+                }
+                _ if depth + 1 < parts.len() => {
+                    return Err(self.src.err(
+                        &["events", self.name, "key"],
+                        format!("`{part}` is not an object"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok((path, key.clone()))
+    }
+
+    fn follow(
+        &self,
+        k: usize,
+        f: &super::format::FollowDecl,
+        target: u16,
+        carry: Vec<(u16, u16)>,
+    ) -> R<Follow> {
+        let idx = format!("[{k}]");
+        let path = ["events", self.name, "then", idx.as_str()];
+        let scope = self.scope();
+        let number = |s: &Src, what: &str| -> R<Expr> {
+            let (x, ty) = expr(self.src, &scope, s, &path)?;
+            if !(ty.is_number() || ty.base == Base::Any) {
+                return Err(self.src.err(
+                    &path,
+                    format!(
+                        "{what} `{}` is {}, not a number of seconds",
+                        s.text(),
+                        ty.describe(&[])
+                    ),
+                ));
+            }
+            if let Expr::Lit(v) = &x {
+                if !v.as_f64().is_some_and(|x| (0.0..3.2e9).contains(&x)) {
+                    return Err(self.src.err(
+                        &path,
+                        format!("{what} is {v}; it must be in 0..3.2e9 seconds"),
+                    ));
+                }
+            }
+            Ok(x)
+        };
+        let after = number(&f.after, "after")?;
+        let probability = match &f.probability {
+            None => None,
+            Some(p) => {
+                let (x, ty) = expr(self.src, &scope, p, &path)?;
+                if let Expr::Lit(v) = &x {
+                    if !v.as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)) {
+                        return Err(self
+                            .src
+                            .err(&path, format!("probability is {v}; it must be in 0..1")));
+                    }
+                } else if !ty.is_number() {
+                    return Err(self.src.err(&path, "probability must be a number in 0..1"));
+                }
+                Some(x)
+            }
+        };
+        let (times, every) = match &f.repeat {
+            None => (None, None),
+            Some(r) => {
+                let (t, _) = expr(self.src, &scope, &r.times, &path)?;
+                if let Expr::Lit(v) = &t {
+                    if !v
+                        .as_f64()
+                        .is_some_and(|n| (1.0..=100_000.0).contains(&n) && n.fract() == 0.0)
+                    {
+                        return Err(self.src.err(
+                            &path,
+                            format!("repeat.times is {v}; it must be a whole number in 1..100000"),
+                        ));
+                    }
+                }
+                let every = number(&r.every, "repeat.every")?;
+                if matches!(&every, Expr::Lit(v) if v.as_f64() == Some(0.0)) {
+                    return Err(self
+                        .src
+                        .err(&path, "repeat.every is 0; repeats need a gap > 0"));
+                }
+                (Some(t), Some(every))
+            }
+        };
+        Ok(Follow {
+            target,
+            after,
+            probability,
+            times,
+            every,
+            carry,
+        })
+    }
+}
+
+/// A chain of follow-ups that loops back with no delay would never let time move on.
+fn zero_delay_cycles(src: &Source<'_>, names: &[&String], events: &[EventModel]) -> R<()> {
+    let instant = |f: &Follow| matches!(&f.after, Expr::Lit(v) if v.as_f64() == Some(0.0));
+    // 0 = unvisited, 1 = on the stack, 2 = done.
+    fn visit(
+        i: usize,
+        events: &[EventModel],
+        instant: &dyn Fn(&Follow) -> bool,
+        mark: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        mark[i] = 1;
+        stack.push(i);
+        for f in events[i].follow.iter().filter(|f| instant(f)) {
+            let t = f.target as usize;
+            if mark[t] == 1 {
+                let from = stack.iter().position(|&x| x == t).unwrap_or(0);
+                let mut cycle = stack[from..].to_vec();
+                cycle.push(t);
+                return Some(cycle);
+            }
+            if mark[t] == 0 {
+                if let Some(c) = visit(t, events, instant, mark, stack) {
+                    return Some(c);
+                }
+            }
+        }
+        stack.pop();
+        mark[i] = 2;
+        None
+    }
+    let mut mark = vec![0u8; events.len()];
+    for i in 0..events.len() {
+        if mark[i] == 0 {
+            if let Some(cycle) = visit(i, events, &instant, &mut mark, &mut vec![]) {
+                let chain: Vec<&str> = cycle.iter().map(|&c| names[c].as_str()).collect();
+                return Err(src.err(
+                    &["events", names[cycle[0]], "then"],
+                    format!(
+                        "follow-ups loop with no delay: {}; give one of them `after` > 0",
+                        chain.join(" -> ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

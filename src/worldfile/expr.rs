@@ -1,0 +1,569 @@
+//! Compiled expressions and their evaluation. Names are resolved to slots and indices at load
+//! ([`super::compile`]); evaluating does no lookup by name and no parsing.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Zipf};
+use uuid::Uuid;
+
+use super::fake::FakeKind;
+use super::parse::BinOp;
+use super::value::Value;
+use crate::SimRng;
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Lit(Value),
+    /// A pick or `let` value of the event being made.
+    Local(u16),
+    /// The id of an entity.
+    Id(Box<Expr>),
+    /// A master-data field of an entity of kind `.1`.
+    Field(Box<Expr>, u16, u16),
+    /// A state variable of an entity of kind `.1`.
+    State(Box<Expr>, u16, u16),
+    /// A window count of an entity of kind `.1`, with the window's length in ms.
+    Window(Box<Expr>, u16, u16, i64),
+    Global(u16),
+    Pair(Box<Expr>, Box<Expr>, u16, u16),
+    Now,
+    EventTime,
+    EventId,
+    EventType,
+    CausedBy,
+    Seq,
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call(Func, Vec<Expr>),
+}
+
+/// A built-in function; distributions with constant parameters are built once.
+#[derive(Debug, Clone)]
+pub enum Func {
+    Round,
+    RoundTo,
+    Floor,
+    Ceil,
+    Abs,
+    Min,
+    Max,
+    Clamp,
+    Int,
+    Float,
+    Uniform,
+    Randint,
+    Normal,
+    NormalC(Normal<f64>),
+    Lognormal,
+    LognormalC(LogNormal<f64>),
+    Exponential,
+    ExponentialC(Exp<f64>),
+    Zipf,
+    ZipfC(Zipf<f64>),
+    Chance,
+    Choice,
+    Weighted(Arc<(Vec<Value>, rand_distr::weighted::WeightedIndex<f64>)>),
+    Fake(FakeKind),
+    DateBetween,
+    Date,
+    Hour,
+    Weekday,
+    /// Milliseconds in one unit: `seconds` 1000, `minutes` 60,000, ...
+    Millis(i64),
+    Format(Arc<[String]>),
+    Concat,
+    Upper,
+    Lower,
+    Uuid,
+    /// A random id of an entity kind.
+    Ref(u16),
+}
+
+impl Func {
+    /// Whether the result depends only on the arguments (so constant arguments fold).
+    pub fn pure(&self) -> bool {
+        !matches!(
+            self,
+            Func::Uniform
+                | Func::Randint
+                | Func::Normal
+                | Func::NormalC(_)
+                | Func::Lognormal
+                | Func::LognormalC(_)
+                | Func::Exponential
+                | Func::ExponentialC(_)
+                | Func::Zipf
+                | Func::ZipfC(_)
+                | Func::Chance
+                | Func::Choice
+                | Func::Weighted(_)
+                | Func::Fake(_)
+                | Func::DateBetween
+                | Func::Uuid
+                | Func::Ref(_)
+        )
+    }
+}
+
+/// Master data: per kind, ids and field columns.
+#[derive(Debug, Default)]
+pub struct Master {
+    pub kinds: Vec<KindData>,
+}
+
+#[derive(Debug, Default)]
+pub struct KindData {
+    pub ids: Vec<Arc<str>>,
+    pub index: HashMap<Arc<str>, u32>,
+    /// `fields[f][i]`: field `f` of entity `i`.
+    pub fields: Vec<Vec<Value>>,
+}
+
+/// Mutable world state.
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    /// `ent[kind][var][i]`.
+    pub ent: Vec<Vec<Vec<Value>>>,
+    /// `windows[kind][var][i]`: times counted, oldest first.
+    pub windows: Vec<Vec<Vec<VecDeque<i64>>>>,
+    pub global: Vec<Value>,
+    /// Per pair kind: values by (a, b), with the defaults for pairs never written.
+    pub pairs: Vec<PairState>,
+}
+
+/// One pair kind's values by (a, b), and the defaults of pairs never written.
+pub type PairState = (HashMap<(u32, u32), Vec<Value>>, Vec<Value>);
+
+/// What an expression is evaluated against.
+pub struct Ctx<'a> {
+    pub master: &'a Master,
+    pub state: &'a State,
+    pub locals: &'a [Value],
+    pub now: i64,
+    pub event_id: Uuid,
+    pub caused_by: Option<Uuid>,
+    pub event_type: &'a str,
+    pub seq: i64,
+}
+
+impl Ctx<'_> {
+    /// Evaluates `e`. Never panics: an operation on values of the wrong kind gives null.
+    pub fn eval(&self, e: &Expr, rng: &mut SimRng) -> Value {
+        match e {
+            Expr::Lit(v) => v.clone(),
+            Expr::Local(slot) => self
+                .locals
+                .get(*slot as usize)
+                .cloned()
+                .unwrap_or(Value::Null),
+            Expr::Id(x) => match self.eval(x, rng) {
+                Value::Ent(k, i) => self.id(k, i).map_or(Value::Null, Value::Str),
+                _ => Value::Null,
+            },
+            Expr::Field(x, _, f) => match self.eval(x, rng) {
+                Value::Ent(k, i) => self.column(&self.master.kinds, k, *f, i),
+                _ => Value::Null,
+            },
+            Expr::State(x, _, v) => match self.eval(x, rng) {
+                Value::Ent(k, i) => self
+                    .state
+                    .ent
+                    .get(k as usize)
+                    .and_then(|vars| vars.get(*v as usize))
+                    .and_then(|col| col.get(i as usize))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            },
+            Expr::Window(x, _, v, len) => match self.eval(x, rng) {
+                Value::Ent(k, i) => {
+                    let times = self
+                        .state
+                        .windows
+                        .get(k as usize)
+                        .and_then(|vars| vars.get(*v as usize))
+                        .and_then(|col| col.get(i as usize));
+                    let from = self.now - len;
+                    Value::Int(
+                        times.map_or(0, |t| (t.len() - t.partition_point(|&x| x <= from)) as i64),
+                    )
+                }
+                _ => Value::Null,
+            },
+            Expr::Global(v) => self
+                .state
+                .global
+                .get(*v as usize)
+                .cloned()
+                .unwrap_or(Value::Null),
+            Expr::Pair(a, b, p, v) => match (self.eval(a, rng), self.eval(b, rng)) {
+                (Value::Ent(_, i), Value::Ent(_, j)) => {
+                    let Some((map, defaults)) = self.state.pairs.get(*p as usize) else {
+                        return Value::Null;
+                    };
+                    let row = map.get(&(i, j)).unwrap_or(defaults);
+                    row.get(*v as usize).cloned().unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            },
+            Expr::Now => Value::Int(self.now),
+            Expr::EventTime => {
+                let mut buf = Vec::with_capacity(24);
+                crate::timefmt::write_rfc3339_millis(&mut buf, self.now);
+                Value::Str(Arc::from(String::from_utf8_lossy(&buf).as_ref()))
+            }
+            Expr::EventId => Value::str(&self.event_id.to_string()),
+            Expr::EventType => Value::str(self.event_type),
+            Expr::CausedBy => self
+                .caused_by
+                .map_or(Value::Null, |c| Value::str(&c.to_string())),
+            Expr::Seq => Value::Int(self.seq),
+            Expr::Neg(x) => match self.eval(x, rng) {
+                Value::Int(i) => Value::Int(i.wrapping_neg()),
+                Value::Float(f) => Value::Float(-f),
+                _ => Value::Null,
+            },
+            Expr::Not(x) => match self.eval(x, rng) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Null,
+            },
+            Expr::Bin(BinOp::And, a, b) => {
+                Value::Bool(self.eval(a, rng).truthy() && self.eval(b, rng).truthy())
+            }
+            Expr::Bin(BinOp::Or, a, b) => {
+                Value::Bool(self.eval(a, rng).truthy() || self.eval(b, rng).truthy())
+            }
+            Expr::Bin(op, a, b) => binary(*op, self.eval(a, rng), self.eval(b, rng)),
+            Expr::Cond(c, a, b) => {
+                if self.eval(c, rng).truthy() {
+                    self.eval(a, rng)
+                } else {
+                    self.eval(b, rng)
+                }
+            }
+            Expr::Call(f, args) => self.call(f, args, rng),
+        }
+    }
+
+    fn id(&self, k: u16, i: u32) -> Option<Arc<str>> {
+        self.master
+            .kinds
+            .get(k as usize)?
+            .ids
+            .get(i as usize)
+            .cloned()
+    }
+
+    fn column(&self, kinds: &[KindData], k: u16, f: u16, i: u32) -> Value {
+        kinds
+            .get(k as usize)
+            .and_then(|kd| kd.fields.get(f as usize))
+            .and_then(|col| col.get(i as usize))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    fn call(&self, f: &Func, args: &[Expr], rng: &mut SimRng) -> Value {
+        let num = |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| self.eval(a, rng).as_f64());
+        match f {
+            Func::Round => num(0, rng).map_or(Value::Null, |x| to_int(x.round())),
+            Func::RoundTo => match (num(0, rng), num(1, rng)) {
+                (Some(x), Some(p)) => {
+                    let m = 10f64.powi(p.clamp(0.0, 12.0) as i32);
+                    Value::Float((x * m).round() / m)
+                }
+                _ => Value::Null,
+            },
+            Func::Floor => num(0, rng).map_or(Value::Null, |x| to_int(x.floor())),
+            Func::Ceil => num(0, rng).map_or(Value::Null, |x| to_int(x.ceil())),
+            Func::Abs => match args.first().map(|a| self.eval(a, rng)) {
+                Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
+                Some(Value::Float(x)) => Value::Float(x.abs()),
+                _ => Value::Null,
+            },
+            Func::Min | Func::Max => {
+                let mut best: Option<Value> = None;
+                for a in args {
+                    let v = self.eval(a, rng);
+                    let Some(x) = v.as_f64() else {
+                        return Value::Null;
+                    };
+                    let better = best.as_ref().and_then(Value::as_f64).is_none_or(|b| {
+                        if matches!(f, Func::Min) {
+                            x < b
+                        } else {
+                            x > b
+                        }
+                    });
+                    if better {
+                        best = Some(v);
+                    }
+                }
+                best.unwrap_or(Value::Null)
+            }
+            Func::Clamp => {
+                let v = args.first().map_or(Value::Null, |a| self.eval(a, rng));
+                match (v.as_f64(), num(1, rng), num(2, rng)) {
+                    (Some(x), Some(lo), Some(hi)) if lo <= hi => {
+                        if x < lo {
+                            keep_kind(&v, lo)
+                        } else if x > hi {
+                            keep_kind(&v, hi)
+                        } else {
+                            v
+                        }
+                    }
+                    _ => Value::Null,
+                }
+            }
+            Func::Int => num(0, rng).map_or(Value::Null, |x| to_int(x.trunc())),
+            Func::Float => num(0, rng).map_or(Value::Null, Value::Float),
+            Func::Uniform => match (num(0, rng), num(1, rng)) {
+                (Some(a), Some(b)) if a < b && (b - a).is_finite() => {
+                    Value::Float(rng.random_range(a..b))
+                }
+                (Some(a), Some(b)) if a == b => Value::Float(a),
+                _ => Value::Null,
+            },
+            Func::Randint => match (num(0, rng), num(1, rng)) {
+                (Some(a), Some(b)) if a <= b && a.abs() < 9e15 && b.abs() < 9e15 => {
+                    Value::Int(rng.random_range(a as i64..=b as i64))
+                }
+                _ => Value::Null,
+            },
+            Func::Normal => match (num(0, rng), num(1, rng)) {
+                (Some(m), Some(sd)) => {
+                    Normal::new(m, sd).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::NormalC(d) => Value::Float(d.sample(rng)),
+            Func::Lognormal => match (num(0, rng), num(1, rng)) {
+                (Some(m), Some(s)) => {
+                    LogNormal::new(m, s).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::LognormalC(d) => Value::Float(d.sample(rng)),
+            Func::Exponential => match num(0, rng) {
+                Some(mean) if mean > 0.0 => {
+                    Exp::new(1.0 / mean).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::ExponentialC(d) => Value::Float(d.sample(rng)),
+            Func::Zipf => match (num(0, rng), num(1, rng)) {
+                (Some(n), Some(s)) => {
+                    Zipf::new(n, s).map_or(Value::Null, |d| to_int(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::ZipfC(d) => to_int(d.sample(rng)),
+            Func::Chance => {
+                num(0, rng).map_or(Value::Null, |p| Value::Bool(rng.random::<f64>() < p))
+            }
+            Func::Choice => {
+                if args.is_empty() {
+                    return Value::Null;
+                }
+                let i = rng.random_range(0..args.len());
+                self.eval(&args[i], rng)
+            }
+            Func::Weighted(table) => table.0[table.1.sample(rng)].clone(),
+            Func::Fake(kind) => kind.draw(rng),
+            Func::DateBetween => match (
+                self.eval_str(args.first(), rng),
+                self.eval_str(args.get(1), rng),
+            ) {
+                (Some(a), Some(b)) => {
+                    super::fake::date_between(rng, &a, &b).map_or(Value::Null, |d| Value::str(&d))
+                }
+                _ => Value::Null,
+            },
+            Func::Date => num(0, rng).map_or(Value::Null, |ms| {
+                chrono::DateTime::from_timestamp_millis(ms as i64).map_or(Value::Null, |t| {
+                    Value::str(&t.format("%Y-%m-%d").to_string())
+                })
+            }),
+            Func::Hour | Func::Weekday => num(0, rng).map_or(Value::Null, |ms| {
+                use chrono::{Datelike, Timelike};
+                chrono::DateTime::from_timestamp_millis(ms as i64).map_or(Value::Null, |t| {
+                    Value::Int(if matches!(f, Func::Hour) {
+                        t.hour() as i64
+                    } else {
+                        t.weekday().number_from_monday() as i64
+                    })
+                })
+            }),
+            Func::Millis(unit) => match num(0, rng) {
+                Some(x) if (x * *unit as f64).abs() < 9e15 => {
+                    Value::Int((x * *unit as f64).round() as i64)
+                }
+                _ => Value::Null,
+            },
+            Func::Format(pieces) => {
+                let mut out = String::new();
+                for (i, piece) in pieces.iter().enumerate() {
+                    out.push_str(piece);
+                    if let Some(a) = args.get(i + 1) {
+                        push_text(&mut out, &self.eval(a, rng), self);
+                    }
+                }
+                Value::str(&out)
+            }
+            Func::Concat => {
+                let mut out = String::new();
+                for a in args {
+                    push_text(&mut out, &self.eval(a, rng), self);
+                }
+                Value::str(&out)
+            }
+            Func::Upper | Func::Lower => match self.eval_str(args.first(), rng) {
+                Some(s) if matches!(f, Func::Upper) => Value::str(&s.to_uppercase()),
+                Some(s) => Value::str(&s.to_lowercase()),
+                None => Value::Null,
+            },
+            Func::Uuid => Value::str(
+                &uuid::Builder::from_random_bytes(rng.random())
+                    .into_uuid()
+                    .to_string(),
+            ),
+            Func::Ref(k) => {
+                let n = self
+                    .master
+                    .kinds
+                    .get(*k as usize)
+                    .map_or(0, |kd| kd.ids.len());
+                if n == 0 {
+                    Value::Null
+                } else {
+                    Value::Ent(*k, rng.random_range(0..n) as u32)
+                }
+            }
+        }
+    }
+
+    fn eval_str(&self, e: Option<&Expr>, rng: &mut SimRng) -> Option<Arc<str>> {
+        match self.eval(e?, rng) {
+            Value::Str(s) => Some(s),
+            Value::Ent(k, i) => self.id(k, i),
+            _ => None,
+        }
+    }
+
+    /// The text of a value as a template writes it (an entity as its id).
+    pub fn text_of<'v>(&'v self, v: &'v Value) -> Option<&'v str> {
+        match v {
+            Value::Str(s) => Some(s),
+            Value::Ent(k, i) => self
+                .master
+                .kinds
+                .get(*k as usize)
+                .and_then(|kd| kd.ids.get(*i as usize))
+                .map(|s| &**s),
+            _ => None,
+        }
+    }
+}
+
+fn push_text(out: &mut String, v: &Value, ctx: &Ctx<'_>) {
+    use std::fmt::Write;
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::Str(s) => out.push_str(s),
+        Value::Ent(..) => out.push_str(ctx.text_of(v).unwrap_or("")),
+    }
+}
+
+fn to_int(x: f64) -> Value {
+    if x.is_finite() && x.abs() < 9.2e18 {
+        Value::Int(x as i64)
+    } else {
+        Value::Null
+    }
+}
+
+fn keep_kind(like: &Value, x: f64) -> Value {
+    match like {
+        Value::Int(_) => to_int(x),
+        _ => Value::Float(x),
+    }
+}
+
+/// Arithmetic and comparison; text joins with `+`.
+pub fn binary(op: BinOp, a: Value, b: Value) -> Value {
+    use Value::*;
+    match op {
+        BinOp::Eq => return Bool(equal(&a, &b)),
+        BinOp::Ne => return Bool(!equal(&a, &b)),
+        _ => {}
+    }
+    match (op, &a, &b) {
+        (BinOp::Add, Str(x), Str(y)) => return Value::str(&format!("{x}{y}")),
+        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
+            let o = x.cmp(y);
+            return Bool(match op {
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            });
+        }
+        (_, Int(x), Int(y)) => {
+            let (x, y) = (*x, *y);
+            return match op {
+                BinOp::Add => x.checked_add(y).map_or(Null, Int),
+                BinOp::Sub => x.checked_sub(y).map_or(Null, Int),
+                BinOp::Mul => x.checked_mul(y).map_or(Null, Int),
+                BinOp::Div if y != 0 => Float(x as f64 / y as f64),
+                BinOp::Rem if y != 0 => Int(x.rem_euclid(y)),
+                BinOp::Lt => Bool(x < y),
+                BinOp::Le => Bool(x <= y),
+                BinOp::Gt => Bool(x > y),
+                BinOp::Ge => Bool(x >= y),
+                _ => Null,
+            };
+        }
+        _ => {}
+    }
+    let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+        return Null;
+    };
+    let r = match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        BinOp::Rem => x.rem_euclid(y),
+        BinOp::Lt => return Bool(x < y),
+        BinOp::Le => return Bool(x <= y),
+        BinOp::Gt => return Bool(x > y),
+        BinOp::Ge => return Bool(x >= y),
+        _ => return Null,
+    };
+    if r.is_finite() {
+        Float(r)
+    } else {
+        Null
+    }
+}
+
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,286 @@
+//! The world file as written: plain serde types, checked for shape here and for meaning by
+//! [`super::compile`]. `schemars` derives the JSON Schema of the format from the same types
+//! (`kafka-gen schema --format`), so editors and this parser never disagree.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+pub use serde_yaml_ng::Value as Yaml;
+
+/// A world: the business, its master data, its state and its events.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    /// The world's name: lower case letters, digits and `_`, starting with a letter.
+    pub world: String,
+    /// One line saying what the world simulates.
+    #[serde(default)]
+    pub description: String,
+    /// The entity kind a sharded run would split the world by.
+    pub partition_by: Option<String>,
+    /// `standard` (event_id, event_type, event_time, schema_version, scenario, caused_by, then
+    /// the payload) or `none` (the payload is the whole event).
+    #[serde(default)]
+    pub envelope: EnvelopeKind,
+    /// Seed of the master data made in memory when the data folder does not exist.
+    #[serde(default = "default_master_seed")]
+    pub master_seed: u64,
+    /// Named values the rest of the file uses; set with `--set NAME=VALUE`.
+    #[serde(default)]
+    pub params: IndexMap<String, ParamDecl>,
+    /// Master data: entity kinds with counts, ids and fields.
+    #[serde(default)]
+    pub entities: IndexMap<String, EntityDecl>,
+    /// Mutable state: by entity kind, `global`, or a pair `kindA*kindB`.
+    #[serde(default)]
+    pub state: IndexMap<String, IndexMap<String, StateDecl>>,
+    /// Event types, in the order of their ids.
+    pub events: IndexMap<String, EventDecl>,
+    /// The world's time profile.
+    #[serde(default)]
+    pub time: TimeDecl,
+}
+
+fn default_master_seed() -> u64 {
+    42
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvelopeKind {
+    #[default]
+    Standard,
+    None,
+}
+
+/// An expression's source: text, or a bare number or boolean.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Src {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl<'de> Deserialize<'de> for Src {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(i64),
+            Number(f64),
+            Bool(bool),
+            Text(String),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Int(i) => Src::Text(i.to_string()),
+            Raw::Number(n) => Src::Number(n),
+            Raw::Bool(b) => Src::Bool(b),
+            Raw::Text(t) => Src::Text(t),
+        })
+    }
+}
+
+impl Src {
+    /// The text an expression parser reads.
+    pub fn text(&self) -> String {
+        match self {
+            Src::Text(t) => t.clone(),
+            Src::Number(n) if n.is_finite() => format!("{n:?}"),
+            Src::Number(_) => "null".into(),
+            Src::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// A parameter: its default gives its type (integer, number, boolean or text).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamDecl {
+    #[schemars(with = "serde_json::Value")]
+    pub default: Yaml,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Allowed values of a text parameter.
+    #[serde(default)]
+    pub one_of: Vec<String>,
+    /// What the parameter means, for `kafka-gen check`.
+    #[serde(default)]
+    pub doc: String,
+    /// Environment variables that also set it (besides `KAFKA_GEN_PARAM_<NAME>`).
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+/// One kind of master data.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDecl {
+    /// How many to make: an expression over params.
+    pub count: Src,
+    /// The id template, e.g. `"CUST-${seq:06}"`.
+    pub id: String,
+    /// The id's field name in master-data files (default `id`).
+    #[serde(default = "default_id_field")]
+    pub id_field: String,
+    /// Field templates, drawn once per entity.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
+    pub fields: IndexMap<String, Yaml>,
+}
+
+fn default_id_field() -> String {
+    "id".into()
+}
+
+/// A state variable.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateDecl {
+    /// Starting value (an expression; may draw). Default 0, or false for `type: bool`.
+    pub init: Option<Src>,
+    /// Lowest allowed value (an expression over params).
+    pub min: Option<Src>,
+    /// Highest allowed value.
+    pub max: Option<Src>,
+    /// A count of `count` effects over a sliding window such as `7d`, `12h`, `30m`.
+    pub window: Option<String>,
+}
+
+/// An event type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventDecl {
+    /// Share of primary draws (normalised); 0 for an event that only follows another.
+    #[serde(default = "default_weight")]
+    pub weight: Src,
+    /// Kafka topic (default `<world>.<event>`).
+    pub topic: Option<String>,
+    /// The payload field (dotted path) whose value is the record key.
+    pub key: Option<String>,
+    /// Entities the event is about, by name.
+    #[serde(default)]
+    pub pick: IndexMap<String, PickDecl>,
+    /// Named values, computed in order.
+    #[serde(default, rename = "let")]
+    pub lets: IndexMap<String, Src>,
+    /// A guard: the event happens only when it is true.
+    pub when: Option<Src>,
+    /// State updates, applied only if every declared bound still holds.
+    #[serde(default)]
+    pub effects: Vec<EffectDecl>,
+    /// The payload template.
+    #[serde(default)]
+    #[schemars(with = "IndexMap<String, serde_json::Value>")]
+    pub payload: IndexMap<String, Yaml>,
+    /// Follow-up events.
+    #[serde(default, rename = "then")]
+    pub follow: Vec<FollowDecl>,
+}
+
+fn default_weight() -> Src {
+    Src::Number(1.0)
+}
+
+/// How an entity is chosen: a kind name (uniform), or the long form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PickDecl {
+    Kind(String),
+    Long(PickLong),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PickLong {
+    pub from: String,
+    #[serde(default)]
+    pub by: PickBy,
+    /// Zipf exponent for `by: zipf` (default 1.0).
+    pub s: Option<f64>,
+    /// Numeric field for `by: weighted`.
+    pub field: Option<String>,
+    /// Only an entity for which this holds (the pick's name refers to the candidate).
+    #[serde(rename = "where")]
+    pub condition: Option<Src>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PickBy {
+    #[default]
+    Uniform,
+    Zipf,
+    Weighted,
+}
+
+/// One effect: `set`, `add` or `count`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EffectDecl {
+    #[serde(default)]
+    pub set: IndexMap<String, Src>,
+    #[serde(default)]
+    pub add: IndexMap<String, Src>,
+    /// Window variables to count this event in.
+    #[serde(default)]
+    pub count: OneOrMany,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            OneOrMany::None => vec![],
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A follow-up.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowDecl {
+    /// The event type that follows.
+    pub event: String,
+    /// Delay in seconds (an expression; may draw).
+    #[serde(default = "zero")]
+    pub after: Src,
+    /// Chance that it follows at all (default 1).
+    pub probability: Option<Src>,
+    pub repeat: Option<RepeatDecl>,
+}
+
+fn zero() -> Src {
+    Src::Number(0.0)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatDecl {
+    /// How many times in all (at least 1).
+    pub times: Src,
+    /// Seconds between occurrences.
+    pub every: Src,
+}
+
+/// The world's time profile; unset parts keep the retail defaults.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeDecl {
+    /// 24 relative weights, from 00:00.
+    pub hourly: Option<Vec<f64>>,
+    pub weekend_multiplier: Option<f64>,
+    /// Holiday multipliers by name (as in the config's `[profile.holidays]`).
+    #[serde(default)]
+    pub holidays: IndexMap<String, f64>,
+}

@@ -1,0 +1,343 @@
+//! Worlds described in a YAML file (`worlds/README.md` documents the format): parsed once,
+//! compiled to a [`model::Model`], and served through the same [`Scenario`] interface as the
+//! built-in retail world.
+//!
+//! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
+//! - [`parse`], [`compile`], [`expr`], [`value`], [`fake`]: expressions, from text to typed,
+//!   slot-resolved trees and their evaluation;
+//! - [`template`]: payload templates, written straight to the output buffer;
+//! - [`build`], [`events`], [`model`]: the whole file compiled, with located errors;
+//! - [`master`]: entities made, written and loaded;
+//! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
+//! - [`contract`]: the checks `consume` and the ingest API derive from the file;
+//! - [`schema`]: JSON Schema per event type.
+
+pub mod build;
+pub mod compile;
+pub mod contract;
+pub mod error;
+pub mod events;
+pub mod expr;
+pub mod fake;
+pub mod format;
+pub mod master;
+pub mod model;
+pub mod parse;
+pub mod runtime;
+pub mod schema;
+pub mod template;
+pub mod value;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::exit::BadInputExt;
+use crate::scenario::{
+    ContractChecker, EventTypeId, EventTypeSpec, Master as AnyMaster, MasterKind, Scenario, World,
+};
+use crate::SimRng;
+use error::WorldError;
+use model::Model;
+
+/// Reads and compiles a world file with parameter overrides (`--set`).
+pub fn load(path: &Path, overrides: &BTreeMap<String, String>) -> Result<Model, WorldError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| WorldError {
+        file: file.clone(),
+        line: None,
+        column: None,
+        path: String::new(),
+        message: format!("cannot read the world file: {e}"),
+    })?;
+    compile_text(&file, &text, overrides)
+}
+
+/// Compiles a world file's text; `file` names it in errors.
+pub fn compile_text(
+    file: &str,
+    text: &str,
+    overrides: &BTreeMap<String, String>,
+) -> Result<Model, WorldError> {
+    let parsed: format::WorldFile = serde_yaml_ng::from_str(text).map_err(|e| {
+        let loc = e.location();
+        let mut message = e.to_string();
+        if let Some(cut) = message.find(" at line ") {
+            message.truncate(cut);
+        }
+        WorldError {
+            file: file.to_string(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            path: String::new(),
+            message,
+        }
+    })?;
+    let mut overrides = overrides.clone();
+    // A parameter's own environment variables (`STREAM_COUNT`), below --set.
+    for (name, decl) in &parsed.params {
+        let vars = decl
+            .env
+            .iter()
+            .cloned()
+            .chain([format!("KAFKA_GEN_PARAM_{}", name.to_uppercase())]);
+        for var in vars {
+            if let Ok(v) = std::env::var(&var) {
+                overrides.entry(name.clone()).or_insert(v);
+            }
+        }
+    }
+    build::build(&build::Source { file, text }, parsed, &overrides)
+}
+
+/// Parameter overrides for worlds found by name through [`crate::scenario::find`]: set once
+/// from the config (`[params]`, `KAFKA_GEN_PARAM_*`, `--set`) before any world is loaded.
+static PARAMS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+pub fn set_params(params: BTreeMap<String, String>) {
+    if let Ok(mut p) = PARAMS.lock() {
+        *p = params;
+    }
+}
+
+/// Whether a scenario name is a world file's path.
+pub fn is_path(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/')
+}
+
+type Cache = Mutex<HashMap<(PathBuf, BTreeMap<String, String>), &'static FileScenario>>;
+
+/// The scenario of a world file, compiled once per path and parameters for the process.
+pub fn scenario(path: &Path) -> anyhow::Result<&'static FileScenario> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let params = PARAMS.lock().map(|p| p.clone()).unwrap_or_default();
+    let key = (path.to_path_buf(), params);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
+        return Ok(s);
+    }
+    let model = load(path, &key.1).bad_input()?;
+    let s: &'static FileScenario = Box::leak(Box::new(FileScenario::new(model)));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, s);
+    }
+    Ok(s)
+}
+
+/// A world file as a [`Scenario`]. Lives for the process (its names are `&'static`).
+pub struct FileScenario {
+    pub model: Arc<Model>,
+    name: &'static str,
+    description: &'static str,
+    specs: &'static [EventTypeSpec],
+    kinds: &'static [MasterKind],
+    profile: crate::profile::ProfileDefaults,
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+impl FileScenario {
+    pub fn new(model: Model) -> Self {
+        let specs: Vec<EventTypeSpec> = model
+            .events
+            .iter()
+            .map(|e| EventTypeSpec {
+                name: leak(&e.name),
+                default_weight: e.weight,
+                default_topic: leak(&e.topic),
+                key_field: leak(&e.key_field),
+            })
+            .collect();
+        let kinds: Vec<MasterKind> = model
+            .kinds
+            .iter()
+            .map(|k| MasterKind {
+                name: leak(&k.name),
+                default_count: k.count,
+                max_count: 10_000_000,
+            })
+            .collect();
+        let base = crate::profile::RETAIL_PROFILE;
+        let holidays: Vec<(&'static str, f64)> =
+            model.holidays.iter().map(|(h, m)| (leak(h), *m)).collect();
+        let profile = crate::profile::ProfileDefaults {
+            hourly: model.hourly.unwrap_or(base.hourly),
+            weekend_multiplier: model.weekend_multiplier.unwrap_or(base.weekend_multiplier),
+            holiday_multipliers: Box::leak(holidays.into_boxed_slice()),
+        };
+        Self {
+            name: leak(&model.name),
+            description: leak(&model.description),
+            specs: Box::leak(specs.into_boxed_slice()),
+            kinds: Box::leak(kinds.into_boxed_slice()),
+            profile,
+            model: Arc::new(model),
+        }
+    }
+
+    /// The master data of `dir`, or made in memory when `dir` does not exist.
+    pub fn master_data(&self, dir: &Path) -> anyhow::Result<Arc<expr::Master>> {
+        let (m, made) = master::load_or_generate(&self.model, dir).bad_input()?;
+        if made {
+            tracing::info!(
+                world = self.name,
+                "no master data in {}; made it in memory from master_seed {} (write it with `kafka-gen master --world FILE`)",
+                dir.display(),
+                self.model.master_seed
+            );
+        }
+        Ok(Arc::new(m))
+    }
+}
+
+impl Scenario for FileScenario {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn description(&self) -> &'static str {
+        self.description
+    }
+
+    fn event_types(&self) -> &'static [EventTypeSpec] {
+        self.specs
+    }
+
+    fn default_profile(&self) -> crate::profile::ProfileDefaults {
+        self.profile
+    }
+
+    fn checker(
+        &self,
+        data_dir: &Path,
+        from_start: bool,
+    ) -> anyhow::Result<Box<dyn ContractChecker>> {
+        let master = self.master_data(data_dir)?;
+        Ok(Box::new(contract::Checker::new(
+            Arc::clone(&self.model),
+            master,
+            self.name,
+            from_start,
+        )))
+    }
+
+    fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
+        contract::validate(&self.model, self.name, None, event)
+    }
+
+    fn master_kinds(&self) -> &'static [MasterKind] {
+        self.kinds
+    }
+
+    fn write_master(
+        &self,
+        rng: &mut SimRng,
+        sizes: &[usize],
+        dir: &Path,
+        format: crate::master::Format,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let sizes: Vec<Option<usize>> = sizes.iter().map(|s| Some(*s)).collect();
+        let m = master::generate(&self.model, rng, &sizes)?;
+        master::write(&self.model, &m, dir, format)
+    }
+
+    fn load_master(&self, data_dir: &Path) -> anyhow::Result<AnyMaster> {
+        Ok(AnyMaster::new(self.master_data(data_dir)?))
+    }
+
+    fn world_from(
+        &self,
+        master: &AnyMaster,
+        options: &crate::config::Config,
+    ) -> anyhow::Result<Box<dyn World>> {
+        use rand::SeedableRng;
+        let m: &Arc<expr::Master> = master.get()?;
+        // State starts from its own seed, so the same --seed gives the same world.
+        let seed = options.seed.unwrap_or(self.model.master_seed) ^ 0x5eed_57a7e;
+        let mut rng = SimRng::seed_from_u64(seed);
+        let names: Vec<&'static str> = self.specs.iter().map(|s| s.name).collect();
+        Ok(Box::new(runtime::FileWorld::new(
+            Arc::clone(&self.model),
+            Arc::clone(m),
+            names,
+            &mut rng,
+        )?))
+    }
+}
+
+/// What `kafka-gen check` prints: parameters, entities, state and event types.
+pub fn describe(model: &Model) -> String {
+    use std::fmt::Write;
+    let kinds: Vec<String> = model.kinds.iter().map(|k| k.name.clone()).collect();
+    let mut s = String::new();
+    let _ = writeln!(s, "world {}: {}", model.name, model.description);
+    if !model.params.is_empty() {
+        let _ = writeln!(s, "parameters:");
+        for (name, v) in &model.params {
+            let doc = model
+                .param_docs
+                .get(name)
+                .filter(|d| !d.is_empty())
+                .map(|d| format!("  ({d})"))
+                .unwrap_or_default();
+            let _ = writeln!(s, "  {name} = {v}{doc}");
+        }
+    }
+    let _ = writeln!(s, "entities:");
+    for k in &model.kinds {
+        let fields: Vec<String> = k
+            .fields
+            .iter()
+            .map(|(n, node)| format!("{n}: {}", node.ty().describe(&kinds)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {} x{} (id `{}`): {}",
+            k.name,
+            k.count,
+            k.id_field,
+            fields.join("; ")
+        );
+        for v in &k.state {
+            let _ = writeln!(s, "    state {}: {}", v.name, v.ty.describe(&kinds));
+        }
+        for (w, len) in &k.windows {
+            let _ = writeln!(s, "    window {w}: {} h", *len as f64 / 3.6e6);
+        }
+    }
+    for g in &model.globals {
+        let _ = writeln!(s, "  global {}: {}", g.name, g.ty.describe(&kinds));
+    }
+    let total: f64 = model.events.iter().map(|e| e.weight).sum();
+    let _ = writeln!(s, "events:");
+    for e in &model.events {
+        let share = if e.weight > 0.0 {
+            format!("{:.1}% of primary draws", 100.0 * e.weight / total)
+        } else {
+            "follow-up only".into()
+        };
+        let follows: Vec<&str> = e
+            .follow
+            .iter()
+            .map(|f| model.events[f.target as usize].name.as_str())
+            .collect();
+        let then = if follows.is_empty() {
+            String::new()
+        } else {
+            format!(", then {}", follows.join(", "))
+        };
+        let key = if e.key_field.is_empty() {
+            "no key".to_string()
+        } else {
+            format!("key {}", e.key_field)
+        };
+        let _ = writeln!(
+            s,
+            "  {} -> topic {} ({key}; {share}{then})",
+            e.name, e.topic
+        );
+    }
+    s
+}

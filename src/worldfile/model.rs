@@ -1,0 +1,124 @@
+//! A world file compiled: every name resolved, every expression typed, ready to run.
+
+use indexmap::IndexMap;
+
+use super::compile::{KindInfo, PairInfo};
+use super::expr::Expr;
+use super::format::EnvelopeKind;
+use super::template::Node;
+use super::value::{Ty, Value};
+
+#[derive(Debug)]
+pub struct Model {
+    pub name: String,
+    pub description: String,
+    pub envelope: EnvelopeKind,
+    pub partition_by: Option<u16>,
+    pub master_seed: u64,
+    /// Parameter values after defaults and overrides, with their docs.
+    pub params: IndexMap<String, Value>,
+    pub param_docs: IndexMap<String, String>,
+    pub kinds: Vec<KindModel>,
+    pub infos: Vec<KindInfo>,
+    pub globals: Vec<VarModel>,
+    pub pairs: Vec<(PairInfo, Vec<Value>)>,
+    pub events: Vec<EventModel>,
+    pub hourly: Option<[f64; 24]>,
+    pub weekend_multiplier: Option<f64>,
+    pub holidays: Vec<(String, f64)>,
+    /// With `envelope: none`, the top-level payload field that holds the event type.
+    pub type_field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct KindModel {
+    pub name: String,
+    pub count: usize,
+    pub id_field: String,
+    pub id: Node,
+    pub fields: Vec<(String, Node)>,
+    pub state: Vec<VarModel>,
+    pub windows: Vec<(String, i64)>,
+}
+
+/// A state variable: its type, starting value and bounds.
+#[derive(Debug)]
+pub struct VarModel {
+    pub name: String,
+    pub ty: Ty,
+    pub init: Expr,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
+impl VarModel {
+    pub fn allows(&self, v: &Value) -> bool {
+        match v.as_f64() {
+            Some(x) => self.lo.is_none_or(|lo| x >= lo) && self.hi.is_none_or(|hi| x <= hi),
+            None => self.lo.is_none() && self.hi.is_none(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct EventModel {
+    pub name: String,
+    pub weight: f64,
+    pub topic: String,
+    /// Indices into nested payload objects down to the key field; empty = no key.
+    pub key_path: Vec<u16>,
+    pub key_field: String,
+    /// Slot table: picks, then lets, then names only a cause gives.
+    pub locals: Vec<(String, Ty)>,
+    pub picks: Vec<PickModel>,
+    pub lets: Vec<(u16, Expr)>,
+    pub when: Option<Expr>,
+    pub effects: Vec<Effect>,
+    pub payload: Vec<(String, Node)>,
+    pub follow: Vec<Follow>,
+    /// Event types that have this one as a follow-up.
+    pub causes: Vec<u16>,
+}
+
+#[derive(Debug)]
+pub struct PickModel {
+    pub slot: u16,
+    pub kind: u16,
+    pub how: PickHow,
+    pub cond: Option<Expr>,
+}
+
+#[derive(Debug)]
+pub enum PickHow {
+    Uniform,
+    /// By rank in the master data, with this exponent.
+    Zipf(f64),
+    /// By a numeric master-data field (its index).
+    Weighted(u16),
+}
+
+#[derive(Debug)]
+pub enum Target {
+    State(Expr, u16, u16),
+    Global(u16),
+    Pair(Expr, Expr, u16, u16),
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    Set(Target, Expr),
+    Add(Target, Expr),
+    Count(Expr, u16, u16),
+}
+
+#[derive(Debug)]
+pub struct Follow {
+    pub target: u16,
+    /// Seconds.
+    pub after: Expr,
+    pub probability: Option<Expr>,
+    pub times: Option<Expr>,
+    pub every: Option<Expr>,
+    /// (slot in the cause, slot in the follow-up).
+    pub carry: Vec<(u16, u16)>,
+}

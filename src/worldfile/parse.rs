@@ -1,0 +1,483 @@
+//! Expressions and templates as text, parsed into an [`Ast`] once at load.
+//!
+//! Grammar, loosest first: `c ? a : b`; `or`; `and`; `not`; comparisons
+//! (`== != < <= > >=`); `+ -`; `* / %`; unary `-`; calls `f(x, y)` and members `a.b`. Literals
+//! are numbers, `'text'` or `"text"`, `true`, `false` and `null`.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ast {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+    Null,
+    Name(String),
+    Member(Box<Ast>, String),
+    Call(String, Vec<Ast>),
+    Unary(UnOp, Box<Ast>),
+    Binary(BinOp, Box<Ast>, Box<Ast>),
+    Cond(Box<Ast>, Box<Ast>, Box<Ast>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl fmt::Display for BinOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        };
+        f.write_str(s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Ident(String),
+    Op(&'static str),
+}
+
+fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let at = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
+                // an exponent's sign belongs to the number
+                if (b[i] == b'e' || b[i] == b'E') && matches!(b.get(i + 1), Some(b'+' | b'-')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            let text: String = src[at..i].chars().filter(|&c| c != '_').collect();
+            let tok = if text.contains(['.', 'e', 'E']) {
+                text.parse::<f64>().map(Tok::Float).ok()
+            } else {
+                text.parse::<i64>().map(Tok::Int).ok()
+            };
+            out.push((
+                tok.ok_or(format!("at column {}: {text:?} is not a number", at + 1))?,
+                at,
+            ));
+        } else if c == b'\'' || c == b'"' {
+            i += 1;
+            let mut text = String::new();
+            loop {
+                match src[i..].chars().next() {
+                    None => return Err(format!("at column {}: unclosed text", at + 1)),
+                    Some(ch) if ch as u32 == c as u32 => {
+                        i += 1;
+                        break;
+                    }
+                    Some('\\') if i + 1 < b.len() => {
+                        let next = src[i + 1..].chars().next().unwrap_or('\\');
+                        text.push(match next {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                        i += 1 + next.len_utf8();
+                    }
+                    Some(ch) => {
+                        text.push(ch);
+                        i += ch.len_utf8();
+                    }
+                }
+            }
+            out.push((Tok::Str(text), at));
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push((Tok::Ident(src[at..i].to_string()), at));
+        } else {
+            const OPS: &[&str] = &[
+                "==", "!=", "<=", ">=", "&&", "||", "<", ">", "+", "-", "*", "/", "%", "(", ")",
+                ",", ".", "?", ":", "!",
+            ];
+            let Some(op) = OPS.iter().find(|op| src[i..].starts_with(**op)) else {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                return Err(format!("at column {}: unexpected {ch:?}", at + 1));
+            };
+            i += op.len();
+            out.push((Tok::Op(op), at));
+        }
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+    len: usize,
+}
+
+/// Parses one expression.
+pub fn parse(src: &str) -> Result<Ast, String> {
+    let toks = lex(src)?;
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        len: src.len(),
+    };
+    if p.toks.is_empty() {
+        return Err("empty expression".into());
+    }
+    let ast = p.cond()?;
+    if p.pos < p.toks.len() {
+        return Err(format!(
+            "at column {}: unexpected text after the expression",
+            p.col()
+        ));
+    }
+    Ok(ast)
+}
+
+impl Parser {
+    fn col(&self) -> usize {
+        self.toks.get(self.pos).map_or(self.len, |t| t.1) + 1
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.0)
+    }
+
+    fn eat_op(&mut self, op: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Op(o)) if *o == op) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Ident(w)) if w == word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, op: &str) -> Result<(), String> {
+        if self.eat_op(op) {
+            Ok(())
+        } else {
+            Err(format!("at column {}: expected `{op}`", self.col()))
+        }
+    }
+
+    fn cond(&mut self) -> Result<Ast, String> {
+        let c = self.or()?;
+        if self.eat_op("?") {
+            let a = self.cond()?;
+            self.expect(":")?;
+            let b = self.cond()?;
+            return Ok(Ast::Cond(Box::new(c), Box::new(a), Box::new(b)));
+        }
+        Ok(c)
+    }
+
+    fn or(&mut self) -> Result<Ast, String> {
+        let mut l = self.and()?;
+        while self.eat_word("or") || self.eat_op("||") {
+            l = Ast::Binary(BinOp::Or, Box::new(l), Box::new(self.and()?));
+        }
+        Ok(l)
+    }
+
+    fn and(&mut self) -> Result<Ast, String> {
+        let mut l = self.not()?;
+        while self.eat_word("and") || self.eat_op("&&") {
+            l = Ast::Binary(BinOp::And, Box::new(l), Box::new(self.not()?));
+        }
+        Ok(l)
+    }
+
+    fn not(&mut self) -> Result<Ast, String> {
+        if self.eat_word("not") || self.eat_op("!") {
+            return Ok(Ast::Unary(UnOp::Not, Box::new(self.not()?)));
+        }
+        self.cmp()
+    }
+
+    fn cmp(&mut self) -> Result<Ast, String> {
+        let l = self.sum()?;
+        for (text, op) in [
+            ("==", BinOp::Eq),
+            ("!=", BinOp::Ne),
+            ("<=", BinOp::Le),
+            (">=", BinOp::Ge),
+            ("<", BinOp::Lt),
+            (">", BinOp::Gt),
+        ] {
+            if self.eat_op(text) {
+                return Ok(Ast::Binary(op, Box::new(l), Box::new(self.sum()?)));
+            }
+        }
+        Ok(l)
+    }
+
+    fn sum(&mut self) -> Result<Ast, String> {
+        let mut l = self.product()?;
+        loop {
+            let op = if self.eat_op("+") {
+                BinOp::Add
+            } else if self.eat_op("-") {
+                BinOp::Sub
+            } else {
+                return Ok(l);
+            };
+            l = Ast::Binary(op, Box::new(l), Box::new(self.product()?));
+        }
+    }
+
+    fn product(&mut self) -> Result<Ast, String> {
+        let mut l = self.unary()?;
+        loop {
+            let op = if self.eat_op("*") {
+                BinOp::Mul
+            } else if self.eat_op("/") {
+                BinOp::Div
+            } else if self.eat_op("%") {
+                BinOp::Rem
+            } else {
+                return Ok(l);
+            };
+            l = Ast::Binary(op, Box::new(l), Box::new(self.unary()?));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Ast, String> {
+        if self.eat_op("-") {
+            return Ok(match self.unary()? {
+                Ast::Int(i) => Ast::Int(-i),
+                Ast::Float(f) => Ast::Float(-f),
+                other => Ast::Unary(UnOp::Neg, Box::new(other)),
+            });
+        }
+        self.postfix()
+    }
+
+    fn postfix(&mut self) -> Result<Ast, String> {
+        let mut e = self.atom()?;
+        while self.eat_op(".") {
+            match self.toks.get(self.pos).map(|t| t.0.clone()) {
+                Some(Tok::Ident(name)) => {
+                    self.pos += 1;
+                    e = Ast::Member(Box::new(e), name);
+                }
+                _ => {
+                    return Err(format!(
+                        "at column {}: expected a name after `.`",
+                        self.col()
+                    ))
+                }
+            }
+        }
+        Ok(e)
+    }
+
+    fn atom(&mut self) -> Result<Ast, String> {
+        let col = self.col();
+        let Some((tok, _)) = self.toks.get(self.pos).cloned() else {
+            return Err(format!("at column {col}: the expression ends too soon"));
+        };
+        self.pos += 1;
+        match tok {
+            Tok::Int(i) => Ok(Ast::Int(i)),
+            Tok::Float(f) => Ok(Ast::Float(f)),
+            Tok::Str(s) => Ok(Ast::Str(s)),
+            Tok::Op("(") => {
+                let e = self.cond()?;
+                self.expect(")")?;
+                Ok(e)
+            }
+            Tok::Ident(name) => match name.as_str() {
+                "true" => Ok(Ast::Bool(true)),
+                "false" => Ok(Ast::Bool(false)),
+                "null" => Ok(Ast::Null),
+                _ if self.eat_op("(") => {
+                    let mut args = Vec::new();
+                    if !self.eat_op(")") {
+                        loop {
+                            args.push(self.cond()?);
+                            if self.eat_op(")") {
+                                break;
+                            }
+                            self.expect(",")?;
+                        }
+                    }
+                    Ok(Ast::Call(name, args))
+                }
+                _ => Ok(Ast::Name(name)),
+            },
+            Tok::Op(op) => Err(format!("at column {col}: unexpected `{op}`")),
+        }
+    }
+}
+
+/// A piece of a template: literal text, or `${expr}` with an optional format.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Text(String),
+    Expr(Ast, Format),
+}
+
+/// How `${x:06}` (zero-padded width) or `${x:.2}` (decimal places) formats a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Format {
+    pub zero_pad: Option<usize>,
+    pub places: Option<usize>,
+}
+
+/// Splits a template into parts. A string without `${` is one literal part.
+pub fn template(src: &str) -> Result<Vec<Part>, String> {
+    let mut parts = Vec::new();
+    let mut rest = src;
+    let mut offset = 0;
+    while let Some(start) = rest.find("${") {
+        if start > 0 {
+            parts.push(Part::Text(rest[..start].to_string()));
+        }
+        let body = &rest[start + 2..];
+        let end = closing_brace(body)
+            .ok_or_else(|| format!("at column {}: `${{` is never closed", offset + start + 1))?;
+        let inner = &body[..end];
+        let (expr, format) = split_format(inner);
+        let ast = parse(expr).map_err(|e| format!("in `${{{inner}}}`: {e}"))?;
+        parts.push(Part::Expr(ast, format));
+        offset += start + 2 + end + 1;
+        rest = &body[end + 1..];
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    Ok(parts)
+}
+
+/// The `}` closing a `${`, skipping braces and quotes inside it.
+fn closing_brace(body: &str) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote = None;
+    for (i, c) in body.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '{') => depth += 1,
+            (None, '}') if depth == 0 => return Some(i),
+            (None, '}') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn split_format(inner: &str) -> (&str, Format) {
+    if let Some(colon) = inner.rfind(':') {
+        let spec = &inner[colon + 1..];
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if let Some(p) = spec.strip_prefix('.').filter(|p| digits(p)) {
+            let places = p.parse().ok();
+            return (
+                &inner[..colon],
+                Format {
+                    places,
+                    ..Format::default()
+                },
+            );
+        }
+        if spec.starts_with('0') && digits(spec) {
+            let zero_pad = spec.parse().ok();
+            return (
+                &inner[..colon],
+                Format {
+                    zero_pad,
+                    ..Format::default()
+                },
+            );
+        }
+    }
+    (inner, Format::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_and_literals() {
+        let ast = parse("a.balance >= amount * 2 + 1 and not chance(0.5)").unwrap();
+        let Ast::Binary(BinOp::And, l, r) = ast else {
+            panic!("{ast:?}")
+        };
+        assert!(matches!(*l, Ast::Binary(BinOp::Ge, _, _)));
+        assert!(matches!(*r, Ast::Unary(UnOp::Not, _)));
+        assert_eq!(parse("-3").unwrap(), Ast::Int(-3));
+        assert_eq!(parse("1e3").unwrap(), Ast::Float(1000.0));
+        assert_eq!(parse("'it''").unwrap_err(), "at column 5: unclosed text");
+        assert!(parse("x ? 1 : 2").is_ok());
+        assert!(parse("f(1,").unwrap_err().contains("ends too soon"));
+        assert!(parse("a b").unwrap_err().contains("column 3"));
+    }
+
+    #[test]
+    fn templates_split_text_from_expressions() {
+        let parts = template("CUST-${seq:06}").unwrap();
+        assert_eq!(parts[0], Part::Text("CUST-".into()));
+        assert!(
+            matches!(&parts[1], Part::Expr(Ast::Name(n), f) if n == "seq" && f.zero_pad == Some(6))
+        );
+        assert_eq!(template("plain").unwrap(), vec![Part::Text("plain".into())]);
+        let p = template("${x ? 'a}' : 'b'}").unwrap();
+        assert_eq!(p.len(), 1);
+        assert!(template("${oops").unwrap_err().contains("never closed"));
+        let p = template("${price:.2}").unwrap();
+        assert!(matches!(&p[0], Part::Expr(_, f) if f.places == Some(2)));
+    }
+}

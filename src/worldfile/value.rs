@@ -1,0 +1,218 @@
+//! Values an expression yields, and the types the compiler infers for them: what the
+//! generator writes, what `consume` checks and what `kafka-gen schema` prints.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A run-time value. Entities are (kind, index) into the master data; text is shared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    Ent(u16, u32),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub fn truthy(&self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+
+    pub fn str(s: &str) -> Self {
+        Value::Str(Arc::from(s))
+    }
+
+    /// The value as JSON, for master-data files and messages (an entity as its index).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => (*b).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
+            Value::Ent(_, i) => (*i).into(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::Ent(k, i) => write!(f, "entity {k}/{i}"),
+        }
+    }
+}
+
+/// The shape of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    Null,
+    Bool,
+    Int,
+    /// Any number (an integer is a number too).
+    Float,
+    Str,
+    /// An entity of a kind; written as its id.
+    Ent(u16),
+    /// Unknown until run time (a `cond` with arms of different types).
+    Any,
+}
+
+/// A value's type, with what is known of its range and value set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ty {
+    pub base: Base,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+    /// Every value it can take, when that is a short known list.
+    pub one_of: Option<Vec<Value>>,
+    /// A JSON Schema `format` of text: `date`, `date-time`, `uuid`, `email`.
+    pub format: Option<&'static str>,
+    /// May be null as well (an optional field).
+    pub nullable: bool,
+}
+
+impl Ty {
+    pub fn of(base: Base) -> Self {
+        Ty {
+            base,
+            lo: None,
+            hi: None,
+            one_of: None,
+            format: None,
+            nullable: false,
+        }
+    }
+
+    pub fn range(base: Base, lo: Option<f64>, hi: Option<f64>) -> Self {
+        Ty {
+            lo,
+            hi,
+            ..Ty::of(base)
+        }
+    }
+
+    pub fn format(base: Base, format: &'static str) -> Self {
+        Ty {
+            format: Some(format),
+            ..Ty::of(base)
+        }
+    }
+
+    /// The type of a known value.
+    pub fn exact(v: &Value) -> Self {
+        match v {
+            Value::Null => Ty::of(Base::Null),
+            Value::Bool(_) => Ty::of(Base::Bool),
+            Value::Int(i) => Ty::range(Base::Int, Some(*i as f64), Some(*i as f64)),
+            Value::Float(f) => Ty::range(Base::Float, Some(*f), Some(*f)),
+            Value::Str(_) => Ty {
+                one_of: Some(vec![v.clone()]),
+                ..Ty::of(Base::Str)
+            },
+            Value::Ent(k, _) => Ty::of(Base::Ent(*k)),
+        }
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(self.base, Base::Int | Base::Float)
+    }
+
+    /// The type of a value that is either `self` or `other`.
+    pub fn union(&self, other: &Ty) -> Ty {
+        let base = match (self.base, other.base) {
+            (a, b) if a == b => a,
+            (Base::Int, Base::Float) | (Base::Float, Base::Int) => Base::Float,
+            (Base::Null, b) => {
+                return Ty {
+                    nullable: true,
+                    base: b,
+                    ..other.clone()
+                }
+            }
+            (a, Base::Null) => {
+                return Ty {
+                    nullable: true,
+                    base: a,
+                    ..self.clone()
+                }
+            }
+            _ => Base::Any,
+        };
+        let lo = self.lo.zip(other.lo).map(|(a, b)| a.min(b));
+        let hi = self.hi.zip(other.hi).map(|(a, b)| a.max(b));
+        let one_of = match (&self.one_of, &other.one_of) {
+            (Some(a), Some(b)) => {
+                let mut all = a.clone();
+                for v in b {
+                    if !all.contains(v) {
+                        all.push(v.clone());
+                    }
+                }
+                Some(all)
+            }
+            _ => None,
+        };
+        let format = if self.format == other.format {
+            self.format
+        } else {
+            None
+        };
+        Ty {
+            base,
+            lo,
+            hi,
+            one_of,
+            format,
+            nullable: self.nullable || other.nullable,
+        }
+    }
+
+    /// A short name for messages: `integer in 0..40`, `one of "a", "b"`.
+    pub fn describe(&self, kinds: &[String]) -> String {
+        let mut s = match self.base {
+            Base::Null => "null".to_string(),
+            Base::Bool => "a boolean".into(),
+            Base::Int => "an integer".into(),
+            Base::Float => "a number".into(),
+            Base::Str => "text".into(),
+            Base::Ent(k) => format!(
+                "an id of {}",
+                kinds.get(k as usize).map_or("an entity", |s| s.as_str())
+            ),
+            Base::Any => "any value".into(),
+        };
+        if let Some(values) = &self.one_of {
+            let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            s = format!("one of {}", list.join(", "));
+        } else {
+            match (self.lo, self.hi) {
+                (Some(lo), Some(hi)) => s.push_str(&format!(" in {lo}..{hi}")),
+                (Some(lo), None) => s.push_str(&format!(" >= {lo}")),
+                (None, Some(hi)) => s.push_str(&format!(" <= {hi}")),
+                _ => {}
+            }
+        }
+        if let Some(f) = self.format {
+            s.push_str(&format!(" ({f})"));
+        }
+        s
+    }
+}

@@ -248,7 +248,7 @@ fn caught(setup: &[Value], event: Value, rule: &str) {
 async fn each_broken_rule_is_caught() {
     let mut c = config(5, Path::new(NO_DATA));
     c.schedule.start = Some("2025-01-01T00:00:00Z".parse().unwrap());
-    c.schedule.rate_per_sec = Some(0.001);
+    c.schedule.rate_per_sec = Some(0.0001);
     c.schedule.count = Some(300);
     let (_, events) = run_captured(&c).await;
     let repayment = events.iter().find(|e| e["event_type"] == "repayment").unwrap().clone();

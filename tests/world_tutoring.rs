@@ -29,7 +29,10 @@ const SUBJECTS: [&str; 9] = [
 const REGIONS: [&str; 5] = ["northeast", "southeast", "midwest", "west", "southwest"];
 
 fn world() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(WORLD).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(WORLD)
+        .display()
+        .to_string()
 }
 
 fn config(seed: u64, data_dir: &Path) -> Config {
@@ -52,36 +55,101 @@ fn ms(e: &Value) -> i64 {
 #[test]
 fn golden_output_is_byte_identical() {
     let args = [
-        "--world", WORLD, "--data-dir", NO_DATA, "--sink", "stdout", "--seed", "7", "--start",
-        "2025-01-01T09:00:00Z", "--count", "200", "--stats-interval", "0",
+        "--world",
+        WORLD,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "7",
+        "--start",
+        "2025-01-01T09:00:00Z",
+        "--count",
+        "200",
+        "--stats-interval",
+        "0",
     ];
     let out = kafka_gen(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-world-tutoring.jsonl");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-world-tutoring.jsonl");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &out.stdout).unwrap();
     }
     let want = std::fs::read(&path).expect("golden file; create it with UPDATE_GOLDEN=1");
-    assert!(out.stdout == want, "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1", path.display());
+    assert!(
+        out.stdout == want,
+        "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
     assert_eq!(kafka_gen(&args).stdout, out.stdout, "same seed, same bytes");
 }
 
 /// The document's payload fields, in its order, per event type.
 fn document_fields(ty: &str) -> &'static [&'static str] {
     match ty {
-        "session_started" => &["timestamp", "source", "session_id", "student_id", "tutor_id", "subject", "session_type", "scheduled_duration_minutes"],
-        "session_completed" => &[
-            "timestamp", "source", "session_id", "student_id", "tutor_id", "subject", "actual_duration_minutes", "student_rating",
-            "tutor_rating", "completed_successfully",
+        "session_started" => &[
+            "timestamp",
+            "source",
+            "session_id",
+            "student_id",
+            "tutor_id",
+            "subject",
+            "session_type",
+            "scheduled_duration_minutes",
         ],
-        "ib_call_logged" => &["timestamp", "source", "call_id", "student_id", "reason", "duration_seconds", "resolved", "priority"],
-        "tutor_availability_updated" => &["timestamp", "source", "tutor_id", "available_hours_this_week", "subjects", "timezone", "accepts_instant_book"],
+        "session_completed" => &[
+            "timestamp",
+            "source",
+            "session_id",
+            "student_id",
+            "tutor_id",
+            "subject",
+            "actual_duration_minutes",
+            "student_rating",
+            "tutor_rating",
+            "completed_successfully",
+        ],
+        "ib_call_logged" => &[
+            "timestamp",
+            "source",
+            "call_id",
+            "student_id",
+            "reason",
+            "duration_seconds",
+            "resolved",
+            "priority",
+        ],
+        "tutor_availability_updated" => &[
+            "timestamp",
+            "source",
+            "tutor_id",
+            "available_hours_this_week",
+            "subjects",
+            "timezone",
+            "accepts_instant_book",
+        ],
         "customer_health_update" => &[
-            "timestamp", "source", "student_id", "sessions_last_7_days", "sessions_last_30_days", "ib_calls_last_14_days",
-            "avg_session_rating", "health_score", "churn_risk",
+            "timestamp",
+            "source",
+            "student_id",
+            "sessions_last_7_days",
+            "sessions_last_30_days",
+            "ib_calls_last_14_days",
+            "avg_session_rating",
+            "health_score",
+            "churn_risk",
         ],
         "supply_demand_update" => &[
-            "timestamp", "source", "subject", "region", "available_tutors", "active_students", "demand_score", "supply_score",
+            "timestamp",
+            "source",
+            "subject",
+            "region",
+            "available_tutors",
+            "active_students",
+            "demand_score",
+            "supply_score",
             "balance_status",
         ],
         other => panic!("unknown event_type {other}"),
@@ -89,14 +157,45 @@ fn document_fields(ty: &str) -> &'static [&'static str] {
 }
 
 /// Master data written by `kafka-gen master` (master_seed 42: the same as made in memory).
-fn master() -> (tempfile::TempDir, HashMap<String, String>, HashMap<String, usize>) {
+fn master() -> (
+    tempfile::TempDir,
+    HashMap<String, String>,
+    HashMap<String, usize>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tutoring");
-    let m = kafka_gen(&["master", "--world", WORLD, "--out", out.to_str().unwrap(), "--seed", "42"]);
+    let m = kafka_gen(&[
+        "master",
+        "--world",
+        WORLD,
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "42",
+    ]);
     assert!(m.status.success(), "{}", stderr(&m));
-    let read = |kind: &str| -> Vec<Value> { serde_json::from_str(&std::fs::read_to_string(out.join(format!("{kind}.json"))).unwrap()).unwrap() };
-    let regions = read("students").iter().map(|s| (s["id"].as_str().unwrap().to_string(), s["region"].as_str().unwrap().to_string())).collect();
-    let markets = read("tutors").iter().map(|t| (t["id"].as_str().unwrap().to_string(), t["market"].as_u64().unwrap() as usize)).collect();
+    let read = |kind: &str| -> Vec<Value> {
+        serde_json::from_str(&std::fs::read_to_string(out.join(format!("{kind}.json"))).unwrap())
+            .unwrap()
+    };
+    let regions = read("students")
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["region"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let markets = read("tutors")
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["market"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
     (dir, regions, markets)
 }
 
@@ -108,7 +207,11 @@ fn market(subject: &str, region: &str) -> usize {
 
 /// Times within `window_ms` before `now` (inclusive of `now`, exclusive of the start).
 fn in_window(times: Option<&VecDeque<i64>>, now: i64, window_ms: i64) -> u64 {
-    times.map_or(0, |t| t.iter().filter(|&&x| x > now - window_ms && x <= now).count() as u64)
+    times.map_or(0, |t| {
+        t.iter()
+            .filter(|&&x| x > now - window_ms && x <= now)
+            .count() as u64
+    })
 }
 
 struct Open {
@@ -168,39 +271,86 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
             "session_started" => {
                 assert!(e["caused_by"].is_null());
                 let subject = p["subject"].as_str().unwrap().to_string();
-                assert!(busy_students.insert(student.clone()) && busy_tutors.insert(tutor.clone()), "double booked: {e}");
+                assert!(
+                    busy_students.insert(student.clone()) && busy_tutors.insert(tutor.clone()),
+                    "double booked: {e}"
+                );
                 if let Some(taught) = subjects.get(&tutor) {
-                    assert!(taught.contains(&subject), "{tutor} does not teach {subject}: {e}");
+                    assert!(
+                        taught.contains(&subject),
+                        "{tutor} does not teach {subject}: {e}"
+                    );
                 }
                 if p["session_type"] == "instant_book" {
-                    assert_ne!(accepts.get(&tutor), Some(&false), "instant_book with a tutor who does not accept it: {e}");
+                    assert_ne!(
+                        accepts.get(&tutor),
+                        Some(&false),
+                        "instant_book with a tutor who does not accept it: {e}"
+                    );
                 }
-                market_starts.entry(market(&subject, &student_region[&student])).or_default().push_back(now);
+                market_starts
+                    .entry(market(&subject, &student_region[&student]))
+                    .or_default()
+                    .push_back(now);
                 let session = p["session_id"].as_str().unwrap().to_string();
                 assert!(session.starts_with(&format!("sess_{now}_")), "{e}");
-                let o = Open { event_id: e["event_id"].as_str().unwrap().into(), student, tutor, subject, scheduled: p["scheduled_duration_minutes"].as_i64().unwrap(), at: now };
+                let o = Open {
+                    event_id: e["event_id"].as_str().unwrap().into(),
+                    student,
+                    tutor,
+                    subject,
+                    scheduled: p["scheduled_duration_minutes"].as_i64().unwrap(),
+                    at: now,
+                };
                 assert!(open.insert(session, o).is_none(), "session id repeats: {e}");
             }
             "session_completed" => {
-                let o = open.remove(p["session_id"].as_str().unwrap()).expect("completes a started session");
+                let o = open
+                    .remove(p["session_id"].as_str().unwrap())
+                    .expect("completes a started session");
                 assert_eq!(e["caused_by"].as_str(), Some(o.event_id.as_str()));
-                assert_eq!((student.as_str(), tutor.as_str(), p["subject"].as_str().unwrap()), (o.student.as_str(), o.tutor.as_str(), o.subject.as_str()));
+                assert_eq!(
+                    (
+                        student.as_str(),
+                        tutor.as_str(),
+                        p["subject"].as_str().unwrap()
+                    ),
+                    (o.student.as_str(), o.tutor.as_str(), o.subject.as_str())
+                );
                 let minutes = p["actual_duration_minutes"].as_i64().unwrap();
                 assert_eq!(now - o.at, minutes * 60_000, "{e}");
-                assert!((20..=95).contains(&minutes) && (o.scheduled - 10..=o.scheduled + 5).contains(&minutes), "{e}");
+                assert!(
+                    (20..=95).contains(&minutes)
+                        && (o.scheduled - 10..=o.scheduled + 5).contains(&minutes),
+                    "{e}"
+                );
                 busy_students.remove(&student);
                 busy_tutors.remove(&tutor);
-                completions.entry(student.clone()).or_default().push_back(now);
+                completions
+                    .entry(student.clone())
+                    .or_default()
+                    .push_back(now);
                 let r = ratings.entry(student).or_default();
                 r.0 += p["student_rating"].as_i64().unwrap();
                 r.1 += 1;
             }
             "ib_call_logged" => {
                 calls.entry(student).or_default().push_back(now);
-                assert!(p["call_id"].as_str().unwrap().starts_with(&format!("call_{now}_")), "{e}");
+                assert!(
+                    p["call_id"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("call_{now}_")),
+                    "{e}"
+                );
             }
             "tutor_availability_updated" => {
-                let taught: Vec<String> = p["subjects"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+                let taught: Vec<String> = p["subjects"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect();
                 assert_ne!(taught[0], taught[1], "{e}");
                 if let Some(before) = subjects.insert(tutor.clone(), taught.clone()) {
                     assert_eq!(before, taught, "a tutor's subjects do not change");
@@ -208,26 +358,63 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
                 accepts.insert(tutor, p["accepts_instant_book"].as_bool().unwrap());
             }
             "customer_health_update" => {
-                let (w7, w30, c14) = (in_window(completions.get(&student), now, 7 * DAY), in_window(completions.get(&student), now, 30 * DAY), in_window(calls.get(&student), now, 14 * DAY));
-                assert_eq!((p["sessions_last_7_days"].as_u64(), p["sessions_last_30_days"].as_u64(), p["ib_calls_last_14_days"].as_u64()), (Some(w7), Some(w30), Some(c14)), "{e}");
-                assert!(w7 <= 10 && w30 <= 40 && c14 <= 5, "outside the document's ranges: {e}");
+                let (w7, w30, c14) = (
+                    in_window(completions.get(&student), now, 7 * DAY),
+                    in_window(completions.get(&student), now, 30 * DAY),
+                    in_window(calls.get(&student), now, 14 * DAY),
+                );
+                assert_eq!(
+                    (
+                        p["sessions_last_7_days"].as_u64(),
+                        p["sessions_last_30_days"].as_u64(),
+                        p["ib_calls_last_14_days"].as_u64()
+                    ),
+                    (Some(w7), Some(w30), Some(c14)),
+                    "{e}"
+                );
+                assert!(
+                    w7 <= 10 && w30 <= 40 && c14 <= 5,
+                    "outside the document's ranges: {e}"
+                );
                 let rating = match ratings.get(&student) {
                     Some((sum, n)) => (100.0 * *sum as f64 / *n as f64).round() / 100.0,
                     None => 4.0,
                 };
                 assert_eq!(p["avg_session_rating"].as_f64(), Some(rating), "{e}");
-                let score = ((100.0 * (75.0 + 1.5 * w30 as f64 + 10.0 * (rating - 4.0) - 5.0 * c14 as f64)).round() / 100.0).clamp(60.0, 100.0);
-                assert!((p["health_score"].as_f64().unwrap() - score).abs() < 1e-9, "score {score}: {e}");
-                let risk = if score < 70.0 { "high" } else if score < 85.0 { "medium" } else { "low" };
+                let score = ((100.0
+                    * (75.0 + 1.5 * w30 as f64 + 10.0 * (rating - 4.0) - 5.0 * c14 as f64))
+                    .round()
+                    / 100.0)
+                    .clamp(60.0, 100.0);
+                assert!(
+                    (p["health_score"].as_f64().unwrap() - score).abs() < 1e-9,
+                    "score {score}: {e}"
+                );
+                let risk = if score < 70.0 {
+                    "high"
+                } else if score < 85.0 {
+                    "medium"
+                } else {
+                    "low"
+                };
                 assert_eq!(p["churn_risk"], risk, "{e}");
             }
             "supply_demand_update" => {
-                let m = market(p["subject"].as_str().unwrap(), p["region"].as_str().unwrap());
+                let m = market(
+                    p["subject"].as_str().unwrap(),
+                    p["region"].as_str().unwrap(),
+                );
                 let roster = tutor_market.values().filter(|&&x| x == m).count() as i64;
                 let busy = busy_tutors.iter().filter(|t| tutor_market[*t] == m).count() as i64;
                 assert_eq!(p["available_tutors"].as_i64(), Some(roster - busy), "{e}");
-                assert_eq!(p["active_students"].as_u64(), Some(in_window(market_starts.get(&m), now, 30 * DAY)), "{e}");
-                let supply = (100.0 * (50.0 + 50.0 * (roster - busy) as f64 / roster.max(1) as f64)).round() / 100.0;
+                assert_eq!(
+                    p["active_students"].as_u64(),
+                    Some(in_window(market_starts.get(&m), now, 30 * DAY)),
+                    "{e}"
+                );
+                let supply =
+                    (100.0 * (50.0 + 50.0 * (roster - busy) as f64 / roster.max(1) as f64)).round()
+                        / 100.0;
                 assert_eq!(p["supply_score"].as_f64(), Some(supply), "{e}");
             }
             other => panic!("unknown type {other}"),
@@ -238,42 +425,97 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
     let v = checker.violations();
     assert!(v.is_empty(), "{} violations, first: {}", v.len(), v[0]);
     // Almost every started session completed within the run.
-    let (started, completed) = (counts["session_started"].len(), counts["session_completed"].len());
-    assert!(completed > 15_000 && started - completed < 100, "{started} started, {completed} completed");
+    let (started, completed) = (
+        counts["session_started"].len(),
+        counts["session_completed"].len(),
+    );
+    assert!(
+        completed > 15_000 && started - completed < 100,
+        "{started} started, {completed} completed"
+    );
     // The document's shares: 90% of sessions succeed and 70% of calls are resolved.
     // Threshold: four binomial standard deviations.
     let share = |events: &[&Value], field: &str, p: f64| {
         let n = events.len() as f64;
-        let k = events.iter().filter(|e| e["payload"][field] == true).count() as f64;
-        assert!((k / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(), "{field}: {:.4} vs {p}", k / n);
+        let k = events
+            .iter()
+            .filter(|e| e["payload"][field] == true)
+            .count() as f64;
+        assert!(
+            (k / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(),
+            "{field}: {:.4} vs {p}",
+            k / n
+        );
     };
     share(&counts["session_completed"], "completed_successfully", 0.9);
     share(&counts["ib_call_logged"], "resolved", 0.7);
-    share(&counts["tutor_availability_updated"], "accepts_instant_book", 0.5);
+    share(
+        &counts["tutor_availability_updated"],
+        "accepts_instant_book",
+        0.5,
+    );
     // The document's uniform choices, by chi-square. Threshold: reject only if p <= 0.001.
     let uniform = |ty: &str, field: &str, values: &[Value]| {
         let events = &counts[ty];
         let n = events.len() as f64 / values.len() as f64;
-        let stat: f64 = values.iter().map(|v| (events.iter().filter(|e| e["payload"][field] == *v).count() as f64 - n).powi(2) / n).sum();
+        let stat: f64 = values
+            .iter()
+            .map(|v| {
+                (events.iter().filter(|e| e["payload"][field] == *v).count() as f64 - n).powi(2) / n
+            })
+            .sum();
         let p = chi_square_p(stat, values.len() as f64 - 1.0);
         assert!(p > 0.001, "{ty}.{field}: p = {p:.5}");
     };
     let texts = |xs: &[&str]| xs.iter().map(|x| json!(x)).collect::<Vec<_>>();
     uniform("session_started", "subject", &texts(&SUBJECTS));
-    uniform("session_started", "scheduled_duration_minutes", &[json!(30), json!(60), json!(90)]);
-    uniform("session_completed", "student_rating", &[json!(3), json!(4), json!(5)]);
-    uniform("ib_call_logged", "reason", &texts(&["scheduling_issue", "technical_problem", "tutor_concern", "billing_question", "general_inquiry"]));
-    uniform("ib_call_logged", "priority", &texts(&["low", "medium", "high"]));
-    uniform("tutor_availability_updated", "timezone", &texts(&["EST", "CST", "MST", "PST"]));
+    uniform(
+        "session_started",
+        "scheduled_duration_minutes",
+        &[json!(30), json!(60), json!(90)],
+    );
+    uniform(
+        "session_completed",
+        "student_rating",
+        &[json!(3), json!(4), json!(5)],
+    );
+    uniform(
+        "ib_call_logged",
+        "reason",
+        &texts(&[
+            "scheduling_issue",
+            "technical_problem",
+            "tutor_concern",
+            "billing_question",
+            "general_inquiry",
+        ]),
+    );
+    uniform(
+        "ib_call_logged",
+        "priority",
+        &texts(&["low", "medium", "high"]),
+    );
+    uniform(
+        "tutor_availability_updated",
+        "timezone",
+        &texts(&["EST", "CST", "MST", "PST"]),
+    );
     uniform("supply_demand_update", "region", &texts(&REGIONS));
     // session_type: a third each overall, within 2 points (instant_book needs a tutor who takes it).
     let sessions = &counts["session_started"];
     for t in ["one_on_one", "group", "instant_book"] {
-        let k = sessions.iter().filter(|e| e["payload"]["session_type"] == t).count() as f64 / sessions.len() as f64;
+        let k = sessions
+            .iter()
+            .filter(|e| e["payload"]["session_type"] == t)
+            .count() as f64
+            / sessions.len() as f64;
         assert!((k - 1.0 / 3.0).abs() < 0.02, "{t}: {k:.4}");
     }
     // The document's ranges held, and every churn risk occurred.
-    let risks: HashSet<&str> = counts["customer_health_update"].iter().map(|e| e["payload"]["churn_risk"].as_str().unwrap()).collect();
+    let risks: HashSet<&str> = counts["customer_health_update"]
+        .iter()
+        .map(|e| e["payload"]["churn_risk"].as_str().unwrap())
+        .collect();
     assert_eq!(risks.len(), 3, "{risks:?}");
     // STREAM_COUNT = 50 streams by default.
     assert_eq!(streams.len(), 50);
@@ -285,7 +527,10 @@ fn the_type_mix_follows_the_weights() {
     let (p, observed) = type_mix(&c, 100_000, 60_000);
     // Threshold: reject the weights only if p <= 0.001.
     assert!(p > 0.001, "p = {p:.5}, observed {observed:?}");
-    assert_eq!(observed[1], 0.0, "session_completed is never drawn, only derived");
+    assert_eq!(
+        observed[1], 0.0,
+        "session_completed is never drawn, only derived"
+    );
 }
 
 #[test]
@@ -293,8 +538,20 @@ fn stream_count_sets_the_number_of_sequences() {
     // The document's environment variable, and --set, which wins over it.
     let run = |env: &str, set: &[&str]| {
         let mut args = vec![
-            "--world", WORLD, "--data-dir", NO_DATA, "--sink", "stdout", "--seed", "8", "--start",
-            "2025-03-01T08:00:00Z", "--count", "3000", "--stats-interval", "0",
+            "--world",
+            WORLD,
+            "--data-dir",
+            NO_DATA,
+            "--sink",
+            "stdout",
+            "--seed",
+            "8",
+            "--start",
+            "2025-03-01T08:00:00Z",
+            "--count",
+            "3000",
+            "--stats-interval",
+            "0",
         ];
         args.extend_from_slice(set);
         let out = std::process::Command::new(kafka_gen_bin())
@@ -308,7 +565,10 @@ fn stream_count_sets_the_number_of_sequences() {
         let mut last: HashMap<u64, u64> = HashMap::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let e: Value = serde_json::from_str(line).unwrap();
-            let (s, n) = (e["stream_id"].as_u64().unwrap(), e["stream_seq"].as_u64().unwrap());
+            let (s, n) = (
+                e["stream_id"].as_u64().unwrap(),
+                e["stream_seq"].as_u64().unwrap(),
+            );
             assert_eq!(n, last.get(&s).copied().unwrap_or(0) + 1);
             last.insert(s, n);
         }
@@ -319,13 +579,24 @@ fn stream_count_sets_the_number_of_sequences() {
 }
 
 fn caught(setup: &[Value], event: Value, rule: &str) {
-    let mut c = scenario::find(&world()).unwrap().checker(Path::new(NO_DATA), true).unwrap();
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
     for e in setup {
         c.check(e);
     }
-    assert!(c.violations().is_empty(), "setup is clean: {:?}", c.violations());
+    assert!(
+        c.violations().is_empty(),
+        "setup is clean: {:?}",
+        c.violations()
+    );
     c.check(&event);
-    assert!(c.violations().iter().any(|v| v.rule == rule), "expected {rule}, got {:?}", c.violations());
+    assert!(
+        c.violations().iter().any(|v| v.rule == rule),
+        "expected {rule}, got {:?}",
+        c.violations()
+    );
 }
 
 #[tokio::test]
@@ -334,24 +605,86 @@ async fn each_broken_rule_is_caught() {
     c.schedule.start = Some("2025-03-01T08:00:00Z".parse().unwrap());
     c.schedule.count = Some(400);
     let (_, events) = run_captured(&c).await;
-    let find = |ty: &str| events.iter().find(|e| e["event_type"] == ty).unwrap().clone();
-    let (start, health, avail) = (find("session_started"), find("customer_health_update"), find("tutor_availability_updated"));
+    let find = |ty: &str| {
+        events
+            .iter()
+            .find(|e| e["event_type"] == ty)
+            .unwrap()
+            .clone()
+    };
+    let (start, health, avail) = (
+        find("session_started"),
+        find("customer_health_update"),
+        find("tutor_availability_updated"),
+    );
     let with = |e: &Value, field: &str, v: Value| {
         let mut e = e.clone();
         e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
         e["payload"][field] = v;
         e
     };
-    caught(&[], with(&start, "tutor_id", json!("tut_1000")), "unknown_reference");
+    caught(
+        &[],
+        with(&start, "tutor_id", json!("tut_1000")),
+        "unknown_reference",
+    );
     caught(&[], with(&start, "subject", json!("Art")), "schema");
-    caught(&[], with(&start, "session_type", json!("webinar")), "schema");
-    caught(&[], with(&start, "scheduled_duration_minutes", json!("60")), "schema");
+    caught(
+        &[],
+        with(&start, "session_type", json!("webinar")),
+        "schema",
+    );
+    caught(
+        &[],
+        with(&start, "scheduled_duration_minutes", json!("60")),
+        "schema",
+    );
     caught(&[], with(&start, "extra", json!(1)), "schema");
-    caught(&[], with(&avail, "available_hours_this_week", json!(41)), "bounds");
+    caught(
+        &[],
+        with(&avail, "available_hours_this_week", json!(41)),
+        "bounds",
+    );
     caught(&[], with(&avail, "subjects", json!(["Physics"])), "schema");
     caught(&[], with(&health, "health_score", json!(59.5)), "bounds");
     caught(&[], with(&health, "churn_risk", json!("none")), "schema");
     let mut no_source = with(&health, "source", json!("simulator"));
-    no_source["payload"].as_object_mut().unwrap().remove("source");
+    no_source["payload"]
+        .as_object_mut()
+        .unwrap()
+        .remove("source");
     caught(&[], no_source, "schema");
+    // The document's envelope gets the id, order and follow-up checks too.
+    let done = find("session_completed");
+    let at = events
+        .iter()
+        .position(|e| e["event_id"] == done["caused_by"])
+        .unwrap();
+    let before = events[..=at].to_vec();
+    let top = |e: &Value, field: &str, v: Value| {
+        let mut e = e.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e[field] = v;
+        e
+    };
+    caught(&before, top(&done, "caused_by", Value::Null), "caused_by");
+    caught(
+        &before,
+        top(&done, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
+        "caused_by",
+    );
+    caught(
+        &[],
+        top(&start, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
+        "caused_by",
+    );
+    let mut early = top(&done, "stream_seq", json!(1));
+    early["payload"]["timestamp"] = json!("2025-03-01T07:00:00.000Z");
+    caught(&before, early, "follow_order");
+    caught(std::slice::from_ref(&start), start.clone(), "duplicate_event_id");
+    let mut later = top(&health, "stream_seq", json!(1));
+    later["payload"]["timestamp"] = json!("2099-01-01T00:00:00.000Z");
+    let mut back = top(&health, "stream_seq", json!(1));
+    back["payload"]["timestamp"] = json!("2020-01-01T00:00:00.000Z");
+    caught(&[later], back, "time_order");
 }

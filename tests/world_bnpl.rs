@@ -452,5 +452,9 @@ async fn each_broken_rule_is_caught() {
     let mut early = with(&repayment, "event_time", json!("2024-12-31T00:00:00.000Z"));
     early["timestamp"] = early["event_time"].clone();
     caught(&before, early, "follow_order");
-    caught(std::slice::from_ref(&txn), txn.clone(), "duplicate_event_id");
+    caught(
+        std::slice::from_ref(&txn),
+        txn.clone(),
+        "duplicate_event_id",
+    );
 }

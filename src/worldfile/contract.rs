@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use super::expr::{Expr, Master};
 use super::format::EnvelopeKind;
 use super::model::Model;
+use super::roles::Roles;
 use super::template::Node;
 use super::value::{Base, Ty, Value};
 use crate::scenario::util::{time_ms, uuid_time_ms, Ledger};
@@ -282,6 +283,8 @@ pub struct Checker {
     newest: i64,
     first: Option<i64>,
     pruned_at: i64,
+    /// Per event type, where an `envelope: none` payload keeps its envelope.
+    roles: Vec<Roles>,
 }
 
 /// At most this many causes are remembered (about 40 MB).
@@ -308,6 +311,7 @@ impl Checker {
             }
         }
         Self {
+            roles: Roles::of(&model),
             model,
             master,
             scenario,
@@ -324,6 +328,17 @@ impl Checker {
     fn event(&mut self, event: &Json) {
         let (ty, problems) = shape(&self.model, self.scenario, Some(&self.master), event);
         let standard = self.model.envelope == EnvelopeKind::Standard;
+        // A document's own envelope, read as the standard one (see `roles`).
+        let view = match ty {
+            Some(t) if !standard => {
+                let name = &self.model.events[t as usize].name;
+                self.roles[t as usize].view(event, name, self.scenario)
+            }
+            _ => None,
+        };
+        let follows = standard || ty.is_some_and(|t| self.roles[t as usize].names_cause());
+        let raw = event;
+        let (event, standard) = (view.as_ref().unwrap_or(event), standard || view.is_some());
         let id = event
             .get("event_id")
             .and_then(Json::as_str)
@@ -343,7 +358,7 @@ impl Checker {
         }
         // Per-key order.
         if !ev.key_path.is_empty() {
-            let mut v = event;
+            let mut v = raw;
             let mut fields = &ev.payload;
             for &i in &ev.key_path {
                 let Some((name, node)) = fields.get(i as usize) else {
@@ -363,7 +378,9 @@ impl Checker {
         self.first.get_or_insert(time);
         self.newest = self.newest.max(time);
         if standard {
-            self.follow_up(&id, t as u16, time, event);
+            if follows {
+                self.follow_up(&id, t as u16, time, event);
+            }
             if !ev.follow.is_empty() {
                 if let Ok(u) = uuid::Uuid::parse_str(&id) {
                     self.causes

@@ -10,6 +10,7 @@
 //! - [`master`]: entities made, written and loaded;
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
+//! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
 //! - [`schema`]: JSON Schema per event type.
 
 pub mod build;
@@ -24,6 +25,7 @@ pub mod functions;
 pub mod master;
 pub mod model;
 pub mod parse;
+pub mod roles;
 pub mod runtime;
 pub mod schema;
 pub mod template;

@@ -1,0 +1,460 @@
+//! The bnpl world file (`worlds/bnpl.yaml`): golden output, the document's transaction record
+//! field for field, its contract and the instalment plans replayed over 100,000 events, the
+//! default rate against the risk model, credit scores, the document's time profile and
+//! holidays, and a broken stream caught per rule.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use kafka_gen::config::{Config, SinkKind};
+use kafka_gen::scenario;
+use serde_json::{json, Value};
+
+const WORLD: &str = "worlds/bnpl.yaml";
+const NO_DATA: &str = "/nonexistent/kafka-gen-test";
+const DAY: i64 = 86_400_000;
+
+fn world() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(WORLD)
+        .display()
+        .to_string()
+}
+
+fn config(seed: u64, data_dir: &Path) -> Config {
+    Config {
+        scenario: world(),
+        data_dir: data_dir.to_path_buf(),
+        seed: Some(seed),
+        sinks: vec![SinkKind::Null],
+        stats_interval_secs: 0.0,
+        ..Config::default()
+    }
+}
+
+fn ms(e: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
+}
+
+#[test]
+fn golden_output_is_byte_identical() {
+    let args = [
+        "--world",
+        WORLD,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "7",
+        "--start",
+        "2025-01-01T09:00:00Z",
+        "--count",
+        "200",
+        "--stats-interval",
+        "0",
+        "--rate",
+        "0.0001",
+    ];
+    let out = kafka_gen(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-world-bnpl.jsonl");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &out.stdout).unwrap();
+    }
+    let want = std::fs::read(&path).expect("golden file; create it with UPDATE_GOLDEN=1");
+    assert!(
+        out.stdout == want,
+        "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
+    assert_eq!(kafka_gen(&args).stdout, out.stdout, "same seed, same bytes");
+}
+
+/// Master data written by `kafka-gen master` (master_seed 42: the same as made in memory).
+fn master() -> (tempfile::TempDir, Vec<Value>, HashMap<String, Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bnpl");
+    let m = kafka_gen(&[
+        "master",
+        "--world",
+        WORLD,
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "42",
+    ]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    let read = |kind: &str| -> Vec<Value> {
+        serde_json::from_str(&std::fs::read_to_string(out.join(format!("{kind}.json"))).unwrap())
+            .unwrap()
+    };
+    let merchants = read("merchants")
+        .into_iter()
+        .map(|m| (m["id"].as_str().unwrap().to_string(), m))
+        .collect();
+    (dir, read("customers"), merchants)
+}
+
+struct Plan {
+    event_id: String,
+    customer: String,
+    at: i64,
+    amount: f64,
+    count: i64,
+    interval_ms: i64,
+    next: i64,
+    ended: bool,
+    risk: f64,
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[tokio::test]
+async fn the_contract_and_the_plans_hold_and_defaults_follow_the_risk_model() {
+    let (dir, customers, merchants) = master();
+    let mut c = config(21, &dir.path().join("bnpl"));
+    c.schedule.start = Some("2025-01-01T00:00:00Z".parse().unwrap());
+    c.schedule.rate_per_sec = Some(0.005);
+    c.schedule.count = Some(60_000);
+    let (_, events) = run_captured(&c).await;
+    assert!(events.len() > 100_000, "{} events", events.len());
+    let s = scenario::find(&world()).unwrap();
+    let mut checker = s.checker(&c.data_dir, true).unwrap();
+    let mut score: HashMap<String, i64> = customers
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["credit_score"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut defaults: HashMap<String, i64> = HashMap::new();
+    let mut plans: HashMap<String, Plan> = HashMap::new();
+    let fields = [
+        "transaction_id",
+        "customer_id",
+        "amount",
+        "merchant",
+        "product_category",
+        "credit_score",
+        "default_risk",
+        "timestamp",
+    ];
+    for e in &events {
+        checker.check(e);
+        assert_eq!(s.validate_event(e).map(|_| ()), Ok(()), "{e}");
+        let now = ms(e);
+        let customer = e["customer_id"].as_str().unwrap().to_string();
+        let txn = e["transaction_id"].as_str().unwrap().to_string();
+        match e["event_type"].as_str().unwrap() {
+            "transaction" => {
+                // The document's record, then the plan kafka-gen adds.
+                for f in fields {
+                    assert!(!e[f].is_null(), "{f} missing: {e}");
+                }
+                assert_eq!(e["timestamp"], e["event_time"]);
+                assert!(
+                    customer.starts_with("cust_") && uuid::Uuid::parse_str(&customer[5..]).is_ok(),
+                    "{e}"
+                );
+                let m = &merchants[e["merchant_id"].as_str().unwrap()];
+                assert_eq!(
+                    (&e["merchant"], &e["product_category"]),
+                    (&m["name"], &m["category"]),
+                    "{e}"
+                );
+                let amount = e["amount"].as_f64().unwrap();
+                assert!(
+                    amount >= m["min_amount"].as_f64().unwrap()
+                        && amount <= m["max_amount"].as_f64().unwrap(),
+                    "{e}"
+                );
+                let (plan, count, days) = (
+                    e["plan"].as_str().unwrap(),
+                    e["installments"].as_i64().unwrap(),
+                    e["installment_interval_days"].as_i64().unwrap(),
+                );
+                let want = match plan {
+                    "pay_in_4" => (4, 14),
+                    "pay_in_6" => (6, 30),
+                    _ => (12, 30),
+                };
+                assert_eq!((count, days), want, "{e}");
+                assert!(amount >= 200.0 || plan == "pay_in_4", "{e}");
+                assert!(amount < 1000.0 || plan != "pay_in_4", "{e}");
+                // The score moved by the customer's history; the risk follows from it.
+                let sc = score[&customer];
+                assert_eq!(e["credit_score"].as_i64(), Some(sc), "{e}");
+                let past = defaults.get(&customer).copied().unwrap_or(0) as f64;
+                let r = 650.0 / sc as f64;
+                let risk =
+                    (0.05 * r * r * r * r * (1.0 + amount / 1000.0) * (1.0 + 0.5 * past)).min(0.95);
+                let risk = (risk * 1e6).round() / 1e6;
+                assert!(
+                    (e["default_risk"].as_f64().unwrap() - risk).abs() < 1e-9,
+                    "risk {risk}: {e}"
+                );
+                let p = Plan {
+                    event_id: e["event_id"].as_str().unwrap().into(),
+                    customer,
+                    at: now,
+                    amount,
+                    count,
+                    interval_ms: days * DAY,
+                    next: 1,
+                    ended: false,
+                    risk,
+                };
+                assert!(plans.insert(txn, p).is_none(), "transaction id repeats");
+            }
+            "repayment" => {
+                let p = plans
+                    .get_mut(&txn)
+                    .expect("a repayment follows its transaction");
+                assert_eq!(e["caused_by"].as_str(), Some(p.event_id.as_str()));
+                assert!(!p.ended, "a repayment after the plan ended: {e}");
+                let n = e["installment_number"].as_i64().unwrap();
+                assert_eq!(n, p.next, "{e}");
+                assert_eq!(now, p.at + n * p.interval_ms, "{e}");
+                let each = round2(p.amount / p.count as f64);
+                let first = round2(p.amount - each * (p.count - 1) as f64);
+                assert_eq!(
+                    e["amount"].as_f64(),
+                    Some(if n == 1 { first } else { each }),
+                    "{e}"
+                );
+                assert_eq!(
+                    e["remaining_balance"].as_f64(),
+                    Some(round2((p.count - n) as f64 * each)),
+                    "{e}"
+                );
+                p.next += 1;
+                if n == p.count {
+                    p.ended = true;
+                    let sc = score.get_mut(&p.customer).unwrap();
+                    *sc = (*sc + 5).min(850);
+                }
+            }
+            "default" => {
+                let p = plans
+                    .get_mut(&txn)
+                    .expect("a default follows its transaction");
+                assert_eq!(e["caused_by"].as_str(), Some(p.event_id.as_str()));
+                assert!(!p.ended, "{e}");
+                let n = e["installment_number"].as_i64().unwrap();
+                assert_eq!(
+                    (n, now),
+                    (p.next, p.at + n * p.interval_ms),
+                    "defaults on the instalment due: {e}"
+                );
+                let each = round2(p.amount / p.count as f64);
+                let first = round2(p.amount - each * (p.count - 1) as f64);
+                let paid = if n == 1 {
+                    0.0
+                } else {
+                    first + each * (n - 2) as f64
+                };
+                assert_eq!(
+                    e["outstanding_amount"].as_f64(),
+                    Some(round2(p.amount - paid)),
+                    "{e}"
+                );
+                p.ended = true;
+                let sc = score.get_mut(&p.customer).unwrap();
+                *sc = (*sc - 60).max(300);
+                *defaults.entry(p.customer.clone()).or_default() += 1;
+            }
+            other => panic!("unknown type {other}"),
+        }
+    }
+    checker.finish();
+    let v = checker.violations();
+    assert!(v.is_empty(), "{} violations, first: {}", v.len(), v[0]);
+    // Plans whose whole schedule lies inside the run have ended, one way or the other.
+    let end = ms(events.last().unwrap());
+    let (mut expected, mut variance, mut defaulted, mut n) = (0.0, 0.0, 0.0, 0);
+    for p in plans
+        .values()
+        .filter(|p| p.at + p.count * p.interval_ms < end)
+    {
+        assert!(p.ended, "a plan inside the run never ended");
+        expected += p.risk;
+        variance += p.risk * (1.0 - p.risk);
+        defaulted += f64::from(u8::from(p.next <= p.count));
+        n += 1;
+    }
+    assert!(
+        n > 20_000 && defaulted > 300.0,
+        "{n} settled plans, {defaulted} defaults"
+    );
+    let z = (defaulted - expected) / variance.sqrt();
+    // Threshold: the defaults are a sum of independent Bernoulli draws; |z| < 4.
+    assert!(
+        z.abs() < 4.0,
+        "{defaulted} defaults, {expected:.1} expected, z = {z:.2}"
+    );
+}
+
+#[test]
+fn credit_scores_centre_on_credit_score_mean() {
+    let (_dir, customers, _) = master();
+    let n = customers.len() as f64;
+    let mean = customers
+        .iter()
+        .map(|c| c["credit_score"].as_f64().unwrap())
+        .sum::<f64>()
+        / n;
+    // Threshold: four standard errors of a Normal(650, 85) sample mean.
+    assert!(
+        (mean - 650.0).abs() < 4.0 * 85.0 / n.sqrt(),
+        "mean score {mean:.1}"
+    );
+    for profile in ["subprime", "near_prime", "prime", "super_prime"] {
+        assert!(
+            customers.iter().any(|c| c["credit_profile"] == profile),
+            "{profile}"
+        );
+    }
+    // --set moves the mean.
+    let out = kafka_gen(&["check", WORLD, "--set", "credit_score_mean=700"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("credit_score_mean = 700"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn the_documents_hours_weekends_and_holidays_shape_the_traffic() {
+    let mut c = config(3, Path::new(NO_DATA));
+    c.schedule.start = Some("2024-11-18".parse().unwrap());
+    c.schedule.end = Some("2024-12-04".parse().unwrap());
+    c.schedule.events_per_day = Some(4_000.0);
+    let (_, events) = run_captured(&c).await;
+    let mut per_day: HashMap<String, f64> = HashMap::new();
+    let mut hours = [0f64; 3];
+    for e in events.iter().filter(|e| e["event_type"] == "transaction") {
+        let t = e["event_time"].as_str().unwrap();
+        *per_day.entry(t[..10].to_string()).or_default() += 1.0;
+        let h: u32 = t[11..13].parse().unwrap();
+        hours[if (9..18).contains(&h) {
+            0
+        } else if h >= 18 {
+            1
+        } else {
+            2
+        }] += 1.0;
+    }
+    let ratio = |day: &str| per_day[day] / per_day["2024-11-19"];
+    // Tuesday 19 November is an ordinary weekday. Threshold: +-0.15, over 6 Poisson sd of a
+    // ratio of two ~4,000 counts.
+    let near = |day: &str, want: f64| {
+        assert!(
+            (ratio(day) - want).abs() < 0.15 * want,
+            "{day}: {:.3} vs {want}",
+            ratio(day)
+        )
+    };
+    near("2024-11-29", 1.6); // Black Friday
+    near("2024-12-03", 1.3); // Christmas shopping (a Tuesday)
+    near("2024-11-28", 1.0); // Thanksgiving: no effect on BNPL in the document
+    near("2024-12-02", 1.0); // Cyber Monday: likewise
+    near("2024-11-23", 0.85); // a Saturday
+                              // 70% of traffic 9am-6pm, 20% in the evening, 10% at night. Threshold: chi-square p > 0.001.
+    let n: f64 = hours.iter().sum();
+    let stat: f64 = hours
+        .iter()
+        .zip([0.7, 0.2, 0.1])
+        .map(|(o, p)| (o - p * n).powi(2) / (p * n))
+        .sum();
+    let p = chi_square_p(stat, 2.0);
+    assert!(p > 0.001, "p = {p:.5}, observed {hours:?}");
+}
+
+fn caught(setup: &[Value], event: Value, rule: &str) {
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
+    for e in setup {
+        c.check(e);
+    }
+    assert!(
+        c.violations().is_empty(),
+        "setup is clean: {:?}",
+        c.violations()
+    );
+    c.check(&event);
+    assert!(
+        c.violations().iter().any(|v| v.rule == rule),
+        "expected {rule}, got {:?}",
+        c.violations()
+    );
+}
+
+#[tokio::test]
+async fn each_broken_rule_is_caught() {
+    let mut c = config(5, Path::new(NO_DATA));
+    c.schedule.start = Some("2025-01-01T00:00:00Z".parse().unwrap());
+    c.schedule.rate_per_sec = Some(0.0001);
+    c.schedule.count = Some(300);
+    let (_, events) = run_captured(&c).await;
+    let repayment = events
+        .iter()
+        .find(|e| e["event_type"] == "repayment")
+        .unwrap()
+        .clone();
+    let at = events
+        .iter()
+        .position(|e| e["event_id"] == repayment["caused_by"])
+        .unwrap();
+    let txn = events[at].clone();
+    let before = events[..=at].to_vec();
+    let with = |e: &Value, field: &str, v: Value| {
+        let mut e = e.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e[field] = v;
+        e
+    };
+    caught(
+        &[],
+        with(&txn, "customer_id", json!("cust_nobody")),
+        "unknown_reference",
+    );
+    caught(
+        &[],
+        with(&txn, "merchant_id", json!("merch_99999")),
+        "unknown_reference",
+    );
+    caught(&[], with(&txn, "product_category", json!("toys")), "schema");
+    caught(&[], with(&txn, "credit_score", json!(900)), "bounds");
+    caught(&[], with(&txn, "default_risk", json!(0.99)), "bounds");
+    caught(&[], with(&txn, "plan", json!("pay_in_3")), "schema");
+    caught(
+        &[],
+        with(&txn, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
+        "caused_by",
+    );
+    caught(
+        &before,
+        with(&repayment, "caused_by", Value::Null),
+        "caused_by",
+    );
+    let mut early = with(&repayment, "event_time", json!("2024-12-31T00:00:00.000Z"));
+    early["timestamp"] = early["event_time"].clone();
+    caught(&before, early, "follow_order");
+    caught(
+        std::slice::from_ref(&txn),
+        txn.clone(),
+        "duplicate_event_id",
+    );
+}

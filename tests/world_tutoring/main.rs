@@ -1,0 +1,261 @@
+//! The tutoring world file (`worlds/tutoring.yaml`): golden output, the document's payloads
+//! field for field, its contract and the world's consistency replayed over 100,000 events, the
+//! type mix, the document's shares, the streams, and a broken stream caught per rule.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod consistency;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::scenarios::type_mix;
+use common::*;
+use kafka_gen::config::{Config, SinkKind};
+use kafka_gen::scenario;
+use serde_json::{json, Value};
+
+const WORLD: &str = "worlds/tutoring.yaml";
+const NO_DATA: &str = "/nonexistent/kafka-gen-test";
+const SUBJECTS: [&str; 9] = [
+    "Mathematics",
+    "Physics",
+    "Chemistry",
+    "Biology",
+    "English",
+    "History",
+    "Computer Science",
+    "Spanish",
+    "French",
+];
+const REGIONS: [&str; 5] = ["northeast", "southeast", "midwest", "west", "southwest"];
+
+fn world() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(WORLD)
+        .display()
+        .to_string()
+}
+
+fn config(seed: u64, data_dir: &Path) -> Config {
+    Config {
+        scenario: world(),
+        data_dir: data_dir.to_path_buf(),
+        seed: Some(seed),
+        sinks: vec![SinkKind::Null],
+        stats_interval_secs: 0.0,
+        ..Config::default()
+    }
+}
+
+fn ms(e: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(e["payload"]["timestamp"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
+}
+
+#[test]
+fn golden_output_is_byte_identical() {
+    let args = [
+        "--world",
+        WORLD,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "7",
+        "--start",
+        "2025-01-01T09:00:00Z",
+        "--count",
+        "200",
+        "--stats-interval",
+        "0",
+    ];
+    let out = kafka_gen(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-world-tutoring.jsonl");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &out.stdout).unwrap();
+    }
+    let want = std::fs::read(&path).expect("golden file; create it with UPDATE_GOLDEN=1");
+    assert!(
+        out.stdout == want,
+        "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
+    assert_eq!(kafka_gen(&args).stdout, out.stdout, "same seed, same bytes");
+}
+
+#[test]
+fn the_type_mix_follows_the_weights() {
+    let c = config(11, Path::new(NO_DATA));
+    let (p, observed) = type_mix(&c, 100_000, 60_000);
+    // Threshold: reject the weights only if p <= 0.001.
+    assert!(p > 0.001, "p = {p:.5}, observed {observed:?}");
+    assert_eq!(
+        observed[1], 0.0,
+        "session_completed is never drawn, only derived"
+    );
+}
+
+#[test]
+fn stream_count_sets_the_number_of_sequences() {
+    // The document's environment variable, and --set, which wins over it.
+    let run = |env: &str, set: &[&str]| {
+        let mut args = vec![
+            "--world",
+            WORLD,
+            "--data-dir",
+            NO_DATA,
+            "--sink",
+            "stdout",
+            "--seed",
+            "8",
+            "--start",
+            "2025-03-01T08:00:00Z",
+            "--count",
+            "3000",
+            "--stats-interval",
+            "0",
+        ];
+        args.extend_from_slice(set);
+        let out = std::process::Command::new(kafka_gen_bin())
+            .args(&args)
+            .env("STREAM_COUNT", env)
+            .env_remove("RUST_LOG")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut last: HashMap<u64, u64> = HashMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let e: Value = serde_json::from_str(line).unwrap();
+            let (s, n) = (
+                e["stream_id"].as_u64().unwrap(),
+                e["stream_seq"].as_u64().unwrap(),
+            );
+            assert_eq!(n, last.get(&s).copied().unwrap_or(0) + 1);
+            last.insert(s, n);
+        }
+        last.len()
+    };
+    assert_eq!(run("3", &[]), 3);
+    assert_eq!(run("3", &["--set", "STREAM_COUNT=7"]), 7);
+}
+
+fn caught(setup: &[Value], event: Value, rule: &str) {
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
+    for e in setup {
+        c.check(e);
+    }
+    assert!(
+        c.violations().is_empty(),
+        "setup is clean: {:?}",
+        c.violations()
+    );
+    c.check(&event);
+    assert!(
+        c.violations().iter().any(|v| v.rule == rule),
+        "expected {rule}, got {:?}",
+        c.violations()
+    );
+}
+
+#[tokio::test]
+async fn each_broken_rule_is_caught() {
+    let mut c = config(5, Path::new(NO_DATA));
+    c.schedule.start = Some("2025-03-01T08:00:00Z".parse().unwrap());
+    c.schedule.count = Some(400);
+    let (_, events) = run_captured(&c).await;
+    let find = |ty: &str| {
+        events
+            .iter()
+            .find(|e| e["event_type"] == ty)
+            .unwrap()
+            .clone()
+    };
+    let (start, health, avail) = (
+        find("session_started"),
+        find("customer_health_update"),
+        find("tutor_availability_updated"),
+    );
+    let with = |e: &Value, field: &str, v: Value| {
+        let mut e = e.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e["payload"][field] = v;
+        e
+    };
+    caught(
+        &[],
+        with(&start, "tutor_id", json!("tut_1000")),
+        "unknown_reference",
+    );
+    caught(&[], with(&start, "subject", json!("Art")), "schema");
+    caught(
+        &[],
+        with(&start, "session_type", json!("webinar")),
+        "schema",
+    );
+    caught(
+        &[],
+        with(&start, "scheduled_duration_minutes", json!("60")),
+        "schema",
+    );
+    caught(&[], with(&start, "extra", json!(1)), "schema");
+    caught(
+        &[],
+        with(&avail, "available_hours_this_week", json!(41)),
+        "bounds",
+    );
+    caught(&[], with(&avail, "subjects", json!(["Physics"])), "schema");
+    caught(&[], with(&health, "health_score", json!(59.5)), "bounds");
+    caught(&[], with(&health, "churn_risk", json!("none")), "schema");
+    let mut no_source = with(&health, "source", json!("simulator"));
+    no_source["payload"]
+        .as_object_mut()
+        .unwrap()
+        .remove("source");
+    caught(&[], no_source, "schema");
+    // The document's envelope gets the id, order and follow-up checks too.
+    let done = find("session_completed");
+    let at = events
+        .iter()
+        .position(|e| e["event_id"] == done["caused_by"])
+        .unwrap();
+    let before = events[..=at].to_vec();
+    let top = |e: &Value, field: &str, v: Value| {
+        let mut e = e.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e[field] = v;
+        e
+    };
+    caught(&before, top(&done, "caused_by", Value::Null), "caused_by");
+    caught(
+        &before,
+        top(&done, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
+        "caused_by",
+    );
+    caught(
+        &[],
+        top(&start, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
+        "caused_by",
+    );
+    let mut early = top(&done, "stream_seq", json!(1));
+    early["payload"]["timestamp"] = json!("2025-03-01T07:00:00.000Z");
+    caught(&before, early, "follow_order");
+    caught(
+        std::slice::from_ref(&start),
+        start.clone(),
+        "duplicate_event_id",
+    );
+    let mut later = top(&health, "stream_seq", json!(1));
+    later["payload"]["timestamp"] = json!("2099-01-01T00:00:00.000Z");
+    let mut back = top(&health, "stream_seq", json!(1));
+    back["payload"]["timestamp"] = json!("2020-01-01T00:00:00.000Z");
+    caught(&[later], back, "time_order");
+}

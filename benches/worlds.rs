@@ -28,6 +28,7 @@ fn generator(scenario: &str) -> Generator {
     let config = Config {
         scenario: scenario.into(),
         data_dir: root().join(s.default_data_dir()),
+        // World files make their master data in memory (data/worlds/ does not ship).
         seed: Some(1),
         sinks: vec![SinkKind::Null],
         ..Config::default()

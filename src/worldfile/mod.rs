@@ -246,6 +246,12 @@ impl Scenario for FileScenario {
         self.kinds
     }
 
+    /// `data/worlds/<name>`: a world file named like a built-in scenario (music) must not read
+    /// that scenario's `data/music`.
+    fn default_data_dir(&self) -> PathBuf {
+        Path::new("data").join("worlds").join(self.name)
+    }
+
     fn write_master(
         &self,
         rng: &mut SimRng,

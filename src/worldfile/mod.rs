@@ -22,6 +22,7 @@ pub mod expr;
 pub mod fake;
 pub mod format;
 pub mod functions;
+pub mod index;
 pub mod master;
 pub mod model;
 pub mod parse;

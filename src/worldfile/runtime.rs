@@ -44,6 +44,8 @@ pub struct FileWorld {
     names: Vec<&'static str>,
     /// `choosers[event][pick]`.
     choosers: Vec<Vec<Chooser>>,
+    /// `indexes[event][pick]`: candidates by a pinned master field, for uniform picks.
+    indexes: Vec<Vec<Option<super::index::FieldIndex>>>,
     queue: BinaryHeap<Reverse<(i64, u64)>>,
     pending: std::collections::HashMap<u64, Pending>,
     next: u64,
@@ -119,12 +121,28 @@ impl FileWorld {
             }
             choosers.push(cs);
         }
+        let indexes = model
+            .events
+            .iter()
+            .map(|e| {
+                e.picks
+                    .iter()
+                    .map(|p| match (&p.how, &p.cond) {
+                        (PickHow::Uniform, Some(c)) => {
+                            super::index::build(c, p.slot, p.kind, &master)
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(Self {
             model,
             master,
             state,
             names,
             choosers,
+            indexes,
             queue: BinaryHeap::new(),
             pending: Default::default(),
             next: 0,
@@ -274,6 +292,25 @@ impl FileWorld {
                 .eval(cond, rng)
                 .truthy()
         };
+        if let Some(index) = &self.indexes[e as usize][pi] {
+            let probe = ctx(&self.master, &self.state, locals, time).eval(&index.probe, rng);
+            let candidates = super::index::Key::of(&probe).and_then(|k| index.by_key.get(&k))?;
+            let m = candidates.len();
+            for _ in 0..m.min(8) {
+                let i = candidates[rng.random_range(0..m)];
+                if ok(i, rng, locals) {
+                    return Some(Value::Ent(p.kind, i));
+                }
+            }
+            let start = rng.random_range(0..m);
+            for step in 0..m {
+                let i = candidates[(start + step) % m];
+                if ok(i, rng, locals) {
+                    return Some(Value::Ent(p.kind, i));
+                }
+            }
+            return None;
+        }
         for _ in 0..32 {
             let i = draw(rng)?;
             if ok(i, rng, locals) {

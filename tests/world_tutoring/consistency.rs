@@ -418,11 +418,34 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
         "priority",
         &texts(&["low", "medium", "high"]),
     );
-    uniform(
-        "tutor_availability_updated",
-        "timezone",
-        &texts(&["EST", "CST", "MST", "PST"]),
+    // A tutor's timezone is master data, so the events follow the tutors' own mix, not an
+    // exact quarter each: test the tutors by chi-square (reject only if p <= 0.001), and that
+    // every update carries its tutor's timezone.
+    let tutors: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("tutoring/tutors.json")).unwrap(),
+    )
+    .unwrap();
+    let zone_of: HashMap<&str, &str> = tutors
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t["timezone"].as_str().unwrap()))
+        .collect();
+    let quarter = tutors.len() as f64 / 4.0;
+    let stat: f64 = ["EST", "CST", "MST", "PST"]
+        .iter()
+        .map(|z| (zone_of.values().filter(|v| *v == z).count() as f64 - quarter).powi(2) / quarter)
+        .sum();
+    assert!(
+        chi_square_p(stat, 3.0) > 0.001,
+        "tutors' timezones: chi-square {stat}"
     );
+    for e in &counts["tutor_availability_updated"] {
+        let tutor = e["payload"]["tutor_id"].as_str().unwrap();
+        assert_eq!(
+            e["payload"]["timezone"].as_str(),
+            zone_of.get(tutor).copied(),
+            "{e}"
+        );
+    }
     uniform("supply_demand_update", "region", &texts(&REGIONS));
     // session_type: a third each overall, within 2 points (instant_book needs a tutor who takes it).
     let sessions = &counts["session_started"];

@@ -1,0 +1,96 @@
+//! Indexes for picks whose condition pins a master-data field: `where: p.page_type == 'home'`
+//! or `where: m.region == s.region and ...`. The candidates are looked up by the other side's
+//! value instead of drawn and tested one by one, so a pick among few matches costs no scan.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::expr::{Expr, Master};
+use super::parse::BinOp;
+use super::value::Value;
+
+/// A hashable master-data value (floats are not indexed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Str(Arc<str>),
+    Int(i64),
+    Bool(bool),
+    Ent(u16, u32),
+}
+
+impl Key {
+    pub fn of(v: &Value) -> Option<Key> {
+        Some(match v {
+            Value::Str(s) => Key::Str(s.clone()),
+            Value::Int(i) => Key::Int(*i),
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Ent(k, i) => Key::Ent(*k, *i),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Key::Int(*f as i64),
+            _ => return None,
+        })
+    }
+}
+
+/// The candidates of a pick by the value of `probe`, evaluated with the picks before it.
+#[derive(Debug)]
+pub struct FieldIndex {
+    pub probe: Expr,
+    pub by_key: HashMap<Key, Vec<u32>>,
+}
+
+/// An index for the pick in `slot` of entity kind `kind`, if its condition has a conjunct
+/// `slot.field == expr` (either way round) where `expr` does not read the candidate.
+pub fn build(cond: &Expr, slot: u16, kind: u16, master: &Master) -> Option<FieldIndex> {
+    let (field, probe) = pinned(cond, slot)?;
+    let column = master
+        .kinds
+        .get(kind as usize)?
+        .fields
+        .get(field as usize)?;
+    let mut by_key: HashMap<Key, Vec<u32>> = HashMap::new();
+    for (i, v) in column.iter().enumerate() {
+        if let Some(k) = Key::of(v) {
+            by_key.entry(k).or_default().push(i as u32);
+        }
+    }
+    Some(FieldIndex {
+        probe: probe.clone(),
+        by_key,
+    })
+}
+
+fn pinned(cond: &Expr, slot: u16) -> Option<(u16, &Expr)> {
+    match cond {
+        Expr::Bin(BinOp::And, a, b) => pinned(a, slot).or_else(|| pinned(b, slot)),
+        Expr::Bin(BinOp::Eq, a, b) => {
+            let field_of = |e: &Expr| match e {
+                Expr::Field(inner, _, f) if matches!(**inner, Expr::Local(s) if s == slot) => {
+                    Some(*f)
+                }
+                _ => None,
+            };
+            match (field_of(a), field_of(b)) {
+                (Some(f), None) if !reads(b, slot) => Some((f, &**b)),
+                (None, Some(f)) if !reads(a, slot) => Some((f, &**a)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `e` reads the local `slot`.
+fn reads(e: &Expr, slot: u16) -> bool {
+    match e {
+        Expr::Local(s) => *s == slot,
+        Expr::Lit(_) | Expr::Global(_) | Expr::Now | Expr::EventTime | Expr::EventId => false,
+        Expr::EventType | Expr::CausedBy | Expr::Seq => false,
+        Expr::Id(x) | Expr::Field(x, ..) | Expr::State(x, ..) | Expr::Window(x, ..) => {
+            reads(x, slot)
+        }
+        Expr::Neg(x) | Expr::Not(x) => reads(x, slot),
+        Expr::Pair(a, b, ..) | Expr::Bin(_, a, b) => reads(a, slot) || reads(b, slot),
+        Expr::Cond(c, a, b) => reads(c, slot) || reads(a, slot) || reads(b, slot),
+        Expr::Call(_, args) => args.iter().any(|a| reads(a, slot)),
+    }
+}

@@ -280,12 +280,11 @@ impl Scenario for FileScenario {
         let seed = options.seed.unwrap_or(self.model.master_seed) ^ 0x5eed_57a7e;
         let mut rng = SimRng::seed_from_u64(seed);
         let names: Vec<&'static str> = self.specs.iter().map(|s| s.name).collect();
-        Ok(Box::new(runtime::FileWorld::new(
-            Arc::clone(&self.model),
-            Arc::clone(m),
-            names,
-            &mut rng,
-        )?))
+        let weights = options.weights_for(self)?;
+        Ok(Box::new(
+            runtime::FileWorld::new(Arc::clone(&self.model), Arc::clone(m), names, &mut rng)?
+                .with_weights(&weights),
+        ))
     }
 }
 

@@ -53,9 +53,23 @@ pub struct FileWorld {
     pub dropped: u64,
     /// Reused slot tables of primary events, so a primary allocates nothing here.
     scratch: (Vec<Value>, Vec<bool>),
+    /// Primary types whose pick found no candidate at all since the state last changed, and
+    /// the types with a weight: when every weighted type is exhausted, the world takes no
+    /// primary until a follow-up changes it, and says when that is (`ready_at`).
+    exhausted: Vec<bool>,
+    weighted: Vec<bool>,
+    /// `settled[event][pick]`: the pick's candidates depend only on the state (not on time,
+    /// draws or the event's other picks), so "none now" holds until the state changes.
+    settled: Vec<Vec<bool>>,
 }
 
 impl FileWorld {
+    /// Which primary types may be drawn (their weights in this run).
+    pub fn with_weights(mut self, weights: &[f64]) -> Self {
+        self.weighted = weights.iter().map(|w| *w > 0.0).collect();
+        self
+    }
+
     pub fn new(
         model: Arc<Model>,
         master: Arc<Master>,
@@ -136,6 +150,18 @@ impl FileWorld {
                     .collect()
             })
             .collect();
+        let exhausted = vec![false; model.events.len()];
+        let weighted = model.events.iter().map(|e| e.weight > 0.0).collect();
+        let settled = model
+            .events
+            .iter()
+            .map(|e| {
+                e.picks
+                    .iter()
+                    .map(|p| p.cond.as_ref().is_none_or(|c| settled(c, p.slot)))
+                    .collect()
+            })
+            .collect();
         Ok(Self {
             model,
             master,
@@ -148,6 +174,9 @@ impl FileWorld {
             next: 0,
             dropped: 0,
             scratch: Default::default(),
+            exhausted,
+            weighted,
+            settled,
         })
     }
 
@@ -164,6 +193,9 @@ impl FileWorld {
         let model = Arc::clone(&self.model);
         let ev = &model.events[e as usize];
         let primary = given.is_none();
+        if primary && self.exhausted[e as usize] {
+            return false;
+        }
         let (mut locals, filled, cause) = match given {
             Some((l, f, c)) => (l, f, Some(c)),
             None => {
@@ -179,6 +211,10 @@ impl FileWorld {
         let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
         if primary {
             self.scratch = (locals, filled);
+        }
+        if done && self.exhausted.iter().any(|x| *x) {
+            // The state changed: a candidate may have come free.
+            self.exhausted.iter_mut().for_each(|x| *x = false);
         }
         done
     }
@@ -201,7 +237,12 @@ impl FileWorld {
             }
             match self.choose(rng, e, pi, locals, time) {
                 Some(v) => locals[p.slot as usize] = v,
-                None => return false,
+                None => {
+                    if cause.is_none() && self.settled[e as usize][pi] {
+                        self.exhausted[e as usize] = true;
+                    }
+                    return false;
+                }
             }
         }
         for (slot, x) in &ev.lets {
@@ -545,5 +586,33 @@ impl World for FileWorld {
 
     fn has_scheduled(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    fn ready_at(&self) -> Option<i64> {
+        let blocked = self
+            .weighted
+            .iter()
+            .zip(&self.exhausted)
+            .all(|(w, x)| !w || *x);
+        if !blocked {
+            return None;
+        }
+        self.queue.peek().map(|Reverse((due, _))| *due)
+    }
+}
+
+/// Whether a pick's condition reads nothing but the candidate, master data, state and
+/// constants: no time, no draw, no other pick or value of the event.
+fn settled(e: &Expr, slot: u16) -> bool {
+    match e {
+        Expr::Local(s) => *s == slot,
+        Expr::Lit(_) | Expr::Global(_) | Expr::EventType | Expr::Seq => true,
+        Expr::Now | Expr::EventTime | Expr::EventId | Expr::CausedBy | Expr::Window(..) => false,
+        Expr::Id(x) | Expr::Field(x, ..) | Expr::State(x, ..) | Expr::Neg(x) | Expr::Not(x) => {
+            settled(x, slot)
+        }
+        Expr::Pair(a, b, ..) | Expr::Bin(_, a, b) => settled(a, slot) && settled(b, slot),
+        Expr::Cond(c, a, b) => settled(c, slot) && settled(a, slot) && settled(b, slot),
+        Expr::Call(f, args) => f.pure() && args.iter().all(|a| settled(a, slot)),
     }
 }

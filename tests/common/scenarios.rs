@@ -2,7 +2,6 @@
 //! type mix.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kafka_gen::config::{Config, SinkKind};
 use kafka_gen::event::Batch;
@@ -49,13 +48,13 @@ pub fn golden(name: &str, count: u64) {
         "--stats-interval",
         "0",
     ];
-    let run = || {
-        Command::new(super::kafka_gen_bin())
-            .args(args)
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap()
-    };
+    assert_golden(&args, name);
+}
+
+/// Runs the binary with `args`, compares its stdout with `tests/fixtures/golden-<name>.jsonl`
+/// (UPDATE_GOLDEN=1 rewrites it), and checks a second run gives the same bytes.
+pub fn assert_golden(args: &[&str], name: &str) {
+    let run = || super::kafka_gen(args);
     let out = run();
     assert!(
         out.status.success(),

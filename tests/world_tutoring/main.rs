@@ -72,20 +72,7 @@ fn golden_output_is_byte_identical() {
         "--stats-interval",
         "0",
     ];
-    let out = kafka_gen(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-world-tutoring.jsonl");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &out.stdout).unwrap();
-    }
-    let want = std::fs::read(&path).expect("golden file; create it with UPDATE_GOLDEN=1");
-    assert!(
-        out.stdout == want,
-        "output differs from {}; if intended, rerun with UPDATE_GOLDEN=1",
-        path.display()
-    );
-    assert_eq!(kafka_gen(&args).stdout, out.stdout, "same seed, same bytes");
+    common::scenarios::assert_golden(&args, "world-tutoring");
 }
 
 #[test]

@@ -49,13 +49,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `--set NAME=VALUE` pairs as a map.
 fn param_flags(set: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     set.iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                .ok_or_else(|| {
-                    anyhow::anyhow!("--set {pair:?}: write NAME=VALUE, e.g. --set num_users=50")
-                })
-        })
+        .map(|pair| crate::worldfile::param_pair(pair, "--set"))
         .collect()
 }
 

@@ -90,13 +90,8 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     }
     if let Some(pairs) = env.set {
         for pair in pairs.split(',').filter(|p| !p.trim().is_empty()) {
-            let Some((name, value)) = pair.split_once('=') else {
-                bail!("KAFKA_GEN_SET has {pair:?}; write NAME=VALUE,... e.g. num_users=50,overdraft=100");
-            };
-            config.params.insert(
-                name.trim().to_string(),
-                toml::Value::String(value.to_string()),
-            );
+            let (name, value) = crate::worldfile::param_pair(pair, "KAFKA_GEN_SET")?;
+            config.params.insert(name, toml::Value::String(value));
         }
     }
     if let Some(v) = env.data_dir {

@@ -264,13 +264,8 @@ fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
         config.scenario = v.display().to_string();
     }
     for pair in &a.set {
-        let Some((name, value)) = pair.split_once('=') else {
-            bail!("--set {pair:?}: write NAME=VALUE, e.g. --set num_users=50");
-        };
-        config.params.insert(
-            name.trim().to_string(),
-            toml::Value::String(value.to_string()),
-        );
+        let (name, value) = crate::worldfile::param_pair(pair, "--set")?;
+        config.params.insert(name, toml::Value::String(value));
     }
     if let Some(v) = &a.data_dir {
         config.data_dir = v.clone();

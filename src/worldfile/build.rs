@@ -490,18 +490,9 @@ fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) ->
 
 /// `30s`, `15m`, `12h`, `7d` in ms.
 pub fn window_ms(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.')?);
-    let n: f64 = num.parse().ok()?;
-    let ms = match unit {
-        "s" => 1e3,
-        "m" => 6e4,
-        "h" => 3.6e6,
-        "d" => 8.64e7,
-        _ => return None,
-    };
-    let v = n * ms;
-    (v > 0.0 && v < 3.2e12).then_some(v as i64)
+    // The run's own duration syntax (a bare number is minutes, as for --duration).
+    let d: crate::config::HumanDuration = s.parse().ok()?;
+    i64::try_from(d.0.as_millis()).ok().filter(|ms| *ms > 0)
 }
 
 /// Names an expression reads that are not members, calls or literals.

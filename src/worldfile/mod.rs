@@ -94,6 +94,13 @@ pub fn compile_text(
     build::build(&build::Source { file, text }, parsed, &overrides)
 }
 
+/// One `NAME=VALUE` parameter setting; `source` (`--set`, `KAFKA_GEN_SET`) names it in errors.
+pub fn param_pair(pair: &str, source: &str) -> anyhow::Result<(String, String)> {
+    pair.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| anyhow::anyhow!("{source} {pair:?}: write NAME=VALUE, e.g. num_users=50"))
+}
+
 /// Parameter overrides for worlds found by name through [`crate::scenario::find`]: set once
 /// from the config (`[params]`, `KAFKA_GEN_PARAM_*`, `--set`) before any world is loaded.
 static PARAMS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());

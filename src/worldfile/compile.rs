@@ -433,12 +433,9 @@ fn fold(e: Expr, t: Ty) -> (Expr, Ty) {
 }
 
 fn constant(e: &Expr) -> bool {
-    match e {
-        Expr::Lit(_) => true,
-        Expr::Neg(x) | Expr::Not(x) => constant(x),
-        Expr::Bin(_, a, b) => constant(a) && constant(b),
-        Expr::Cond(c, a, b) => constant(c) && constant(a) && constant(b),
-        Expr::Call(f, args) => f.pure() && args.iter().all(constant),
-        _ => false,
-    }
+    !e.any(&mut |n| match n {
+        Expr::Lit(_) | Expr::Neg(_) | Expr::Not(_) | Expr::Bin(..) | Expr::Cond(..) => false,
+        Expr::Call(f, _) => !f.pure(),
+        _ => true,
+    })
 }

@@ -41,6 +41,28 @@ pub enum Expr {
     Call(Func, Vec<Expr>),
 }
 
+impl Expr {
+    /// Whether `pred` holds for this node or any node below it: the one walk that the
+    /// analyses of compiled expressions (folding, indexes, exhaustion) share.
+    pub fn any(&self, pred: &mut impl FnMut(&Expr) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        match self {
+            Expr::Id(x)
+            | Expr::Field(x, ..)
+            | Expr::State(x, ..)
+            | Expr::Window(x, ..)
+            | Expr::Neg(x)
+            | Expr::Not(x) => x.any(pred),
+            Expr::Pair(a, b, ..) | Expr::Bin(_, a, b) => a.any(pred) || b.any(pred),
+            Expr::Cond(c, a, b) => c.any(pred) || a.any(pred) || b.any(pred),
+            Expr::Call(_, args) => args.iter().any(|a| a.any(pred)),
+            _ => false,
+        }
+    }
+}
+
 /// A built-in function; distributions with constant parameters are built once.
 #[derive(Debug, Clone)]
 pub enum Func {

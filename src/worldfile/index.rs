@@ -81,16 +81,5 @@ fn pinned(cond: &Expr, slot: u16) -> Option<(u16, &Expr)> {
 
 /// Whether `e` reads the local `slot`.
 fn reads(e: &Expr, slot: u16) -> bool {
-    match e {
-        Expr::Local(s) => *s == slot,
-        Expr::Lit(_) | Expr::Global(_) | Expr::Now | Expr::EventTime | Expr::EventId => false,
-        Expr::EventType | Expr::CausedBy | Expr::Seq => false,
-        Expr::Id(x) | Expr::Field(x, ..) | Expr::State(x, ..) | Expr::Window(x, ..) => {
-            reads(x, slot)
-        }
-        Expr::Neg(x) | Expr::Not(x) => reads(x, slot),
-        Expr::Pair(a, b, ..) | Expr::Bin(_, a, b) => reads(a, slot) || reads(b, slot),
-        Expr::Cond(c, a, b) => reads(c, slot) || reads(a, slot) || reads(b, slot),
-        Expr::Call(_, args) => args.iter().any(|a| reads(a, slot)),
-    }
+    e.any(&mut |n| matches!(n, Expr::Local(s) if *s == slot))
 }

@@ -53,6 +53,8 @@ pub struct FileWorld {
     pub dropped: u64,
     /// Reused slot tables of primary events, so a primary allocates nothing here.
     scratch: (Vec<Value>, Vec<bool>),
+    /// The planned writes and window counts of one event's effects, reused.
+    effect_buf: EffectBuf,
     /// Primary types whose pick found no candidate at all since the state last changed, and
     /// the types with a weight: when every weighted type is exhausted, the world takes no
     /// primary until a follow-up changes it, and says when that is (`ready_at`).
@@ -174,6 +176,7 @@ impl FileWorld {
             next: 0,
             dropped: 0,
             scratch: Default::default(),
+            effect_buf: Default::default(),
             exhausted,
             weighted,
             settled,
@@ -374,8 +377,24 @@ impl FileWorld {
         if ev.effects.is_empty() {
             return true;
         }
-        let mut writes: Vec<(Slot, Value)> = Vec::with_capacity(ev.effects.len());
-        let mut counts: Vec<(u16, u16, u32)> = Vec::new();
+        // Reused between events, so effects allocate nothing per event.
+        let (mut writes, mut counts) = std::mem::take(&mut self.effect_buf);
+        writes.clear();
+        counts.clear();
+        let done = self.apply_with(ev, locals, time, rng, &mut writes, &mut counts);
+        self.effect_buf = (writes, counts);
+        done
+    }
+
+    fn apply_with(
+        &mut self,
+        ev: &EventModel,
+        locals: &[Value],
+        time: i64,
+        rng: &mut SimRng,
+        writes: &mut Vec<(Slot, Value)>,
+        counts: &mut Vec<(u16, u16, u32)>,
+    ) -> bool {
         for eff in &ev.effects {
             let c = ctx(&self.master, &self.state, locals, time);
             let (target, value, add) = match eff {
@@ -416,7 +435,7 @@ impl FileWorld {
             }
             writes.push((slot, new));
         }
-        for (slot, v) in writes {
+        for (slot, v) in writes.drain(..) {
             match slot {
                 Slot::Ent(k, var, i) => self.state.ent[k as usize][var as usize][i as usize] = v,
                 Slot::Global(var) => self.state.global[var as usize] = v,
@@ -426,7 +445,7 @@ impl FileWorld {
                 }
             }
         }
-        for (k, w, i) in counts {
+        for (k, w, i) in counts.drain(..) {
             let len = self.model.kinds[k as usize].windows[w as usize].1;
             let times = &mut self.state.windows[k as usize][w as usize][i as usize];
             times.push_back(time);
@@ -528,6 +547,8 @@ impl FileWorld {
     }
 }
 
+type EffectBuf = (Vec<(Slot, Value)>, Vec<(u16, u16, u32)>);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Ent(u16, u16, u32),
@@ -604,15 +625,10 @@ impl World for FileWorld {
 /// Whether a pick's condition reads nothing but the candidate, master data, state and
 /// constants: no time, no draw, no other pick or value of the event.
 fn settled(e: &Expr, slot: u16) -> bool {
-    match e {
-        Expr::Local(s) => *s == slot,
-        Expr::Lit(_) | Expr::Global(_) | Expr::EventType | Expr::Seq => true,
-        Expr::Now | Expr::EventTime | Expr::EventId | Expr::CausedBy | Expr::Window(..) => false,
-        Expr::Id(x) | Expr::Field(x, ..) | Expr::State(x, ..) | Expr::Neg(x) | Expr::Not(x) => {
-            settled(x, slot)
-        }
-        Expr::Pair(a, b, ..) | Expr::Bin(_, a, b) => settled(a, slot) && settled(b, slot),
-        Expr::Cond(c, a, b) => settled(c, slot) && settled(a, slot) && settled(b, slot),
-        Expr::Call(f, args) => f.pure() && args.iter().all(|a| settled(a, slot)),
-    }
+    !e.any(&mut |n| match n {
+        Expr::Local(s) => *s != slot,
+        Expr::Now | Expr::EventTime | Expr::EventId | Expr::CausedBy | Expr::Window(..) => true,
+        Expr::Call(f, _) => !f.pure(),
+        _ => false,
+    })
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::fake::FakeKind;
 use super::parse::BinOp;
-use super::value::Value;
+use super::value::{Text, Value};
 use crate::SimRng;
 
 #[derive(Debug, Clone)]
@@ -139,8 +139,8 @@ pub struct Master {
 
 #[derive(Debug, Default)]
 pub struct KindData {
-    pub ids: Vec<Arc<str>>,
-    pub index: HashMap<Arc<str>, u32>,
+    pub ids: Vec<Text>,
+    pub index: HashMap<String, u32>,
     /// `fields[f][i]`: field `f` of entity `i`.
     pub fields: Vec<Vec<Value>>,
 }
@@ -177,21 +177,20 @@ impl Ctx<'_> {
     pub fn eval(&self, e: &Expr, rng: &mut SimRng) -> Value {
         match e {
             Expr::Lit(v) => v.clone(),
-            Expr::Local(slot) => self
-                .locals
-                .get(*slot as usize)
-                .cloned()
-                .unwrap_or(Value::Null),
-            Expr::Id(x) => match self.eval(x, rng) {
-                Value::Ent(k, i) => self.id(k, i).map_or(Value::Null, Value::Str),
+            Expr::Local(slot) => match self.locals.get(*slot as usize) {
+                Some(v) => v.clone(),
+                None => Value::Null,
+            },
+            Expr::Id(x) => match self.entity(x, rng) {
+                Some((k, i)) => self.id(k, i).map_or(Value::Null, Value::Str),
                 _ => Value::Null,
             },
-            Expr::Field(x, _, f) => match self.eval(x, rng) {
-                Value::Ent(k, i) => self.column(&self.master.kinds, k, *f, i),
+            Expr::Field(x, _, f) => match self.entity(x, rng) {
+                Some((k, i)) => self.column(&self.master.kinds, k, *f, i),
                 _ => Value::Null,
             },
-            Expr::State(x, _, v) => match self.eval(x, rng) {
-                Value::Ent(k, i) => self
+            Expr::State(x, _, v) => match self.entity(x, rng) {
+                Some((k, i)) => self
                     .state
                     .ent
                     .get(k as usize)
@@ -201,8 +200,8 @@ impl Ctx<'_> {
                     .unwrap_or(Value::Null),
                 _ => Value::Null,
             },
-            Expr::Window(x, _, v, len) => match self.eval(x, rng) {
-                Value::Ent(k, i) => {
+            Expr::Window(x, _, v, len) => match self.entity(x, rng) {
+                Some((k, i)) => {
                     let times = self
                         .state
                         .windows
@@ -236,7 +235,7 @@ impl Ctx<'_> {
             Expr::EventTime => {
                 let mut buf = Vec::with_capacity(24);
                 crate::timefmt::write_rfc3339_millis(&mut buf, self.now);
-                Value::Str(Arc::from(String::from_utf8_lossy(&buf).as_ref()))
+                Value::Str(Arc::new(String::from_utf8_lossy(&buf).into_owned()))
             }
             Expr::EventId => Value::str(&self.event_id.to_string()),
             Expr::EventType => Value::str(self.event_type),
@@ -271,7 +270,22 @@ impl Ctx<'_> {
         }
     }
 
-    fn id(&self, k: u16, i: u32) -> Option<Arc<str>> {
+    /// The entity `x` names. A pick or `let` is read in place: most field, state and id
+    /// reads are of one (`s.played`), and this spares them a clone of the slot's value.
+    pub fn entity(&self, x: &Expr, rng: &mut SimRng) -> Option<(u16, u32)> {
+        match x {
+            Expr::Local(slot) => match self.locals.get(*slot as usize) {
+                Some(Value::Ent(k, i)) => Some((*k, *i)),
+                _ => None,
+            },
+            other => match self.eval(other, rng) {
+                Value::Ent(k, i) => Some((k, i)),
+                _ => None,
+            },
+        }
+    }
+
+    fn id(&self, k: u16, i: u32) -> Option<Text> {
         self.master
             .kinds
             .get(k as usize)?
@@ -406,11 +420,7 @@ impl Ctx<'_> {
                 }
                 _ => Value::Null,
             },
-            Func::Date => num(0, rng).map_or(Value::Null, |ms| {
-                chrono::DateTime::from_timestamp_millis(ms as i64).map_or(Value::Null, |t| {
-                    Value::str(&t.format("%Y-%m-%d").to_string())
-                })
-            }),
+            Func::Date => num(0, rng).map_or(Value::Null, |ms| date_text(ms as i64)),
             Func::Hour | Func::Weekday => num(0, rng).map_or(Value::Null, |ms| {
                 use chrono::{Datelike, Timelike};
                 chrono::DateTime::from_timestamp_millis(ms as i64).map_or(Value::Null, |t| {
@@ -469,7 +479,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn eval_str(&self, e: Option<&Expr>, rng: &mut SimRng) -> Option<Arc<str>> {
+    fn eval_str(&self, e: Option<&Expr>, rng: &mut SimRng) -> Option<Text> {
         match self.eval(e?, rng) {
             Value::Str(s) => Some(s),
             Value::Ent(k, i) => self.id(k, i),
@@ -480,13 +490,13 @@ impl Ctx<'_> {
     /// The text of a value as a template writes it (an entity as its id).
     pub fn text_of<'v>(&'v self, v: &'v Value) -> Option<&'v str> {
         match v {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.as_str()),
             Value::Ent(k, i) => self
                 .master
                 .kinds
                 .get(*k as usize)
                 .and_then(|kd| kd.ids.get(*i as usize))
-                .map(|s| &**s),
+                .map(|s| s.as_str()),
             _ => None,
         }
     }
@@ -588,4 +598,28 @@ fn equal(a: &Value, b: &Value) -> bool {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
     }
+}
+
+/// The UTC date of a time in ms as `YYYY-MM-DD`. `date(now)` is read by every draw of a pick
+/// such as `where: song.release_date <= date(now)`, so the last day's text is kept per thread
+/// and shared instead of formatted again.
+fn date_text(ms: i64) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, Text)>> = const { std::cell::RefCell::new(None) };
+    }
+    let day = ms.div_euclid(86_400_000);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((d, text)) = last.as_ref() {
+            if *d == day {
+                return Value::Str(text.clone());
+            }
+        }
+        let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+            return Value::Null;
+        };
+        let text: Text = Arc::new(t.format("%Y-%m-%d").to_string());
+        *last = Some((day, text.clone()));
+        Value::Str(text)
+    })
 }

@@ -3,7 +3,6 @@
 //! value instead of drawn and tested one by one, so a pick among few matches costs no scan.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::expr::{Expr, Master};
 use super::parse::BinOp;
@@ -12,7 +11,7 @@ use super::value::Value;
 /// A hashable master-data value (floats are not indexed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    Str(Arc<str>),
+    Str(super::value::Text),
     Int(i64),
     Bool(bool),
     Ent(u16, u32),

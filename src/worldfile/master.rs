@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use super::expr::{Ctx, KindData, Master, State};
 use super::model::Model;
 use super::template::{Node, TextPart};
-use super::value::{Base, Ty, Value};
+use super::value::{Base, Text, Ty, Value};
 use crate::master::Format;
 use crate::SimRng;
 
@@ -31,15 +31,14 @@ pub fn generate(
             let ctx = ctx(&master, &state, &[], seq as i64);
             let id = match eval_node(&kind.id, &ctx, rng) {
                 Value::Str(s) => s,
-                v => Arc::from(
+                v => Arc::new(
                     ctx.text_of(&v)
-                        .map_or_else(|| v.to_string(), str::to_string)
-                        .as_str(),
+                        .map_or_else(|| v.to_string(), str::to_string),
                 ),
             };
             if data
                 .index
-                .insert(id.clone(), data.ids.len() as u32)
+                .insert(id.to_string(), data.ids.len() as u32)
                 .is_some()
             {
                 bail!(
@@ -245,8 +244,8 @@ pub fn load(model: &Model, dir: &Path) -> anyhow::Result<Master> {
                     kind.id_field
                 );
             };
-            let id: Arc<str> = Arc::from(id);
-            if data.index.insert(id.clone(), i as u32).is_some() {
+            let id: Text = Arc::new(id.to_string());
+            if data.index.insert(id.to_string(), i as u32).is_some() {
                 bail!(
                     "{}: record {}: duplicate id {id:?}; ids must be unique",
                     path.display(),

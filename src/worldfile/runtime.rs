@@ -1,40 +1,56 @@
 //! A world file's world: state, entity choice, guards, effects within bounds, payloads, and
 //! follow-ups that fall due later.
 
-use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use rand::RngExt;
-use rand_distr::weighted::WeightedIndex;
-use rand_distr::{Distribution, Zipf};
 use uuid::Uuid;
 
 use super::expr::{binary, Ctx, Expr, Master, State};
-use super::model::{Effect, EventModel, Model, PickHow, Target};
+use super::filter::Filters;
+use super::model::{Effect, EventModel, Model, Target};
 use super::parse::BinOp;
+use super::pick::{Picker, Seen};
 use super::template::write_fields;
 use super::value::Value;
 use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
-/// A follow-up waiting for its time.
+/// A follow-up waiting for its time. The queue orders by `(due, seq)`, earliest first; `seq`
+/// keeps follow-ups due at the same time in the order they were made.
 struct Pending {
+    due: i64,
+    seq: u64,
     event: u16,
-    locals: Vec<Value>,
-    filled: Vec<bool>,
+    /// What the cause gave: (slot in the follow-up, value). Shared by the repeats.
+    carried: Arc<[(u16, Value)]>,
     cause: Uuid,
     /// Occurrences still to come after this one, and the gap between them.
     repeats: u32,
     every_ms: i64,
 }
 
-enum Chooser {
-    Uniform,
-    Zipf(Zipf<f64>),
-    Weighted(WeightedIndex<f64>),
-    Empty,
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        (self.due, self.seq) == (other.due, other.seq)
+    }
+}
+
+impl Eq for Pending {}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pending {
+    /// Reversed, so that [`BinaryHeap`] (a max-heap) yields the earliest first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.due, other.seq).cmp(&(self.due, self.seq))
+    }
 }
 
 pub struct FileWorld {
@@ -42,12 +58,11 @@ pub struct FileWorld {
     master: Arc<Master>,
     state: State,
     names: Vec<&'static str>,
-    /// `choosers[event][pick]`.
-    choosers: Vec<Vec<Chooser>>,
-    /// `indexes[event][pick]`: candidates by a pinned master field, for uniform picks.
-    indexes: Vec<Vec<Option<super::index::FieldIndex>>>,
-    queue: BinaryHeap<Reverse<(i64, u64)>>,
-    pending: std::collections::HashMap<u64, Pending>,
+    /// `pickers[event][pick]`.
+    pickers: Vec<Vec<Picker>>,
+    /// Live candidate sets of picks, kept current by every state write.
+    filters: Filters,
+    queue: BinaryHeap<Pending>,
     next: u64,
     /// Follow-ups dropped because their guard failed at their time.
     pub dropped: u64,
@@ -114,44 +129,23 @@ impl FileWorld {
             .iter()
             .map(|(_, d)| (Default::default(), d.clone()))
             .collect();
-        let mut choosers = Vec::new();
+        let mut filters = Filters::new(model.kinds.len());
+        let mut pickers = Vec::with_capacity(model.events.len());
         for e in &model.events {
-            let mut cs = Vec::new();
+            let mut ps = Vec::with_capacity(e.picks.len());
             for p in &e.picks {
-                let data = &master.kinds[p.kind as usize];
-                let n = data.ids.len();
-                cs.push(if n == 0 {
-                    Chooser::Empty
-                } else {
-                    match &p.how {
-                        PickHow::Uniform => Chooser::Uniform,
-                        PickHow::Zipf(s) => Chooser::Zipf(Zipf::new(n as f64, *s).map_err(|err| anyhow::anyhow!("events.{}: zipf: {err}", e.name))?),
-                        PickHow::Weighted(f) => {
-                            let w: Vec<f64> = data.fields[*f as usize].iter().map(|v| v.as_f64().unwrap_or(0.0).max(0.0)).collect();
-                            Chooser::Weighted(WeightedIndex::new(&w).map_err(|_| {
-                                anyhow::anyhow!("events.{}: pick by weighted field: every `{}` weight is 0 or missing", e.name, model.kinds[p.kind as usize].fields[*f as usize].0)
-                            })?)
-                        }
-                    }
-                });
+                ps.push(Picker::new(
+                    p,
+                    &e.name,
+                    &model,
+                    &master,
+                    &state,
+                    &mut filters,
+                    rng,
+                )?);
             }
-            choosers.push(cs);
+            pickers.push(ps);
         }
-        let indexes = model
-            .events
-            .iter()
-            .map(|e| {
-                e.picks
-                    .iter()
-                    .map(|p| match (&p.how, &p.cond) {
-                        (PickHow::Uniform, Some(c)) => {
-                            super::index::build(c, p.slot, p.kind, &master)
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect();
         let exhausted = vec![false; model.events.len()];
         let weighted = model.events.iter().map(|e| e.weight > 0.0).collect();
         let settled = model
@@ -169,10 +163,9 @@ impl FileWorld {
             master,
             state,
             names,
-            choosers,
-            indexes,
+            pickers,
+            filters,
             queue: BinaryHeap::new(),
-            pending: Default::default(),
             next: 0,
             dropped: 0,
             scratch: Default::default(),
@@ -190,31 +183,29 @@ impl FileWorld {
         rng: &mut SimRng,
         e: u16,
         time: i64,
-        given: Option<(Vec<Value>, Vec<bool>, Uuid)>,
+        given: Option<(&[(u16, Value)], Uuid)>,
         out: &mut EventWriter<'_>,
     ) -> bool {
         let model = Arc::clone(&self.model);
         let ev = &model.events[e as usize];
-        let primary = given.is_none();
-        if primary && self.exhausted[e as usize] {
+        if given.is_none() && self.exhausted[e as usize] {
             return false;
         }
-        let (mut locals, filled, cause) = match given {
-            Some((l, f, c)) => (l, f, Some(c)),
-            None => {
-                // Reused, so a primary event allocates no slot table.
-                let (mut l, mut f) = std::mem::take(&mut self.scratch);
-                l.clear();
-                l.resize(ev.locals.len(), Value::Null);
-                f.clear();
-                f.resize(ev.locals.len(), false);
-                (l, f, None)
+        // Reused, so an event allocates no slot table.
+        let (mut locals, mut filled) = std::mem::take(&mut self.scratch);
+        locals.clear();
+        locals.resize(ev.locals.len(), Value::Null);
+        filled.clear();
+        filled.resize(ev.locals.len(), false);
+        let cause = given.map(|(carried, cause)| {
+            for (slot, v) in carried {
+                locals[*slot as usize] = v.clone();
+                filled[*slot as usize] = true;
             }
-        };
+            cause
+        });
         let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
-        if primary {
-            self.scratch = (locals, filled);
-        }
+        self.scratch = (locals, filled);
         if done && self.exhausted.iter().any(|x| *x) {
             // The state changed: a candidate may have come free.
             self.exhausted.iter_mut().for_each(|x| *x = false);
@@ -234,11 +225,20 @@ impl FileWorld {
         time: i64,
         out: &mut EventWriter<'_>,
     ) -> bool {
+        if ev.picks.iter().any(|p| !filled[p.slot as usize]) {
+            self.filters.catch_up(time, &self.master, &self.state, rng);
+        }
         for (pi, p) in ev.picks.iter().enumerate() {
             if filled[p.slot as usize] {
                 continue;
             }
-            match self.choose(rng, e, pi, locals, time) {
+            let seen = Seen {
+                master: &self.master,
+                state: &self.state,
+                filters: &self.filters,
+                now: time,
+            };
+            match self.pickers[e as usize][pi].choose(p, &seen, locals, rng) {
                 Some(v) => locals[p.slot as usize] = v,
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
@@ -308,70 +308,6 @@ impl FileWorld {
         true
     }
 
-    fn choose(
-        &self,
-        rng: &mut SimRng,
-        e: u16,
-        pi: usize,
-        locals: &mut [Value],
-        time: i64,
-    ) -> Option<Value> {
-        let ev = &self.model.events[e as usize];
-        let p = &ev.picks[pi];
-        let n = self.master.kinds[p.kind as usize].ids.len();
-        let draw = |rng: &mut SimRng| -> Option<u32> {
-            Some(match &self.choosers[e as usize][pi] {
-                Chooser::Empty => return None,
-                Chooser::Uniform => rng.random_range(0..n) as u32,
-                Chooser::Zipf(z) => (z.sample(rng) as usize).clamp(1, n) as u32 - 1,
-                Chooser::Weighted(w) => w.sample(rng) as u32,
-            })
-        };
-        let Some(cond) = &p.cond else {
-            return draw(rng).map(|i| Value::Ent(p.kind, i));
-        };
-        let ok = |i: u32, rng: &mut SimRng, locals: &mut [Value]| {
-            locals[p.slot as usize] = Value::Ent(p.kind, i);
-            ctx(&self.master, &self.state, locals, time)
-                .eval(cond, rng)
-                .truthy()
-        };
-        if let Some(index) = &self.indexes[e as usize][pi] {
-            let probe = ctx(&self.master, &self.state, locals, time).eval(&index.probe, rng);
-            let candidates = super::index::Key::of(&probe).and_then(|k| index.by_key.get(&k))?;
-            let m = candidates.len();
-            for _ in 0..m.min(8) {
-                let i = candidates[rng.random_range(0..m)];
-                if ok(i, rng, locals) {
-                    return Some(Value::Ent(p.kind, i));
-                }
-            }
-            let start = rng.random_range(0..m);
-            for step in 0..m {
-                let i = candidates[(start + step) % m];
-                if ok(i, rng, locals) {
-                    return Some(Value::Ent(p.kind, i));
-                }
-            }
-            return None;
-        }
-        for _ in 0..32 {
-            let i = draw(rng)?;
-            if ok(i, rng, locals) {
-                return Some(Value::Ent(p.kind, i));
-            }
-        }
-        // Rare matches: scan once from a random place, so a match is found if one exists.
-        let start = rng.random_range(0..n);
-        for step in 0..n {
-            let i = ((start + step) % n) as u32;
-            if ok(i, rng, locals) {
-                return Some(Value::Ent(p.kind, i));
-            }
-        }
-        None
-    }
-
     /// Applies the effects if every declared bound still holds afterwards; else changes nothing.
     fn apply(&mut self, ev: &EventModel, locals: &[Value], time: i64, rng: &mut SimRng) -> bool {
         if ev.effects.is_empty() {
@@ -401,7 +337,7 @@ impl FileWorld {
                 Effect::Set(t, x) => (t, c.eval(x, rng), false),
                 Effect::Add(t, x) => (t, c.eval(x, rng), true),
                 Effect::Count(ent, k, w) => {
-                    if let Value::Ent(_, i) = c.eval(ent, rng) {
+                    if let Some((_, i)) = c.entity(ent, rng) {
                         counts.push((*k, *w, i));
                     }
                     continue;
@@ -437,7 +373,11 @@ impl FileWorld {
         }
         for (slot, v) in writes.drain(..) {
             match slot {
-                Slot::Ent(k, var, i) => self.state.ent[k as usize][var as usize][i as usize] = v,
+                Slot::Ent(k, var, i) => {
+                    self.state.ent[k as usize][var as usize][i as usize] = v;
+                    self.filters
+                        .refresh(k, i, &self.master, &self.state, time, rng);
+                }
                 Slot::Global(var) => self.state.global[var as usize] = v,
                 Slot::Pair(p, var, a, b) => {
                     let (map, defaults) = &mut self.state.pairs[p as usize];
@@ -452,21 +392,24 @@ impl FileWorld {
             while times.front().is_some_and(|&t| t <= time - len) {
                 times.pop_front();
             }
+            self.filters
+                .refresh(k, i, &self.master, &self.state, time, rng);
+            self.filters.counted(k, i, time.saturating_add(len));
         }
         true
     }
 
     fn slot(&self, t: &Target, c: &Ctx<'_>, rng: &mut SimRng) -> Option<Slot> {
         Some(match t {
-            Target::State(ent, _, v) => match c.eval(ent, rng) {
-                Value::Ent(k, i) => Slot::Ent(k, *v, i),
-                _ => return None,
-            },
+            Target::State(ent, _, v) => {
+                let (k, i) = c.entity(ent, rng)?;
+                Slot::Ent(k, *v, i)
+            }
             Target::Global(v) => Slot::Global(*v),
-            Target::Pair(a, b, p, v) => match (c.eval(a, rng), c.eval(b, rng)) {
-                (Value::Ent(_, i), Value::Ent(_, j)) => Slot::Pair(*p, *v, i, j),
-                _ => return None,
-            },
+            Target::Pair(a, b, p, v) => {
+                let ((_, i), (_, j)) = (c.entity(a, rng)?, c.entity(b, rng)?);
+                Slot::Pair(*p, *v, i, j)
+            }
         })
     }
 
@@ -517,33 +460,23 @@ impl FileWorld {
                 .and_then(|x| secs(x, rng))
                 .unwrap_or(0)
                 .max(1);
-            let target = &self.model.events[f.target as usize];
-            let mut carried = vec![Value::Null; target.locals.len()];
-            let mut filled = vec![false; target.locals.len()];
-            for &(from, to) in &f.carry {
-                carried[to as usize] = locals[from as usize].clone();
-                filled[to as usize] = true;
-            }
-            let due = time.saturating_add(after);
-            self.push(
-                due,
-                Pending {
-                    event: f.target,
-                    locals: carried,
-                    filled,
-                    cause: id,
-                    repeats: times - 1,
-                    every_ms,
-                },
-            );
+            let carried: Arc<[(u16, Value)]> = f
+                .carry
+                .iter()
+                .map(|&(from, to)| (to, locals[from as usize].clone()))
+                .collect();
+            let seq = self.next;
+            self.next += 1;
+            self.queue.push(Pending {
+                due: time.saturating_add(after),
+                seq,
+                event: f.target,
+                carried,
+                cause: id,
+                repeats: times - 1,
+                every_ms,
+            });
         }
-    }
-
-    fn push(&mut self, due: i64, p: Pending) {
-        let n = self.next;
-        self.next += 1;
-        self.pending.insert(n, p);
-        self.queue.push(Reverse((due, n)));
     }
 }
 
@@ -581,25 +514,22 @@ impl World for FileWorld {
     }
 
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        while let Some(&Reverse((due, n))) = self.queue.peek() {
-            if due > now_ms {
+        while self.queue.peek().is_some_and(|p| p.due <= now_ms) {
+            let Some(p) = self.queue.pop() else {
                 break;
-            }
-            self.queue.pop();
-            let Some(p) = self.pending.remove(&n) else {
-                continue;
             };
             if p.repeats > 0 {
-                let again = Pending {
-                    locals: p.locals.clone(),
-                    filled: p.filled.clone(),
+                let seq = self.next;
+                self.next += 1;
+                self.queue.push(Pending {
+                    due: p.due.saturating_add(p.every_ms),
+                    seq,
+                    carried: Arc::clone(&p.carried),
                     repeats: p.repeats - 1,
                     ..p
-                };
-                self.push(due.saturating_add(again.every_ms), again);
+                });
             }
-            let event = p.event;
-            if !self.fire(rng, event, due, Some((p.locals, p.filled, p.cause)), out) {
+            if !self.fire(rng, p.event, p.due, Some((&p.carried, p.cause)), out) {
                 self.dropped += 1;
             }
         }
@@ -618,7 +548,7 @@ impl World for FileWorld {
         if !blocked {
             return None;
         }
-        self.queue.peek().map(|Reverse((due, _))| *due)
+        self.queue.peek().map(|p| p.due)
     }
 }
 

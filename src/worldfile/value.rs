@@ -4,6 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+/// Shared text. A thin pointer (not `Arc<str>`), so that a [`Value`] is 16 bytes and is
+/// passed and returned in registers: the evaluator moves values on every node.
+pub type Text = Arc<String>;
+
 /// A run-time value. Entities are (kind, index) into the master data; text is shared.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -11,7 +15,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Arc<str>),
+    Str(Text),
     Ent(u16, u32),
 }
 
@@ -29,7 +33,7 @@ impl Value {
     }
 
     pub fn str(s: &str) -> Self {
-        Value::Str(Arc::from(s))
+        Value::Str(Arc::new(s.to_string()))
     }
 
     /// The value as JSON, for master-data files and messages (an entity as its index).

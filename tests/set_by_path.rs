@@ -65,6 +65,11 @@ fn fields_of_several_sections_are_set_by_flag_and_by_environment() {
     assert_eq!(c["schedule"]["rate_per_sec"].as_float(), Some(12.5));
     assert_eq!(c["profile"]["timezone"].as_str(), Some("Europe/Paris"));
     assert_eq!(c["file"]["per_type"].as_bool(), Some(true));
+    // Before the subcommand's name, as the other run flags may be (issue 10).
+    let out = kafka_gen(&["--conf", "kafka.linger_ms=9", "config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: toml::Value = toml::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(c["kafka"]["linger_ms"].as_integer(), Some(9));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
 
 mod env;
+mod flags;
 mod notes;
 pub mod path;
 mod resolve;

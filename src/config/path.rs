@@ -275,8 +275,10 @@ mod tests {
     #[test]
     fn other_fields_and_secrets_survive_a_setting() {
         use crate::sinks::kafka::Secret;
-        let mut c = Config::default();
-        c.seed = Some(u64::MAX);
+        let mut c = Config {
+            seed: Some(u64::MAX),
+            ..Config::default()
+        };
         c.kafka.security.sasl_password = Some(Secret::new("hunter2"));
         c.http.authorization = Some(Secret::new("Bearer t"));
         c.kafka

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::env::{apply_env, Env};
+use super::flags::{apply_flags, flags_pace};
 use super::notes::Note;
 use super::path::{self, PathSetting};
 use super::{Config, SinkKind};
@@ -92,8 +93,7 @@ pub fn resolve_noted(
     let world = args.world.as_ref().map(|w| w.display().to_string());
     let env_world = env.world.as_ref().map(|w| w.display().to_string());
     let path_scenario = paths()
-        .filter(|s| s.path == ["scenario"])
-        .last()
+        .rfind(|s| s.path == ["scenario"])
         .map(|s| s.text.clone());
     let scenario = path_scenario
         .as_ref()
@@ -148,18 +148,6 @@ pub fn resolve_noted(
     }
     config.validate()?;
     Ok((config, notes))
-}
-
-/// Whether the flags set a pace: gaps, a rate, a speed, the profile, or a run length.
-fn flags_pace(a: &RunArgs) -> bool {
-    a.min_delta.is_some()
-        || a.max_delta.is_some()
-        || a.rate.is_some()
-        || a.volume.is_some()
-        || a.speed.is_some()
-        || a.follow_profile
-        || a.duration.is_some()
-        || a.continuous
 }
 
 /// The file's configuration, and whether it names `data_dir` itself.
@@ -265,86 +253,6 @@ pub fn parse_listen(text: &str, source: &str) -> anyhow::Result<std::net::Socket
     text.trim().parse().map_err(|_| {
         anyhow::anyhow!("{source}: {text:?} is not an IP:PORT address; write e.g. 0.0.0.0:9464")
     })
-}
-
-fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
-    let s = &mut config.schedule;
-    if let Some(v) = &a.scenario {
-        config.scenario = v.clone();
-    }
-    if let Some(v) = &a.world {
-        config.scenario = v.display().to_string();
-    }
-    for pair in &a.set {
-        let (name, value) = crate::worldfile::param_pair(pair, "--set")?;
-        config.params.insert(name, toml::Value::String(value));
-    }
-    if let Some(v) = &a.data_dir {
-        config.data_dir = v.clone();
-    }
-    if let Some(v) = &a.output {
-        config.file.path = Some(v.clone());
-        if a.sink.is_none() {
-            config.sinks = vec![SinkKind::File];
-        }
-    }
-    if a.output_per_type {
-        config.file.per_type = true;
-    }
-    if let Some(v) = &a.sink {
-        config.sinks = v.clone();
-    }
-    if a.continuous {
-        s.duration = None;
-        s.count = None;
-    }
-    s.duration = a.duration.or(s.duration);
-    s.count = a.count.or(s.count);
-    if let Some(v) = a.volume {
-        // The bounds of --rate, per minute.
-        crate::bounds::check(v, (6e-5, 6e10), "volume", "events per minute", "--volume")?;
-    }
-    s.rate_per_sec = a.rate.or(a.volume.map(|v| v / 60.0)).or(s.rate_per_sec);
-    config.streams = a.streams.or(config.streams);
-    let s = &mut config.schedule;
-    s.min_delta_secs = a.min_delta.unwrap_or(s.min_delta_secs);
-    s.max_delta_secs = a.max_delta.unwrap_or(s.max_delta_secs);
-    s.start = a.start.or(s.start);
-    s.end = a.end.or(s.end);
-    s.events_per_day = a.events_per_day.or(s.events_per_day);
-    s.speed = a.speed.or(s.speed);
-    s.follow_profile |= a.follow_profile;
-    if let Some(v) = &a.timezone {
-        config.profile.timezone = v.clone();
-    }
-    let s = &mut config.schedule;
-    s.flush_timeout_secs = a.flush.flush_timeout.unwrap_or(s.flush_timeout_secs);
-    config.seed = a.seed.or(config.seed);
-    if let Some(v) = &a.weights {
-        config.weights = merge_weights(&config.weights, &parse_weights(v, "--weights")?);
-    }
-    config.stats_interval_secs = a.stats.stats_interval.unwrap_or(config.stats_interval_secs);
-    config.log_events = a.log_events.or(config.log_events);
-    config.log_format = a.log.log_format.unwrap_or(config.log_format);
-    if let Some(v) = &a.brokers.bootstrap_servers {
-        config.kafka.bootstrap_servers = v.clone();
-    }
-    config.kafka.create_topics |= a.produce.create_topics;
-    if let Some(v) = &a.dead_letter {
-        config.kafka.dead_letter_path = v.clone();
-    }
-    config.kafka.headers = a.produce.kafka_headers.unwrap_or(config.kafka.headers);
-    if let Some(v) = &a.summary_json {
-        config.summary_json = Some(v.clone());
-    }
-    if let Some(v) = &a.http_endpoint {
-        config.http.endpoint = Some(v.clone());
-    }
-    config.http.concurrency = a.http_concurrency.unwrap_or(config.http.concurrency);
-    config.http.batch_size = a.http_batch_size.unwrap_or(config.http.batch_size);
-    config.http.format = a.http_format.unwrap_or(config.http.format);
-    config.metrics_listen = a.metrics.metrics_listen.or(config.metrics_listen);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::Limits;
-use crate::config::{Config, SinkKind};
+use crate::config::Config;
 use crate::scenario::Scenario;
+use crate::sinks::SinkKind;
 
 /// A request that failed validation: the field and what is wrong with it (HTTP 422).
 #[derive(Debug, Clone, PartialEq)]

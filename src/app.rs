@@ -10,8 +10,10 @@ use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, ServeArgs};
-use crate::config::{self, Config, LogFormat};
+use crate::config::{self, Config};
 use crate::exit::BadInputExt;
+pub use crate::logging::init_tracing;
+use crate::logging::LogFormat;
 use crate::runner::{Runner, Stop};
 use crate::signals::stop_on_signals;
 use crate::SimRng;
@@ -128,8 +130,26 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
 
 /// `kafka-gen consume`: 0 when every record kept the contract, 1 when any violation was seen.
 fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
-    let options = crate::consume::ConsumeOptions::resolve(args).bad_input()?;
-    init_tracing(options.config.log_format);
+    let run = RunArgs {
+        config: args.config.clone(),
+        scenario: args.scenario.clone(),
+        data_dir: args.data_dir.clone(),
+        brokers: args.brokers.clone(),
+        stats: args.stats.clone(),
+        log: args.log.clone(),
+        ..RunArgs::default()
+    };
+    let config = config::resolve(&run).bad_input()?;
+    let log_format = config.log_format;
+    let options = crate::consume::ConsumeOptions::new(
+        args,
+        config.kafka,
+        config.scenario,
+        config.data_dir,
+        config.stats_interval_secs,
+    )
+    .bad_input()?;
+    init_tracing(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -154,11 +174,10 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
         scenario: args.scenario.clone(),
-        bootstrap_servers: args.bootstrap_servers.clone(),
-        create_topics: args.create_topics,
-        headers: args.headers.clone(),
-        log_format: args.log_format,
-        metrics_listen: args.metrics_listen,
+        brokers: args.brokers.clone(),
+        produce: args.produce.clone(),
+        log: args.log.clone(),
+        metrics: args.metrics.clone(),
         ..RunArgs::default()
     };
     let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars()).bad_input()?;
@@ -176,7 +195,8 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
         // `serve` marks its start-up errors that are bad input itself; the rest fail the run.
-        crate::ingest::serve(&config, listener, cancel).await?;
+        let service = config.ingest_service().bad_input()?;
+        crate::ingest::serve(&service, listener, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -186,9 +206,9 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
-        bootstrap_servers: args.bootstrap_servers.clone(),
-        flush_timeout: args.flush_timeout,
-        log_format: args.log_format,
+        brokers: args.brokers.clone(),
+        flush: args.flush.clone(),
+        log: args.log.clone(),
         ..RunArgs::default()
     };
     let config = config::resolve(&run_args).bad_input()?;
@@ -436,19 +456,4 @@ fn describe_scenario(out: &mut String, s: &dyn crate::scenario::Scenario) {
             t.name, t.default_weight, t.default_topic, t.key_field
         );
     }
-}
-
-/// Logs go to stderr, so stdout carries nothing but events. `RUST_LOG` refines the level.
-pub fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
 }

@@ -6,7 +6,7 @@ use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::SeedableRng;
 
-use crate::config::bounds::{LAST_EVENT_MS, LAST_EVENT_TIME};
+use crate::bounds::{LAST_EVENT_MS, LAST_EVENT_TIME};
 use crate::config::Config;
 use crate::event::{Batch, EventWriter};
 use crate::scenario::{EventTypeId, EventTypeSpec, Scenario, World};
@@ -157,7 +157,7 @@ impl Generator {
             .iter()
             .zip(&self.weights)
             .filter(|(_, w)| **w > 0.0)
-            .map(|(t, w)| format!("{}={}", t.name, crate::config::bounds::Num(*w)))
+            .map(|(t, w)| format!("{}={}", t.name, crate::bounds::Num(*w)))
             .collect::<Vec<_>>()
             .join(", ")
     }

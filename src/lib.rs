@@ -4,14 +4,17 @@
 //! Data flows one way: config -> master data -> world state + schedule -> events -> sinks.
 //!
 //! - [`cli`]: command-line arguments (clap); nothing past `config::resolve` sees them.
-//! - [`config`]: the one immutable `Config`, merged from defaults, file, environment and flags.
+//! - [`config`]: the thin root `Config` that assembles the components' own sections, merged
+//!   from defaults, file, environment and flags, and set-by-path (`--conf a.b=v`).
+//! - [`bounds`]: the ranges user numbers must fall in, and how errors print them.
+//! - [`logging`]: the log format on stderr, and starting tracing.
 //! - [`master`]: reading and writing master-data files (JSON or CSV) with precise errors.
 //! - [`profile`]: the time-of-day and calendar intensity, and event times drawn from it.
 //! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world,
 //!   beside `music`, `tutoring`, `web` and `bnpl`.
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
-//! - [`schedule`]: pacing (random gaps, or a rate limiter) on tokio's clock.
+//! - [`schedule`]: `[schedule]`, and pacing (random gaps, or a rate limiter) on tokio's clock.
 //! - [`progress`]: the progress bar of historical runs on a terminal.
 //! - [`runner`]: the run loop on a live or simulated clock, shutdown and flushing.
 //! - [`sinks`]: the `Sink` trait and one module per sink.
@@ -31,6 +34,7 @@
 //!   the same scenario interface.
 
 pub mod app;
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod consume;
@@ -39,6 +43,7 @@ pub mod exit;
 pub mod generator;
 pub mod ingest;
 pub mod listen;
+pub mod logging;
 pub mod master;
 pub mod metrics;
 pub mod profile;

@@ -7,7 +7,7 @@
 /// it; only forecasts such as a restock's expected delivery can reach past it.
 pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
     const YEAR_0_MS: i64 = -62_167_219_200_000;
-    let ms = ms.clamp(YEAR_0_MS, crate::config::bounds::LAST_EVENT_MS);
+    let ms = ms.clamp(YEAR_0_MS, crate::bounds::LAST_EVENT_MS);
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000) as u32;
     let days = secs.div_euclid(86_400);

@@ -158,7 +158,9 @@ async fn valid_invalid_oversized_duplicate_and_kafka_down() {
     let cancel = CancellationToken::new();
     let service = {
         let (config, cancel) = (config.clone(), cancel.clone());
-        tokio::spawn(async move { kafka_gen::ingest::serve(&config, listener, cancel).await })
+        tokio::spawn(async move {
+            kafka_gen::ingest::serve(&config.ingest_service()?, listener, cancel).await
+        })
     };
     let client = reqwest::Client::new();
     wait_health(&client, &base, 200).await;
@@ -272,7 +274,9 @@ async fn valid_invalid_oversized_duplicate_on_tansu() {
     let cancel = CancellationToken::new();
     let service = {
         let cancel = cancel.clone();
-        tokio::spawn(async move { kafka_gen::ingest::serve(&config, listener, cancel).await })
+        tokio::spawn(async move {
+            kafka_gen::ingest::serve(&config.ingest_service()?, listener, cancel).await
+        })
     };
     let client = reqwest::Client::new();
     wait_health(&client, &base, 200).await;

@@ -43,7 +43,7 @@ async fn start(config: Config) -> (String, CancellationToken, tokio::task::JoinH
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     let service = tokio::spawn(async move {
-        kafka_gen::ingest::serve(&config, listener, c)
+        kafka_gen::ingest::serve(&config.ingest_service().unwrap(), listener, c)
             .await
             .unwrap();
     });

@@ -63,7 +63,9 @@ async fn slow_clients_are_cut_off_and_bounded() {
     let cancel = CancellationToken::new();
     let service = {
         let cancel = cancel.clone();
-        tokio::spawn(async move { kafka_gen::ingest::serve(&config, listener, cancel).await })
+        tokio::spawn(async move {
+            kafka_gen::ingest::serve(&config.ingest_service()?, listener, cancel).await
+        })
     };
     let deadline = Instant::now() + BOUND;
     while TcpStream::connect(addr).await.is_err() {

@@ -158,7 +158,9 @@ async fn the_ingest_api_validates_against_the_world_file() {
     let cancel = CancellationToken::new();
     let service = {
         let (config, cancel) = (config.clone(), cancel.clone());
-        tokio::spawn(async move { kafka_gen::ingest::serve(&config, listener, cancel).await })
+        tokio::spawn(async move {
+            kafka_gen::ingest::serve(&config.ingest_service()?, listener, cancel).await
+        })
     };
     let client = reqwest::Client::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);

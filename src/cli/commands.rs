@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::KafkaHeadersArg;
-use crate::config::LogFormat;
+use super::shared::{
+    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+};
 use crate::master::Format;
 
 /// Flags of the ingest service. The Kafka connection and topics come from the same config
@@ -17,28 +18,20 @@ pub struct IngestArgs {
     /// Address to serve the API on [default: 0.0.0.0:8080] [env: KAFKA_GEN_INGEST_LISTEN]
     #[arg(help_heading = "Service", long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
-    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(help_heading = "Service", long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Scenario whose event schema requests are checked against, or a world file
     /// (--world FILE) [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Service", long, alias = "world")]
     pub scenario: Option<String>,
-    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
-    pub bootstrap_servers: Option<String>,
-    /// Create missing Kafka topics at start-up [env: KAFKA_GEN_CREATE_TOPICS]
-    #[arg(help_heading = "Kafka", long)]
-    pub create_topics: bool,
     #[command(flatten)]
-    pub headers: KafkaHeadersArg,
-    /// Also serve /metrics and /health on this IP:PORT (the API port serves them too)
-    /// [env: KAFKA_GEN_METRICS_LISTEN]
-    #[arg(help_heading = "Observability", long, value_name = "ADDR")]
-    pub metrics_listen: Option<std::net::SocketAddr>,
-    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
-    #[arg(help_heading = "Observability", long, value_enum)]
-    pub log_format: Option<LogFormat>,
+    pub brokers: BrokerArgs,
+    #[command(flatten)]
+    pub produce: ProduceArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// Flags of `kafka-gen replay`.
@@ -51,25 +44,14 @@ pub struct ReplayArgs {
     /// can duplicate them
     #[arg(help_heading = "Replay", long)]
     pub include_unknown: bool,
-    /// Config file for the Kafka settings [default: config/generator.toml if present]
-    /// [env: KAFKA_GEN_CONFIG]
-    #[arg(help_heading = "Kafka", long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
-    pub bootstrap_servers: Option<String>,
-    /// Seconds to wait for Kafka to confirm what was sent, at the end or after a signal
-    /// [default: 30] [env: KAFKA_GEN_FLUSH_TIMEOUT]
-    #[arg(
-        help_heading = "Kafka",
-        long,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub flush_timeout: Option<f64>,
-    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
-    #[arg(help_heading = "Observability", long, value_enum)]
-    pub log_format: Option<LogFormat>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub brokers: BrokerArgs,
+    #[command(flatten)]
+    pub flush: FlushArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -113,9 +95,8 @@ pub struct MasterArgs {
 /// file and `KAFKA_GEN_*` variables as a run.
 #[derive(Debug, Clone, Args)]
 pub struct ConsumeArgs {
-    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(help_heading = "Mode", long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Scenario whose topics and data contract to check, or a world file (--world FILE)
     /// [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long, alias = "world")]
@@ -124,9 +105,8 @@ pub struct ConsumeArgs {
     /// otherwise] [env: KAFKA_GEN_DATA_DIR]
     #[arg(help_heading = "Mode", long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
-    pub bootstrap_servers: Option<String>,
+    #[command(flatten)]
+    pub brokers: BrokerArgs,
     /// Consumer group to join
     #[arg(help_heading = "Kafka", long, default_value = "kafka-gen-consume")]
     pub group_id: String,
@@ -163,18 +143,10 @@ pub struct ConsumeArgs {
         allow_negative_numbers = true
     )]
     pub topic_wait: f64,
-    /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
-    /// [env: KAFKA_GEN_STATS_INTERVAL]
-    #[arg(
-        help_heading = "Observability",
-        long,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub stats_interval: Option<f64>,
-    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
-    #[arg(help_heading = "Observability", long, value_enum)]
-    pub log_format: Option<LogFormat>,
+    #[command(flatten)]
+    pub stats: StatsArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
     /// At the end, write records per topic and violations by kind to PATH as JSON (the path
     /// is checked at start-up)
     #[arg(help_heading = "Observability", long, value_name = "PATH")]

@@ -4,10 +4,12 @@
 //! - this module: the top-level parser, the subcommands, and accepting a run's flags before a
 //!   subcommand;
 //! - `run`: the flags of a run (`kafka-gen`, `run`, `config`);
-//! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`.
+//! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`;
+//! - `shared`: flags several commands take (config, brokers, logs...), declared once.
 
 mod commands;
 mod run;
+mod shared;
 
 use std::ffi::OsString;
 
@@ -16,7 +18,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 pub use commands::{
     CheckArgs, ConsumeArgs, IngestArgs, MasterArgs, ReplayArgs, SchemaArgs, ServeArgs,
 };
-pub use run::{KafkaHeadersArg, RunArgs};
+pub use run::RunArgs;
+pub use shared::{BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs};
 
 #[derive(Debug, Parser)]
 #[command(

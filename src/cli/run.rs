@@ -5,16 +5,18 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::{HumanDuration, LogFormat, SinkKind, TimeArg};
+use super::shared::{
+    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+};
+use crate::schedule::{HumanDuration, TimeArg};
 use crate::sinks::http::BodyFormat;
-use crate::sinks::kafka::HeaderSet;
+use crate::sinks::SinkKind;
 
 /// Flags of a run. Each overrides the config file and the `KAFKA_GEN_*` environment.
 #[derive(Debug, Default, Clone, Args)]
 pub struct RunArgs {
-    /// Config file [default: config/generator.toml if present] [env: KAFKA_GEN_CONFIG]
-    #[arg(help_heading = "Mode", long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Scenario to simulate [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
@@ -157,45 +159,25 @@ pub struct RunArgs {
     /// Event type weights, e.g. sale=0.6,price_change=0.05 [env: KAFKA_GEN_WEIGHTS]
     #[arg(help_heading = "Mode", long, value_name = "TYPE=W,...")]
     pub weights: Option<String>,
-    /// Seconds between stats lines on stderr; 0 turns them off [default: 10]
-    /// [env: KAFKA_GEN_STATS_INTERVAL]
-    #[arg(
-        help_heading = "Observability",
-        long,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub stats_interval: Option<f64>,
+    #[command(flatten)]
+    pub stats: StatsArgs,
     /// Log "Event #N: <type> generated" for each primary event (--log-events=false: never)
     /// [default: on when slower than one event a second] [env: KAFKA_GEN_LOG_EVENTS]
     #[arg(help_heading = "Observability", long, value_name = "BOOL", num_args = 0..=1,
         require_equals = true, default_missing_value = "true")]
     pub log_events: Option<bool>,
-    /// Seconds to wait for sinks to deliver at shutdown [default: 30]
-    /// [env: KAFKA_GEN_FLUSH_TIMEOUT]
-    #[arg(
-        help_heading = "Output",
-        long,
-        value_name = "SECS",
-        allow_negative_numbers = true
-    )]
-    pub flush_timeout: Option<f64>,
-    /// Log format on stderr [default: text] [env: KAFKA_GEN_LOG_FORMAT]
-    #[arg(help_heading = "Observability", long, value_enum)]
-    pub log_format: Option<LogFormat>,
-    /// Kafka brokers, HOST:PORT,... [default: 127.0.0.1:9092] [env: KAFKA_GEN_BOOTSTRAP_SERVERS]
-    #[arg(help_heading = "Kafka", long, value_name = "HOSTS")]
-    pub bootstrap_servers: Option<String>,
-    /// Create missing Kafka topics at start-up (partitions and replication from [kafka])
-    /// [env: KAFKA_GEN_CREATE_TOPICS]
-    #[arg(help_heading = "Kafka", long)]
-    pub create_topics: bool,
+    #[command(flatten)]
+    pub flush: FlushArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
+    pub brokers: BrokerArgs,
+    #[command(flatten)]
+    pub produce: ProduceArgs,
     /// Append events Kafka would not take to this JSON-lines file
     /// [default: kafka-gen-dead-letter.jsonl] [env: KAFKA_GEN_DEAD_LETTER]
     #[arg(help_heading = "Kafka", long, value_name = "PATH")]
     pub dead_letter: Option<PathBuf>,
-    #[command(flatten)]
-    pub headers: KafkaHeadersArg,
     /// After the run, write per-type generated/delivered/failed counts to PATH as JSON
     /// [env: KAFKA_GEN_SUMMARY_JSON]
     #[arg(help_heading = "Observability", long, value_name = "PATH")]
@@ -216,26 +198,14 @@ pub struct RunArgs {
     /// Encoding of batched HTTP requests [default: array] [env: KAFKA_GEN_HTTP_FORMAT]
     #[arg(help_heading = "HTTP", long, value_enum)]
     pub http_format: Option<BodyFormat>,
-    /// Serve Prometheus metrics and /health on this IP:PORT, e.g. 0.0.0.0:9464
-    /// [env: KAFKA_GEN_METRICS_LISTEN]
-    #[arg(help_heading = "Observability", long, value_name = "ADDR")]
-    pub metrics_listen: Option<std::net::SocketAddr>,
-}
-
-/// `--kafka-headers`, declared once for a run and the ingest service (both produce with the
-/// Kafka sink's settings).
-#[derive(Debug, Default, Clone, Args)]
-pub struct KafkaHeadersArg {
-    /// Headers on each Kafka record: all (event_type, schema_version, content-type, producer),
-    /// event_type or none [default: all] [env: KAFKA_GEN_KAFKA_HEADERS]
-    #[arg(help_heading = "Kafka", long, value_enum, value_name = "SET")]
-    pub kafka_headers: Option<HeaderSet>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// A parser for a whole-number flag that says what it wants, such as
 /// `--count must be a whole number >= 1; got -5`, instead of "invalid digit found in string". Ranges are checked with the rest
 /// of the configuration.
-fn whole<T: std::str::FromStr>(
+pub(super) fn whole<T: std::str::FromStr>(
     flag: &'static str,
     range: &'static str,
 ) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {

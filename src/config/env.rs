@@ -228,7 +228,8 @@ fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
 /// An `envy` error in the words of the variables people set: `KAFKA_GEN_RAET` rather than
 /// "unknown field `raet`", with the close valid names.
 pub(super) fn env_error(error: envy::Error) -> anyhow::Error {
-    const HELP: &str = "see `kafka-gen --help` for the KAFKA_GEN_* variables";
+    const HELP: &str = "see `kafka-gen --help` for the KAFKA_GEN_* variables; any config \
+                         field is also KAFKA_GEN__SECTION__FIELD";
     let var = |name: &str| format!("KAFKA_GEN_{}", name.to_uppercase());
     let text = error.to_string();
     // serde's wording: unknown field `raet`, expected one of `config`, `scenario`, ...

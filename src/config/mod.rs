@@ -1,12 +1,16 @@
-//! The one immutable [`Config`] everything after start-up reads, and the types it is made of.
-//! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags.
+//! The root [`Config`]: it only assembles the sections each component owns (`[schedule]`,
+//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[profile]`, a world's section), each defined,
+//! defaulted and validated beside its component, and hands each component its own section.
+//! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags, and
+//! `path` sets any field of any section by its dotted path (`--conf kafka.linger_ms=5`,
+//! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
 
-pub mod bounds;
-mod duration;
 mod env;
+mod flags;
 mod notes;
+pub mod path;
 mod resolve;
-mod time;
+pub mod sections;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,10 +18,15 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
 
-pub use duration::HumanDuration;
 pub use notes::Note;
 pub use resolve::{resolve, resolve_noted, resolve_with_env, DEFAULT_CONFIG_PATH};
-pub use time::TimeArg;
+
+// The sections' own types, where the components that own them define them; re-exported so
+// that the assembled configuration reads as one place.
+pub use crate::bounds;
+pub use crate::logging::LogFormat;
+pub use crate::schedule::{HumanDuration, ScheduleConfig, TimeArg};
+pub use crate::sinks::SinkKind;
 
 use crate::ingest::IngestConfig;
 use crate::profile::{Profile, ProfileConfig};
@@ -30,87 +39,6 @@ use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
 use crate::sinks::http::HttpSinkConfig;
 use crate::sinks::kafka::KafkaConfig;
-
-/// Where events go. `--sink` takes one or more, comma-separated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SinkKind {
-    /// One Kafka topic per event type (`--bootstrap-servers`).
-    Kafka,
-    /// JSON lines on standard output.
-    Stdout,
-    /// JSON lines in a file (`--output`).
-    File,
-    /// Discards events; for benchmarks.
-    Null,
-    /// POSTs events to an ingest API (`--http-endpoint`).
-    Http,
-}
-
-/// Log format on stderr.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-/// How primary events are paced (`[schedule]` in the config file).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ScheduleConfig {
-    /// Realistic mode: shortest gap between primary events, in seconds (0 to a year).
-    pub min_delta_secs: f64,
-    /// Realistic mode: longest gap between primary events, in seconds (0.001 to a year).
-    pub max_delta_secs: f64,
-    /// Batch mode: primary events per second (1e-6 to 1e9), paced evenly. Unset means
-    /// realistic mode.
-    pub rate_per_sec: Option<f64>,
-    /// Stop after this many primary events. Unset (and no duration) runs until stopped.
-    pub count: Option<u64>,
-    /// Stop after this long: `"90s"`, `"2h"`, or a bare number of minutes.
-    pub duration: Option<HumanDuration>,
-    /// Run on a simulated clock from here: an RFC 3339 time, or a date (local midnight in the
-    /// profile's time zone). With `end`, the historical range; with neither `end`, `count` nor
-    /// `duration`, a backfill from here to now that then continues live.
-    pub start: Option<TimeArg>,
-    /// Historical mode: the end of the range (exclusive; a date means the end of that day).
-    pub end: Option<TimeArg>,
-    /// Historical mode: mean primary events per day (0.001 to 8.64e13), instead of a `count`.
-    pub events_per_day: Option<f64>,
-    /// Simulated time runs this many times faster than real time (3600: an hour a second;
-    /// 1e-6 to 1e9).
-    pub speed: Option<f64>,
-    /// Live modes scale their pace by the time profile's intensity.
-    pub follow_profile: bool,
-    /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds (at
-    /// most a day).
-    pub flush_timeout_secs: f64,
-    /// Set by `resolve`, never read from a file: a `count` with no pacing posts as fast as the
-    /// sinks take events, on a simulated clock whose drawn gaps end now (issue 10).
-    #[serde(skip)]
-    pub ends_now: bool,
-}
-
-impl Default for ScheduleConfig {
-    fn default() -> Self {
-        Self {
-            min_delta_secs: 10.0,
-            max_delta_secs: 60.0,
-            rate_per_sec: None,
-            count: None,
-            duration: None,
-            start: None,
-            end: None,
-            events_per_day: None,
-            speed: None,
-            follow_profile: false,
-            flush_timeout_secs: 30.0,
-            ends_now: false,
-        }
-    }
-}
 
 /// The effective configuration of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,40 +199,16 @@ impl Config {
         Ok(raw.iter().map(|w| w / total).collect())
     }
 
-    /// Checks everything that does not need the master data.
+    /// Checks everything that does not need the master data: the root settings here, and
+    /// each section by its own `validate`.
     pub fn validate(&self) -> anyhow::Result<()> {
         let scenario = crate::scenario::find(&self.scenario)?;
         self.weights_for(scenario)?;
-        let s = &self.schedule;
-        let (lo, hi) = (s.min_delta_secs, s.max_delta_secs);
-        let longest = bounds::MAX_DELTA_SECS;
-        bounds::check(lo, (0.0, longest), "min delta", "seconds", "--min-delta")?;
-        bounds::check(hi, (1e-3, longest), "max delta", "seconds", "--max-delta")?;
-        if lo > hi {
-            bail!(
-                "min delta {}s is greater than max delta {}s; set --min-delta <= --max-delta",
-                bounds::Num(lo),
-                bounds::Num(hi)
-            );
-        }
-        if let Some(rate) = s.rate_per_sec {
-            bounds::check(
-                rate,
-                (bounds::MIN_RATE, bounds::MAX_RATE),
-                "rate",
-                "events per second",
-                "--rate; for slower pacing use --min-delta/--max-delta",
-            )?;
-        }
+        self.schedule.validate()?;
         if let Some(n) = self.streams {
             if !(1..=1_000_000).contains(&n) {
                 bail!("streams is {n}; it must be between 1 and 1000000 (--streams)");
             }
-        }
-        if s.count == Some(0) {
-            bail!(
-                "count is 0; it must be at least 1, or leave it out to run until stopped (--count)"
-            );
         }
         self.time_range(scenario)?;
         if self.stats_interval_secs != 0.0 {
@@ -316,14 +220,6 @@ impl Config {
                 "--stats-interval",
             )?;
         }
-        let flush = s.flush_timeout_secs;
-        bounds::check(
-            flush,
-            (0.0, bounds::DAY_SECS),
-            "flush timeout",
-            "seconds",
-            "--flush-timeout",
-        )?;
         if self.sinks.is_empty() {
             bail!("no sink configured; pass --sink with one or more of kafka, stdout, file, null, http");
         }
@@ -344,6 +240,25 @@ impl Config {
         self.bnpl.validate()
     }
 
+    /// What `kafka-gen ingest` is handed: `[ingest]`, `[kafka]` and the world.
+    pub fn ingest_service(&self) -> anyhow::Result<crate::ingest::Service> {
+        Ok(crate::ingest::Service {
+            section: self.ingest.clone(),
+            kafka: self.kafka.clone(),
+            world: crate::scenario::find(&self.scenario)?,
+            metrics_listen: self.metrics_listen,
+        })
+    }
+
+    /// The sections of the configured sinks, for `sinks::build`.
+    pub fn sink_sections(&self) -> crate::sinks::SinkSections<'_> {
+        crate::sinks::SinkSections {
+            file: &self.file,
+            kafka: &self.kafka,
+            http: &self.http,
+        }
+    }
+
     /// The time profile of the configured scenario, with the config's overrides.
     pub fn profile_for(&self, scenario: &dyn Scenario) -> anyhow::Result<Profile> {
         Profile::new(&scenario.default_profile(), &self.profile)
@@ -354,65 +269,7 @@ impl Config {
         &self,
         scenario: &dyn Scenario,
     ) -> anyhow::Result<(Option<i64>, Option<i64>)> {
-        let s = &self.schedule;
-        let profile = self.profile_for(scenario)?;
-        let start = s.start.map(|t| t.start_ms(&profile)).transpose()?;
-        let end = s.end.map(|t| t.end_ms(&profile)).transpose()?;
-        let now = chrono::Utc::now().timestamp_millis();
-        let valid = |ms: i64| (0..253_402_300_800_000).contains(&ms);
-        if let (Some(t), Some(ms)) = (s.start, start) {
-            if !valid(ms) {
-                bail!("start {t} is outside 1970..9999; pick a start in that range (--start)");
-            }
-            if end.is_none() {
-                bounds::check_run_fits(t, ms, s)?;
-            }
-        }
-        if let Some(speed) = s.speed {
-            let fix = "--speed; 3600 runs an hour a second";
-            bounds::check(speed, bounds::SPEED, "speed", "times real time", fix)?;
-            if start.is_none() {
-                bail!("--speed needs a simulated clock; give --start too");
-            }
-        }
-        if let Some(per_day) = s.events_per_day {
-            let what = "events per day";
-            bounds::check(
-                per_day,
-                bounds::EVENTS_PER_DAY,
-                what,
-                "",
-                "--events-per-day",
-            )?;
-            if s.count.is_some() {
-                bail!("--count and --events-per-day both set the volume; give one of them");
-            }
-            if start.is_none() {
-                bail!("--events-per-day needs a historical range or backfill; give --start too");
-            }
-        }
-        if let (Some(t), Some(ms)) = (s.end, end) {
-            let Some(from) = start else {
-                bail!(
-                    "--end {t} needs --start; historical mode covers a range from --start to --end"
-                );
-            };
-            if ms <= from {
-                bail!(
-                    "end {t} is not after start {}; give an --end later than --start",
-                    s.start.map(|t| t.to_string()).unwrap_or_default()
-                );
-            }
-            if ms > now {
-                bail!("end {t} is in the future; historical mode covers the past (use --start with --continuous to backfill and then go live)");
-            }
-        }
-        let backfill =
-            start.is_some() && end.is_none() && s.count.is_none() && s.duration.is_none();
-        if backfill && start.is_some_and(|ms| ms > now) {
-            bail!("start {} is in the future; to backfill, start in the past, or give --count or --duration to run a simulated clock", s.start.map(|t| t.to_string()).unwrap_or_default());
-        }
-        Ok((start, end))
+        self.schedule.time_range(&self.profile_for(scenario)?)
     }
 
     /// The configuration as TOML, for `kafka-gen config`.

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::env::{apply_env, Env};
+use super::flags::{apply_flags, flags_pace};
 use super::notes::Note;
-use super::{Config, ScheduleConfig, SinkKind};
+use super::path::{self, PathSetting};
+use super::{Config, SinkKind};
 use crate::cli::RunArgs;
 
 /// Read when neither `--config` nor `KAFKA_GEN_CONFIG` names a file; optional.
@@ -34,11 +36,16 @@ pub fn resolve_noted(
     let mut notes = Vec::new();
     let mut alias = None;
     let mut env_params = Vec::new();
+    let mut env_paths = Vec::new();
     let mut vars: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(k, v)| {
             if k == "KAFKA_BOOTSTRAP_SERVERS" {
                 alias = Some(v.clone());
+            }
+            if let Some(setting) = PathSetting::from_env(k, v) {
+                env_paths.push(setting);
+                return false;
             }
             if let Some(name) = k.strip_prefix("KAFKA_GEN_PARAM_") {
                 env_params.push((name.to_lowercase(), v.clone()));
@@ -57,8 +64,15 @@ pub fn resolve_noted(
     let env: Env = envy::prefixed("KAFKA_GEN_")
         .from_iter(vars)
         .map_err(super::env::env_error)?;
+    // Sorted, so that two variables setting one path resolve the same way on every platform.
+    let mut env_paths: Vec<PathSetting> = env_paths.into_iter().collect::<anyhow::Result<_>>()?;
+    env_paths.sort_by(|a, b| a.source.cmp(&b.source));
+    let flag_paths: Vec<PathSetting> = (args.config.conf.iter())
+        .map(|pair| PathSetting::from_flag(pair))
+        .collect::<anyhow::Result<_>>()?;
+    let paths = || env_paths.iter().chain(&flag_paths);
 
-    let (path, explicit) = match (&args.config, &env.config) {
+    let (path, explicit) = match (&args.config.config, &env.config) {
         (Some(p), _) | (None, Some(p)) => (p.clone(), true),
         (None, None) => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
     };
@@ -68,7 +82,7 @@ pub fn resolve_noted(
     } else {
         Note::NoFile
     });
-    let paced = paces(&config.schedule) || env.sets_pacing() || flags_pace(args);
+    let paced = config.schedule.paces() || env.sets_pacing() || flags_pace(args);
     let output_from = match (&args.output, &env.output) {
         (Some(p), _) => Some(format!("--output {}", p.display())),
         (None, Some(p)) => Some(format!("KAFKA_GEN_OUTPUT={}", p.display())),
@@ -78,8 +92,12 @@ pub fn resolve_noted(
     // run of another scenario (from the environment or a flag) starts from that one's defaults.
     let world = args.world.as_ref().map(|w| w.display().to_string());
     let env_world = env.world.as_ref().map(|w| w.display().to_string());
-    let scenario = world
+    let path_scenario = paths()
+        .rfind(|s| s.path == ["scenario"])
+        .map(|s| s.text.clone());
+    let scenario = path_scenario
         .as_ref()
+        .or(world.as_ref())
         .or(args.scenario.as_ref())
         .or(env_world.as_ref())
         .or(env.scenario.as_ref());
@@ -88,13 +106,19 @@ pub fn resolve_noted(
         config.weights.clear();
         config.kafka.topics.clear();
     }
-    let data_dir_given =
-        (file_names_data_dir && !switched) || env.data_dir.is_some() || args.data_dir.is_some();
+    let data_dir_given = (file_names_data_dir && !switched)
+        || env.data_dir.is_some()
+        || args.data_dir.is_some()
+        || paths().any(|s| s.path == ["data_dir"]);
     apply_env(&mut config, env)?;
     for (name, value) in env_params {
         config.params.insert(name, toml::Value::String(value));
     }
+    let before_paths = config.schedule.clone();
+    path::apply(&mut config, &env_paths)?;
     apply_flags(&mut config, args)?;
+    path::apply(&mut config, &flag_paths)?;
+    let paced = paced || config.schedule.paces_beyond(&before_paths);
     crate::worldfile::set_params(config.param_texts());
     if !data_dir_given {
         if let Ok(s) = crate::scenario::find(&config.scenario) {
@@ -124,30 +148,6 @@ pub fn resolve_noted(
     }
     config.validate()?;
     Ok((config, notes))
-}
-
-/// Whether a config file's `[schedule]` sets a pace. The shipped file states the default gaps
-/// (10-60 s); those alone do not count, so `--count N` runs at once beside it.
-fn paces(s: &ScheduleConfig) -> bool {
-    let d = ScheduleConfig::default();
-    s.min_delta_secs != d.min_delta_secs
-        || s.max_delta_secs != d.max_delta_secs
-        || s.rate_per_sec.is_some()
-        || s.speed.is_some()
-        || s.follow_profile
-        || s.duration.is_some()
-}
-
-/// Whether the flags set a pace: gaps, a rate, a speed, the profile, or a run length.
-fn flags_pace(a: &RunArgs) -> bool {
-    a.min_delta.is_some()
-        || a.max_delta.is_some()
-        || a.rate.is_some()
-        || a.volume.is_some()
-        || a.speed.is_some()
-        || a.follow_profile
-        || a.duration.is_some()
-        || a.continuous
 }
 
 /// The file's configuration, and whether it names `data_dir` itself.
@@ -255,86 +255,6 @@ pub fn parse_listen(text: &str, source: &str) -> anyhow::Result<std::net::Socket
     })
 }
 
-fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()> {
-    let s = &mut config.schedule;
-    if let Some(v) = &a.scenario {
-        config.scenario = v.clone();
-    }
-    if let Some(v) = &a.world {
-        config.scenario = v.display().to_string();
-    }
-    for pair in &a.set {
-        let (name, value) = crate::worldfile::param_pair(pair, "--set")?;
-        config.params.insert(name, toml::Value::String(value));
-    }
-    if let Some(v) = &a.data_dir {
-        config.data_dir = v.clone();
-    }
-    if let Some(v) = &a.output {
-        config.file.path = Some(v.clone());
-        if a.sink.is_none() {
-            config.sinks = vec![SinkKind::File];
-        }
-    }
-    if a.output_per_type {
-        config.file.per_type = true;
-    }
-    if let Some(v) = &a.sink {
-        config.sinks = v.clone();
-    }
-    if a.continuous {
-        s.duration = None;
-        s.count = None;
-    }
-    s.duration = a.duration.or(s.duration);
-    s.count = a.count.or(s.count);
-    if let Some(v) = a.volume {
-        // The bounds of --rate, per minute.
-        super::bounds::check(v, (6e-5, 6e10), "volume", "events per minute", "--volume")?;
-    }
-    s.rate_per_sec = a.rate.or(a.volume.map(|v| v / 60.0)).or(s.rate_per_sec);
-    config.streams = a.streams.or(config.streams);
-    let s = &mut config.schedule;
-    s.min_delta_secs = a.min_delta.unwrap_or(s.min_delta_secs);
-    s.max_delta_secs = a.max_delta.unwrap_or(s.max_delta_secs);
-    s.start = a.start.or(s.start);
-    s.end = a.end.or(s.end);
-    s.events_per_day = a.events_per_day.or(s.events_per_day);
-    s.speed = a.speed.or(s.speed);
-    s.follow_profile |= a.follow_profile;
-    if let Some(v) = &a.timezone {
-        config.profile.timezone = v.clone();
-    }
-    let s = &mut config.schedule;
-    s.flush_timeout_secs = a.flush_timeout.unwrap_or(s.flush_timeout_secs);
-    config.seed = a.seed.or(config.seed);
-    if let Some(v) = &a.weights {
-        config.weights = merge_weights(&config.weights, &parse_weights(v, "--weights")?);
-    }
-    config.stats_interval_secs = a.stats_interval.unwrap_or(config.stats_interval_secs);
-    config.log_events = a.log_events.or(config.log_events);
-    config.log_format = a.log_format.unwrap_or(config.log_format);
-    if let Some(v) = &a.bootstrap_servers {
-        config.kafka.bootstrap_servers = v.clone();
-    }
-    config.kafka.create_topics |= a.create_topics;
-    if let Some(v) = &a.dead_letter {
-        config.kafka.dead_letter_path = v.clone();
-    }
-    config.kafka.headers = a.headers.kafka_headers.unwrap_or(config.kafka.headers);
-    if let Some(v) = &a.summary_json {
-        config.summary_json = Some(v.clone());
-    }
-    if let Some(v) = &a.http_endpoint {
-        config.http.endpoint = Some(v.clone());
-    }
-    config.http.concurrency = a.http_concurrency.unwrap_or(config.http.concurrency);
-    config.http.batch_size = a.http_batch_size.unwrap_or(config.http.batch_size);
-    config.http.format = a.http_format.unwrap_or(config.http.format);
-    config.metrics_listen = a.metrics_listen.or(config.metrics_listen);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,7 +273,10 @@ mod tests {
         (
             dir,
             RunArgs {
-                config: Some(path),
+                config: crate::cli::ConfigArgs {
+                    config: Some(path),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         )
@@ -426,10 +349,8 @@ mod tests {
         ];
         assert!(err("", &bad_url).contains("\"nope\""));
 
-        let args = RunArgs {
-            config: Some("/nonexistent/x.toml".into()),
-            ..Default::default()
-        };
+        let mut args = RunArgs::default();
+        args.config.config = Some("/nonexistent/x.toml".into());
         let e = format!("{:#}", resolve_with_env(&args, env(&[])).unwrap_err());
         assert!(e.contains("/nonexistent/x.toml"), "{e}");
     }

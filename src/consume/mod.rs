@@ -22,11 +22,11 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{ConsumeArgs, RunArgs};
-use crate::config::{self, Config};
+use crate::cli::ConsumeArgs;
 use crate::exit::BadInputExt;
 use crate::report::SummaryFile;
 use crate::scenario::{self, ContractChecker};
+use crate::sinks::kafka::KafkaConfig;
 use arrival::ArrivalChecks;
 use client::CheckContext;
 use reorder::{Location, Reorder};
@@ -40,8 +40,14 @@ const TICK: Duration = Duration::from_millis(200);
 /// The resolved options of a consumer run.
 #[derive(Debug, Clone)]
 pub struct ConsumeOptions {
-    /// Brokers, security, topics, scenario and master data, from the usual configuration.
-    pub config: Config,
+    /// `[kafka]`: brokers, security and topic names, as a run produces with.
+    pub kafka: KafkaConfig,
+    /// The scenario or world file whose topics and data contract are checked.
+    pub scenario: String,
+    /// The master data events must refer to.
+    pub data_dir: PathBuf,
+    /// Seconds between stats lines on stderr; 0 turns them off.
+    pub stats_interval_secs: f64,
     pub group_id: String,
     pub from_beginning: bool,
     /// Stop once no record arrived for this long.
@@ -62,28 +68,26 @@ fn secs(value: f64, flag: &str, allow_zero: bool) -> anyhow::Result<Duration> {
 }
 
 impl ConsumeOptions {
-    /// Resolves the flags together with the config file and `KAFKA_GEN_*` environment.
-    pub fn resolve(args: &ConsumeArgs) -> anyhow::Result<Self> {
-        let run = RunArgs {
-            config: args.config.clone(),
-            scenario: args.scenario.clone(),
-            data_dir: args.data_dir.clone(),
-            bootstrap_servers: args.bootstrap_servers.clone(),
-            stats_interval: args.stats_interval,
-            log_format: args.log_format,
-            ..RunArgs::default()
-        };
-        let config = config::resolve(&run)?;
-        // `resolve` checks `[kafka]` only when a run's sinks include Kafka; consume always
-        // uses it (an unchecked startup_timeout_secs = 1e300 panicked in Duration).
-        config
-            .kafka
-            .validate(scenario::find(&config.scenario)?.event_types())?;
+    /// `consume`'s flags on top of the sections it is handed: `[kafka]`, the world and its
+    /// master data, and the stats interval of the resolved configuration.
+    pub fn new(
+        args: &ConsumeArgs,
+        kafka: KafkaConfig,
+        scenario: String,
+        data_dir: PathBuf,
+        stats_interval_secs: f64,
+    ) -> anyhow::Result<Self> {
+        // The configuration checks `[kafka]` only when a run's sinks include Kafka; consume
+        // always uses it (an unchecked startup_timeout_secs = 1e300 panicked in Duration).
+        kafka.validate(scenario::find(&scenario)?.event_types())?;
         if args.group_id.trim().is_empty() {
             bail!("--group-id is empty; name a consumer group, e.g. kafka-gen-consume");
         }
         Ok(Self {
-            config,
+            kafka,
+            scenario,
+            data_dir,
+            stats_interval_secs,
             group_id: args.group_id.clone(),
             from_beginning: args.from_beginning,
             until_idle: args
@@ -163,7 +167,6 @@ impl Pipeline {
 
 /// Consumes and checks until cancelled or, with `until_idle`, until the topics are quiet.
 pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow::Result<Outcome> {
-    let config = &opts.config;
     // Start-up: what the user gave is checked before the first record (bad input, exit 2),
     // the summary path included; an unreachable broker fails the run (marked where found).
     let summary_file = opts
@@ -172,19 +175,19 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         .map(SummaryFile::create)
         .transpose()
         .bad_input()?;
-    let scenario = scenario::find(&config.scenario).bad_input()?;
+    let scenario = scenario::find(&opts.scenario).bad_input()?;
     let types = scenario.event_types();
     let checker = scenario
-        .checker(&config.data_dir, opts.from_beginning)
+        .checker(&opts.data_dir, opts.from_beginning)
         .bad_input()?;
-    let topics = config.kafka.topics_for(types);
+    let topics = opts.kafka.topics_for(types);
     let consumer: StreamConsumer<CheckContext> =
-        client::consumer_config(&config.kafka, &opts.group_id, opts.from_beginning)
+        client::consumer_config(&opts.kafka, &opts.group_id, opts.from_beginning)
             .create_with_context(CheckContext::new(opts.from_beginning))
             .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
             .bad_input()?;
     tokio::task::block_in_place(|| {
-        client::wait_for_topics(consumer.client(), &config.kafka, &topics, opts.topic_wait)
+        client::wait_for_topics(consumer.client(), &opts.kafka, &topics, opts.topic_wait)
     })
     .bad_input()?;
     let mut unique: Vec<&str> = topics.iter().map(String::as_str).collect();
@@ -204,7 +207,7 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         tally: Tally::new(start),
         scratch: Vec::new(),
     };
-    let stats_every = Duration::from_secs_f64(config.stats_interval_secs);
+    let stats_every = Duration::from_secs_f64(opts.stats_interval_secs);
     // Idle time counts only once partitions are assigned (issue 10: a slow group join made
     // `--until-idle` end a run that had read nothing, with exit 0).
     let mut last_record: Option<Instant> = None;

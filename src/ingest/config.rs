@@ -54,7 +54,7 @@ impl Default for IngestConfig {
 impl IngestConfig {
     /// Checks the options; messages name the option and the bad value.
     pub fn validate(&self) -> anyhow::Result<()> {
-        use crate::config::bounds::{check, check_whole, MAX_TIMEOUT_MS};
+        use crate::bounds::{check, check_whole, MAX_TIMEOUT_MS};
         const FIX: &str = "config file [ingest]";
         let body = (1024, 1 << 30);
         check_whole(

@@ -45,9 +45,9 @@ use parse::Incoming;
 use producer::{IngestProducer, Outgoing};
 use state::{Health, KafkaState};
 
-use crate::config::Config;
 use crate::exit::BadInputExt;
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
+use crate::sinks::kafka::KafkaConfig;
 
 /// Seconds a client is told to wait before retrying a 503.
 const RETRY_AFTER_SECS: &str = "1";
@@ -60,6 +60,21 @@ const SHUTDOWN_FLUSH: Duration = Duration::from_secs(10);
 struct Windows {
     events: Window,
     requests: Window,
+}
+
+/// What the service is handed: its own section, the Kafka sink's section it produces with
+/// (so records match a run's byte for byte), and the world whose schema requests are checked
+/// against. Nothing else of the run's configuration reaches it.
+#[derive(Clone)]
+pub struct Service {
+    /// `[ingest]`.
+    pub section: IngestConfig,
+    /// `[kafka]`.
+    pub kafka: KafkaConfig,
+    /// The scenario or world file whose event types are accepted.
+    pub world: &'static dyn Scenario,
+    /// Also serve `/metrics` and `/health` here (`--metrics-listen`).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The service's state, shared by every request.
@@ -122,10 +137,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Ingest {
     /// Connects to Kafka (checking the cluster and topics like the Kafka sink does).
-    pub fn open(config: &Config) -> anyhow::Result<Self> {
-        let scenario = scenario::find(&config.scenario)?;
-        let producer = IngestProducer::open(&config.kafka, scenario.event_types())?;
-        let i = &config.ingest;
+    pub fn open(service: &Service) -> anyhow::Result<Self> {
+        let scenario = service.world;
+        let producer = IngestProducer::open(&service.kafka, scenario.event_types())?;
+        let i = &service.section;
         let window = || Window::new(i.window(), i.idempotency_max_keys);
         Ok(Self {
             scenario,
@@ -358,26 +373,26 @@ pub fn router(app: Arc<Ingest>) -> Router {
 
 /// Serves the API on `listener` until `cancel`, then lets Kafka confirm what is in flight.
 pub async fn serve(
-    config: &Config,
+    service: &Service,
     listener: tokio::net::TcpListener,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     // Bad settings, a missing topic: bad input. An unreachable broker is marked a failure of
     // the run where it is found, which `bad_input` keeps.
-    let app = Arc::new(Ingest::open(config).bad_input()?);
+    let app = Arc::new(Ingest::open(service).bad_input()?);
     state::watch(
         app.producer.clone(),
         app.health.clone(),
-        Duration::from_millis(config.ingest.health_interval_ms),
+        Duration::from_millis(service.section.health_interval_ms),
         cancel.clone(),
     );
-    if let Some(addr) = config.metrics_listen {
+    if let Some(addr) = service.metrics_listen {
         let health_app = app.clone();
         crate::metrics::serve(addr, Arc::new(move || health_app.health()), cancel.clone()).await?;
     }
     tracing::info!(address = %listener.local_addr()?, scenario = app.scenario.name(),
         topics = %app.producer.topics().join(","), "Ingest API ready.");
-    let header_timeout = Duration::from_millis(config.ingest.header_read_timeout_ms);
+    let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
     server::serve(listener, router(app.clone()), header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");

@@ -80,7 +80,7 @@ pub struct Profile {
 
 /// Weights and multipliers are relative; the top only keeps their products and sums finite.
 fn check_multiplier(what: &str, value: f64) -> anyhow::Result<()> {
-    crate::config::bounds::check(value, (0.0, 1e6), what, "", "config [profile]")
+    crate::bounds::check(value, (0.0, 1e6), what, "", "config [profile]")
 }
 
 impl Profile {

@@ -6,8 +6,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::waiter::Waiter;
 use super::{Runner, Stop, SIMULATED_CHUNK};
-use crate::config::ScheduleConfig;
 use crate::profile::sampler::Sampler;
+use crate::schedule::ScheduleConfig;
 use crate::schedule::{Gaps, Pacing, Post, RateGate, Times};
 use crate::SimRng;
 
@@ -350,8 +350,9 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, SinkKind};
+    use crate::config::Config;
     use crate::sinks::null::NullSink;
+    use crate::sinks::SinkKind;
 
     /// Event times drawn, world redraws and records for `count` web sessions of 2 users on
     /// the simulated clock at `rate` sessions a second.

@@ -4,8 +4,8 @@
 //! come slower than one a second of real time.
 
 use super::drive::Plan;
-use crate::config::ScheduleConfig;
 use crate::schedule::Pacing;
+use crate::schedule::ScheduleConfig;
 
 /// Whether per-event lines are on by default: for the plan's first phase, and for the live
 /// phase after a backfill hands off (the same as the first for other plans).

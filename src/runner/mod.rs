@@ -8,7 +8,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ScheduleConfig};
+use crate::config::Config;
 use crate::event::Batch;
 use crate::generator::Generator;
 use crate::metrics::RunMetrics;
@@ -16,6 +16,7 @@ use crate::profile::Profile;
 use crate::progress::Progress;
 use crate::scenario::{self, EventTypeSpec};
 use crate::schedule::Pacing;
+use crate::schedule::ScheduleConfig;
 use crate::sinks::{self, Sink, SinkError};
 use crate::stats::{self, SinkReport, Stats};
 use crate::SimRng;
@@ -104,7 +105,9 @@ pub struct Runner {
 impl Runner {
     /// Loads the master data, builds the world and opens the configured sinks.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let sinks = sinks::build(config, scenario::find(&config.scenario)?.event_types())?;
+        let policy = sinks::FlushPolicy::for_live(config.schedule.is_live());
+        let types = scenario::find(&config.scenario)?.event_types();
+        let sinks = sinks::build(&config.sinks, config.sink_sections(), policy, types)?;
         Self::with_sinks(config, sinks)
     }
 

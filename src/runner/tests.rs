@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::config::{SinkKind, TimeArg};
+use crate::schedule::TimeArg;
 use crate::sinks::null::NullSink;
+use crate::sinks::SinkKind;
 
 /// Log lines, captured.
 #[derive(Clone, Default)]

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::Limits;
-use crate::config::{Config, SinkKind};
+use crate::config::Config;
 use crate::scenario::Scenario;
+use crate::sinks::SinkKind;
 
 /// A request that failed validation: the field and what is wrong with it (HTTP 422).
 #[derive(Debug, Clone, PartialEq)]
@@ -165,15 +166,15 @@ fn fields(
         ));
     }
     let rate = number(o, "rate")?.unwrap_or(DEFAULT_RATE);
-    let min_rate = crate::config::bounds::MIN_RATE;
+    let min_rate = crate::bounds::MIN_RATE;
     if !(rate.is_finite() && rate >= min_rate && rate <= limits.max_rate) {
         return Err(invalid(
             "rate",
             format!(
                 "rate is {}; it must be {} to {} events per second",
-                crate::config::bounds::Num(rate),
-                crate::config::bounds::Num(min_rate),
-                crate::config::bounds::Num(limits.max_rate)
+                crate::bounds::Num(rate),
+                crate::bounds::Num(min_rate),
+                crate::bounds::Num(limits.max_rate)
             ),
         ));
     }
@@ -272,7 +273,7 @@ pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
     let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
     json!({
         "rate": {"type": "number", "description": "primary events per second; alias rate_per_second", "default": DEFAULT_RATE,
-            "minimum": crate::config::bounds::MIN_RATE, "maximum": limits.max_rate},
+            "minimum": crate::bounds::MIN_RATE, "maximum": limits.max_rate},
         "total": {"type": "integer", "description": "primary events in all; derived events come on top; alias total_records",
             "default": DEFAULT_TOTAL, "minimum": 1, "maximum": limits.max_total},
         "seed": {"type": "integer", "description": "seed; the same seed and start give the same events"},

@@ -23,9 +23,26 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, SinkKind};
+use serde::{Deserialize, Serialize};
+
 use crate::event::Batch;
 use crate::scenario::EventTypeSpec;
+
+/// Where events go. `--sink` takes one or more, comma-separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    /// One Kafka topic per event type (`--bootstrap-servers`).
+    Kafka,
+    /// JSON lines on standard output.
+    Stdout,
+    /// JSON lines in a file (`--output`).
+    File,
+    /// Discards events; for benchmarks.
+    Null,
+    /// POSTs events to an ingest API (`--http-endpoint`).
+    Http,
+}
 
 /// What a sink has done so far, per event type (indexed like the scenario's type table).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,10 +119,7 @@ pub enum FlushPolicy {
 impl FlushPolicy {
     /// Each batch for runs on the wall clock (live, or a backfill that turns live), else
     /// when full.
-    pub fn for_config(config: &Config) -> Self {
-        let s = &config.schedule;
-        let live =
-            s.start.is_none() || (s.end.is_none() && s.count.is_none() && s.duration.is_none());
+    pub fn for_live(live: bool) -> Self {
         if live {
             Self::EachBatch
         } else {
@@ -136,29 +150,38 @@ pub trait Sink: Send {
     fn watch_stop(&mut self, _stop: CancellationToken) {}
 }
 
-/// Opens the configured sinks. Errors (an unwritable output path, say) name what to fix.
+/// The sections of the sinks a run opens, each handed only to its own sink.
+#[derive(Debug, Clone, Copy)]
+pub struct SinkSections<'a> {
+    pub file: &'a file::FileSinkConfig,
+    pub kafka: &'a kafka::KafkaConfig,
+    pub http: &'a http::HttpSinkConfig,
+}
+
+/// Opens the sinks `kinds` names. Errors (an unwritable output path, say) name what to fix.
 pub fn build(
-    config: &Config,
+    kinds: &[SinkKind],
+    sections: SinkSections<'_>,
+    policy: FlushPolicy,
     types: &'static [EventTypeSpec],
 ) -> anyhow::Result<Vec<Box<dyn Sink>>> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    let policy = FlushPolicy::for_config(config);
     // One writer for the file both sinks share, so their lines never interleave mid-line.
     let dead_letter = Arc::new(dead_letter::DeadLetter::new(
-        config.kafka.dead_letter_path.clone(),
+        sections.kafka.dead_letter_path.clone(),
     ));
-    for kind in &config.sinks {
+    for kind in kinds {
         sinks.push(match kind {
             SinkKind::Stdout => Box::new(stdout::JsonLinesSink::stdout(types.len(), policy)),
-            SinkKind::File => Box::new(file::open(&config.file, types, policy)?),
+            SinkKind::File => Box::new(file::open(sections.file, types, policy)?),
             SinkKind::Null => Box::new(null::NullSink::new(types.len())),
             SinkKind::Kafka => Box::new(kafka::KafkaSink::open(
-                &config.kafka,
+                sections.kafka,
                 types,
                 dead_letter.clone(),
             )?),
             SinkKind::Http => Box::new(http::HttpSink::open(
-                &config.http,
+                sections.http,
                 dead_letter.clone(),
                 types.len(),
             )?),

@@ -491,7 +491,7 @@ fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) ->
 /// `30s`, `15m`, `12h`, `7d` in ms.
 pub fn window_ms(s: &str) -> Option<i64> {
     // The run's own duration syntax (a bare number is minutes, as for --duration).
-    let d: crate::config::HumanDuration = s.parse().ok()?;
+    let d: crate::schedule::HumanDuration = s.parse().ok()?;
     i64::try_from(d.0.as_millis()).ok().filter(|ms| *ms > 0)
 }
 

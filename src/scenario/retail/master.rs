@@ -111,13 +111,13 @@ pub const MAX_SIZE_SQM: u32 = 1_000_000;
 
 fn check_money(field: &str, value: f64, min: f64) -> Result<(), String> {
     let unit = "in the chain's currency";
-    crate::config::bounds::check(value, (min, MAX_PRICE), field, unit, "fix the master data")
+    crate::bounds::check(value, (min, MAX_PRICE), field, unit, "fix the master data")
         .map_err(|e| e.to_string())
 }
 
 fn check_count(field: &str, value: u32, (min, max): (u32, u32)) -> Result<(), String> {
     let (min, max) = (i128::from(min), i128::from(max));
-    crate::config::bounds::check_whole(value, (min, max), field, "", "fix the master data")
+    crate::bounds::check_whole(value, (min, max), field, "", "fix the master data")
         .map_err(|e| e.to_string())
 }
 

@@ -124,7 +124,7 @@ impl RetailConfig {
         if !(0.0..=10.0).contains(&self.popularity_skew) {
             fail(
                 "popularity_skew",
-                crate::config::bounds::Num(self.popularity_skew).to_string(),
+                crate::bounds::Num(self.popularity_skew).to_string(),
                 "between 0 and 10",
             )?;
         }
@@ -140,10 +140,10 @@ impl RetailConfig {
         }
         let (lo, hi) = (self.restock_lead_min_secs, self.restock_lead_max_secs);
         // A lead time is added to event times: a year at most keeps it far from overflow.
-        let year = (0.0, crate::config::bounds::MAX_DELTA_SECS);
+        let year = (0.0, crate::bounds::MAX_DELTA_SECS);
         let fix = "config file [retail]";
-        crate::config::bounds::check(lo, year, "retail.restock_lead_min_secs", "seconds", fix)?;
-        crate::config::bounds::check(hi, year, "retail.restock_lead_max_secs", "seconds", fix)?;
+        crate::bounds::check(lo, year, "retail.restock_lead_min_secs", "seconds", fix)?;
+        crate::bounds::check(hi, year, "retail.restock_lead_max_secs", "seconds", fix)?;
         if lo > hi {
             fail(
                 "restock_lead_min_secs/max_secs",
@@ -267,7 +267,10 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, file)?;
         let args = RunArgs {
-            config: Some(path),
+            config: crate::cli::ConfigArgs {
+                config: Some(path),
+                ..Default::default()
+            },
             weights: flag.map(String::from),
             ..Default::default()
         };

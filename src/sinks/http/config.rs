@@ -92,7 +92,7 @@ impl HttpSinkConfig {
             );
         }
         {
-            use crate::config::bounds::{check, check_whole, DAY_SECS, MAX_TIMEOUT_MS};
+            use crate::bounds::{check, check_whole, DAY_SECS, MAX_TIMEOUT_MS};
             const FIX: &str = "config file [http]";
             let ms = (1, i128::from(MAX_TIMEOUT_MS));
             check_whole(self.timeout_ms, ms, "http.timeout_ms", "ms", FIX)?;

@@ -218,7 +218,7 @@ impl KafkaConfig {
     /// Every number in range: librdkafka's own ranges where it has them, so a bad value is
     /// named here rather than by the client at connect time.
     fn check_ranges(&self) -> anyhow::Result<()> {
-        use crate::config::bounds::{check, check_whole};
+        use crate::bounds::{check, check_whole};
         const FIX: &str = "config file [kafka]";
         const I32: i128 = i32::MAX as i128;
         let whole = |v: i128, range, what, unit| check_whole(v, range, what, unit, FIX);

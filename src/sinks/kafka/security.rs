@@ -34,8 +34,31 @@ impl fmt::Debug for Secret {
 
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(REDACTED)
+        s.serialize_str(if revealing() { &self.0 } else { REDACTED })
     }
+}
+
+thread_local! {
+    static REVEAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn revealing() -> bool {
+    REVEAL.with(std::cell::Cell::get)
+}
+
+/// Runs `f` with secrets serializing as themselves rather than redacted, on this thread only.
+/// For setting a config field by path, which writes the configuration out to a value tree and
+/// reads it back: a redacted secret would come back as `***redacted***`. The tree never leaves
+/// `f`.
+pub fn with_secrets_revealed<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REVEAL.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(REVEAL.with(|r| r.replace(true)));
+    f()
 }
 
 /// Raw librdkafka properties. Values of keys that look secret (`*password*`, `*secret*`,
@@ -84,6 +107,9 @@ impl fmt::Debug for RawOptions {
 
 impl Serialize for RawOptions {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if revealing() {
+            return self.0.serialize(s);
+        }
         self.redacted().serialize(s)
     }
 }

@@ -7,8 +7,6 @@ use std::fmt;
 
 use anyhow::bail;
 
-use super::{ScheduleConfig, TimeArg};
-
 /// Slowest `--rate`, events per second: one event in about 11.6 days. Slower pacing belongs to
 /// realistic mode (`--min-delta`/`--max-delta`).
 pub const MIN_RATE: f64 = 1e-6;
@@ -96,33 +94,6 @@ pub fn check_whole(
         format!(" {unit}")
     };
     bail!("{what} is {value}; it must be {min} to {max}{unit} ({fix})")
-}
-
-/// Checks up front that a run on a simulated clock from `start` (`start_ms`) cannot carry event
-/// times past [`LAST_EVENT_MS`], judging by its duration or its count at the longest gap. The
-/// generator refuses such times too, for runs whose gaps stretch (`--follow-profile`).
-pub fn check_run_fits(start: TimeArg, start_ms: i64, s: &ScheduleConfig) -> anyhow::Result<()> {
-    let by_duration = s
-        .duration
-        .map(|d| (d.0.as_secs_f64() * 1000.0, format!("--duration {d}")));
-    let by_count = s.count.map(|n| {
-        let gap = s.rate_per_sec.map_or(s.max_delta_secs, |rate| 1.0 / rate);
-        let what = format!("--count {n} at up to {}s apart", Num(gap));
-        (n as f64 * gap * 1000.0, what)
-    });
-    let shortest = match (by_duration, by_count) {
-        (Some(d), Some(c)) => Some(if d.0 <= c.0 { d } else { c }),
-        (d, c) => d.or(c),
-    };
-    if let Some((span_ms, what)) = shortest {
-        if start_ms as f64 + span_ms > LAST_EVENT_MS as f64 {
-            bail!(
-                "a run from --start {start} with {what} would pass {LAST_EVENT_TIME}, the last \
-                 time an event can carry; start earlier or shorten the run"
-            );
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,16 +2,26 @@
 //! or the wall clock) and how fast events are posted ([`Post`]: as fast as possible, an
 //! absolute rate schedule, or a speed factor against real time). All on tokio's clock, so
 //! tests can pause it.
+//!
+//! - `config`: the `[schedule]` section, its defaults and checks.
+//! - `duration`, `time`: `HumanDuration` and `TimeArg`, lengths and instants as people type them.
 
 use std::time::Duration;
 
 use rand::distr::{Distribution, Uniform};
 use tokio::time::Instant;
 
-use crate::config::ScheduleConfig;
 use crate::profile::sampler::Sampler;
 use crate::profile::Profile;
 use crate::SimRng;
+
+mod config;
+mod duration;
+mod time;
+
+pub use config::ScheduleConfig;
+pub use duration::HumanDuration;
+pub use time::TimeArg;
 
 /// How primary events are spaced.
 #[derive(Debug, Clone, Copy)]

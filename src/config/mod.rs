@@ -7,6 +7,8 @@ mod env;
 mod notes;
 mod resolve;
 mod time;
+mod world_env;
+mod world_pace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

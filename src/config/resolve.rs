@@ -34,6 +34,8 @@ pub fn resolve_noted(
     let mut notes = Vec::new();
     let mut alias = None;
     let mut env_params = Vec::new();
+    let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+    let alias_params = super::world_env::apply(args, &mut vars, &mut notes)?;
     let mut vars: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(k, v)| {
@@ -69,6 +71,7 @@ pub fn resolve_noted(
         Note::NoFile
     });
     let paced = paces(&config.schedule) || env.sets_pacing() || flags_pace(args);
+    let given = super::world_pace::Given::new(&config.schedule, &env, args);
     let output_from = match (&args.output, &env.output) {
         (Some(p), _) => Some(format!("--output {}", p.display())),
         (None, Some(p)) => Some(format!("KAFKA_GEN_OUTPUT={}", p.display())),
@@ -91,11 +94,12 @@ pub fn resolve_noted(
     let data_dir_given =
         (file_names_data_dir && !switched) || env.data_dir.is_some() || args.data_dir.is_some();
     apply_env(&mut config, env)?;
-    for (name, value) in env_params {
+    for (name, value) in alias_params.into_iter().chain(env_params) {
         config.params.insert(name, toml::Value::String(value));
     }
     apply_flags(&mut config, args)?;
     crate::worldfile::set_params(config.param_texts());
+    super::world_pace::apply(&mut config, &given, &mut notes);
     if !data_dir_given {
         if let Ok(s) = crate::scenario::find(&config.scenario) {
             config.data_dir = s.default_data_dir();

@@ -4,7 +4,8 @@
 //! - this module: the top-level parser, the subcommands, and accepting a run's flags before a
 //!   subcommand;
 //! - `run`: the flags of a run (`kafka-gen`, `run`, `config`);
-//! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`.
+//! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`;
+//! - [`aliases`]: a world file's own flag and config-key names, rewritten before parsing.
 
 pub mod aliases;
 mod commands;

@@ -1,5 +1,6 @@
 //! The one immutable [`Config`] everything after start-up reads, and the types it is made of.
-//! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags.
+//! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags;
+//! `world_env` and `world_pace` add a world file's environment aliases and default pace.
 
 pub mod bounds;
 mod duration;

@@ -13,7 +13,8 @@ const UNBOUNDED_SECS: f64 = 100.0 * 365.0 * 86_400.0;
 
 /// What the user gave, from any source (file, environment, flags).
 pub(super) struct Given {
-    /// A pace: gaps, a rate (or volume), a speed, the profile, or events per day.
+    /// A pace: gaps, a rate (or volume), a speed, or events per day. `--follow-profile` is
+    /// not one: it scales whichever pace applies, the world's included.
     pub pace: bool,
     /// A run length: `--continuous` (`--count`, `--duration` and `--end` are read from the
     /// schedule itself).
@@ -27,21 +28,18 @@ impl Given {
             || file.max_delta_secs != d.max_delta_secs
             || file.rate_per_sec.is_some()
             || file.speed.is_some()
-            || file.follow_profile
             || file.events_per_day.is_some();
         let env_paces = env.min_delta.is_some()
             || env.max_delta.is_some()
             || env.rate.is_some()
             || env.volume.is_some()
             || env.speed.is_some()
-            || env.follow_profile.is_some()
             || env.events_per_day.is_some();
         let flags_pace = a.min_delta.is_some()
             || a.max_delta.is_some()
             || a.rate.is_some()
             || a.volume.is_some()
             || a.speed.is_some()
-            || a.follow_profile
             || a.events_per_day.is_some();
         Self {
             pace: file_paces || env_paces || flags_pace,

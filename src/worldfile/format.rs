@@ -295,7 +295,7 @@ pub struct TimeDecl {
 
 /// The world's default pace (`pace:`), each an expression over params. Used when the user
 /// gives no pacing (`--rate`, `--volume`, `--min-delta`, `--max-delta`, `--speed`,
-/// `--follow-profile`, `--events-per-day`, or the same in the config file or environment).
+/// `--events-per-day`, or the same in the config file or environment).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaceDecl {

@@ -185,6 +185,15 @@ fn web_reads_the_guides_config_file() {
     assert_eq!(params["session_duration_max"], "120");
     assert_eq!(params["time_per_page_max"], "20");
     assert_eq!(params["duration_seconds"], "600");
+    // `kafka-gen check` takes the keys too.
+    let out = kafka_gen(&[
+        "check",
+        "worlds/web.yaml",
+        "--set",
+        "user_behavior.time_per_page_max=30",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("time_per_page_max = 30 "));
     // 600 s of real time at this mix's speed: 2 x 1.75 x 120 x 0.03 / 1.0.
     let span = c.schedule.duration.unwrap().0.as_secs_f64();
     assert!((span - 600.0 * 12.6).abs() < 1e-6, "span {span}");

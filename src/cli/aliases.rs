@@ -1,6 +1,7 @@
 //! The pre-pass that gives a world file's option aliases (`aliases:`, see
 //! `worldfile::aliases`) their meaning: once the world is known (`--world FILE`, a
-//! `--scenario` or `KAFKA_GEN_WORLD`/`KAFKA_GEN_SCENARIO` that is a path), its flags and
+//! `--scenario` or `KAFKA_GEN_WORLD`/`KAFKA_GEN_SCENARIO` that is a path, or the file of
+//! `kafka-gen check FILE`), its flags and
 //! config keys are rewritten into kafka-gen's own (`--num-songs 200` into
 //! `--set num_songs=200`, `--api-endpoint URL` into `--http-endpoint=URL`) before clap reads
 //! the line. Anything not declared is left alone, so an unknown flag is still an error.
@@ -20,6 +21,12 @@ pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Op
     while let Some(token) = it.next() {
         if token == "--" {
             break;
+        }
+        if token == "check" {
+            // `kafka-gen check FILE`: the file is positional.
+            if let Some(v) = it.clone().next().filter(|v| crate::worldfile::is_path(v)) {
+                from_flags = Some(PathBuf::from(v));
+            }
         }
         for flag in ["--world", "--scenario"] {
             let value = match token.strip_prefix(flag) {
@@ -206,4 +213,84 @@ fn flatten(prefix: &str, y: &Yaml, out: &mut Vec<(String, String)>) -> Result<()
     };
     out.push((prefix.to_string(), text));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORLD: &str = "world: w\nparams:\n  n: {default: 1}\nevents:\n  e: {payload: {a: 1}}\n\
+        aliases:\n  flags:\n    --num: {param: n}\n    --url: {flag: --http-endpoint}\n    \
+        --dur: {flag: --duration, suffix: s}\n    --live: {switch: true, ignore: the default}\n    \
+        --old: {reject: gone; use --num}\n  keys:\n    sim.n: {param: n}\n";
+
+    fn expand_in(dir: &Path, args: &[&str], world_var: bool) -> anyhow::Result<Vec<String>> {
+        let path = dir.join("w.yaml");
+        std::fs::write(&path, WORLD).unwrap();
+        let world = path.display().to_string();
+        let mut argv: Vec<OsString> = vec!["kafka-gen".into()];
+        if !world_var {
+            argv.extend(["--world".into(), world.clone().into()]);
+        }
+        argv.extend(args.iter().map(OsString::from));
+        let env = move |var: &str| (world_var && var == "KAFKA_GEN_WORLD").then(|| world.clone());
+        let (out, _) = expand(argv, &env)?;
+        let skip = if world_var { 1 } else { 3 };
+        Ok(out
+            .iter()
+            .skip(skip)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect())
+    }
+
+    #[test]
+    fn flags_and_keys_become_kafka_gens_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = expand_in(
+            dir.path(),
+            &[
+                "--num=3",
+                "--url",
+                "http://x",
+                "--dur",
+                "90",
+                "--live",
+                "--set=sim.n=4",
+                "--rate",
+                "2",
+            ],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "--set",
+                "n=3",
+                "--http-endpoint=http://x",
+                "--duration=90s",
+                "--set",
+                "n=4",
+                "--rate",
+                "2"
+            ]
+        );
+        // The world named by the environment; nothing after `--` is touched.
+        let got = expand_in(dir.path(), &["--num", "5", "--", "--num", "6"], true).unwrap();
+        assert_eq!(got, ["--set", "n=5", "--", "--num", "6"]);
+    }
+
+    #[test]
+    fn bad_alias_use_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = |args: &[&str]| expand_in(dir.path(), args, false).unwrap_err().to_string();
+        assert!(err(&["--old", "1"]).contains("--old is not supported: gone; use --num"));
+        assert!(err(&["--live=yes"]).contains("--live takes no value"));
+        assert!(err(&["--num"]).contains("--num needs a value (the world parameter n)"));
+        assert!(err(&["--set", "sim.m=1"]).contains("\"sim.m\" is not an option"));
+        let list = dir.path().join("c.yaml");
+        std::fs::write(&list, "sim:\n  n: [1, 2]\n").unwrap();
+        let at = format!("@{}", list.display());
+        assert!(err(&["--set", &at]).contains("sim.n: a list is not an option value"));
+    }
 }

@@ -117,3 +117,43 @@ pub fn read(path: &Path) -> Option<AliasesDecl> {
     .ok()?;
     Some(file.aliases)
 }
+
+#[cfg(test)]
+mod tests {
+    fn load(aliases: &str) -> Result<(), String> {
+        let text = format!(
+            "world: w\nparams:\n  n: {{default: 1}}\nevents:\n  e: {{payload: {{a: 1}}}}\naliases:\n{aliases}"
+        );
+        super::super::compile_text("w.yaml", &text, &Default::default())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_bad_alias_is_a_located_error() {
+        assert_eq!(load("  flags:\n    --num: {param: n}\n"), Ok(()));
+        let e = load("  flags:\n    --num: {param: n, ignore: x}\n").unwrap_err();
+        assert!(
+            e.starts_with("w.yaml:8:5: aliases.flags.--num: give exactly one"),
+            "{e}"
+        );
+        let e = load("  keys:\n    sim.m: {param: m}\n").unwrap_err();
+        assert!(
+            e.contains("the world has no parameter `m`; parameters: n"),
+            "{e}"
+        );
+        let e = load("  flags:\n    num: {param: n}\n").unwrap_err();
+        assert!(e.contains("with its dashes"), "{e}");
+        let e = load("  flags:\n    --u: {env: KAFKA_GEN_HTTP_ENDPOINT}\n").unwrap_err();
+        assert!(
+            e.contains("only an environment alias names a variable"),
+            "{e}"
+        );
+        let e = load("  env:\n    URL: {env: HTTP_ENDPOINT}\n").unwrap_err();
+        assert!(e.contains("KAFKA_GEN_"), "{e}");
+        let e = load("  env:\n    URL: {flag: --http-endpoint}\n").unwrap_err();
+        assert!(e.contains("an environment alias names a variable"), "{e}");
+        let e = load("  keys:\n    a.b: {param: n, switch: true}\n").unwrap_err();
+        assert!(e.contains("switch is for flag aliases only"), "{e}");
+    }
+}

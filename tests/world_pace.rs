@@ -438,3 +438,39 @@ fn a_pace_out_of_range_is_bad_input() {
         "pace.rate: `STREAM_COUNT * EVENTS_PER_RUN / 60` is 1666666666.6666667 with these parameters; rate must be 0.000001..1000000000",
     );
 }
+
+/// bnpl: simtom's rate_per_second (1.0) and seasonal_factor (on: live runs follow the time
+/// profile); a pace of the user's replaces both.
+#[test]
+fn bnpl_streams_at_simtoms_rate_with_its_seasons() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let bnpl = world("bnpl");
+    let c = resolve(&["--world", &bnpl], &[]).unwrap();
+    assert_eq!(c.schedule.rate_per_sec, Some(1.0));
+    assert!(c.schedule.follow_profile);
+    let c = resolve(
+        &[
+            "--world",
+            &bnpl,
+            "--set",
+            "seasonal_factor=false",
+            "--set",
+            "rate_per_second=20",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (c.schedule.rate_per_sec, c.schedule.follow_profile),
+        (Some(20.0), false)
+    );
+    let c = resolve(
+        &["--world", &bnpl, "--min-delta", "1", "--max-delta", "2"],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (c.schedule.rate_per_sec, c.schedule.follow_profile),
+        (None, false)
+    );
+}

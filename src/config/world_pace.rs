@@ -71,6 +71,10 @@ pub(super) fn apply(config: &mut Config, given: &Given, notes: &mut Vec<Note>) {
             (s.min_delta_secs, s.max_delta_secs) = (lo, hi);
             used.push(format!("gaps of {lo}-{hi} s"));
         }
+        if pace.follow_profile == Some(true) && !s.follow_profile {
+            s.follow_profile = true;
+            used.push("following the time profile".into());
+        }
     }
     let length_given = given.continuous || s.count.is_some() || s.duration.is_some();
     if let Some(secs) = pace

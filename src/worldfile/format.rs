@@ -315,6 +315,8 @@ pub struct PaceDecl {
     /// Historical mode (`--start` and `--end`) with neither `--count` nor
     /// `--events-per-day`: this many primary events over the range (1 to 1e12).
     pub historical_count: Option<Src>,
+    /// Whether live runs follow the time profile (`--follow-profile`), true or false.
+    pub follow_profile: Option<Src>,
 }
 
 /// Other names for a world's options, as its source document spells them.

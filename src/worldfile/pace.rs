@@ -26,6 +26,8 @@ pub struct Pace {
     pub duration_secs: Option<f64>,
     /// Primary events of a historical range given no count.
     pub historical_count: Option<u64>,
+    /// Live runs follow the time profile.
+    pub follow_profile: Option<bool>,
 }
 
 impl Pace {
@@ -111,7 +113,23 @@ pub fn build(
             ));
         }
     }
+    let follow_profile = match &decl.follow_profile {
+        None => None,
+        Some(s) => match super::build::expr(src, &scope, s, &["pace", "follow_profile"])?.0 {
+            super::expr::Expr::Lit(Value::Bool(b)) => Some(b),
+            _ => {
+                return Err(src.err(
+                    &["pace", "follow_profile"],
+                    format!(
+                        "`{}` must be true or false (from parameters only)",
+                        s.text()
+                    ),
+                ))
+            }
+        },
+    };
     Ok(Pace {
+        follow_profile,
         rate,
         deltas,
         speed,
@@ -154,6 +172,10 @@ mod tests {
         let p = world("  min_delta: users / 10\n  max_delta: users\n", &[]).unwrap();
         assert_eq!(p.deltas, Some((1.0, 10.0)));
         assert!(world("", &[]).unwrap().is_empty());
+        let p = world("  follow_profile: not slow\n", &[]).unwrap();
+        assert_eq!(p.follow_profile, Some(true));
+        let e = world("  follow_profile: users\n", &[]).unwrap_err();
+        assert!(e.contains("must be true or false"), "{e}");
     }
 
     #[test]

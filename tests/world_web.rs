@@ -264,6 +264,12 @@ fn golden_output_is_byte_identical() {
         "2025-01-01T09:00:00Z",
         "--count",
         "20",
+        // The gaps this test was written for, before the world stated its own pace (which
+        // starts sessions far apart, leaving users free).
+        "--min-delta",
+        "10",
+        "--max-delta",
+        "60",
         "--stats-interval",
         "0",
     ];
@@ -377,6 +383,12 @@ fn users_bound_the_open_sessions_and_set_changes_the_mix() {
             "2025-03-01T08:00:00Z",
             "--count",
             "300",
+            // The gaps this test was written for, before the world stated its own pace (which
+            // starts sessions far apart, leaving users free).
+            "--min-delta",
+            "10",
+            "--max-delta",
+            "60",
             "--stats-interval",
             "0",
         ];

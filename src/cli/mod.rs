@@ -6,7 +6,9 @@
 //! - `run`: the flags of a run (`kafka-gen`, `run`, `config`);
 //! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`;
 //! - `shared`: flags several commands take (config, brokers, logs...), declared once.
+//! - [`aliases`]: a world file's own flag and config-key names, rewritten before parsing.
 
+pub mod aliases;
 mod commands;
 mod run;
 mod shared;
@@ -41,15 +43,25 @@ impl Cli {
     /// `kafka-gen --scenario music master` (issue 10: they gave "cannot be used with"). Those
     /// flags are moved after the subcommand's name, where its own parser reads them, so a flag
     /// the subcommand does not take is still reported by name.
+    ///
+    /// A world file's option aliases are rewritten first ([`aliases`]); notes about ignored
+    /// ones go to stderr.
     pub fn parse_args<T: Into<OsString>>(args: impl IntoIterator<Item = T>) -> Self {
-        Self::parse_from(subcommand_first(args.into_iter().map(Into::into).collect()))
+        Self::try_parse_args(args).unwrap_or_else(|e| e.exit())
     }
 
     /// [`Cli::parse_args`] returning the error instead of exiting, for tests.
     pub fn try_parse_args<T: Into<OsString>>(
         args: impl IntoIterator<Item = T>,
     ) -> Result<Self, clap::Error> {
-        Self::try_parse_from(subcommand_first(args.into_iter().map(Into::into).collect()))
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let (args, notes) = aliases::expand(args, &|var| std::env::var(var).ok()).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e:#}\n"))
+        })?;
+        for note in notes {
+            eprintln!("kafka-gen: note: {note}");
+        }
+        Self::try_parse_from(subcommand_first(args))
     }
 }
 

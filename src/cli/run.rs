@@ -29,8 +29,9 @@ pub struct RunArgs {
         conflicts_with = "scenario"
     )]
     pub world: Option<PathBuf>,
-    /// Set a world parameter, e.g. --set num_users=50; repeat for more [env: KAFKA_GEN_SET]
-    /// (NAME=VALUE,...; or KAFKA_GEN_PARAM_<NAME>=VALUE)
+    /// Set a world parameter, e.g. --set num_users=50, or a key of the world's source config
+    /// (--set user_behavior.time_per_page_max=180), or all keys of its YAML file (--set @FILE);
+    /// repeat for more [env: KAFKA_GEN_SET] (NAME=VALUE,...; or KAFKA_GEN_PARAM_<NAME>=VALUE)
     #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Directory with the master data [default: data for retail, data/<scenario> otherwise]
@@ -80,8 +81,8 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub rate: Option<f64>,
-    /// Events per minute, paced evenly: the same as --rate N/60 (the song-play simulator's flag)
-    /// [env: KAFKA_GEN_VOLUME]
+    /// Events per minute, paced evenly: the same as --rate N/60 (the song-play simulator's flag;
+    /// with worlds/music.yaml its own --volume, a total in historical mode) [env: KAFKA_GEN_VOLUME]
     #[arg(
         help_heading = "Pacing",
         long,

@@ -4,6 +4,7 @@
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags, and
 //! `path` sets any field of any section by its dotted path (`--conf kafka.linger_ms=5`,
 //! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
+//! `world_env` and `world_pace` add a world file's environment aliases and default pace.
 
 mod env;
 mod flags;
@@ -11,6 +12,8 @@ mod notes;
 pub mod path;
 mod resolve;
 pub mod sections;
+mod world_env;
+mod world_pace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

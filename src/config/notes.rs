@@ -18,6 +18,10 @@ pub enum Note {
     /// A `count` with no pacing: posted as fast as the sinks take events, on a simulated clock
     /// whose event times keep the drawn gaps and end now.
     FastCount,
+    /// The world file's own pace was used, as described.
+    WorldPace(String),
+    /// A world file's environment alias was read (or lost to the variable it stands for).
+    WorldAlias(String),
 }
 
 impl Note {
@@ -35,6 +39,10 @@ impl Note {
             Note::BootstrapAlias { used: false } => tracing::warn!(
                 "Ignoring KAFKA_BOOTSTRAP_SERVERS: KAFKA_GEN_BOOTSTRAP_SERVERS is set and wins."
             ),
+            Note::WorldAlias(what) => tracing::info!("{what}"),
+            Note::WorldPace(what) => {
+                tracing::info!("Pace of the world file (give a pacing flag to change it): {what}.")
+            }
             Note::FastCount => tracing::info!(
                 "A count with no pacing: posting as fast as the sinks take events, with event \
                  times spaced by the drawn gaps and ending now. Pass --min-delta/--max-delta, \

@@ -37,6 +37,8 @@ pub fn resolve_noted(
     let mut alias = None;
     let mut env_params = Vec::new();
     let mut env_paths = Vec::new();
+    let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+    let alias_params = super::world_env::apply(args, &mut vars, &mut notes)?;
     let mut vars: Vec<(String, String)> = vars
         .into_iter()
         .filter(|(k, v)| {
@@ -83,6 +85,7 @@ pub fn resolve_noted(
         Note::NoFile
     });
     let paced = config.schedule.paces() || env.sets_pacing() || flags_pace(args);
+    let given = super::world_pace::Given::new(&config.schedule, &env, args);
     let output_from = match (&args.output, &env.output) {
         (Some(p), _) => Some(format!("--output {}", p.display())),
         (None, Some(p)) => Some(format!("KAFKA_GEN_OUTPUT={}", p.display())),
@@ -111,7 +114,7 @@ pub fn resolve_noted(
         || args.data_dir.is_some()
         || paths().any(|s| s.path == ["data_dir"]);
     apply_env(&mut config, env)?;
-    for (name, value) in env_params {
+    for (name, value) in alias_params.into_iter().chain(env_params) {
         config.params.insert(name, toml::Value::String(value));
     }
     let before_paths = config.schedule.clone();
@@ -120,6 +123,7 @@ pub fn resolve_noted(
     path::apply(&mut config, &flag_paths)?;
     let paced = paced || config.schedule.paces_beyond(&before_paths);
     crate::worldfile::set_params(config.param_texts());
+    super::world_pace::apply(&mut config, &given, &mut notes);
     if !data_dir_given {
         if let Ok(s) = crate::scenario::find(&config.scenario) {
             config.data_dir = s.default_data_dir();

@@ -42,6 +42,15 @@ pub(super) fn start_to_end_now(
     if count > MAX_GAPS_AHEAD {
         return Ok(now_ms);
     }
+    if let Some(rate) = s.rate_per_sec {
+        // Fixed steps of 1/rate (a world file's own rate).
+        let span_ms = (count - 1) as f64 * 1000.0 / rate;
+        return Ok(if span_ms > now_ms as f64 {
+            now_ms
+        } else {
+            now_ms - span_ms as i64
+        });
+    }
     let gaps = Gaps::new(s.min_delta_secs, s.max_delta_secs)?;
     let mut rng = pace_rng.clone();
     let mut next_ms = 0.0;

@@ -52,6 +52,10 @@ pub trait Scenario: Sync {
     fn weight_aliases(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// The scenario's default pace (a world file's `pace:`), used where the user gives none.
+    fn default_pace(&self) -> crate::worldfile::pace::Pace {
+        crate::worldfile::pace::Pace::default()
+    }
     /// The scenario's default time profile; a config's `[profile]` overrides parts of it.
     fn default_profile(&self) -> crate::profile::ProfileDefaults {
         crate::profile::RETAIL_PROFILE

@@ -52,6 +52,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         ));
     }
     let (params, param_docs) = params(src, &file, overrides)?;
+    super::aliases::check(src, &file)?;
 
     // Entity kinds: names first, so fields can refer to any kind.
     let mut infos: Vec<KindInfo> = file
@@ -329,6 +330,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         EnvelopeKind::Standard => None,
         EnvelopeKind::None => Some(type_field(src, &file)?),
     };
+    let pace = super::pace::build(src, &file.pace, &params)?;
     Ok(Model {
         name: file.world.clone(),
         description: file.description.clone(),
@@ -351,6 +353,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             .map(|(k, v)| (k.clone(), *v))
             .collect(),
         type_field,
+        pace,
     })
 }
 
@@ -471,7 +474,7 @@ pub fn expr(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<(E
         .map_err(|e| src.err(path, format!("in `{text}`: {e}")))
 }
 
-fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<f64> {
+pub(super) fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<f64> {
     let (e, _) = expr(src, scope, s, path)?;
     match e {
         Expr::Lit(v) => v

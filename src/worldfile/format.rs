@@ -39,6 +39,14 @@ pub struct WorldFile {
     /// The world's time profile.
     #[serde(default)]
     pub time: TimeDecl,
+    /// The world's default pace and run length, as expressions over params; any pacing the
+    /// user gives wins.
+    #[serde(default)]
+    pub pace: PaceDecl,
+    /// The option names of the world's source document: its flags, its config file's keys
+    /// and its environment variables, each standing for a parameter or a kafka-gen option.
+    #[serde(default)]
+    pub aliases: AliasesDecl,
 }
 
 fn default_master_seed() -> u64 {
@@ -283,4 +291,70 @@ pub struct TimeDecl {
     /// Holiday multipliers by name (as in the config's `[profile.holidays]`).
     #[serde(default)]
     pub holidays: IndexMap<String, f64>,
+}
+
+/// The world's default pace (`pace:`), each an expression over params. Used when the user
+/// gives no pacing (`--rate`, `--volume`, `--min-delta`, `--max-delta`, `--speed`,
+/// `--events-per-day`, or the same in the config file or environment).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaceDecl {
+    /// Primary events per second of event time, paced evenly (1e-6 to 1e9).
+    pub rate: Option<Src>,
+    /// Realistic mode: shortest gap between primary events, seconds (0 to a year).
+    pub min_delta: Option<Src>,
+    /// Realistic mode: longest gap between primary events, seconds (0.001 to a year).
+    pub max_delta: Option<Src>,
+    /// In a live run, event time runs this many times faster than the wall clock (1 to
+    /// 1e6; 1 is real time). A bounded run then starts its clock in the past so that its
+    /// last event time is the wall clock at its end, and none lies in the future.
+    pub speed: Option<Src>,
+    /// How long a run lasts when the user gives no `--duration`, `--count` or
+    /// `--continuous`: seconds of real time (0 to 10 years); 0 runs until stopped.
+    pub duration: Option<Src>,
+    /// Historical mode (`--start` and `--end`) with neither `--count` nor
+    /// `--events-per-day`: this many primary events over the range (1 to 1e12).
+    pub historical_count: Option<Src>,
+    /// Whether live runs follow the time profile (`--follow-profile`), true or false.
+    pub follow_profile: Option<Src>,
+}
+
+/// Other names for a world's options, as its source document spells them.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasesDecl {
+    /// Command-line flags, with their dashes: `--num-songs: {param: num_songs}`. They are
+    /// read once the world is known (`--world FILE`), before the other flags.
+    #[serde(default)]
+    pub flags: IndexMap<String, AliasDecl>,
+    /// Keys of the document's config file, dotted (`user_behavior.session_duration_min`):
+    /// given as `--set KEY=VALUE`, or all at once from its YAML file with `--set @FILE`.
+    #[serde(default)]
+    pub keys: IndexMap<String, AliasDecl>,
+    /// Environment variables, read like the `KAFKA_GEN_*` one they stand for (below it when
+    /// both are set): `INGEST_API_URL: {env: KAFKA_GEN_HTTP_ENDPOINT}`.
+    #[serde(default)]
+    pub env: IndexMap<String, AliasDecl>,
+}
+
+/// What one alias stands for: exactly one of `param`, `flag`, `env`, `ignore` or `reject`.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AliasDecl {
+    /// A world parameter, set to the value (as `--set NAME=VALUE`).
+    pub param: Option<String>,
+    /// A kafka-gen flag given the value, e.g. `--http-endpoint` (flags and keys only).
+    pub flag: Option<String>,
+    /// A `KAFKA_GEN_*` variable given the value (environment aliases only).
+    pub env: Option<String>,
+    /// Accepted and ignored, with this note on stderr: why, and what to use instead.
+    pub ignore: Option<String>,
+    /// Refused (exit 2) with this message: why, and what to use instead.
+    pub reject: Option<String>,
+    /// Appended to the value: `s` makes `--duration-seconds 300` read as `--duration 300s`.
+    #[serde(default)]
+    pub suffix: String,
+    /// A flag alias that takes no value, such as `--live` (flags only).
+    #[serde(default)]
+    pub switch: bool,
 }

@@ -11,8 +11,10 @@
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
-//! - [`schema`]: JSON Schema per event type.
+//! - [`schema`]: JSON Schema per event type;
+//! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names.
 
+pub mod aliases;
 pub mod build;
 pub mod compile;
 pub mod contract;
@@ -26,6 +28,7 @@ pub mod functions;
 pub mod index;
 pub mod master;
 pub mod model;
+pub mod pace;
 pub mod parse;
 pub mod pick;
 pub mod roles;
@@ -232,6 +235,10 @@ impl Scenario for FileScenario {
 
     fn default_profile(&self) -> crate::profile::ProfileDefaults {
         self.profile
+    }
+
+    fn default_pace(&self) -> pace::Pace {
+        self.model.pace
     }
 
     fn checker(

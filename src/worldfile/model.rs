@@ -28,6 +28,8 @@ pub struct Model {
     pub holidays: Vec<(String, f64)>,
     /// With `envelope: none`, the top-level payload field that holds the event type.
     pub type_field: Option<String>,
+    /// The default pace (`pace:`), evaluated with the parameters.
+    pub pace: super::pace::Pace,
 }
 
 #[derive(Debug)]

@@ -1,0 +1,58 @@
+//! A world file's environment aliases (`aliases: env:`): the variables of its source
+//! document, read as the `KAFKA_GEN_*` variable or parameter they stand for, below it when
+//! both are set (as `KAFKA_BOOTSTRAP_SERVERS` is read as `KAFKA_GEN_BOOTSTRAP_SERVERS`).
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+use super::Note;
+use crate::cli::RunArgs;
+use crate::worldfile::aliases::{self, Target};
+
+/// The world file this run names, by flag or by environment.
+fn world_path(args: &RunArgs, vars: &[(String, String)]) -> Option<PathBuf> {
+    let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    args.world
+        .clone()
+        .or_else(|| args.scenario.clone().map(PathBuf::from))
+        .or_else(|| var("KAFKA_GEN_WORLD").map(PathBuf::from))
+        .or_else(|| var("KAFKA_GEN_SCENARIO").map(PathBuf::from))
+        .filter(|p| crate::worldfile::is_path(&p.display().to_string()))
+}
+
+/// Adds to `vars` the `KAFKA_GEN_*` variables the world's aliases stand for, and returns the
+/// parameters they set.
+pub(super) fn apply(
+    args: &RunArgs,
+    vars: &mut Vec<(String, String)>,
+    notes: &mut Vec<Note>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(table) = world_path(args, vars).and_then(|p| aliases::read(&p)) else {
+        return Ok(vec![]);
+    };
+    let mut params = vec![];
+    for (name, alias) in &table.env {
+        let Some(value) = vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()) else {
+            continue;
+        };
+        match aliases::target(alias) {
+            Target::Env(to) => {
+                let used = !vars.iter().any(|(k, _)| k == to);
+                if used {
+                    vars.push((to.to_string(), format!("{value}{}", alias.suffix)));
+                }
+                notes.push(Note::WorldAlias(if used {
+                    format!("Using {name} as {to}.")
+                } else {
+                    format!("Ignoring {name}: {to} is set and wins.")
+                }));
+            }
+            Target::Param(p) => params.push((p.to_string(), format!("{value}{}", alias.suffix))),
+            Target::Ignore(why) => notes.push(Note::WorldAlias(format!("Ignoring {name}: {why}"))),
+            Target::Reject(why) => bail!("{name} is set, but it is not supported: {why}"),
+            Target::Flag(_) => {}
+        }
+    }
+    Ok(params)
+}

@@ -324,7 +324,7 @@ mod tests {
             0,
             0,
         )));
-        assert_eq!(split(&theirs, 0).0.is_none(), true);
+        assert!(split(&theirs, 0).0.is_none());
         let timed = Expr::Bin(BinOp::Lt, Box::new(Expr::Local(0)), Box::new(Expr::Now));
         assert!(split(&timed, 0).0.is_none());
     }

@@ -113,6 +113,13 @@ fn rates(a: &str, b: &str, primaries: usize) -> (f64, f64) {
     (median(&mut xs), median(&mut ys))
 }
 
+/// A world file, its Rust twin, and the file's parameters for a like-for-like size.
+type Pair = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 fn main() {
     let wanted: Vec<String> = std::env::args()
         .skip(1)
@@ -122,7 +129,7 @@ fn main() {
     // Rust web world simulates 100 users and music 100 open sessions; the files default to
     // their documents' 10 users and 4 sessions, which at one primary a second of event time
     // refuses most draws and so measures refusals, not records).
-    let pairs: [(&str, &str, &[(&str, &str)]); 5] = [
+    let pairs: [Pair; 5] = [
         ("music", "music", &[("threads", "100")]),
         ("tutoring", "tutoring", &[("STREAM_COUNT", "50")]),
         ("web", "web", &[("num_users", "100")]),

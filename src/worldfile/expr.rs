@@ -172,6 +172,23 @@ pub struct Ctx<'a> {
     pub seq: i64,
 }
 
+impl<'a> Ctx<'a> {
+    /// A context outside any event's output: no event id, cause, type or sequence number.
+    /// What picks, guards, effects and live candidate sets evaluate against.
+    pub fn plain(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Self {
+        Ctx {
+            master,
+            state,
+            locals,
+            now,
+            event_id: Uuid::nil(),
+            caused_by: None,
+            event_type: "",
+            seq: 0,
+        }
+    }
+}
+
 impl Ctx<'_> {
     /// Evaluates `e`. Never panics: an operation on values of the wrong kind gives null.
     pub fn eval(&self, e: &Expr, rng: &mut SimRng) -> Value {

@@ -155,18 +155,9 @@ impl Filters {
 
 fn holds(f: &Filter, i: u32, master: &Master, state: &State, now: i64, rng: &mut SimRng) -> bool {
     let locals = [Value::Ent(f.kind, i)];
-    Ctx {
-        master,
-        state,
-        locals: &locals,
-        now,
-        event_id: uuid::Uuid::nil(),
-        caused_by: None,
-        event_type: "",
-        seq: 0,
-    }
-    .eval(&f.cond, rng)
-    .truthy()
+    Ctx::plain(master, state, &locals, now)
+        .eval(&f.cond, rng)
+        .truthy()
 }
 
 /// Splits a pick's condition into the conjuncts that read only the candidate in `slot` (its

@@ -324,14 +324,5 @@ fn scan(
 }
 
 fn ctx<'a>(seen: &'a Seen<'_>, locals: &'a [Value]) -> Ctx<'a> {
-    Ctx {
-        master: seen.master,
-        state: seen.state,
-        locals,
-        now: seen.now,
-        event_id: uuid::Uuid::nil(),
-        caused_by: None,
-        event_type: "",
-        seq: 0,
-    }
+    Ctx::plain(seen.master, seen.state, locals, seen.now)
 }

@@ -490,16 +490,7 @@ enum Slot {
 }
 
 fn ctx<'a>(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Ctx<'a> {
-    Ctx {
-        master,
-        state,
-        locals,
-        now,
-        event_id: Uuid::nil(),
-        caused_by: None,
-        event_type: "",
-        seq: 0,
-    }
+    Ctx::plain(master, state, locals, now)
 }
 
 impl World for FileWorld {

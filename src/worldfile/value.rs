@@ -8,6 +8,9 @@ use std::sync::Arc;
 /// passed and returned in registers: the evaluator moves values on every node.
 pub type Text = Arc<String>;
 
+// The evaluator's speed rests on this (see [`Text`]).
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+
 /// A run-time value. Entities are (kind, index) into the master data; text is shared.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {

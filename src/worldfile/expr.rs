@@ -143,6 +143,37 @@ pub struct KindData {
     pub index: HashMap<String, u32>,
     /// `fields[f][i]`: field `f` of entity `i`.
     pub fields: Vec<Vec<Value>>,
+    /// Every id's text back to back, and where each ends: what payloads write ids from.
+    /// One compact block stays in cache where one allocation per id would not.
+    pub id_text: String,
+    pub id_ends: Vec<u32>,
+}
+
+impl KindData {
+    /// The id of entity `i`, from the packed ids once [`KindData::pack_ids`] has run.
+    pub fn id(&self, i: u32) -> Option<&str> {
+        let i = i as usize;
+        if self.id_ends.len() == self.ids.len() {
+            let end = *self.id_ends.get(i)? as usize;
+            let start = if i == 0 {
+                0
+            } else {
+                self.id_ends[i - 1] as usize
+            };
+            return self.id_text.get(start..end);
+        }
+        self.ids.get(i).map(|s| s.as_str())
+    }
+
+    /// Packs the ids for [`KindData::id`].
+    pub fn pack_ids(&mut self) {
+        self.id_text.clear();
+        self.id_ends.clear();
+        for id in &self.ids {
+            self.id_text.push_str(id);
+            self.id_ends.push(self.id_text.len() as u32);
+        }
+    }
 }
 
 /// Mutable world state.
@@ -225,10 +256,7 @@ impl Ctx<'_> {
                         .get(k as usize)
                         .and_then(|vars| vars.get(*v as usize))
                         .and_then(|col| col.get(i as usize));
-                    let from = self.now - len;
-                    Value::Int(
-                        times.map_or(0, |t| (t.len() - t.partition_point(|&x| x <= from)) as i64),
-                    )
+                    Value::Int(times.map_or(0, |t| super::window::since(t, self.now - len) as i64))
                 }
                 _ => Value::Null,
             },
@@ -275,7 +303,26 @@ impl Ctx<'_> {
             Expr::Bin(BinOp::Or, a, b) => {
                 Value::Bool(self.eval(a, rng).truthy() || self.eval(b, rng).truthy())
             }
-            Expr::Bin(op, a, b) => binary(*op, self.eval(a, rng), self.eval(b, rng)),
+            Expr::Bin(op, a, b) => {
+                // Operands stored already (a field, a state variable, a local) are compared
+                // in place: `m.region == s.region` clones no text.
+                let (x, y);
+                let a = match self.peek(a) {
+                    Some(v) => v,
+                    None => {
+                        x = self.eval(a, rng);
+                        &x
+                    }
+                };
+                let b = match self.peek(b) {
+                    Some(v) => v,
+                    None => {
+                        y = self.eval(b, rng);
+                        &y
+                    }
+                };
+                binary(*op, a, b)
+            }
             Expr::Cond(c, a, b) => {
                 if self.eval(c, rng).truthy() {
                     self.eval(a, rng)
@@ -284,6 +331,51 @@ impl Ctx<'_> {
                 }
             }
             Expr::Call(f, args) => self.call(f, args, rng),
+        }
+    }
+
+    /// The value `e` names when it is stored already (a literal, a local, a global, or a
+    /// field or state variable of a local entity), by reference: no clone. `None` means
+    /// "evaluate it", never "null".
+    pub fn peek<'v>(&'v self, e: &'v Expr) -> Option<&'v Value> {
+        match e {
+            Expr::Lit(v) => Some(v),
+            Expr::Local(slot) => self.locals.get(*slot as usize),
+            Expr::Global(v) => self.state.global.get(*v as usize),
+            Expr::Field(x, _, f) => {
+                let (k, i) = self.local_entity(x)?;
+                self.master
+                    .kinds
+                    .get(k as usize)?
+                    .fields
+                    .get(*f as usize)?
+                    .get(i as usize)
+            }
+            Expr::State(x, _, v) => {
+                let (k, i) = self.local_entity(x)?;
+                self.state
+                    .ent
+                    .get(k as usize)?
+                    .get(*v as usize)?
+                    .get(i as usize)
+            }
+            _ => None,
+        }
+    }
+
+    /// The id text of the entity in a local slot, by reference.
+    pub fn peek_id(&self, x: &Expr) -> Option<&str> {
+        let (k, i) = self.local_entity(x)?;
+        self.master.kinds.get(k as usize)?.id(i)
+    }
+
+    fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {
+        match x {
+            Expr::Local(slot) => match self.locals.get(*slot as usize)? {
+                Value::Ent(k, i) => Some((*k, *i)),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -508,12 +600,7 @@ impl Ctx<'_> {
     pub fn text_of<'v>(&'v self, v: &'v Value) -> Option<&'v str> {
         match v {
             Value::Str(s) => Some(s.as_str()),
-            Value::Ent(k, i) => self
-                .master
-                .kinds
-                .get(*k as usize)
-                .and_then(|kd| kd.ids.get(*i as usize))
-                .map(|s| s.as_str()),
+            Value::Ent(k, i) => self.master.kinds.get(*k as usize)?.id(*i),
             _ => None,
         }
     }
@@ -553,14 +640,14 @@ fn keep_kind(like: &Value, x: f64) -> Value {
 }
 
 /// Arithmetic and comparison; text joins with `+`.
-pub fn binary(op: BinOp, a: Value, b: Value) -> Value {
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     use Value::*;
     match op {
-        BinOp::Eq => return Bool(equal(&a, &b)),
-        BinOp::Ne => return Bool(!equal(&a, &b)),
+        BinOp::Eq => return Bool(equal(a, b)),
+        BinOp::Ne => return Bool(!equal(a, b)),
         _ => {}
     }
-    match (op, &a, &b) {
+    match (op, a, b) {
         (BinOp::Add, Str(x), Str(y)) => return Value::str(&format!("{x}{y}")),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
             let o = x.cmp(y);

@@ -17,11 +17,66 @@ use crate::SimRng;
 
 const ABSENT: u32 = u32::MAX;
 
+/// Which of a kind's state variables and windows something reads or writes, as bit sets
+/// (variable `v` is bit `v`; variables from 64 on share the top bit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reads {
+    state: u64,
+    windows: u64,
+}
+
+impl Reads {
+    pub fn state(v: u16) -> Self {
+        Reads {
+            state: bit(v),
+            windows: 0,
+        }
+    }
+
+    pub fn window(v: u16) -> Self {
+        Reads {
+            state: 0,
+            windows: bit(v),
+        }
+    }
+
+    pub fn with(self, other: Reads) -> Self {
+        Reads {
+            state: self.state | other.state,
+            windows: self.windows | other.windows,
+        }
+    }
+
+    fn meets(self, other: Reads) -> bool {
+        self.state & other.state != 0 || self.windows & other.windows != 0
+    }
+
+    /// What a condition reads of its candidate's state.
+    fn of(cond: &Expr) -> Self {
+        let mut r = Reads::default();
+        cond.any(&mut |e| {
+            match e {
+                Expr::State(_, _, v) => r = r.with(Reads::state(*v)),
+                Expr::Window(_, _, v, _) => r = r.with(Reads::window(*v)),
+                _ => {}
+            }
+            false
+        });
+        r
+    }
+}
+
+fn bit(v: u16) -> u64 {
+    1u64 << v.min(63)
+}
+
 /// The entities of one kind for which a condition holds now.
 pub struct Filter {
     kind: u16,
     /// The condition, with the candidate in local slot 0.
     cond: Expr,
+    /// What `cond` reads: a write elsewhere cannot change whether it holds.
+    reads: Reads,
     members: Vec<u32>,
     /// `pos[i]`: where entity `i` is in `members`, or [`ABSENT`].
     pos: Vec<u32>,
@@ -55,19 +110,19 @@ pub struct Filters {
     sets: Vec<Filter>,
     /// The filters of each kind.
     by_kind: Vec<Vec<u16>>,
-    /// Whether a filter of the kind reads a window count.
-    windowed: Vec<bool>,
+    /// The window counts the filters of each kind read.
+    windowed: Vec<Reads>,
     /// Filters by their condition's text, so picks with the same condition share one set.
     seen: HashMap<String, u16>,
     /// `(time, kind, entity)`: a counted time leaves a window then, so re-test the entity.
-    rechecks: BinaryHeap<Reverse<(i64, u16, u32)>>,
+    rechecks: BinaryHeap<Reverse<(i64, u16, u16, u32)>>,
 }
 
 impl Filters {
     pub fn new(kinds: usize) -> Self {
         Filters {
             by_kind: vec![Vec::new(); kinds],
-            windowed: vec![false; kinds],
+            windowed: vec![Reads::default(); kinds],
             ..Default::default()
         }
     }
@@ -95,9 +150,10 @@ impl Filters {
             return f;
         }
         let n = master.kinds.get(kind as usize).map_or(0, |k| k.ids.len());
-        let windows = cond.any(&mut |e| matches!(e, Expr::Window(..)));
+        let reads = Reads::of(&cond);
         let mut filter = Filter {
             kind,
+            reads,
             cond,
             members: Vec::new(),
             pos: vec![ABSENT; n],
@@ -109,16 +165,19 @@ impl Filters {
         let f = self.sets.len() as u16;
         self.sets.push(filter);
         self.by_kind[kind as usize].push(f);
-        self.windowed[kind as usize] |= windows;
+        self.windowed[kind as usize] =
+            self.windowed[kind as usize].with(Reads { state: 0, ..reads });
         self.seen.insert(text, f);
         f
     }
 
     /// Re-tests entity `i` of `kind` after its state changed.
+    #[allow(clippy::too_many_arguments)]
     pub fn refresh(
         &mut self,
         kind: u16,
         i: u32,
+        touched: Reads,
         master: &Master,
         state: &State,
         now: i64,
@@ -129,26 +188,35 @@ impl Filters {
         };
         for &f in fs {
             let filter = &mut self.sets[f as usize];
+            if !filter.reads.meets(touched) {
+                continue;
+            }
             let on = holds(filter, i, master, state, now, rng);
             filter.set(i, on);
         }
     }
 
-    /// Entity `i` of `kind` was counted in a window; the count falls again at `leaves`.
-    pub fn counted(&mut self, kind: u16, i: u32, leaves: i64) {
-        if self.windowed.get(kind as usize).copied().unwrap_or(false) {
-            self.rechecks.push(Reverse((leaves, kind, i)));
+    /// Entity `i` of `kind` was counted in window `w`; the count falls again at `leaves`.
+    /// Only a window some condition reads is re-checked then.
+    pub fn counted(&mut self, kind: u16, w: u16, i: u32, leaves: i64) {
+        let read = self
+            .windowed
+            .get(kind as usize)
+            .copied()
+            .unwrap_or_default();
+        if read.meets(Reads::window(w)) {
+            self.rechecks.push(Reverse((leaves, kind, w, i)));
         }
     }
 
     /// Re-tests the entities whose window counts fell by `now`.
     pub fn catch_up(&mut self, now: i64, master: &Master, state: &State, rng: &mut SimRng) {
-        while let Some(&Reverse((t, kind, i))) = self.rechecks.peek() {
+        while let Some(&Reverse((t, kind, w, i))) = self.rechecks.peek() {
             if t > now {
                 break;
             }
             self.rechecks.pop();
-            self.refresh(kind, i, master, state, now, rng);
+            self.refresh(kind, i, Reads::window(w), master, state, now, rng);
         }
     }
 }
@@ -283,19 +351,37 @@ mod tests {
             f
         );
         state.ent[0][0][0] = Value::Bool(true);
-        fs.refresh(0, 0, &master, &state, 1_000, &mut rng);
+        fs.refresh(0, 0, Reads::state(0), &master, &state, 1_000, &mut rng);
         state.ent[0][0][1] = Value::Bool(false);
-        fs.refresh(0, 1, &master, &state, 1_000, &mut rng);
+        fs.refresh(0, 1, Reads::state(0), &master, &state, 1_000, &mut rng);
         assert_eq!(sorted(&fs), [1, 2]);
         // Entity 2 is counted at t = 2s: out until the count leaves its window at 12s.
         state.windows[0][0][2].push_back(2_000);
-        fs.refresh(0, 2, &master, &state, 2_000, &mut rng);
-        fs.counted(0, 2, 12_000);
+        fs.refresh(0, 2, Reads::window(0), &master, &state, 2_000, &mut rng);
+        fs.counted(0, 0, 2, 12_000);
         assert_eq!(sorted(&fs), [1]);
         fs.catch_up(11_999, &master, &state, &mut rng);
         assert_eq!(sorted(&fs), [1]);
         fs.catch_up(12_000, &master, &state, &mut rng);
         assert_eq!(sorted(&fs), [1, 2]);
+    }
+
+    /// A write to a variable the condition does not read re-tests nothing: the set keeps what
+    /// it had even though the (unread) state changed under it, and a write to the variable it
+    /// reads does re-test.
+    #[test]
+    fn only_writes_to_what_the_condition_reads_re_test() {
+        let mut rng = SimRng::seed_from_u64(1);
+        let (master, mut state) = state_of(&[false, false]);
+        let mut fs = Filters::new(1);
+        let f = fs.add(0, 0, &busy(0), &master, &state, 0, &mut rng);
+        assert_eq!(fs.get(f).members().len(), 2);
+        state.ent[0][0][0] = Value::Bool(true);
+        fs.refresh(0, 0, Reads::state(1), &master, &state, 0, &mut rng);
+        fs.refresh(0, 0, Reads::window(0), &master, &state, 0, &mut rng);
+        assert_eq!(fs.get(f).members().len(), 2);
+        fs.refresh(0, 0, Reads::state(0), &master, &state, 0, &mut rng);
+        assert_eq!(fs.get(f).members(), [1]);
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn generate(
             }
         }
     }
+    intern(&mut master);
     Ok(master)
 }
 
@@ -129,6 +130,29 @@ pub fn eval_node(node: &Node, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
             Value::str(&s)
         }
         Node::Object(_) | Node::Array(_) => Value::Null,
+    }
+}
+
+/// Packs each kind's ids, and makes equal texts of a master-data column one shared value. A
+/// field drawn from a few values (regions, subjects) is then a handful of strings that stay
+/// in cache, not one allocation per entity scattered over the heap, which every read of the
+/// field would miss.
+fn intern(master: &mut Master) {
+    let mut seen: std::collections::HashSet<Text> = std::collections::HashSet::new();
+    for kind in &mut master.kinds {
+        kind.pack_ids();
+        for column in &mut kind.fields {
+            for v in column.iter_mut() {
+                if let Value::Str(s) = v {
+                    match seen.get(s) {
+                        Some(shared) => *s = shared.clone(),
+                        None => {
+                            seen.insert(s.clone());
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -278,6 +302,7 @@ pub fn load(model: &Model, dir: &Path) -> anyhow::Result<Master> {
         }
         master.kinds[k].fields = columns;
     }
+    intern(&mut master);
     Ok(master)
 }
 

@@ -31,11 +31,13 @@ pub mod model;
 pub mod pace;
 pub mod parse;
 pub mod pick;
+pub mod program;
 pub mod roles;
 pub mod runtime;
 pub mod schema;
 pub mod template;
 pub mod value;
+pub mod window;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

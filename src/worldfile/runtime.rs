@@ -8,11 +8,11 @@ use rand::RngExt;
 use uuid::Uuid;
 
 use super::expr::{binary, Ctx, Expr, Master, State};
-use super::filter::Filters;
+use super::filter::{Filters, Reads};
 use super::model::{Effect, EventModel, Model, Target};
 use super::parse::BinOp;
 use super::pick::{Picker, Seen};
-use super::template::write_fields;
+use super::program::Program;
 use super::value::Value;
 use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
@@ -60,6 +60,8 @@ pub struct FileWorld {
     names: Vec<&'static str>,
     /// `pickers[event][pick]`.
     pickers: Vec<Vec<Picker>>,
+    /// Each event type's payload, flattened for writing.
+    programs: Vec<Program>,
     /// Live candidate sets of picks, kept current by every state write.
     filters: Filters,
     queue: BinaryHeap<Pending>,
@@ -70,6 +72,8 @@ pub struct FileWorld {
     scratch: (Vec<Value>, Vec<bool>),
     /// The planned writes and window counts of one event's effects, reused.
     effect_buf: EffectBuf,
+    /// The entities one event's effects wrote, and what of each, reused.
+    touched: Vec<(u16, u32, Reads)>,
     /// Primary types whose pick found no candidate at all since the state last changed, and
     /// the types with a weight: when every weighted type is exhausted, the world takes no
     /// primary until a follow-up changes it, and says when that is (`ready_at`).
@@ -158,7 +162,14 @@ impl FileWorld {
                     .collect()
             })
             .collect();
+        let standard = model.envelope == super::format::EnvelopeKind::Standard;
+        let programs = model
+            .events
+            .iter()
+            .map(|e| Program::payload(&e.payload, &e.key_path, standard))
+            .collect();
         Ok(Self {
+            programs,
             model,
             master,
             state,
@@ -170,6 +181,7 @@ impl FileWorld {
             dropped: 0,
             scratch: Default::default(),
             effect_buf: Default::default(),
+            touched: Vec::new(),
             exhausted,
             weighted,
             settled,
@@ -267,6 +279,7 @@ impl FileWorld {
         }
         let master = Arc::clone(&self.master);
         let state = &self.state;
+        let programs = &self.programs;
         let standard = self.model.envelope == super::format::EnvelopeKind::Standard;
         let envelope = Envelope {
             event_type: e as EventTypeId,
@@ -287,22 +300,7 @@ impl FileWorld {
                 event_type: self.names[e as usize],
                 seq: 0,
             };
-            let mut key = None;
-            if standard {
-                if !ev.payload.is_empty() {
-                    buf.push(b',');
-                }
-                write_fields(&ev.payload, &c, rng, buf, &ev.key_path, &mut key);
-            } else {
-                buf.push(b'{');
-                write_fields(&ev.payload, &c, rng, buf, &ev.key_path, &mut key);
-                buf.push(b'}');
-            }
-            if ev.key_path.is_empty() {
-                None
-            } else {
-                key
-            }
+            programs[e as usize].write(&c, rng, buf)
         });
         self.schedule(rng, ev, locals, time, id);
         true
@@ -354,7 +352,7 @@ impl FileWorld {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| self.read(slot));
             let new = if add {
-                binary(BinOp::Add, current, value)
+                binary(BinOp::Add, &current, &value)
             } else {
                 value
             };
@@ -371,12 +369,21 @@ impl FileWorld {
             }
             writes.push((slot, new));
         }
+        // Each entity written is re-tested once, for what was written to it.
+        let mut touched: Vec<(u16, u32, Reads)> = std::mem::take(&mut self.touched);
+        touched.clear();
+        let mut touch = |k: u16, i: u32, r: Reads| match touched
+            .iter_mut()
+            .find(|(tk, ti, _)| (*tk, *ti) == (k, i))
+        {
+            Some(t) => t.2 = t.2.with(r),
+            None => touched.push((k, i, r)),
+        };
         for (slot, v) in writes.drain(..) {
             match slot {
                 Slot::Ent(k, var, i) => {
                     self.state.ent[k as usize][var as usize][i as usize] = v;
-                    self.filters
-                        .refresh(k, i, &self.master, &self.state, time, rng);
+                    touch(k, i, Reads::state(var));
                 }
                 Slot::Global(var) => self.state.global[var as usize] = v,
                 Slot::Pair(p, var, a, b) => {
@@ -392,10 +399,14 @@ impl FileWorld {
             while times.front().is_some_and(|&t| t <= time - len) {
                 times.pop_front();
             }
-            self.filters
-                .refresh(k, i, &self.master, &self.state, time, rng);
-            self.filters.counted(k, i, time.saturating_add(len));
+            touch(k, i, Reads::window(w));
+            self.filters.counted(k, w, i, time.saturating_add(len));
         }
+        for &(k, i, r) in &touched {
+            self.filters
+                .refresh(k, i, r, &self.master, &self.state, time, rng);
+        }
+        self.touched = touched;
         true
     }
 

@@ -161,9 +161,8 @@ pub fn write(
             buf.push(b'"');
         }
         Node::Value(e, _, f) => {
-            let v = ctx.eval(e, rng);
             let start = buf.len();
-            write_value(buf, &v, *f, ctx);
+            write_expr(buf, e, *f, ctx, rng);
             if key_path.is_empty() {
                 *key = Some((start, buf.len()));
             }
@@ -174,10 +173,7 @@ pub fn write(
             for part in parts {
                 match part {
                     TextPart::Lit(s) => escape_into(buf, s),
-                    TextPart::Expr(e, f) => {
-                        let v = ctx.eval(e, rng);
-                        write_text(buf, &v, *f, ctx);
-                    }
+                    TextPart::Expr(e, f) => write_part(buf, e, *f, ctx, rng),
                 }
             }
             buf.push(b'"');
@@ -203,8 +199,39 @@ pub fn write(
     }
 }
 
+/// Writes the JSON value of `e`. Ids and stored values are written from where they are, with
+/// no clone.
+pub fn write_expr(buf: &mut Vec<u8>, e: &Expr, f: Format, ctx: &Ctx<'_>, rng: &mut SimRng) {
+    match (id_in_place(e, ctx), ctx.peek(e)) {
+        (Some(id), _) => {
+            buf.push(b'"');
+            escape_into(buf, id);
+            buf.push(b'"');
+        }
+        (None, Some(v)) => write_value(buf, v, f, ctx),
+        (None, None) => write_value(buf, &ctx.eval(e, rng), f, ctx),
+    }
+}
+
+/// Writes the value of `e` inside a JSON string.
+pub fn write_part(buf: &mut Vec<u8>, e: &Expr, f: Format, ctx: &Ctx<'_>, rng: &mut SimRng) {
+    match (id_in_place(e, ctx), ctx.peek(e)) {
+        (Some(id), _) => escape_into(buf, id),
+        (None, Some(v)) => write_text(buf, v, f, ctx),
+        (None, None) => write_text(buf, &ctx.eval(e, rng), f, ctx),
+    }
+}
+
+/// The id text `e` writes, when `e` is the id of an entity held in a local.
+fn id_in_place<'c>(e: &Expr, ctx: &'c Ctx<'_>) -> Option<&'c str> {
+    match e {
+        Expr::Id(x) => ctx.peek_id(x),
+        _ => None,
+    }
+}
+
 /// Writes an object's fields without braces (`"a":1,"b":2`).
-pub fn write_fields(
+fn write_fields(
     fields: &[(String, Node)],
     ctx: &Ctx<'_>,
     rng: &mut SimRng,

@@ -133,7 +133,14 @@ impl Runner {
             (Some(start_ms), None) => Plan::Simulated { start_ms },
             (None, _) => match s.count.filter(|_| s.ends_now) {
                 Some(count) => Plan::Simulated {
-                    start_ms: drive::start_to_end_now(s, count, &pace_rng)?,
+                    start_ms: drive::start_to_end_now(
+                        s,
+                        count,
+                        &pace_rng,
+                        (s.follow_profile)
+                            .then(|| config.profile_for(scenario))
+                            .transpose()?,
+                    )?,
                 },
                 None => Plan::Live,
             },

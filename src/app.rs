@@ -57,7 +57,7 @@ fn param_flags(set: &[String]) -> anyhow::Result<std::collections::BTreeMap<Stri
 
 fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
     let params = param_flags(&args.set).bad_input()?;
-    let model = crate::worldfile::load(&args.file, &params).bad_input()?;
+    let model = crate::worldfile::load_named(&args.file, &params).bad_input()?;
     print!("{}", crate::worldfile::describe(&model));
     Ok(ExitCode::SUCCESS)
 }
@@ -65,7 +65,7 @@ fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
 fn schema(args: &crate::cli::SchemaArgs) -> anyhow::Result<ExitCode> {
     let schema = match &args.world {
         Some(path) if !args.format => {
-            let model = crate::worldfile::load(path, &Default::default()).bad_input()?;
+            let model = crate::worldfile::load_named(path, &Default::default()).bad_input()?;
             crate::worldfile::schema::event_schemas(&model)
         }
         _ => crate::worldfile::schema::format_schema(),
@@ -270,8 +270,8 @@ fn serve_settings(
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (limits, addr) = serve_settings(args).bad_input()?;
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
-    for path in &args.world {
-        worlds.push(crate::worldfile::scenario(path)?);
+    for world in &args.world {
+        worlds.push(crate::scenario::find(&world.display().to_string())?);
     }
     let state = crate::serve::AppState::with_worlds(limits, args.data_root.clone(), worlds);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -380,34 +380,38 @@ fn master_sizes(
     Ok(sizes)
 }
 
-/// `kafka-gen scenarios`: each scenario with its master data and event types.
+/// `kafka-gen scenarios`: each scenario with its master data and event types: retail, the
+/// world files built in (with their file), then the other world files in `worlds/`.
 pub fn scenarios_listing() -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let files = world_files();
-    for s in crate::scenario::REGISTRY {
-        describe_scenario(&mut out, *s);
-        if let Some(path) = files
-            .iter()
-            .find(|p| p.file_stem().is_some_and(|f| f == s.name()))
-        {
-            let _ = writeln!(out, "  as a world file: {}", path.display());
+    for name in crate::scenario::names() {
+        match crate::scenario::find(name) {
+            Ok(s) => describe_scenario(&mut out, s),
+            Err(e) => {
+                let _ = writeln!(out, "{name}: cannot be loaded: {e:#}");
+            }
+        }
+        if let Some(b) = crate::worldfile::builtin::get(name) {
+            let _ = writeln!(out, "  world file: {} (built in)", b.file);
         }
         out.push('\n');
     }
-    for path in &files {
+    for path in world_files() {
         let name = path.display().to_string();
-        match crate::worldfile::scenario(path) {
-            Ok(s)
-                if !crate::scenario::REGISTRY
-                    .iter()
-                    .any(|r| r.name() == crate::scenario::Scenario::name(s)) =>
-            {
+        let shipped = path
+            .file_stem()
+            .and_then(|f| f.to_str())
+            .is_some_and(|f| crate::worldfile::builtin::get(f).is_some());
+        if shipped {
+            continue;
+        }
+        match crate::worldfile::scenario(&path) {
+            Ok(s) => {
                 let _ = writeln!(out, "world file {name} (--world {name})");
                 describe_scenario(&mut out, s);
                 out.push('\n');
             }
-            Ok(_) => {}
             Err(e) => {
                 let _ = writeln!(out, "world file {name}: cannot be loaded: {e:#}\n");
             }

@@ -10,8 +10,8 @@
 //! - [`logging`]: the log format on stderr, and starting tracing.
 //! - [`master`]: reading and writing master-data files (JSON or CSV) with precise errors.
 //! - [`profile`]: the time-of-day and calendar intensity, and event times drawn from it.
-//! - [`scenario`]: the scenario interface and registry; `scenario::retail` is the default world,
-//!   beside `music`, `tutoring`, `web` and `bnpl`.
+//! - [`scenario`]: the scenario interface and lookup; `scenario::retail`, the default world,
+//!   is the one in Rust; `music`, `tutoring`, `web` and `bnpl` are built-in world files.
 //! - [`event`]: the encoded `Batch` sinks consume and the `EventWriter` that fills it.
 //! - [`generator`]: weighted draws of primary event types, served by the scenario's world.
 //! - [`schedule`]: `[schedule]`, and pacing (random gaps, or a rate limiter) on tokio's clock.
@@ -30,8 +30,8 @@
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
 //! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
-//! - [`worldfile`]: worlds described in a YAML file (`--world FILE`), compiled and run through
-//!   the same scenario interface.
+//! - [`worldfile`]: worlds described in a YAML file (`--world FILE`, or a shipped one by name),
+//!   compiled and run through the same scenario interface.
 
 pub mod app;
 pub mod bounds;

@@ -7,15 +7,16 @@
 //! the line. Anything not declared is left alone, so an unknown flag is still an error.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
 
 use crate::worldfile::aliases::{self, Target};
 use crate::worldfile::format::{AliasDecl, AliasesDecl, Yaml};
 
-/// The world file a command line runs, from its flags or else the environment.
-pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+/// The world file a command line runs, from its flags or else the environment: a path, or a
+/// shipped world's name (`--scenario music`).
+pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     let mut from_flags = None;
     let mut it = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(token) = it.next() {
@@ -24,8 +25,8 @@ pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Op
         }
         if token == "check" {
             // `kafka-gen check FILE`: the file is positional.
-            if let Some(v) = it.clone().next().filter(|v| crate::worldfile::is_path(v)) {
-                from_flags = Some(PathBuf::from(v));
+            if let Some(v) = it.clone().next().filter(|v| is_world(v)) {
+                from_flags = Some(v.to_string());
             }
         }
         for flag in ["--world", "--scenario"] {
@@ -34,8 +35,8 @@ pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Op
                 Some(rest) => rest.strip_prefix('='),
                 None => None,
             };
-            if let Some(v) = value.filter(|v| crate::worldfile::is_path(v)) {
-                from_flags = Some(PathBuf::from(v));
+            if let Some(v) = value.filter(|v| is_world(v)) {
+                from_flags = Some(v.to_string());
             }
         }
     }
@@ -43,9 +44,12 @@ pub fn world_path(args: &[OsString], env: &dyn Fn(&str) -> Option<String>) -> Op
         ["KAFKA_GEN_WORLD", "KAFKA_GEN_SCENARIO"]
             .into_iter()
             .filter_map(env)
-            .find(|v| crate::worldfile::is_path(v))
-            .map(PathBuf::from)
+            .find(|v| is_world(v))
     })
+}
+
+fn is_world(v: &str) -> bool {
+    crate::worldfile::builtin::names_a_world_file(v)
 }
 
 /// `args` with the aliases of the world they run rewritten, and the notes of ignored ones.
@@ -61,7 +65,7 @@ pub fn expand(
     };
     let mut out = Rewrite {
         table: &table,
-        world: &path,
+        world: Path::new(&path),
         args: vec![],
         notes: vec![],
     };

@@ -17,10 +17,11 @@ use crate::sinks::SinkKind;
 pub struct RunArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// Scenario to simulate [default: retail] [env: KAFKA_GEN_SCENARIO]
+    /// Scenario to simulate: retail, music, tutoring, web, bnpl, or a world file's path
+    /// [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long)]
     pub scenario: Option<String>,
-    /// World file to simulate (worlds/README.md), instead of a built-in scenario
+    /// World file to simulate (worlds/README.md): a path, or a shipped world's name (music)
     /// [env: KAFKA_GEN_WORLD]
     #[arg(
         help_heading = "Mode",
@@ -82,7 +83,7 @@ pub struct RunArgs {
     )]
     pub rate: Option<f64>,
     /// Events per minute, paced evenly: the same as --rate N/60 (the song-play simulator's flag;
-    /// with worlds/music.yaml its own --volume, a total in historical mode) [env: KAFKA_GEN_VOLUME]
+    /// with music its own --volume, a total in historical mode) [env: KAFKA_GEN_VOLUME]
     #[arg(
         help_heading = "Pacing",
         long,
@@ -91,8 +92,9 @@ pub struct RunArgs {
         allow_negative_numbers = true
     )]
     pub volume: Option<f64>,
-    /// Concurrent sequences inside the simulated world, not OS threads: listening sessions
-    /// (music), operation streams (tutoring), users (web) [default: per scenario]
+    /// Concurrent sequences inside the simulated world, not OS threads: the world file's
+    /// parameter for them (music's threads, tutoring's STREAM_COUNT, web's num_users)
+    /// [default: per scenario]
     /// [env: KAFKA_GEN_STREAMS]
     #[arg(help_heading = "Mode", long, visible_aliases = ["threads", "users"], value_name = "N",
         value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -8,6 +8,7 @@
 
 mod env;
 mod flags;
+mod legacy;
 mod notes;
 pub mod path;
 mod resolve;
@@ -33,11 +34,7 @@ pub use crate::sinks::SinkKind;
 
 use crate::ingest::IngestConfig;
 use crate::profile::{Profile, ProfileConfig};
-use crate::scenario::bnpl::BnplConfig;
-use crate::scenario::music::MusicConfig;
 use crate::scenario::retail::RetailConfig;
-use crate::scenario::tutoring::TutoringConfig;
-use crate::scenario::web::WebConfig;
 use crate::scenario::Scenario;
 use crate::sinks::file::FileSinkConfig;
 use crate::sinks::http::HttpSinkConfig;
@@ -67,9 +64,10 @@ pub struct Config {
     /// Relative weights of the primary event types, by type name; unnamed types keep their
     /// scenario default. Normalised to sum to 1.
     pub weights: BTreeMap<String, f64>,
-    /// Concurrent sequences inside the simulated world (not OS threads): listening sessions
-    /// (music), operation streams (tutoring), users (web). Unset keeps the scenario's default;
-    /// retail has none and ignores it.
+    /// Concurrent sequences inside the simulated world (not OS threads): sets the parameter
+    /// the world file's `--streams` alias names (music's `threads`, tutoring's `STREAM_COUNT`,
+    /// web's `num_users`) unless the parameter is set itself. Retail and bnpl have none and
+    /// ignore it.
     pub streams: Option<u32>,
     pub schedule: ScheduleConfig,
     /// The `file` sink.
@@ -78,14 +76,6 @@ pub struct Config {
     pub profile: ProfileConfig,
     /// The retail scenario.
     pub retail: RetailConfig,
-    /// The music scenario.
-    pub music: MusicConfig,
-    /// The tutoring scenario.
-    pub tutoring: TutoringConfig,
-    /// The web scenario.
-    pub web: WebConfig,
-    /// The bnpl scenario.
-    pub bnpl: BnplConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
     /// Serve Prometheus metrics (`/metrics`) and `/health` here, e.g. `0.0.0.0:9464`
@@ -117,10 +107,6 @@ impl Default for Config {
             file: FileSinkConfig::default(),
             profile: ProfileConfig::default(),
             retail: RetailConfig::default(),
-            music: MusicConfig::default(),
-            tutoring: TutoringConfig::default(),
-            web: WebConfig::default(),
-            bnpl: BnplConfig::default(),
             kafka: KafkaConfig::default(),
             metrics_listen: None,
             http: HttpSinkConfig::default(),
@@ -236,11 +222,7 @@ impl Config {
             self.http.validate()?;
         }
         self.ingest.validate()?;
-        self.retail.validate()?;
-        self.music.validate()?;
-        self.tutoring.validate()?;
-        self.web.validate()?;
-        self.bnpl.validate()
+        self.retail.validate()
     }
 
     /// What `kafka-gen ingest` is handed: `[ingest]`, `[kafka]` and the world.

@@ -73,6 +73,9 @@ pub fn resolve_noted(
         .map(|pair| PathSetting::from_flag(pair))
         .collect::<anyhow::Result<_>>()?;
     let paths = || env_paths.iter().chain(&flag_paths);
+    for s in paths() {
+        super::legacy::check_path(&s.source, &s.path)?;
+    }
 
     let (path, explicit) = match (&args.config.config, &env.config) {
         (Some(p), _) | (None, Some(p)) => (p.clone(), true),
@@ -122,6 +125,7 @@ pub fn resolve_noted(
     apply_flags(&mut config, args)?;
     path::apply(&mut config, &flag_paths)?;
     let paced = paced || config.schedule.paces_beyond(&before_paths);
+    super::world_env::streams(&mut config);
     crate::worldfile::set_params(config.param_texts());
     super::world_pace::apply(&mut config, &given, &mut notes);
     if !data_dir_given {
@@ -165,6 +169,9 @@ fn load_file(path: &Path, explicit: bool) -> anyhow::Result<(Config, bool)> {
             path.display()
         )
     })?;
+    if let Ok(table) = text.parse::<toml::Table>() {
+        super::legacy::check_file(&path.display().to_string(), &table)?;
+    }
     let mut config: Config = parse_file(path, &text)?;
     // Data paths in a config file are relative to the working directory, like flags.
     if config.data_dir.as_os_str().is_empty() {
@@ -202,10 +209,11 @@ fn parse_file(path: &Path, text: &str) -> anyhow::Result<Config> {
     serde_path_to_error::deserialize(de).map_err(|e| located(e.inner(), Some(e.path().to_string())))
 }
 
-/// `name` as a scenario's own type name when it is one of its aliases (`sales` -> `sale`).
+/// `name` as a scenario's own type name when it is one of its aliases (`sales` -> `sale`);
+/// only retail has such aliases.
 fn unaliased(name: &str) -> &str {
-    (crate::scenario::REGISTRY.iter())
-        .flat_map(|s| s.weight_aliases())
+    use crate::scenario::Scenario;
+    (crate::scenario::retail::Retail.weight_aliases().iter())
         .find(|(alias, _)| *alias == name)
         .map_or(name, |(_, to)| *to)
 }

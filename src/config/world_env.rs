@@ -2,23 +2,39 @@
 //! document, read as the `KAFKA_GEN_*` variable or parameter they stand for, below it when
 //! both are set (as `KAFKA_BOOTSTRAP_SERVERS` is read as `KAFKA_GEN_BOOTSTRAP_SERVERS`).
 
-use std::path::PathBuf;
-
 use anyhow::bail;
 
 use super::Note;
 use crate::cli::RunArgs;
 use crate::worldfile::aliases::{self, Target};
 
-/// The world file this run names, by flag or by environment.
-fn world_path(args: &RunArgs, vars: &[(String, String)]) -> Option<PathBuf> {
+/// The world file this run names, by flag or by environment: a path, or a shipped world's
+/// name (`music`).
+fn world_path(args: &RunArgs, vars: &[(String, String)]) -> Option<String> {
     let var = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     args.world
-        .clone()
-        .or_else(|| args.scenario.clone().map(PathBuf::from))
-        .or_else(|| var("KAFKA_GEN_WORLD").map(PathBuf::from))
-        .or_else(|| var("KAFKA_GEN_SCENARIO").map(PathBuf::from))
-        .filter(|p| crate::worldfile::is_path(&p.display().to_string()))
+        .as_ref()
+        .map(|w| w.display().to_string())
+        .or_else(|| args.scenario.clone())
+        .or_else(|| var("KAFKA_GEN_WORLD"))
+        .or_else(|| var("KAFKA_GEN_SCENARIO"))
+        .filter(|w| crate::worldfile::builtin::names_a_world_file(w))
+}
+
+/// `streams` (`streams = N` in the config file, `KAFKA_GEN_STREAMS`, a `serve` request) as
+/// the parameter the world's `--streams` alias names (music's `threads`), unless that
+/// parameter is set itself: the Rust worlds took `streams` before issue 11.
+pub(super) fn streams(config: &mut super::Config) {
+    let Some(n) = config.streams else { return };
+    let Some(table) = Some(config.scenario.as_str())
+        .filter(|w| crate::worldfile::builtin::names_a_world_file(w))
+        .and_then(aliases::read)
+    else {
+        return;
+    };
+    if let Some(Target::Param(p)) = table.flags.get("--streams").map(aliases::target) {
+        (config.params.entry(p.to_string())).or_insert_with(|| toml::Value::Integer(n.into()));
+    }
 }
 
 /// Adds to `vars` the `KAFKA_GEN_*` variables the world's aliases stand for, and returns the

@@ -1,14 +1,12 @@
 //! The scenario interface: a simulated business with its master data, event types, default
 //! weights and topics, and a world state that turns primary draws into consistent events.
 //!
-//! Adding a scenario means one module beside `retail` and one line in [`REGISTRY`].
+//! `retail` is the one world written in Rust; the others are world files (`worlds/*.yaml`),
+//! the shipped ones embedded in the binary (`worldfile::builtin`). [`find`] resolves a name,
+//! [`names`] and [`builtins`] list what kafka-gen knows.
 
-pub mod bnpl;
-pub mod music;
 pub mod retail;
-pub mod tutoring;
 pub mod util;
-pub mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -228,37 +226,40 @@ pub fn validate_envelope(
     Ok(index as EventTypeId)
 }
 
-/// Every scenario kafka-gen knows, the default first.
-pub static REGISTRY: &[&dyn Scenario] = &[
-    &retail::Retail,
-    &music::Music,
-    &tutoring::Tutoring,
-    &web::Web,
-    &bnpl::Bnpl,
-];
+/// The name of every world kafka-gen knows without a path, the default first: retail, then
+/// the shipped world files.
+pub fn names() -> Vec<&'static str> {
+    std::iter::once("retail")
+        .chain(crate::worldfile::builtin::BUILTINS.iter().map(|b| b.name))
+        .collect()
+}
 
-/// Looks a scenario up by name; a name that is a path (`worlds/bank.yaml`) loads that world
-/// file (see `worlds/README.md`).
+/// Every world kafka-gen knows without a path, in the order of [`names`]; a shipped file is
+/// compiled with the parameters set so far (`worldfile::set_params`).
+pub fn builtins() -> anyhow::Result<Vec<&'static dyn Scenario>> {
+    names().into_iter().map(find).collect()
+}
+
+/// Looks a world up: a name that is a path (`worlds/bank.yaml`) loads that world file (see
+/// `worlds/README.md`); then `retail`; then the shipped world files (`music`); then a world
+/// file already loaded by path, by its world name (a `serve` request, `consume`).
 pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
     if crate::worldfile::is_path(name) {
         return Ok(crate::worldfile::scenario(std::path::Path::new(name))?);
     }
-    if let Some(world) = crate::worldfile::by_name(name) {
-        if !REGISTRY.iter().any(|s| s.name() == name) {
-            return Ok(world);
-        }
+    if name == "retail" {
+        return Ok(&retail::Retail);
     }
-    REGISTRY
-        .iter()
-        .copied()
-        .find(|s| s.name() == name)
-        .ok_or_else(|| {
-            let known: Vec<_> = REGISTRY.iter().map(|s| s.name()).collect();
-            anyhow::anyhow!(
-                "unknown scenario {name:?}; known scenarios: {} (or a world file's path, e.g. worlds/bank.yaml)",
-                known.join(", ")
-            )
-        })
+    if let Some(b) = crate::worldfile::builtin::get(name) {
+        return Ok(crate::worldfile::builtin_scenario(b)?);
+    }
+    if let Some(world) = crate::worldfile::by_name(name) {
+        return Ok(world);
+    }
+    Err(anyhow::anyhow!(
+        "unknown scenario {name:?}; known scenarios: {} (or a world file's path, e.g. worlds/bank.yaml)",
+        names().join(", ")
+    ))
 }
 
 #[cfg(test)]

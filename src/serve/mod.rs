@@ -71,7 +71,15 @@ impl AppState {
         data_root: Option<PathBuf>,
         worlds: Vec<&'static dyn scenario::Scenario>,
     ) -> Self {
-        let mut all: Vec<&'static dyn scenario::Scenario> = scenario::REGISTRY.to_vec();
+        let mut all: Vec<&'static dyn scenario::Scenario> = (scenario::names().into_iter())
+            .filter_map(|name| {
+                scenario::find(name)
+                    .map_err(|e| tracing::warn!(scenario = name, error = %format!("{e:#}"), "Cannot load the world; it is not served."))
+                    .ok()
+            })
+            .collect();
+        // A world file given by path replaces the shipped world of its name.
+        all.retain(|s| !worlds.iter().any(|w| w.name() == s.name()));
         all.extend(worlds);
         let masters = all
             .iter()

@@ -3,8 +3,6 @@
 //! kafka-gen option. Checked here when the world loads; applied before the flags are parsed
 //! (`cli::aliases`) and while the environment is read (`config::resolve`).
 
-use std::path::Path;
-
 use super::build::Source;
 use super::error::WorldError;
 use super::format::{AliasDecl, AliasesDecl, WorldFile};
@@ -101,12 +99,12 @@ pub fn check(src: &Source<'_>, file: &WorldFile) -> Result<(), WorldError> {
     Ok(())
 }
 
-/// The aliases of the world file at `path`, checked; `None` if it cannot be read or parsed
-/// (loading it later reports why, with its location).
-pub fn read(path: &Path) -> Option<AliasesDecl> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// The aliases of the world file `world` names (a path, or a shipped world's name such as
+/// `music`), checked; `None` if it cannot be read or parsed (loading it later reports why,
+/// with its location).
+pub fn read(world: &str) -> Option<AliasesDecl> {
+    let (name, text) = super::builtin::source(world)?;
     let file: WorldFile = serde_yaml_ng::from_str(&text).ok()?;
-    let name = path.display().to_string();
     check(
         &Source {
             file: &name,

@@ -12,10 +12,12 @@
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
 //! - [`schema`]: JSON Schema per event type;
-//! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names.
+//! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names;
+//! - [`builtin`]: the world files shipped in the binary (music, tutoring, web, bnpl).
 
 pub mod aliases;
 pub mod build;
+pub mod builtin;
 pub mod compile;
 pub mod contract;
 pub mod error;
@@ -62,6 +64,14 @@ pub fn load(path: &Path, overrides: &BTreeMap<String, String>) -> Result<Model, 
         message: format!("cannot read the world file: {e}"),
     })?;
     compile_text(&file, &text, overrides)
+}
+
+/// [`load`] for a `--world` value: a path, or a shipped world's name (`music`).
+pub fn load_named(world: &Path, overrides: &BTreeMap<String, String>) -> Result<Model, WorldError> {
+    match world.to_str().and_then(builtin::get) {
+        Some(b) if !is_path(b.name) => compile_text(b.file, b.text, overrides),
+        _ => load(world, overrides),
+    }
 }
 
 /// Compiles a world file's text; `file` names it in errors.
@@ -127,15 +137,47 @@ type Cache = Mutex<HashMap<(PathBuf, BTreeMap<String, String>), &'static FileSce
 
 /// The scenario of a world file, compiled once per path and parameters for the process.
 pub fn scenario(path: &Path) -> anyhow::Result<&'static FileScenario> {
+    cached(path.to_path_buf(), || {
+        let file = path.display().to_string();
+        let data_dir = Path::new("data").join("worlds");
+        Ok((file, None, data_dir))
+    })
+}
+
+/// The scenario of a shipped world file (`music`), compiled once per parameters. Its master
+/// data lives in `data/<name>` by default.
+pub fn builtin_scenario(b: &'static builtin::Builtin) -> anyhow::Result<&'static FileScenario> {
+    // Not a path a user could name: `builtin:` cannot start a file's path here.
+    let key = PathBuf::from(format!("builtin:{}", b.name));
+    cached(key, || {
+        Ok((b.file.to_string(), Some(b.text), PathBuf::from("data")))
+    })
+}
+
+/// The file's name in messages, its text if it is not to be read from that name, and the
+/// directory its default data directory `<dir>/<world>` is in.
+type Found = (String, Option<&'static str>, PathBuf);
+
+fn cached(
+    key: PathBuf,
+    find: impl FnOnce() -> anyhow::Result<Found>,
+) -> anyhow::Result<&'static FileScenario> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let params = PARAMS.lock().map(|p| p.clone()).unwrap_or_default();
-    let key = (path.to_path_buf(), params);
+    let key = (key, params);
     let cache = CACHE.get_or_init(Default::default);
     if let Some(s) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
         return Ok(s);
     }
-    let model = load(path, &key.1).bad_input()?;
-    let s: &'static FileScenario = Box::leak(Box::new(FileScenario::new(model)));
+    let (file, text, data_root) = find()?;
+    let model = match text {
+        Some(text) => compile_text(&file, text, &key.1),
+        None => load(Path::new(&file), &key.1),
+    }
+    .bad_input()?;
+    let mut s = FileScenario::new(model);
+    s.data_root = data_root;
+    let s: &'static FileScenario = Box::leak(Box::new(s));
     if let Ok(mut c) = cache.lock() {
         c.insert(key, s);
     }
@@ -162,6 +204,9 @@ pub struct FileScenario {
     specs: &'static [EventTypeSpec],
     kinds: &'static [MasterKind],
     profile: crate::profile::ProfileDefaults,
+    /// The directory of its default data directory `<data_root>/<name>`: `data/worlds` for a
+    /// file given by path, `data` for a shipped one.
+    data_root: PathBuf,
 }
 
 fn leak(s: &str) -> &'static str {
@@ -203,6 +248,7 @@ impl FileScenario {
             specs: Box::leak(specs.into_boxed_slice()),
             kinds: Box::leak(kinds.into_boxed_slice()),
             profile,
+            data_root: Path::new("data").join("worlds"),
             model: Arc::new(model),
         }
     }
@@ -265,10 +311,10 @@ impl Scenario for FileScenario {
         self.kinds
     }
 
-    /// `data/worlds/<name>`: a world file named like a built-in scenario (music) must not read
-    /// that scenario's `data/music`.
+    /// `data/<name>` for a shipped world (`data/music`); `data/worlds/<name>` for a file given
+    /// by path, so that a copy of a shipped world edited elsewhere does not read its data.
     fn default_data_dir(&self) -> PathBuf {
-        Path::new("data").join("worlds").join(self.name)
+        self.data_root.join(self.name)
     }
 
     fn write_master(

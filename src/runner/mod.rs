@@ -22,6 +22,7 @@ use crate::stats::{self, SinkReport, Stats};
 use crate::SimRng;
 
 mod drive;
+mod end_now;
 mod log_events;
 #[cfg(test)]
 mod tests;
@@ -133,7 +134,7 @@ impl Runner {
             (Some(start_ms), None) => Plan::Simulated { start_ms },
             (None, _) => match s.count.filter(|_| s.ends_now) {
                 Some(count) => Plan::Simulated {
-                    start_ms: drive::start_to_end_now(
+                    start_ms: end_now::start_to_end_now(
                         s,
                         count,
                         &pace_rng,

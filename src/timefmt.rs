@@ -6,8 +6,26 @@
 /// wrapped to January (issue 10). The configuration and the generator keep event times inside
 /// it; only forecasts such as a restock's expected delivery can reach past it.
 pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
+    // An event's time is written more than once (the envelope's `event_time` and a payload's
+    // own time field, such as a play's `played_at`): the last text is kept per thread.
+    thread_local! {
+        static LAST: std::cell::Cell<(i64, [u8; 24])> = const { std::cell::Cell::new((i64::MIN, [0; 24])) };
+    }
     const YEAR_0_MS: i64 = -62_167_219_200_000;
+    // Clamped first, so the cache's starting `i64::MIN` is never a time asked for.
     let ms = ms.clamp(YEAR_0_MS, crate::bounds::LAST_EVENT_MS);
+    let (last, text) = LAST.get();
+    if last == ms {
+        buf.extend_from_slice(&text);
+        return;
+    }
+    let text = format_rfc3339_millis(ms);
+    LAST.set((ms, text));
+    buf.extend_from_slice(&text);
+}
+
+/// `ms`, already within years 0..=9999, as RFC 3339 text.
+fn format_rfc3339_millis(ms: i64) -> [u8; 24] {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000) as u32;
     let days = secs.div_euclid(86_400);
@@ -23,7 +41,7 @@ pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
     put(&mut out[14..16], sod / 60 % 60);
     put(&mut out[17..19], sod % 60);
     put(&mut out[20..23], millis);
-    buf.extend_from_slice(&out);
+    out
 }
 
 /// Writes `value` as zero-padded decimal digits filling `dst`.
@@ -92,6 +110,8 @@ mod tests {
                 .unwrap()
                 .to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(fmt(ms), want, "ms={ms}");
+            // Again: now from the text kept for the last time.
+            assert_eq!(fmt(ms), want, "ms={ms}, repeated");
         }
     }
 }

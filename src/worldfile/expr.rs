@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::fake::FakeKind;
 use super::parse::BinOp;
+use super::rows::Rows;
 use super::value::{Text, Value};
 use crate::SimRng;
 
@@ -147,10 +148,12 @@ pub struct KindData {
     /// One compact block stays in cache where one allocation per id would not.
     pub id_text: String,
     pub id_ends: Vec<u32>,
+    /// The same fields entity by entity, for reads.
+    pub rows: Rows<Value>,
 }
 
 impl KindData {
-    /// The id of entity `i`, from the packed ids once [`KindData::pack_ids`] has run.
+    /// The id of entity `i`, from the packed ids once [`KindData::pack`] has run.
     pub fn id(&self, i: u32) -> Option<&str> {
         let i = i as usize;
         if self.id_ends.len() == self.ids.len() {
@@ -165,8 +168,17 @@ impl KindData {
         self.ids.get(i).map(|s| s.as_str())
     }
 
-    /// Packs the ids for [`KindData::id`].
-    pub fn pack_ids(&mut self) {
+    /// Field `f` of entity `i`, from the rows once [`KindData::pack`] has run.
+    pub fn field(&self, f: u16, i: u32) -> Option<&Value> {
+        if self.rows.len() == self.ids.len() && !self.fields.is_empty() {
+            return self.rows.get(i, f);
+        }
+        self.fields.get(f as usize)?.get(i as usize)
+    }
+
+    /// Packs the ids for [`KindData::id`] and the fields for [`KindData::field`].
+    pub fn pack(&mut self) {
+        self.rows = Rows::from_columns(&self.fields);
         self.id_text.clear();
         self.id_ends.clear();
         for id in &self.ids {
@@ -179,10 +191,10 @@ impl KindData {
 /// Mutable world state.
 #[derive(Debug, Default, Clone)]
 pub struct State {
-    /// `ent[kind][var][i]`.
-    pub ent: Vec<Vec<Vec<Value>>>,
-    /// `windows[kind][var][i]`: times counted, oldest first.
-    pub windows: Vec<Vec<Vec<VecDeque<i64>>>>,
+    /// Per kind, each entity's state variables.
+    pub ent: Vec<Rows<Value>>,
+    /// Per kind, each entity's windows: the times counted, oldest first.
+    pub windows: Vec<Rows<VecDeque<i64>>>,
     pub global: Vec<Value>,
     /// Per pair kind: values by (a, b), with the defaults for pairs never written.
     pub pairs: Vec<PairState>,
@@ -242,8 +254,7 @@ impl Ctx<'_> {
                     .state
                     .ent
                     .get(k as usize)
-                    .and_then(|vars| vars.get(*v as usize))
-                    .and_then(|col| col.get(i as usize))
+                    .and_then(|rows| rows.get(i, *v))
                     .cloned()
                     .unwrap_or(Value::Null),
                 _ => Value::Null,
@@ -254,8 +265,7 @@ impl Ctx<'_> {
                         .state
                         .windows
                         .get(k as usize)
-                        .and_then(|vars| vars.get(*v as usize))
-                        .and_then(|col| col.get(i as usize));
+                        .and_then(|rows| rows.get(i, *v));
                     Value::Int(times.map_or(0, |t| super::window::since(t, self.now - len) as i64))
                 }
                 _ => Value::Null,
@@ -344,20 +354,11 @@ impl Ctx<'_> {
             Expr::Global(v) => self.state.global.get(*v as usize),
             Expr::Field(x, _, f) => {
                 let (k, i) = self.local_entity(x)?;
-                self.master
-                    .kinds
-                    .get(k as usize)?
-                    .fields
-                    .get(*f as usize)?
-                    .get(i as usize)
+                self.master.kinds.get(k as usize)?.field(*f, i)
             }
             Expr::State(x, _, v) => {
                 let (k, i) = self.local_entity(x)?;
-                self.state
-                    .ent
-                    .get(k as usize)?
-                    .get(*v as usize)?
-                    .get(i as usize)
+                self.state.ent.get(k as usize)?.get(i, *v)
             }
             _ => None,
         }
@@ -406,8 +407,7 @@ impl Ctx<'_> {
     fn column(&self, kinds: &[KindData], k: u16, f: u16, i: u32) -> Value {
         kinds
             .get(k as usize)
-            .and_then(|kd| kd.fields.get(f as usize))
-            .and_then(|col| col.get(i as usize))
+            .and_then(|kd| kd.field(f, i))
             .cloned()
             .unwrap_or(Value::Null)
     }

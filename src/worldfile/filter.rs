@@ -302,6 +302,7 @@ fn relocal(e: &Expr, slot: u16) -> Expr {
 mod tests {
     use super::*;
     use crate::worldfile::expr::KindData;
+    use crate::worldfile::rows::Rows;
     use rand::SeedableRng;
 
     fn state_of(flags: &[bool]) -> (Master, State) {
@@ -311,8 +312,11 @@ mod tests {
             ..Default::default()
         });
         let state = State {
-            ent: vec![vec![flags.iter().map(|b| Value::Bool(*b)).collect()]],
-            windows: vec![vec![vec![Default::default(); flags.len()]]],
+            ent: vec![Rows::from_columns(&[flags
+                .iter()
+                .map(|b| Value::Bool(*b))
+                .collect()])],
+            windows: vec![Rows::filled(flags.len(), 1, Default::default())],
             ..Default::default()
         };
         (master, state)
@@ -350,13 +354,13 @@ mod tests {
             fs.add(0, 5, &relocal(&cond, 3), &master, &state, 0, &mut rng),
             f
         );
-        state.ent[0][0][0] = Value::Bool(true);
+        *state.ent[0].get_mut(0, 0).unwrap() = Value::Bool(true);
         fs.refresh(0, 0, Reads::state(0), &master, &state, 1_000, &mut rng);
-        state.ent[0][0][1] = Value::Bool(false);
+        *state.ent[0].get_mut(1, 0).unwrap() = Value::Bool(false);
         fs.refresh(0, 1, Reads::state(0), &master, &state, 1_000, &mut rng);
         assert_eq!(sorted(&fs), [1, 2]);
         // Entity 2 is counted at t = 2s: out until the count leaves its window at 12s.
-        state.windows[0][0][2].push_back(2_000);
+        state.windows[0].get_mut(2, 0).unwrap().push_back(2_000);
         fs.refresh(0, 2, Reads::window(0), &master, &state, 2_000, &mut rng);
         fs.counted(0, 0, 2, 12_000);
         assert_eq!(sorted(&fs), [1]);
@@ -376,7 +380,7 @@ mod tests {
         let mut fs = Filters::new(1);
         let f = fs.add(0, 0, &busy(0), &master, &state, 0, &mut rng);
         assert_eq!(fs.get(f).members().len(), 2);
-        state.ent[0][0][0] = Value::Bool(true);
+        *state.ent[0].get_mut(0, 0).unwrap() = Value::Bool(true);
         fs.refresh(0, 0, Reads::state(1), &master, &state, 0, &mut rng);
         fs.refresh(0, 0, Reads::window(0), &master, &state, 0, &mut rng);
         assert_eq!(fs.get(f).members().len(), 2);

@@ -140,7 +140,7 @@ pub fn eval_node(node: &Node, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
 fn intern(master: &mut Master) {
     let mut seen: std::collections::HashSet<Text> = std::collections::HashSet::new();
     for kind in &mut master.kinds {
-        kind.pack_ids();
+        kind.pack();
         for column in &mut kind.fields {
             for v in column.iter_mut() {
                 if let Value::Str(s) = v {

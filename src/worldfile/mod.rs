@@ -35,6 +35,7 @@ pub mod parse;
 pub mod pick;
 pub mod program;
 pub mod roles;
+pub mod rows;
 pub mod runtime;
 pub mod schema;
 pub mod template;

@@ -13,6 +13,7 @@ use super::model::{Effect, EventModel, Model, Target};
 use super::parse::BinOp;
 use super::pick::{Picker, Seen};
 use super::program::Program;
+use super::rows::Rows;
 use super::value::Value;
 use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
@@ -101,7 +102,7 @@ impl FileWorld {
         for (k, kind) in model.kinds.iter().enumerate() {
             let data = &master.kinds[k];
             let n = data.ids.len();
-            let mut vars = Vec::with_capacity(kind.state.len());
+            let mut columns = Vec::with_capacity(kind.state.len());
             for var in &kind.state {
                 let mut col = Vec::with_capacity(n);
                 for i in 0..n {
@@ -117,12 +118,12 @@ impl FileWorld {
                     }
                     col.push(v);
                 }
-                vars.push(col);
+                columns.push(col);
             }
-            state.ent.push(vars);
+            state.ent.push(Rows::from_columns(&columns));
             state
                 .windows
-                .push(vec![vec![VecDeque::new(); n]; kind.windows.len()]);
+                .push(Rows::filled(n, kind.windows.len(), VecDeque::new()));
         }
         for g in &model.globals {
             let v = ctx(&master, &state, &[], 0).eval(&g.init, rng);
@@ -382,7 +383,9 @@ impl FileWorld {
         for (slot, v) in writes.drain(..) {
             match slot {
                 Slot::Ent(k, var, i) => {
-                    self.state.ent[k as usize][var as usize][i as usize] = v;
+                    if let Some(slot) = self.state.ent[k as usize].get_mut(i, var) {
+                        *slot = v;
+                    }
                     touch(k, i, Reads::state(var));
                 }
                 Slot::Global(var) => self.state.global[var as usize] = v,
@@ -394,7 +397,9 @@ impl FileWorld {
         }
         for (k, w, i) in counts.drain(..) {
             let len = self.model.kinds[k as usize].windows[w as usize].1;
-            let times = &mut self.state.windows[k as usize][w as usize][i as usize];
+            let Some(times) = self.state.windows[k as usize].get_mut(i, w) else {
+                continue;
+            };
             times.push_back(time);
             while times.front().is_some_and(|&t| t <= time - len) {
                 times.pop_front();
@@ -426,7 +431,10 @@ impl FileWorld {
 
     fn read(&self, slot: Slot) -> Value {
         match slot {
-            Slot::Ent(k, v, i) => self.state.ent[k as usize][v as usize][i as usize].clone(),
+            Slot::Ent(k, v, i) => self.state.ent[k as usize]
+                .get(i, v)
+                .cloned()
+                .unwrap_or(Value::Null),
             Slot::Global(v) => self.state.global[v as usize].clone(),
             Slot::Pair(p, v, a, b) => {
                 let (map, defaults) = &self.state.pairs[p as usize];

@@ -65,7 +65,7 @@ impl Generator {
         seed: u64,
     ) -> anyhow::Result<Self> {
         let weights = config.weights_for(scenario)?;
-        let world = scenario.load_world(&config.data_dir, config)?;
+        let world = scenario.load_world(&config.data_dir, &config.world_section(scenario)?)?;
         Self::with_world(scenario, world, weights, seed)
     }
 

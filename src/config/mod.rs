@@ -250,6 +250,24 @@ impl Config {
     }
 
     /// Validates the time options and resolves `start` and `end` to epoch milliseconds.
+    /// The section `scenario`'s world is handed: the seed, its weights, the rate the run
+    /// asks for and retail's settings.
+    pub fn world_section(
+        &self,
+        scenario: &dyn Scenario,
+    ) -> anyhow::Result<crate::scenario::WorldSection> {
+        let range = self.time_range(scenario)?;
+        Ok(crate::scenario::WorldSection {
+            seed: self.seed,
+            weights: self.weights_for(scenario)?,
+            requested_rate: crate::scenario::retail::capacity::requested_rate(
+                &self.schedule,
+                range,
+            ),
+            retail: self.retail.clone(),
+        })
+    }
+
     pub fn time_range(
         &self,
         scenario: &dyn Scenario,
@@ -290,5 +308,34 @@ mod tests {
             shipped, defaults,
             "config/generator.toml and Config::default() disagree"
         );
+    }
+
+    /// A world is handed its section, resolved from the whole configuration: the seed, its
+    /// own weights (a type not named keeps its default), the rate the schedule asks for and
+    /// retail's settings; and a bad weight is refused there, before any world is built.
+    #[test]
+    fn a_world_section_is_resolved_from_the_configuration() {
+        let retail = crate::scenario::find("retail").unwrap();
+        let mut config = Config {
+            seed: Some(7),
+            ..Config::default()
+        };
+        config.weights.insert("sale".into(), 2.0);
+        config.schedule.rate_per_sec = Some(40.0);
+        config.retail.restock_lead_min_secs = 123.0;
+        let section = config.world_section(retail).unwrap();
+        assert_eq!(section.seed, Some(7));
+        assert_eq!(section.weights, config.weights_for(retail).unwrap());
+        let sale = retail
+            .event_types()
+            .iter()
+            .position(|t| t.name == "sale")
+            .unwrap();
+        // Shares: sale 2 against the other types' default 0.5 together.
+        assert!((section.weights[sale] - 2.0 / 2.5).abs() < 1e-12);
+        assert_eq!(section.requested_rate, 40.0);
+        assert_eq!(section.retail, config.retail);
+        config.weights.insert("no_such_type".into(), 1.0);
+        assert!(config.world_section(retail).is_err());
     }
 }

@@ -100,9 +100,9 @@ pub trait Scenario: Sync {
     fn load_world(
         &self,
         data_dir: &Path,
-        options: &crate::config::Config,
+        section: &WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
-        self.world_from(&self.load_master(data_dir)?, options)
+        self.world_from(&self.load_master(data_dir)?, section)
     }
 
     /// Loads the master data in `data_dir` once, to build many worlds from (`kafka-gen serve`
@@ -110,11 +110,23 @@ pub trait Scenario: Sync {
     fn load_master(&self, data_dir: &Path) -> anyhow::Result<Master>;
 
     /// A world on master data from [`Scenario::load_master`], as [`Scenario::load_world`] builds.
-    fn world_from(
-        &self,
-        master: &Master,
-        options: &crate::config::Config,
-    ) -> anyhow::Result<Box<dyn World>>;
+    fn world_from(&self, master: &Master, section: &WorldSection)
+        -> anyhow::Result<Box<dyn World>>;
+}
+
+/// What a world is handed to start from: its own settings, resolved from the configuration
+/// by `Config::world_section`. A world sees nothing else of the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct WorldSection {
+    /// The run's seed, if it was given.
+    pub seed: Option<u64>,
+    /// The weight of each event type, in [`Scenario::event_types`] order.
+    pub weights: Vec<f64>,
+    /// Primary events per second of event time that the run asks for, on average: retail
+    /// warns when that is more than its stores could plausibly sell.
+    pub requested_rate: f64,
+    /// Retail's own section (`[retail]`).
+    pub retail: retail::RetailConfig,
 }
 
 /// A scenario's loaded master data, shared (each world built from it takes a copy in memory).

@@ -183,8 +183,10 @@ async fn stream_events(
     let master = state.masters.get(scenario.name()).cloned();
     let master = master.unwrap_or_else(|| Err("not loaded".into()));
     let generator = master.and_then(|m| {
-        let world = scenario
-            .world_from(&m, &plan.config)
+        let world = plan
+            .config
+            .world_section(scenario)
+            .and_then(|section| scenario.world_from(&m, &section))
             .map_err(|e| format!("{e:#}"))?;
         let weights = plan
             .config

@@ -337,18 +337,17 @@ impl Scenario for FileScenario {
     fn world_from(
         &self,
         master: &AnyMaster,
-        options: &crate::config::Config,
+        section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
         use rand::SeedableRng;
         let m: &Arc<expr::Master> = master.get()?;
         // State starts from its own seed, so the same --seed gives the same world.
-        let seed = options.seed.unwrap_or(self.model.master_seed) ^ 0x5eed_57a7e;
+        let seed = section.seed.unwrap_or(self.model.master_seed) ^ 0x5eed_57a7e;
         let mut rng = SimRng::seed_from_u64(seed);
         let names: Vec<&'static str> = self.specs.iter().map(|s| s.name).collect();
-        let weights = options.weights_for(self)?;
         Ok(Box::new(
             runtime::FileWorld::new(Arc::clone(&self.model), Arc::clone(m), names, &mut rng)?
-                .with_weights(&weights),
+                .with_weights(&section.weights),
         ))
     }
 }

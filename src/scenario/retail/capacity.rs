@@ -4,7 +4,7 @@
 
 use super::master::MasterData;
 use super::RetailConfig;
-use crate::config::Config;
+use crate::schedule::ScheduleConfig;
 
 /// Sales a square metre of floor rings up in an open hour: a 2,000 m² store makes 100.
 pub const SALES_PER_SQM_HOUR: f64 = 0.05;
@@ -43,8 +43,7 @@ pub fn plausible_rate(data: &MasterData, cfg: &RetailConfig, sale_weight: f64) -
 }
 
 /// Primary events per second of event time the run's schedule asks for, on average.
-pub fn requested_rate(config: &Config, range: (Option<i64>, Option<i64>)) -> f64 {
-    let s = &config.schedule;
+pub fn requested_rate(s: &ScheduleConfig, range: (Option<i64>, Option<i64>)) -> f64 {
     if let Some(per_day) = s.events_per_day {
         return per_day / 86_400.0;
     }
@@ -85,18 +84,18 @@ mod tests {
         let plausible = plausible_rate(&data, &RetailConfig::default(), 0.5).unwrap();
         // 50 stores of ~3,200 m² open ~93 hours a week: roughly 3 primary events a second.
         assert!((1.0..10.0).contains(&plausible), "{plausible}");
-        let mut config = Config::default();
-        let default = requested_rate(&config, (None, None));
+        let mut schedule = ScheduleConfig::default();
+        let default = requested_rate(&schedule, (None, None));
         assert!((default - 1.0 / 35.0).abs() < 1e-9);
         assert!(warning(&data, default, plausible).is_none());
-        config.schedule.rate_per_sec = Some(500.0);
-        let w = warning(&data, requested_rate(&config, (None, None)), plausible).unwrap();
+        schedule.rate_per_sec = Some(500.0);
+        let w = warning(&data, requested_rate(&schedule, (None, None)), plausible).unwrap();
         assert!(
             w.contains("more than 50 stores") && w.contains("kafka-gen master --stores"),
             "{w}"
         );
-        config.schedule.rate_per_sec = None;
-        config.schedule.count = Some(86_400);
-        assert!((requested_rate(&config, (Some(0), Some(86_400_000))) - 1.0).abs() < 1e-9);
+        schedule.rate_per_sec = None;
+        schedule.count = Some(86_400);
+        assert!((requested_rate(&schedule, (Some(0), Some(86_400_000))) - 1.0).abs() < 1e-9);
     }
 }

@@ -238,20 +238,19 @@ impl Scenario for Retail {
     fn world_from(
         &self,
         master: &crate::scenario::Master,
-        config: &crate::config::Config,
+        section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
-        config.retail.validate()?;
+        section.retail.validate()?;
         let data = master.get::<master::MasterData>()?.clone();
-        let weights = config.weights_for(self)?;
+        let weights = &section.weights;
         let sale_weight = weights.get(usize::from(SALE)).copied().unwrap_or(0.0);
-        if let Some(plausible) = capacity::plausible_rate(&data, &config.retail, sale_weight) {
-            let requested = capacity::requested_rate(config, config.time_range(self)?);
-            if let Some(warning) = capacity::warning(&data, requested, plausible) {
+        if let Some(plausible) = capacity::plausible_rate(&data, &section.retail, sale_weight) {
+            if let Some(warning) = capacity::warning(&data, section.requested_rate, plausible) {
                 tracing::warn!("Retail pace: {warning}.");
             }
         }
-        let mut world = world::RetailWorld::new(data, config.retail.clone())?;
-        world.set_weights(&weights);
+        let mut world = world::RetailWorld::new(data, section.retail.clone())?;
+        world.set_weights(weights);
         Ok(Box::new(world))
     }
 }

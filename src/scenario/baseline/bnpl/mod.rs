@@ -159,7 +159,7 @@ impl Scenario for Bnpl {
     fn world_from(
         &self,
         master: &crate::scenario::Master,
-        _config: &crate::config::Config,
+        _section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
         let data = master.get::<master::MasterData>()?.clone();
         Ok(Box::new(world::BnplWorld::new(data, BnplConfig::default())))

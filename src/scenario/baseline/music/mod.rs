@@ -185,10 +185,10 @@ impl Scenario for Music {
     fn world_from(
         &self,
         master: &crate::scenario::Master,
-        config: &crate::config::Config,
+        _section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
         let data = master.get::<master::MasterData>()?.clone();
-        let sessions = config.streams.unwrap_or(DEFAULT_SESSIONS);
+        let sessions = DEFAULT_SESSIONS;
         Ok(Box::new(world::MusicWorld::new(
             data,
             MusicConfig::default(),

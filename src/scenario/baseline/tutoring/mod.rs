@@ -218,10 +218,10 @@ impl Scenario for Tutoring {
     fn world_from(
         &self,
         master: &crate::scenario::Master,
-        config: &crate::config::Config,
+        _section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
         let data = master.get::<master::MasterData>()?.clone();
-        let streams = config.streams.unwrap_or(DEFAULT_STREAMS);
+        let streams = DEFAULT_STREAMS;
         Ok(Box::new(world::TutoringWorld::new(
             data,
             TutoringConfig::default(),

@@ -267,10 +267,10 @@ impl Scenario for Web {
     fn world_from(
         &self,
         master: &crate::scenario::Master,
-        config: &crate::config::Config,
+        _section: &crate::scenario::WorldSection,
     ) -> anyhow::Result<Box<dyn World>> {
         let data = master.get::<master::MasterData>()?.clone();
-        let users = config.streams.unwrap_or(DEFAULT_USERS);
+        let users = DEFAULT_USERS;
         Ok(Box::new(world::WebWorld::new(
             data,
             WebConfig::default(),

@@ -137,6 +137,8 @@ async fn bad_requests_get_422_naming_the_field() {
         (r#"{"options": {"colour": 1}}"#, "options"),
         (r#"{"start": "yesterday"}"#, "start"),
         (r#"{"speed": 2}"#, "speed"),
+        // A world file's size is fixed at start-up: refused, not silently ignored.
+        (r#"{"streams": 3}"#, "streams"),
         ("[1", "body"),
     ] {
         let resp = client()

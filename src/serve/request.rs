@@ -201,13 +201,15 @@ fn fields(
             ),
         ));
     }
-    let streams = integer(o, "streams")?;
-    if streams.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+    // `streams` sized a Rust world per request. A world file's size is a parameter fixed when
+    // its file is compiled, at start-up, so a request cannot change it: refused, not ignored.
+    if let Some(n) = integer(o, "streams")? {
         return Err(invalid(
             "streams",
             format!(
-                "streams is {}; it must be 1 to 1000000",
-                streams.unwrap_or(0)
+                "streams is {n}, but a world's size is fixed when `kafka-gen serve` starts (a world \
+                 file's parameter, e.g. num_users; retail has none); leave streams out, or serve \
+                 an edited copy with --world FILE"
             ),
         ));
     }
@@ -219,7 +221,6 @@ fn fields(
     config.scenario = scenario.name().into();
     config.seed = Some(seed);
     config.sinks = vec![SinkKind::Null];
-    config.streams = streams.map(|n| n as u32);
     if let Some(w) = o.get("weights") {
         let w: BTreeMap<String, f64> = serde_json::from_value(w.clone()).map_err(|_| {
             invalid(
@@ -281,7 +282,6 @@ pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
         "end": {"type": "string", "format": "date-time", "description": "no event at or after this time (a date includes that day); alias end_date"},
         "time_compression": {"type": "number", "default": 1.0, "exclusiveMinimum": 0, "maximum": MAX_TIME_COMPRESSION,
             "description": "event time runs this many times faster than the clock"},
-        "streams": {"type": "integer", "minimum": 1, "description": "concurrent sequences in the world (sessions, streams, users)"},
         "weights": {"type": "object", "description": "primary-draw weights by event type",
             "default": scenario.event_types().iter().map(|t| (t.name, t.default_weight)).collect::<BTreeMap<_, _>>()},
         "options": {"type": "object", "description": "the scenario's config section",

@@ -2,13 +2,15 @@
 //! its templates imply (value sets, ranges, formats, literal text), every reference resolves in
 //! the master data, every follow-up names a cause that came before it and may have it, ids
 //! never repeat, and event time never goes back for one key. State bounds are checked where a
-//! payload shows a state value (its type carries the bounds).
+//! payload shows a state value (its type carries the bounds). A value a follow-up carries from
+//! its cause and shows is the cause's own (`carried.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::carried::Links;
 use super::expr::{Expr, Master};
 use super::format::EnvelopeKind;
 use super::model::Model;
@@ -265,10 +267,12 @@ fn same(c: &Value, v: &Json) -> bool {
 }
 
 /// What a checker remembers of an event that may cause others.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Cause {
     ty: u16,
     time: i64,
+    /// Digests of the fields its follow-ups must repeat ([`Links`]).
+    carried: Box<[u64]>,
 }
 
 pub struct Checker {
@@ -285,6 +289,8 @@ pub struct Checker {
     pruned_at: i64,
     /// Per event type, where an `envelope: none` payload keeps its envelope.
     roles: Vec<Roles>,
+    /// The fields a follow-up repeats from its cause.
+    links: Links,
 }
 
 /// At most this many causes are remembered (about 40 MB).
@@ -312,6 +318,7 @@ impl Checker {
         }
         Self {
             roles: Roles::of(&model),
+            links: Links::of(&model),
             model,
             master,
             scenario,
@@ -379,19 +386,28 @@ impl Checker {
         self.newest = self.newest.max(time);
         if standard {
             if follows {
-                self.follow_up(&id, t as u16, time, event);
+                self.follow_up(&id, t as u16, time, event, raw);
             }
             if !ev.follow.is_empty() {
                 if let Ok(u) = uuid::Uuid::parse_str(&id) {
-                    self.causes
-                        .insert(u.as_u128(), Cause { ty: t as u16, time });
+                    let carried = self.links.digests(t as u16, raw);
+                    self.causes.insert(
+                        u.as_u128(),
+                        Cause {
+                            ty: t as u16,
+                            time,
+                            carried,
+                        },
+                    );
                 }
             }
             self.prune();
         }
     }
 
-    fn follow_up(&mut self, id: &str, t: u16, time: i64, event: &Json) {
+    /// Checks a follow-up against its cause. `event` is read as the standard envelope; `raw`
+    /// is the event as it came, whose payload paths the carried values are at.
+    fn follow_up(&mut self, id: &str, t: u16, time: i64, event: &Json, raw: &Json) {
         let ev = &self.model.events[t as usize];
         match event.get("caused_by").and_then(Json::as_str) {
             None => {
@@ -432,12 +448,21 @@ impl Checker {
                                 format!("comes at {time} ms, before its cause at {} ms", c.time),
                             );
                         }
+                        let cause_name = &self.model.events[c.ty as usize].name;
                         if !ev.causes.contains(&c.ty) {
-                            let cause_name = &self.model.events[c.ty as usize].name;
                             self.ledger.fail(
                                 id,
                                 "caused_by",
                                 format!("{} does not follow {cause_name}", ev.name),
+                            );
+                        }
+                        for (path, value) in self.links.differing(c.ty, &c.carried, t, raw) {
+                            self.ledger.fail(
+                                id,
+                                "carried",
+                                format!(
+                                    "{path} is {value}, not the value its {cause_name} carried to it"
+                                ),
                             );
                         }
                     }

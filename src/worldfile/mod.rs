@@ -18,6 +18,7 @@
 pub mod aliases;
 pub mod build;
 pub mod builtin;
+pub mod carried;
 pub mod compile;
 pub mod contract;
 pub mod error;

@@ -237,6 +237,22 @@ async fn each_broken_rule_is_caught() {
         top(&start, "caused_by", json!(uuid::Uuid::now_v7().to_string())),
         "caused_by",
     );
+    // A completion names its own session, student and tutor: the values its start carried.
+    let other_student = if done["payload"]["student_id"] == "stu_1000" {
+        "stu_1001"
+    } else {
+        "stu_1000"
+    };
+    caught(
+        &before,
+        with(&done, "student_id", json!(other_student)),
+        "carried",
+    );
+    caught(
+        &before,
+        with(&done, "session_id", json!("sess_0_1000")),
+        "carried",
+    );
     let mut early = top(&done, "stream_seq", json!(1));
     early["payload"]["timestamp"] = json!("2025-03-01T07:00:00.000Z");
     caught(&before, early, "follow_order");

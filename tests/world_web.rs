@@ -550,6 +550,20 @@ async fn each_broken_rule_is_caught() {
         ),
         "time_order",
     );
+    // A page names its own session and user: what its cause carried to it.
+    let cause = session
+        .iter()
+        .position(|e| e["event_id"] == session[visit]["caused_by"])
+        .unwrap();
+    caught_by_contract(
+        &upto(cause),
+        fresh(
+            &session[visit],
+            "session_id",
+            json!(uuid::Uuid::now_v7().to_string()),
+        ),
+        "carried",
+    );
     // The session rules.
     let mut s = upto(visit);
     s.push(fresh(

@@ -18,6 +18,7 @@
 pub mod aliases;
 pub mod build;
 pub mod builtin;
+mod call;
 pub mod carried;
 pub mod compile;
 pub mod contract;

@@ -1,0 +1,254 @@
+//! The built-in functions of world-file expressions, evaluated (their names and argument
+//! types are checked at load, in `functions.rs`).
+
+use std::sync::Arc;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Zipf};
+
+use super::expr::{Ctx, Expr, Func};
+use super::value::{Text, Value};
+use crate::SimRng;
+
+impl Ctx<'_> {
+    pub(super) fn call(&self, f: &Func, args: &[Expr], rng: &mut SimRng) -> Value {
+        let num = |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| self.eval(a, rng).as_f64());
+        match f {
+            Func::Round => num(0, rng).map_or(Value::Null, |x| to_int(x.round())),
+            Func::RoundTo => match (num(0, rng), num(1, rng)) {
+                (Some(x), Some(p)) => {
+                    let m = 10f64.powi(p.clamp(0.0, 12.0) as i32);
+                    Value::Float((x * m).round() / m)
+                }
+                _ => Value::Null,
+            },
+            Func::Floor => num(0, rng).map_or(Value::Null, |x| to_int(x.floor())),
+            Func::Ceil => num(0, rng).map_or(Value::Null, |x| to_int(x.ceil())),
+            Func::Abs => match args.first().map(|a| self.eval(a, rng)) {
+                Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
+                Some(Value::Float(x)) => Value::Float(x.abs()),
+                _ => Value::Null,
+            },
+            Func::Min | Func::Max => {
+                let mut best: Option<Value> = None;
+                for a in args {
+                    let v = self.eval(a, rng);
+                    let Some(x) = v.as_f64() else {
+                        return Value::Null;
+                    };
+                    let better = best.as_ref().and_then(Value::as_f64).is_none_or(|b| {
+                        if matches!(f, Func::Min) {
+                            x < b
+                        } else {
+                            x > b
+                        }
+                    });
+                    if better {
+                        best = Some(v);
+                    }
+                }
+                best.unwrap_or(Value::Null)
+            }
+            Func::Clamp => {
+                let v = args.first().map_or(Value::Null, |a| self.eval(a, rng));
+                match (v.as_f64(), num(1, rng), num(2, rng)) {
+                    (Some(x), Some(lo), Some(hi)) if lo <= hi => {
+                        if x < lo {
+                            keep_kind(&v, lo)
+                        } else if x > hi {
+                            keep_kind(&v, hi)
+                        } else {
+                            v
+                        }
+                    }
+                    _ => Value::Null,
+                }
+            }
+            Func::Int => num(0, rng).map_or(Value::Null, |x| to_int(x.trunc())),
+            Func::Float => num(0, rng).map_or(Value::Null, Value::Float),
+            Func::Uniform => match (num(0, rng), num(1, rng)) {
+                (Some(a), Some(b)) if a < b && (b - a).is_finite() => {
+                    Value::Float(rng.random_range(a..b))
+                }
+                (Some(a), Some(b)) if a == b => Value::Float(a),
+                _ => Value::Null,
+            },
+            Func::Randint => match (num(0, rng), num(1, rng)) {
+                (Some(a), Some(b)) if a <= b && a.abs() < 9e15 && b.abs() < 9e15 => {
+                    Value::Int(rng.random_range(a as i64..=b as i64))
+                }
+                _ => Value::Null,
+            },
+            Func::Normal => match (num(0, rng), num(1, rng)) {
+                (Some(m), Some(sd)) => {
+                    Normal::new(m, sd).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::NormalC(d) => Value::Float(d.sample(rng)),
+            Func::Lognormal => match (num(0, rng), num(1, rng)) {
+                (Some(m), Some(s)) => {
+                    LogNormal::new(m, s).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::LognormalC(d) => Value::Float(d.sample(rng)),
+            Func::Exponential => match num(0, rng) {
+                Some(mean) if mean > 0.0 => {
+                    Exp::new(1.0 / mean).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::ExponentialC(d) => Value::Float(d.sample(rng)),
+            Func::Zipf => match (num(0, rng), num(1, rng)) {
+                (Some(n), Some(s)) => {
+                    Zipf::new(n, s).map_or(Value::Null, |d| to_int(d.sample(rng)))
+                }
+                _ => Value::Null,
+            },
+            Func::ZipfC(d) => to_int(d.sample(rng)),
+            Func::Chance => {
+                num(0, rng).map_or(Value::Null, |p| Value::Bool(rng.random::<f64>() < p))
+            }
+            Func::Choice => {
+                if args.is_empty() {
+                    return Value::Null;
+                }
+                let i = rng.random_range(0..args.len());
+                self.eval(&args[i], rng)
+            }
+            Func::Weighted(table) => table.0[table.1.sample(rng)].clone(),
+            Func::Fake(kind) => kind.draw(rng),
+            Func::DateBetween => match (
+                self.eval_str(args.first(), rng),
+                self.eval_str(args.get(1), rng),
+            ) {
+                (Some(a), Some(b)) => {
+                    super::fake::date_between(rng, &a, &b).map_or(Value::Null, |d| Value::str(&d))
+                }
+                _ => Value::Null,
+            },
+            Func::Date => num(0, rng).map_or(Value::Null, |ms| date_text(ms as i64)),
+            Func::Hour | Func::Weekday => num(0, rng).map_or(Value::Null, |ms| {
+                use chrono::{Datelike, Timelike};
+                chrono::DateTime::from_timestamp_millis(ms as i64).map_or(Value::Null, |t| {
+                    Value::Int(if matches!(f, Func::Hour) {
+                        t.hour() as i64
+                    } else {
+                        t.weekday().number_from_monday() as i64
+                    })
+                })
+            }),
+            Func::Millis(unit) => match num(0, rng) {
+                Some(x) if (x * *unit as f64).abs() < 9e15 => {
+                    Value::Int((x * *unit as f64).round() as i64)
+                }
+                _ => Value::Null,
+            },
+            Func::Format(pieces) => {
+                let mut out = String::new();
+                for (i, piece) in pieces.iter().enumerate() {
+                    out.push_str(piece);
+                    if let Some(a) = args.get(i + 1) {
+                        push_text(&mut out, &self.eval(a, rng), self);
+                    }
+                }
+                Value::str(&out)
+            }
+            Func::Concat => {
+                let mut out = String::new();
+                for a in args {
+                    push_text(&mut out, &self.eval(a, rng), self);
+                }
+                Value::str(&out)
+            }
+            Func::Upper | Func::Lower => match self.eval_str(args.first(), rng) {
+                Some(s) if matches!(f, Func::Upper) => Value::str(&s.to_uppercase()),
+                Some(s) => Value::str(&s.to_lowercase()),
+                None => Value::Null,
+            },
+            Func::Uuid => Value::str(
+                &uuid::Builder::from_random_bytes(rng.random())
+                    .into_uuid()
+                    .to_string(),
+            ),
+            Func::Ref(k) => {
+                let n = self
+                    .master
+                    .kinds
+                    .get(*k as usize)
+                    .map_or(0, |kd| kd.ids.len());
+                if n == 0 {
+                    Value::Null
+                } else {
+                    Value::Ent(*k, rng.random_range(0..n) as u32)
+                }
+            }
+        }
+    }
+
+    fn eval_str(&self, e: Option<&Expr>, rng: &mut SimRng) -> Option<Text> {
+        match self.eval(e?, rng) {
+            Value::Str(s) => Some(s),
+            Value::Ent(k, i) => self.id(k, i),
+            _ => None,
+        }
+    }
+}
+
+fn push_text(out: &mut String, v: &Value, ctx: &Ctx<'_>) {
+    use std::fmt::Write;
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::Str(s) => out.push_str(s),
+        Value::Ent(..) => out.push_str(ctx.text_of(v).unwrap_or("")),
+    }
+}
+
+fn to_int(x: f64) -> Value {
+    if x.is_finite() && x.abs() < 9.2e18 {
+        Value::Int(x as i64)
+    } else {
+        Value::Null
+    }
+}
+
+fn keep_kind(like: &Value, x: f64) -> Value {
+    match like {
+        Value::Int(_) => to_int(x),
+        _ => Value::Float(x),
+    }
+}
+
+/// The UTC date of a time in ms as `YYYY-MM-DD`. `date(now)` is read by every draw of a pick
+/// such as `where: song.release_date <= date(now)`, so the last day's text is kept per thread
+/// and shared instead of formatted again.
+fn date_text(ms: i64) -> Value {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, Text)>> = const { std::cell::RefCell::new(None) };
+    }
+    let day = ms.div_euclid(86_400_000);
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((d, text)) = last.as_ref() {
+            if *d == day {
+                return Value::Str(text.clone());
+            }
+        }
+        let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+            return Value::Null;
+        };
+        let text: Text = Arc::new(t.format("%Y-%m-%d").to_string());
+        *last = Some((day, text.clone()));
+        Value::Str(text)
+    })
+}

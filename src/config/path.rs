@@ -156,7 +156,12 @@ pub fn apply(config: &mut Config, settings: &[PathSetting]) -> anyhow::Result<()
 
 /// Puts `value` at the setting's path, making the sections on the way.
 fn insert(tree: &mut toml::Table, s: &PathSetting, value: toml::Value) -> anyhow::Result<()> {
-    let (last, sections) = s.path.split_last().expect("a path has a part");
+    let Some((last, sections)) = s.path.split_last() else {
+        anyhow::bail!(
+            "{}: the path is empty; name a setting, e.g. kafka.linger_ms",
+            s.source
+        );
+    };
     let mut table = tree;
     for (i, part) in sections.iter().enumerate() {
         let entry = table

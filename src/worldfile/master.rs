@@ -65,7 +65,7 @@ pub fn generate(
             }
         }
     }
-    intern(&mut master);
+    pack(&mut master);
     Ok(master)
 }
 
@@ -137,7 +137,7 @@ pub fn eval_node(node: &Node, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
 /// field drawn from a few values (regions, subjects) is then a handful of strings that stay
 /// in cache, not one allocation per entity scattered over the heap, which every read of the
 /// field would miss.
-fn intern(master: &mut Master) {
+fn pack(master: &mut Master) {
     let mut seen: std::collections::HashSet<Text> = std::collections::HashSet::new();
     for kind in &mut master.kinds {
         kind.pack();
@@ -302,7 +302,7 @@ pub fn load(model: &Model, dir: &Path) -> anyhow::Result<Master> {
         }
         master.kinds[k].fields = columns;
     }
-    intern(&mut master);
+    pack(&mut master);
     Ok(master)
 }
 

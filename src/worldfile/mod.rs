@@ -22,6 +22,7 @@ mod call;
 pub mod carried;
 pub mod compile;
 pub mod contract;
+mod effects;
 pub mod error;
 pub mod events;
 pub mod expr;

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use rand::RngExt;
 use uuid::Uuid;
 
-use super::expr::{binary, Ctx, Expr, Master, State};
+use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{Filters, Reads};
-use super::model::{Effect, EventModel, Model, Target};
-use super::parse::BinOp;
+use super::model::{EventModel, Model};
 use super::pick::{Picker, Seen};
 use super::program::Program;
 use super::rows::Rows;
@@ -55,16 +54,16 @@ impl Ord for Pending {
 }
 
 pub struct FileWorld {
-    model: Arc<Model>,
-    master: Arc<Master>,
-    state: State,
+    pub(super) model: Arc<Model>,
+    pub(super) master: Arc<Master>,
+    pub(super) state: State,
     names: Vec<&'static str>,
     /// `pickers[event][pick]`.
     pickers: Vec<Vec<Picker>>,
     /// Each event type's payload, flattened for writing.
     programs: Vec<Program>,
     /// Live candidate sets of picks, kept current by every state write.
-    filters: Filters,
+    pub(super) filters: Filters,
     queue: BinaryHeap<Pending>,
     next: u64,
     /// Follow-ups dropped because their guard failed at their time.
@@ -72,9 +71,9 @@ pub struct FileWorld {
     /// Reused slot tables of primary events, so a primary allocates nothing here.
     scratch: (Vec<Value>, Vec<bool>),
     /// The planned writes and window counts of one event's effects, reused.
-    effect_buf: EffectBuf,
+    pub(super) effect_buf: super::effects::EffectBuf,
     /// The entities one event's effects wrote, and what of each, reused.
-    touched: Vec<(u16, u32, Reads)>,
+    pub(super) touched: Vec<(u16, u32, Reads)>,
     /// Primary types whose pick found no candidate at all since the state last changed, and
     /// the types with a weight: when every weighted type is exhausted, the world takes no
     /// primary until a follow-up changes it, and says when that is (`ready_at`).
@@ -307,142 +306,6 @@ impl FileWorld {
         true
     }
 
-    /// Applies the effects if every declared bound still holds afterwards; else changes nothing.
-    fn apply(&mut self, ev: &EventModel, locals: &[Value], time: i64, rng: &mut SimRng) -> bool {
-        if ev.effects.is_empty() {
-            return true;
-        }
-        // Reused between events, so effects allocate nothing per event.
-        let (mut writes, mut counts) = std::mem::take(&mut self.effect_buf);
-        writes.clear();
-        counts.clear();
-        let done = self.apply_with(ev, locals, time, rng, &mut writes, &mut counts);
-        self.effect_buf = (writes, counts);
-        done
-    }
-
-    fn apply_with(
-        &mut self,
-        ev: &EventModel,
-        locals: &[Value],
-        time: i64,
-        rng: &mut SimRng,
-        writes: &mut Vec<(Slot, Value)>,
-        counts: &mut Vec<(u16, u16, u32)>,
-    ) -> bool {
-        for eff in &ev.effects {
-            let c = ctx(&self.master, &self.state, locals, time);
-            let (target, value, add) = match eff {
-                Effect::Set(t, x) => (t, c.eval(x, rng), false),
-                Effect::Add(t, x) => (t, c.eval(x, rng), true),
-                Effect::Count(ent, k, w) => {
-                    if let Some((_, i)) = c.entity(ent, rng) {
-                        counts.push((*k, *w, i));
-                    }
-                    continue;
-                }
-            };
-            let Some(slot) = self.slot(target, &c, rng) else {
-                return false;
-            };
-            // Several effects on one variable see each other's writes.
-            let current = writes
-                .iter()
-                .rev()
-                .find(|(s, _)| *s == slot)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| self.read(slot));
-            let new = if add {
-                binary(BinOp::Add, &current, &value)
-            } else {
-                value
-            };
-            let var = match slot {
-                Slot::Ent(k, v, _) => &self.model.kinds[k as usize].state[v as usize],
-                Slot::Global(v) => &self.model.globals[v as usize],
-                Slot::Pair(..) => {
-                    writes.push((slot, new));
-                    continue;
-                }
-            };
-            if !var.allows(&new) || (add && new == Value::Null) {
-                return false;
-            }
-            writes.push((slot, new));
-        }
-        // Each entity written is re-tested once, for what was written to it.
-        let mut touched: Vec<(u16, u32, Reads)> = std::mem::take(&mut self.touched);
-        touched.clear();
-        let mut touch = |k: u16, i: u32, r: Reads| match touched
-            .iter_mut()
-            .find(|(tk, ti, _)| (*tk, *ti) == (k, i))
-        {
-            Some(t) => t.2 = t.2.with(r),
-            None => touched.push((k, i, r)),
-        };
-        for (slot, v) in writes.drain(..) {
-            match slot {
-                Slot::Ent(k, var, i) => {
-                    if let Some(slot) = self.state.ent[k as usize].get_mut(i, var) {
-                        *slot = v;
-                    }
-                    touch(k, i, Reads::state(var));
-                }
-                Slot::Global(var) => self.state.global[var as usize] = v,
-                Slot::Pair(p, var, a, b) => {
-                    let (map, defaults) = &mut self.state.pairs[p as usize];
-                    map.entry((a, b)).or_insert_with(|| defaults.clone())[var as usize] = v;
-                }
-            }
-        }
-        for (k, w, i) in counts.drain(..) {
-            let len = self.model.kinds[k as usize].windows[w as usize].1;
-            let Some(times) = self.state.windows[k as usize].get_mut(i, w) else {
-                continue;
-            };
-            times.push_back(time);
-            while times.front().is_some_and(|&t| t <= time - len) {
-                times.pop_front();
-            }
-            touch(k, i, Reads::window(w));
-            self.filters.counted(k, w, i, time.saturating_add(len));
-        }
-        for &(k, i, r) in &touched {
-            self.filters
-                .refresh(k, i, r, &self.master, &self.state, time, rng);
-        }
-        self.touched = touched;
-        true
-    }
-
-    fn slot(&self, t: &Target, c: &Ctx<'_>, rng: &mut SimRng) -> Option<Slot> {
-        Some(match t {
-            Target::State(ent, _, v) => {
-                let (k, i) = c.entity(ent, rng)?;
-                Slot::Ent(k, *v, i)
-            }
-            Target::Global(v) => Slot::Global(*v),
-            Target::Pair(a, b, p, v) => {
-                let ((_, i), (_, j)) = (c.entity(a, rng)?, c.entity(b, rng)?);
-                Slot::Pair(*p, *v, i, j)
-            }
-        })
-    }
-
-    fn read(&self, slot: Slot) -> Value {
-        match slot {
-            Slot::Ent(k, v, i) => self.state.ent[k as usize]
-                .get(i, v)
-                .cloned()
-                .unwrap_or(Value::Null),
-            Slot::Global(v) => self.state.global[v as usize].clone(),
-            Slot::Pair(p, v, a, b) => {
-                let (map, defaults) = &self.state.pairs[p as usize];
-                map.get(&(a, b)).unwrap_or(defaults)[v as usize].clone()
-            }
-        }
-    }
-
     fn schedule(
         &mut self,
         rng: &mut SimRng,
@@ -497,15 +360,6 @@ impl FileWorld {
             });
         }
     }
-}
-
-type EffectBuf = (Vec<(Slot, Value)>, Vec<(u16, u16, u32)>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Ent(u16, u16, u32),
-    Global(u16),
-    Pair(u16, u16, u32, u32),
 }
 
 fn ctx<'a>(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Ctx<'a> {

@@ -105,16 +105,8 @@ impl FileWorld {
             }
         }
         for (k, w, i) in counts.drain(..) {
-            let len = self.model.kinds[k as usize].windows[w as usize].1;
-            let Some(times) = self.state.windows[k as usize].get_mut(i, w) else {
-                continue;
-            };
-            times.push_back(time);
-            while times.front().is_some_and(|&t| t <= time - len) {
-                times.pop_front();
-            }
+            self.state.windows[k as usize].push(i, w, time);
             touch(k, i, Reads::window(w));
-            self.filters.counted(k, w, i, time.saturating_add(len));
         }
         for &(k, i, r) in &touched {
             self.filters

@@ -1,7 +1,7 @@
 //! Compiled expressions and their evaluation. Names are resolved to slots and indices at load
 //! ([`super::compile`]); evaluating does no lookup by name and no parsing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rand_distr::{Exp, LogNormal, Normal, Zipf};
@@ -192,8 +192,8 @@ impl KindData {
 pub struct State {
     /// Per kind, each entity's state variables.
     pub ent: Vec<Rows<Value>>,
-    /// Per kind, each entity's windows: the times counted, oldest first.
-    pub windows: Vec<Rows<VecDeque<i64>>>,
+    /// Per kind, each entity's window counts.
+    pub windows: Vec<super::window::Windows>,
     pub global: Vec<Value>,
     /// Per pair kind: values by (a, b), with the defaults for pairs never written.
     pub pairs: Vec<PairState>,
@@ -258,15 +258,15 @@ impl Ctx<'_> {
                     .unwrap_or(Value::Null),
                 _ => Value::Null,
             },
-            Expr::Window(x, _, v, len) => match self.entity(x, rng) {
-                Some((k, i)) => {
-                    let times = self
-                        .state
+            // Counts are kept as of the event's time (the world expires them first).
+            Expr::Window(x, _, v, _) => match self.entity(x, rng) {
+                Some((k, i)) => Value::Int(
+                    self.state
                         .windows
                         .get(k as usize)
-                        .and_then(|rows| rows.get(i, *v));
-                    Value::Int(times.map_or(0, |t| super::window::since(t, self.now - len) as i64))
-                }
+                        .and_then(|w| w.count(i, *v))
+                        .map_or(0, i64::from),
+                ),
                 _ => Value::Null,
             },
             Expr::Global(v) => self

@@ -7,8 +7,7 @@
 //! at once instead of testing every student (issue 11: tutoring scanned 9,000 students per
 //! refused session).
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use super::expr::{Ctx, Expr, Master, State};
 use super::parse::BinOp;
@@ -114,8 +113,9 @@ pub struct Filters {
     windowed: Vec<Reads>,
     /// Filters by their condition's text, so picks with the same condition share one set.
     seen: HashMap<String, u16>,
-    /// `(time, kind, entity)`: a counted time leaves a window then, so re-test the entity.
-    rechecks: BinaryHeap<Reverse<(i64, u16, u16, u32)>>,
+    /// `(time, kind, window, entity)`: a counted time left a window then, so re-test the
+    /// entity at the next catch-up.
+    rechecks: Vec<(i64, u16, u16, u32)>,
 }
 
 impl Filters {
@@ -196,28 +196,32 @@ impl Filters {
         }
     }
 
-    /// Entity `i` of `kind` was counted in window `w`; the count falls again at `leaves`.
-    /// Only a window some condition reads is re-checked then.
-    pub fn counted(&mut self, kind: u16, w: u16, i: u32, leaves: i64) {
+    /// A time counted for entity `i` of `kind` left window `w` at `leaves`. Only a window
+    /// some condition reads is re-checked.
+    pub fn left(&mut self, kind: u16, w: u16, i: u32, leaves: i64) {
         let read = self
             .windowed
             .get(kind as usize)
             .copied()
             .unwrap_or_default();
         if read.meets(Reads::window(w)) {
-            self.rechecks.push(Reverse((leaves, kind, w, i)));
+            self.rechecks.push((leaves, kind, w, i));
         }
     }
 
-    /// Re-tests the entities whose window counts fell by `now`.
+    /// Re-tests the entities whose window counts fell, in the order they fell (ties by kind,
+    /// window and entity).
     pub fn catch_up(&mut self, now: i64, master: &Master, state: &State, rng: &mut SimRng) {
-        while let Some(&Reverse((t, kind, w, i))) = self.rechecks.peek() {
-            if t > now {
-                break;
-            }
-            self.rechecks.pop();
+        if self.rechecks.is_empty() {
+            return;
+        }
+        let mut due = std::mem::take(&mut self.rechecks);
+        due.sort_unstable();
+        for &(_, kind, w, i) in &due {
             self.refresh(kind, i, Reads::window(w), master, state, now, rng);
         }
+        due.clear();
+        self.rechecks = due;
     }
 }
 
@@ -303,6 +307,7 @@ mod tests {
     use super::*;
     use crate::worldfile::expr::KindData;
     use crate::worldfile::rows::Rows;
+    use crate::worldfile::window::Windows;
     use rand::SeedableRng;
 
     fn state_of(flags: &[bool]) -> (Master, State) {
@@ -316,7 +321,7 @@ mod tests {
                 .iter()
                 .map(|b| Value::Bool(*b))
                 .collect()])],
-            windows: vec![Rows::filled(flags.len(), 1, Default::default())],
+            windows: vec![Windows::new(flags.len(), vec![10_000])],
             ..Default::default()
         };
         (master, state)
@@ -360,14 +365,14 @@ mod tests {
         fs.refresh(0, 1, Reads::state(0), &master, &state, 1_000, &mut rng);
         assert_eq!(sorted(&fs), [1, 2]);
         // Entity 2 is counted at t = 2s: out until the count leaves its window at 12s.
-        state.windows[0].get_mut(2, 0).unwrap().push_back(2_000);
+        state.windows[0].push(2, 0, 2_000);
         fs.refresh(0, 2, Reads::window(0), &master, &state, 2_000, &mut rng);
-        fs.counted(0, 0, 2, 12_000);
         assert_eq!(sorted(&fs), [1]);
-        fs.catch_up(11_999, &master, &state, &mut rng);
-        assert_eq!(sorted(&fs), [1]);
-        fs.catch_up(12_000, &master, &state, &mut rng);
-        assert_eq!(sorted(&fs), [1, 2]);
+        for (now, want) in [(11_999, &[1][..]), (12_000, &[1, 2][..])] {
+            state.windows[0].expire(now, |w, i, leaves| fs.left(0, w, i, leaves));
+            fs.catch_up(now, &master, &state, &mut rng);
+            assert_eq!(sorted(&fs), want, "at {now} ms");
+        }
     }
 
     /// A write to a variable the condition does not read re-tests nothing: the set keeps what

@@ -1,7 +1,7 @@
 //! A world file's world: state, entity choice, guards, effects within bounds, payloads, and
 //! follow-ups that fall due later.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use rand::RngExt;
@@ -14,6 +14,7 @@ use super::pick::{Picker, Seen};
 use super::program::Program;
 use super::rows::Rows;
 use super::value::Value;
+use super::window::Windows;
 use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
@@ -120,9 +121,8 @@ impl FileWorld {
                 columns.push(col);
             }
             state.ent.push(Rows::from_columns(&columns));
-            state
-                .windows
-                .push(Rows::filled(n, kind.windows.len(), VecDeque::new()));
+            let lens = kind.windows.iter().map(|(_, len)| *len).collect();
+            state.windows.push(Windows::new(n, lens));
         }
         for g in &model.globals {
             let v = ctx(&master, &state, &[], 0).eval(&g.init, rng);
@@ -203,6 +203,7 @@ impl FileWorld {
         if given.is_none() && self.exhausted[e as usize] {
             return false;
         }
+        self.expire(time);
         // Reused, so an event allocates no slot table.
         let (mut locals, mut filled) = std::mem::take(&mut self.scratch);
         locals.clear();
@@ -304,6 +305,15 @@ impl FileWorld {
         });
         self.schedule(rng, ev, locals, time, id);
         true
+    }
+
+    /// Takes the counted times that have left their windows by `time` out of the counts; the
+    /// live sets that read a window re-test those entities at their next catch-up.
+    fn expire(&mut self, time: i64) {
+        let filters = &mut self.filters;
+        for (k, windows) in self.state.windows.iter_mut().enumerate() {
+            windows.expire(time, |w, i, leaves| filters.left(k as u16, w, i, leaves));
+        }
     }
 
     fn schedule(

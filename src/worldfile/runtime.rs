@@ -25,8 +25,8 @@ struct Pending {
     due: i64,
     seq: u64,
     event: u16,
-    /// What the cause gave: (slot in the follow-up, value). Shared by the repeats.
-    carried: Arc<[(u16, Value)]>,
+    /// What the cause gave, in [`Carried`]: shared by the repeats, freed by the last.
+    carried: u32,
     cause: Uuid,
     /// Occurrences still to come after this one, and the gap between them.
     repeats: u32,
@@ -54,6 +54,44 @@ impl Ord for Pending {
     }
 }
 
+/// The values scheduled follow-ups carry from their causes: (slot in the follow-up, value).
+/// Buffers are reused once their last occurrence has fired, so scheduling a follow-up
+/// allocates nothing once the world is warm.
+#[derive(Default)]
+struct Carried {
+    lists: Vec<Vec<(u16, Value)>>,
+    free: Vec<u32>,
+}
+
+impl Carried {
+    fn put(&mut self, values: impl Iterator<Item = (u16, Value)>) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.lists[i as usize].extend(values);
+                i
+            }
+            None => {
+                self.lists.push(values.collect());
+                (self.lists.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Lends list `i` out, to be given back with [`Carried::give_back`].
+    fn lend(&mut self, i: u32) -> Vec<(u16, Value)> {
+        std::mem::take(&mut self.lists[i as usize])
+    }
+
+    /// Takes back a lent list: kept for the repeats still to come, else emptied for reuse.
+    fn give_back(&mut self, i: u32, mut list: Vec<(u16, Value)>, more: bool) {
+        if !more {
+            list.clear();
+            self.free.push(i);
+        }
+        self.lists[i as usize] = list;
+    }
+}
+
 pub struct FileWorld {
     pub(super) model: Arc<Model>,
     pub(super) master: Arc<Master>,
@@ -66,6 +104,7 @@ pub struct FileWorld {
     /// Live candidate sets of picks, kept current by every state write.
     pub(super) filters: Filters,
     queue: BinaryHeap<Pending>,
+    carried: Carried,
     next: u64,
     /// Follow-ups dropped because their guard failed at their time.
     pub dropped: u64,
@@ -177,6 +216,7 @@ impl FileWorld {
             pickers,
             filters,
             queue: BinaryHeap::new(),
+            carried: Carried::default(),
             next: 0,
             dropped: 0,
             scratch: Default::default(),
@@ -352,11 +392,11 @@ impl FileWorld {
                 .and_then(|x| secs(x, rng))
                 .unwrap_or(0)
                 .max(1);
-            let carried: Arc<[(u16, Value)]> = f
-                .carry
-                .iter()
-                .map(|&(from, to)| (to, locals[from as usize].clone()))
-                .collect();
+            let carried = self.carried.put(
+                f.carry
+                    .iter()
+                    .map(|&(from, to)| (to, locals[from as usize].clone())),
+            );
             let seq = self.next;
             self.next += 1;
             self.queue.push(Pending {
@@ -392,20 +432,22 @@ impl World for FileWorld {
             let Some(p) = self.queue.pop() else {
                 break;
             };
-            if p.repeats > 0 {
+            let more = p.repeats > 0;
+            if more {
                 let seq = self.next;
                 self.next += 1;
                 self.queue.push(Pending {
                     due: p.due.saturating_add(p.every_ms),
                     seq,
-                    carried: Arc::clone(&p.carried),
                     repeats: p.repeats - 1,
                     ..p
                 });
             }
-            if !self.fire(rng, p.event, p.due, Some((&p.carried, p.cause)), out) {
+            let carried = self.carried.lend(p.carried);
+            if !self.fire(rng, p.event, p.due, Some((&carried, p.cause)), out) {
                 self.dropped += 1;
             }
+            self.carried.give_back(p.carried, carried, more);
         }
     }
 
@@ -435,4 +477,32 @@ fn settled(e: &Expr, slot: u16) -> bool {
         Expr::Call(f, _) => !f.pure(),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list lent to a repeat comes back whole; after the last occurrence its slot and buffer
+    /// are reused by the next follow-up, so a warm world allocates no new lists.
+    #[test]
+    fn carried_lists_are_kept_for_repeats_and_reused_after_the_last() {
+        let mut c = Carried::default();
+        let a = c.put([(0, Value::Int(1)), (2, Value::str("x"))].into_iter());
+        let b = c.put([(1, Value::Int(2))].into_iter());
+        let lent = c.lend(a);
+        assert_eq!(lent, [(0, Value::Int(1)), (2, Value::str("x"))]);
+        c.give_back(a, lent, true);
+        let lent = c.lend(a);
+        assert_eq!(lent.len(), 2, "a repeat still to come sees the same values");
+        let ptr = lent.as_ptr();
+        c.give_back(a, lent, false);
+        let again = c.put([(3, Value::Bool(true))].into_iter());
+        assert_eq!(again, a, "the freed slot is taken first");
+        let lent = c.lend(again);
+        assert_eq!(lent, [(3, Value::Bool(true))]);
+        assert_eq!(lent.as_ptr(), ptr, "and its buffer with it");
+        assert_eq!(c.lend(b), [(1, Value::Int(2))]);
+        assert_eq!(c.lists.len(), 2);
+    }
 }

@@ -54,14 +54,14 @@ impl FileWorld {
             let Some(slot) = self.slot(target, &c, rng) else {
                 return false;
             };
-            // Several effects on one variable see each other's writes.
-            let current = writes
-                .iter()
-                .rev()
-                .find(|(s, _)| *s == slot)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| self.read(slot));
             let new = if add {
+                // Several effects on one variable see each other's writes.
+                let current = writes
+                    .iter()
+                    .rev()
+                    .find(|(s, _)| *s == slot)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| self.read(slot));
                 binary(BinOp::Add, &current, &value)
             } else {
                 value

@@ -190,15 +190,15 @@ impl Picker {
         })
     }
 
-    /// An entity for the pick, with the event's earlier picks in `locals`; `None` if no
-    /// candidate qualifies now.
+    /// The index of an entity for the pick (of kind `p.kind`), with the event's earlier picks
+    /// in `locals`; `None` if no candidate qualifies now.
     pub fn choose(
         &self,
         p: &PickModel,
         seen: &Seen<'_>,
         locals: &mut [Value],
         rng: &mut SimRng,
-    ) -> Option<Value> {
+    ) -> Option<u32> {
         let n = seen.master.kinds[p.kind as usize].ids.len();
         let members = self.filter.map(|f| seen.filters.get(f).members());
         if members.is_some_and(<[u32]>::is_empty) {
@@ -211,24 +211,23 @@ impl Picker {
                 ctx(seen, locals).eval(cond, rng).truthy()
             }
         };
-        let found = |i: u32| Some(Value::Ent(p.kind, i));
         if let Some(index) = &self.index {
             let probe = ctx(seen, locals).eval(&index.probe, rng);
             let candidates = Key::of(&probe).and_then(|k| index.by_key.get(&k))?;
-            return pick_among(candidates, 8, rng, locals, ok).and_then(found);
+            return pick_among(candidates, 8, rng, locals, ok);
         }
         if let (Some(members), Chooser::Uniform) = (members, &self.chooser) {
-            return pick_among(members, TRIES, rng, locals, ok).and_then(found);
+            return pick_among(members, TRIES, rng, locals, ok);
         }
         if let Some(groups) = &self.groups {
             // A few draws first: when most candidates qualify, one test is enough.
             for _ in 0..GROUP_TRIES {
                 let i = rng.random_range(0..n) as u32;
                 if ok(i, rng, locals) {
-                    return found(i);
+                    return Some(i);
                 }
             }
-            return groups.choose(rng, locals, ok).and_then(found);
+            return groups.choose(rng, locals, ok);
         }
         for _ in 0..TRIES {
             let i = match &self.chooser {
@@ -239,7 +238,7 @@ impl Picker {
                 Chooser::Weighted(w) => w.sample(rng) as u32,
             };
             if ok(i, rng, locals) {
-                return found(i);
+                return Some(i);
             }
         }
         // Rare matches: scan once from a random place, so a match is found if one exists.
@@ -252,7 +251,6 @@ impl Picker {
                     .find(|&i| ok(i, rng, locals))
             }
         }
-        .and_then(found)
     }
 }
 

@@ -292,7 +292,7 @@ impl FileWorld {
                 now: time,
             };
             match self.pickers[e as usize][pi].choose(p, &seen, locals, rng) {
-                Some(v) => locals[p.slot as usize] = v,
+                Some(i) => locals[p.slot as usize] = Value::Ent(p.kind, i),
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
                         self.exhausted[e as usize] = true;

@@ -10,7 +10,8 @@
 //! - [`master`]: entities made, written and loaded;
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
-//! - [`checks`], [`check_run`]: the rules a file states in `checks:`, compiled and run;
+//! - [`checks`], `check_compile`, [`check_run`]: the rules a file states in `checks:`,
+//!   compiled per event type and run on events as emitted;
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
 //! - [`schema`]: JSON Schema per event type;
 //! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names;
@@ -21,6 +22,7 @@ pub mod build;
 pub mod builtin;
 mod call;
 pub mod carried;
+mod check_compile;
 pub mod check_run;
 pub mod checks;
 #[cfg(test)]

@@ -303,6 +303,12 @@ async fn each_broken_rule_is_caught() {
         with(&health, "health_score", json!(off)),
         "health_score",
     );
+    // The ingest API checks it too: it needs no earlier event and no master data.
+    let err = scenario::find(&world())
+        .unwrap()
+        .validate_event(&with(&health, "health_score", json!(off)))
+        .unwrap_err();
+    assert!(err.starts_with("rule health_score: "), "{err}");
     let wrong = if score < 70.0 { "low" } else { "high" };
     caught(&[], with(&health, "churn_risk", json!(wrong)), "churn_risk");
     let market = find("supply_demand_update");

@@ -18,8 +18,8 @@ use super::expr::{Ctx, Expr, Master, State};
 use super::value::Value;
 use crate::SimRng;
 
-/// At most this many keys are remembered per `prev` or `first` call of a rule (about 24 MB
-/// each); past it the least recently seen half is forgotten.
+/// At most this many keys are remembered per `prev` or `first` call of a rule (about 20 MB
+/// each, plus the text of the values kept); past it the least recently seen half is forgotten.
 pub const MAX_KEYS: usize = 500_000;
 
 /// What the rules remember of earlier events, per `prev`/`first` call and key.

@@ -445,4 +445,27 @@ async fn each_broken_rule_is_caught() {
         txn.clone(),
         "duplicate_event_id",
     );
+    // The file's own rules (`checks:`): instalment n falls n intervals after the purchase,
+    // instalments count 1, 2, 3, ... and no further than the plan's.
+    let day_late = |e: &Value| {
+        let t = chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap()).unwrap()
+            + chrono::Duration::days(1);
+        let t = t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let mut e = with(e, "event_time", json!(t));
+        e["timestamp"] = e["event_time"].clone();
+        e
+    };
+    caught(&before, day_late(&repayment), "instalment_due");
+    let n = repayment["installment_number"].as_u64().unwrap();
+    caught(
+        &before,
+        with(&repayment, "installment_number", json!(n + 1)),
+        "instalment_order",
+    );
+    let beyond = txn["installments"].as_u64().unwrap() + 1;
+    caught(
+        &before,
+        with(&repayment, "installment_number", json!(beyond)),
+        "instalment_count",
+    );
 }

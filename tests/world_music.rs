@@ -450,11 +450,15 @@ async fn each_broken_rule_is_caught() {
         e[field] = v;
         e
     };
-    let contract = |event: Value, rule: &str| {
+    let caught = |setup: &[Value], event: Value, rule: &str| {
         let mut c = scenario::find(&music())
             .unwrap()
             .checker(dir.path(), true)
             .unwrap();
+        for e in setup {
+            c.check(e);
+        }
+        assert!(c.violations().is_empty(), "setup: {:?}", c.violations());
         c.check(&event);
         assert!(
             c.violations().iter().any(|v| v.rule == rule),
@@ -462,6 +466,7 @@ async fn each_broken_rule_is_caught() {
             c.violations()
         );
     };
+    let contract = |event: Value, rule: &str| caught(&[], event, rule);
     let nope = uuid::Uuid::nil().to_string();
     contract(with(&first, "song_id", json!(nope)), "unknown_reference");
     contract(with(&first, "user_id", json!(nope)), "unknown_reference");
@@ -523,5 +528,33 @@ async fn each_broken_rule_is_caught() {
         "session_id",
         json!(uuid::Uuid::now_v7().to_string()),
     );
-    rules(&[first.clone(), other, play.clone()], "session");
+    rules(&[first.clone(), other.clone(), play.clone()], "session");
+    // The same rules, stated by the file (`checks:`) and caught live by its contract.
+    let longer = json!(song["duration_ms"].as_u64().unwrap() + 1);
+    contract(with(&first, "play_duration_ms", longer), "play_within_song");
+    let mut early = with(&first, "event_time", json!("1960-01-01T00:00:00.000Z"));
+    early["played_at"] = early["event_time"].clone();
+    contract(early.clone(), "released_before_play");
+    contract(early, "registered_before_play");
+    let first_only = std::slice::from_ref(&first);
+    caught(
+        first_only,
+        with(&first, "session_play", json!(3)),
+        "session_numbering",
+    );
+    let device = if play["device_type"] == "mobile" {
+        "tablet"
+    } else {
+        "mobile"
+    };
+    caught(
+        first_only,
+        with(play, "device_type", json!(device)),
+        "session_keeps",
+    );
+    caught(
+        &[first.clone(), other],
+        play.clone(),
+        "one_session_per_user",
+    );
 }

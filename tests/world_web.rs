@@ -564,6 +564,41 @@ async fn each_broken_rule_is_caught() {
         ),
         "carried",
     );
+    // The file's own rules (`checks:`).
+    let mut after_end = fresh(&session[visit], "page_view_id", json!("late-view"));
+    after_end["event_time"] = session.last().unwrap()["event_time"].clone();
+    caught_by_contract(&session, after_end, "session_order");
+    caught_by_contract(
+        &upto(visit),
+        fresh(&session[visit], "page_view_id", json!("another-view")),
+        "page_order",
+    );
+    caught_by_contract(
+        &before_close,
+        fresh(&session[closed], "page_view_id", json!("another-view")),
+        "page_order",
+    );
+    let nudge = |e: &Value| {
+        let d = e["duration_ms"].as_i64().unwrap();
+        fresh(
+            e,
+            "duration_ms",
+            json!(if d > 60_000 { d - 1 } else { d + 1 }),
+        )
+    };
+    caught_by_contract(&before_close, nudge(&session[closed]), "page_duration");
+    let end = session.len() - 1;
+    caught_by_contract(&session[..end], nudge(&session[end]), "session_duration");
+    // A link to one page, then a visit of another.
+    let mut s = upto(visit);
+    let mut link = fresh(&session[visit], "event_type", json!("link_click"));
+    link["target_page_id"] = json!("PG-0001");
+    link["caused_by"] = session[visit]["event_id"].clone();
+    s.push(link.clone());
+    let mut next = fresh(&session[visit], "page_id", json!("PG-0002"));
+    next["page_view_id"] = json!("next-view");
+    next["caused_by"] = link["event_id"].clone();
+    caught_by_contract(&s, next, "link_target");
     // The session rules.
     let mut s = upto(visit);
     s.push(fresh(

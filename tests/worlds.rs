@@ -203,6 +203,19 @@ async fn each_broken_rule_is_caught() {
     let mut back = fresh(&deposit);
     back["event_time"] = json!("2020-01-01T00:00:00.000Z");
     caught(&[later], back, "time_order");
+    // The file's own rules (`checks:`).
+    let other = if deposit["customer_id"] == "CUST-000001" {
+        "CUST-000002"
+    } else {
+        "CUST-000001"
+    };
+    caught(&[], with(&deposit, "customer_id", json!(other)), "owner");
+    let total = deposit["balance_after"].as_f64().unwrap() + deposit["amount"].as_f64().unwrap();
+    caught(
+        std::slice::from_ref(&deposit),
+        with(&deposit, "balance_after", json!(total + 1.0)),
+        "balance",
+    );
 }
 
 #[test]
@@ -331,6 +344,34 @@ fn bad_world_files_are_located_and_exit_2() {
             "",
             "unknown field `wieght`",
         ),
+        // a check naming no field of the event
+        (
+            "rule: customer_id == account_id.owner",
+            "rule: customer == account_id.owner",
+            "checks.owner.rule",
+            "unknown name `customer`",
+        ),
+        // a check naming no master field of the entity
+        (
+            "rule: customer_id == account_id.owner",
+            "rule: customer_id == account_id.ownr",
+            "checks.owner.rule",
+            "has no field or state `ownr`",
+        ),
+        // a check that is not true or false
+        (
+            "rule: customer_id == account_id.owner",
+            "rule: amount + 1",
+            "checks.owner.rule",
+            "a rule must be true or false, not",
+        ),
+        // a lookup of an unknown entity kind
+        (
+            "rule: customer_id == account_id.owner",
+            "rule: customer_id == lookup('acounts', account_id).owner",
+            "checks.owner.rule",
+            "unknown entity kind `acounts`; kinds: customers, accounts",
+        ),
         // an out-of-range parameter default
         (
             "default: 200, min: 1",
@@ -370,6 +411,10 @@ fn check_prints_what_the_world_defines_and_schema_describes_each_type() {
     assert!(text.contains("num_customers = 10"), "{text}");
     assert!(text.contains("accounts x20"), "{text}");
     assert!(text.contains("receipt -> topic bank.receipts"), "{text}");
+    assert!(
+        text.contains("balance (on deposit, withdrawal): abs(balance_after"),
+        "{text}"
+    );
     let bad = kafka_gen(&["check", BANK, "--set", "num_customers=0"]);
     assert_eq!(bad.status.code(), Some(2));
     let schema = kafka_gen(&["schema", "--world", BANK]);

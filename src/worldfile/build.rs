@@ -278,6 +278,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         };
 
     let events = super::events::build(src, &file, &params, &infos, &global_tys, &pair_infos)?;
+    let checks = super::checks::build(src, &file, &params, &infos, &events)?;
 
     let hourly = match &file.time.hourly {
         None => None,
@@ -354,6 +355,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             .collect(),
         type_field,
         pace,
+        checks,
     })
 }
 

@@ -3,7 +3,8 @@
 //! the master data, every follow-up names a cause that came before it and may have it, ids
 //! never repeat, and event time never goes back for one key. State bounds are checked where a
 //! payload shows a state value (its type carries the bounds). A value a follow-up carries from
-//! its cause and shows is the cause's own (`carried.rs`).
+//! its cause and shows is the cause's own (`carried.rs`). The rules the file states in
+//! `checks:` run here too (`check_run.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::carried::Links;
+use super::check_run::Memory;
 use super::expr::{Expr, Master};
 use super::format::EnvelopeKind;
 use super::model::Model;
@@ -29,9 +31,13 @@ pub fn validate(
     event: &Json,
 ) -> Result<EventTypeId, String> {
     let (ty, problems) = shape(model, scenario, master, event);
-    match problems.into_iter().next() {
-        Some((_, p)) => Err(p),
-        None => ty.ok_or_else(|| "event_type: missing".into()),
+    match (problems.into_iter().next(), ty) {
+        (Some((_, p)), _) => Err(p),
+        (None, None) => Err("event_type: missing".into()),
+        (None, Some(t)) => {
+            let name = &model.events[t as usize].name;
+            super::check_run::pure(&model.checks, t as usize, name, event).map(|()| t)
+        }
     }
 }
 
@@ -291,6 +297,8 @@ pub struct Checker {
     roles: Vec<Roles>,
     /// The fields a follow-up repeats from its cause.
     links: Links,
+    /// What the rules of `checks:` remember of earlier events.
+    memory: Memory,
 }
 
 /// At most this many causes are remembered (about 40 MB).
@@ -319,6 +327,7 @@ impl Checker {
         Self {
             roles: Roles::of(&model),
             links: Links::of(&model),
+            memory: Memory::new(&model.checks, from_start),
             model,
             master,
             scenario,
@@ -381,6 +390,10 @@ impl Checker {
                 self.ledger.in_order(&id, &k, event);
             }
         }
+        let ledger = &mut self.ledger;
+        let mut fail = |rule, detail| ledger.fail(&id, rule, detail);
+        let checks = &model.checks;
+        (self.memory).run(checks, &self.master, t as usize, &ev.name, raw, &mut fail);
         let Some(time) = time else { return };
         self.first.get_or_insert(time);
         self.newest = self.newest.max(time);

@@ -47,6 +47,29 @@ pub struct WorldFile {
     /// and its environment variables, each standing for a parameter or a kafka-gen option.
     #[serde(default)]
     pub aliases: AliasesDecl,
+    /// Named rules every event of the stream must keep, beyond the types, references and
+    /// order the contract derives by itself: each a boolean expression over the event as
+    /// emitted, master data and earlier events with the same key (`prev`, `first`).
+    #[serde(default)]
+    pub checks: IndexMap<String, CheckDecl>,
+}
+
+/// One rule of `checks:`: it must be true for every event of the types it is `on`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDecl {
+    /// A boolean expression over the event's fields (`stream_seq`, `payload.student_id`),
+    /// `now` (its time in ms), parameters, master fields of the entities it names
+    /// (`song_id.duration_ms`, `lookup('songs', id)`) and earlier events with the same key:
+    /// `prev(key, value, default)` and `first(key, value, default)`.
+    pub rule: String,
+    /// The event types it applies to, whose earlier events `prev` and `first` see. Default:
+    /// every type that has all the fields the rule reads. A field some of the listed types
+    /// lack reads as null in those.
+    pub on: Option<Vec<String>>,
+    /// What the rule means, for people and `kafka-gen check`.
+    #[serde(default)]
+    pub doc: String,
 }
 
 fn default_master_seed() -> u64 {

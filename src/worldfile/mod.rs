@@ -10,6 +10,8 @@
 //! - [`master`]: entities made, written and loaded;
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
+//! - [`checks`], `check_compile`, [`check_run`]: the rules a file states in `checks:`,
+//!   compiled per event type and run on events as emitted;
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
 //! - [`schema`]: JSON Schema per event type;
 //! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names;
@@ -20,6 +22,11 @@ pub mod build;
 pub mod builtin;
 mod call;
 pub mod carried;
+mod check_compile;
+pub mod check_run;
+pub mod checks;
+#[cfg(test)]
+mod checks_tests;
 pub mod compile;
 pub mod contract;
 mod effects;
@@ -41,6 +48,7 @@ pub mod roles;
 pub mod rows;
 pub mod runtime;
 pub mod schema;
+mod show;
 pub mod template;
 pub mod value;
 pub mod window;
@@ -426,6 +434,16 @@ pub fn describe(model: &Model) -> String {
             "  {} -> topic {} ({key}; {share}{then})",
             e.name, e.topic
         );
+    }
+    if !model.checks.rules.is_empty() {
+        let _ = writeln!(s, "checks:");
+    }
+    for r in &model.checks.rules {
+        let on: Vec<&str> =
+            r.on.iter()
+                .map(|&t| model.events[t as usize].name.as_str())
+                .collect();
+        let _ = writeln!(s, "  {} (on {}): {}", r.name, on.join(", "), r.text);
     }
     s
 }

@@ -30,6 +30,8 @@ pub struct Model {
     pub type_field: Option<String>,
     /// The default pace (`pace:`), evaluated with the parameters.
     pub pace: super::pace::Pace,
+    /// The rules of `checks:`, compiled per event type.
+    pub checks: super::checks::Checks,
 }
 
 #[derive(Debug)]

@@ -256,9 +256,12 @@ async fn each_broken_rule_is_caught() {
     let mut early = top(&done, "stream_seq", json!(1));
     early["payload"]["timestamp"] = json!("2025-03-01T07:00:00.000Z");
     caught(&before, early, "follow_order");
+    // Alone, a stream's event is its first (rule stream_seq).
+    let mut alone = start.clone();
+    alone["stream_seq"] = json!(1);
     caught(
-        std::slice::from_ref(&start),
-        start.clone(),
+        std::slice::from_ref(&alone),
+        alone.clone(),
         "duplicate_event_id",
     );
     let mut later = top(&health, "stream_seq", json!(1));
@@ -266,4 +269,57 @@ async fn each_broken_rule_is_caught() {
     let mut back = top(&health, "stream_seq", json!(1));
     back["payload"]["timestamp"] = json!("2020-01-01T00:00:00.000Z");
     caught(&[later], back, "time_order");
+    // The file's own rules (`checks:`).
+    caught(&before, top(&done, "stream_seq", json!(999)), "stream_seq");
+    let started = &events[at];
+    let again = with(started, "session_id", json!("sess_1_1000"));
+    caught(&before, again, "student_double_booking");
+    let seen = |id: &str| before.iter().any(|e| e["payload"]["student_id"] == id);
+    let free = (1000..10_000)
+        .map(|n| format!("stu_{n}"))
+        .find(|id| !seen(id))
+        .unwrap();
+    let tutor_again = with(started, "student_id", json!(free));
+    caught(
+        &before,
+        with(&tutor_again, "session_id", json!("sess_1_1001")),
+        "tutor_double_booking",
+    );
+    let p = &health["payload"];
+    let more = p["sessions_last_30_days"].as_u64().unwrap() + 1;
+    caught(
+        &[],
+        with(&health, "sessions_last_7_days", json!(more)),
+        "health_windows",
+    );
+    let score = p["health_score"].as_f64().unwrap();
+    let off = if score > 90.0 {
+        score - 5.0
+    } else {
+        score + 5.0
+    };
+    caught(
+        &[],
+        with(&health, "health_score", json!(off)),
+        "health_score",
+    );
+    // The ingest API checks it too: it needs no earlier event and no master data.
+    let err = scenario::find(&world())
+        .unwrap()
+        .validate_event(&with(&health, "health_score", json!(off)))
+        .unwrap_err();
+    assert!(err.starts_with("rule health_score: "), "{err}");
+    let wrong = if score < 70.0 { "low" } else { "high" };
+    caught(&[], with(&health, "churn_risk", json!(wrong)), "churn_risk");
+    let market = find("supply_demand_update");
+    let status = if market["payload"]["balance_status"] == "balanced" {
+        "high_demand"
+    } else {
+        "balanced"
+    };
+    caught(
+        &[],
+        with(&market, "balance_status", json!(status)),
+        "balance_status",
+    );
 }

@@ -146,32 +146,32 @@ impl Ctx<'_> {
                 _ => Value::Null,
             },
             Func::Format(pieces) => {
-                let mut out = String::new();
+                let mut out = String::with_capacity(32);
                 for (i, piece) in pieces.iter().enumerate() {
                     out.push_str(piece);
                     if let Some(a) = args.get(i + 1) {
                         push_text(&mut out, &self.eval(a, rng), self);
                     }
                 }
-                Value::str(&out)
+                Value::Str(Arc::new(out))
             }
             Func::Concat => {
-                let mut out = String::new();
+                let mut out = String::with_capacity(32);
                 for a in args {
                     push_text(&mut out, &self.eval(a, rng), self);
                 }
-                Value::str(&out)
+                Value::Str(Arc::new(out))
             }
             Func::Upper | Func::Lower => match self.eval_str(args.first(), rng) {
-                Some(s) if matches!(f, Func::Upper) => Value::str(&s.to_uppercase()),
-                Some(s) => Value::str(&s.to_lowercase()),
+                Some(s) if matches!(f, Func::Upper) => Value::Str(Arc::new(s.to_uppercase())),
+                Some(s) => Value::Str(Arc::new(s.to_lowercase())),
                 None => Value::Null,
             },
-            Func::Uuid => Value::str(
-                &uuid::Builder::from_random_bytes(rng.random())
+            Func::Uuid => Value::Str(Arc::new(
+                uuid::Builder::from_random_bytes(rng.random())
                     .into_uuid()
                     .to_string(),
-            ),
+            )),
             Func::Ref(k) => {
                 let n = self
                     .master

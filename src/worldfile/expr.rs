@@ -291,11 +291,11 @@ impl Ctx<'_> {
                 crate::timefmt::write_rfc3339_millis(&mut buf, self.now);
                 Value::Str(Arc::new(String::from_utf8_lossy(&buf).into_owned()))
             }
-            Expr::EventId => Value::str(&self.event_id.to_string()),
+            Expr::EventId => Value::Str(Arc::new(self.event_id.to_string())),
             Expr::EventType => Value::str(self.event_type),
             Expr::CausedBy => self
                 .caused_by
-                .map_or(Value::Null, |c| Value::str(&c.to_string())),
+                .map_or(Value::Null, |c| Value::Str(Arc::new(c.to_string()))),
             Expr::Seq => Value::Int(self.seq),
             Expr::Neg(x) => match self.eval(x, rng) {
                 Value::Int(i) => Value::Int(i.wrapping_neg()),
@@ -430,7 +430,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
         _ => {}
     }
     match (op, a, b) {
-        (BinOp::Add, Str(x), Str(y)) => return Value::str(&format!("{x}{y}")),
+        (BinOp::Add, Str(x), Str(y)) => return Str(Arc::new(format!("{x}{y}"))),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
             let o = x.cmp(y);
             return Bool(match op {

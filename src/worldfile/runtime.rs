@@ -318,7 +318,7 @@ impl FileWorld {
         if !self.apply(ev, locals, time, rng) {
             return false;
         }
-        let master = Arc::clone(&self.master);
+        let master = &*self.master;
         let state = &self.state;
         let programs = &self.programs;
         let standard = self.model.envelope == super::format::EnvelopeKind::Standard;
@@ -332,7 +332,7 @@ impl FileWorld {
         let event_id = crate::event::new_event_id(rng, time);
         let id = out.emit_with(event_id, envelope, standard, |buf, event_id| {
             let c = Ctx {
-                master: &master,
+                master,
                 state,
                 locals,
                 now: time,

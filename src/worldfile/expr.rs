@@ -63,6 +63,9 @@ impl Expr {
     }
 }
 
+/// The values of a `weighted(...)` and the table that draws their index.
+pub type WeightedTable = (Vec<Value>, rand_distr::weighted::WeightedIndex<f64>);
+
 /// A built-in function; distributions with constant parameters are built once.
 #[derive(Debug, Clone)]
 pub enum Func {
@@ -88,7 +91,7 @@ pub enum Func {
     ZipfC(Zipf<f64>),
     Chance,
     Choice,
-    Weighted(Arc<(Vec<Value>, rand_distr::weighted::WeightedIndex<f64>)>),
+    Weighted(Arc<WeightedTable>),
     Fake(FakeKind),
     DateBetween,
     Date,

@@ -302,6 +302,7 @@ fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
     let scenario =
         crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
     let sizes = master_sizes(scenario, args).bad_input()?;
+    scenario.check_sizes(&sizes).bad_input()?;
     // Issue 10: with no --out this overwrote the shipped data without asking.
     let out = match (&args.out, args.force) {
         (Some(out), _) => out.clone(),

@@ -178,6 +178,12 @@ fn bad_scenario_input_exits_2_naming_the_value() {
         "0 songs is out of range",
     );
     expect_usage_error(&["master", "--size", "songs"], "\"songs\" is not KIND=N");
+    // A world file's kind counted by a parameter keeps to the parameter's range: web's pages
+    // start with one of each of its ten page types.
+    expect_usage_error(
+        &["master", "--scenario", "web", "--size", "pages=5"],
+        "5 pages is out of range: web counts them by the parameter num_pages, which allows 10 to 1000000",
+    );
     expect_usage_error(
         &["--scenario", "music", "--weights", "sale=1"],
         "unknown event type \"sale\"",

@@ -117,9 +117,15 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         }
         drop(scope);
         infos[ki].fields = field_tys;
+        let count_param = match &decl.count {
+            Src::Text(t) => file.params.get_key_value(t.trim()),
+            _ => None,
+        }
+        .map(|(name, p)| (name.clone(), p.min, p.max));
         kinds.push(KindModel {
             name: kname.clone(),
             count: count as usize,
+            count_param,
             id_field: decl.id_field.clone(),
             id,
             fields,

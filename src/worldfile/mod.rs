@@ -329,6 +329,30 @@ impl Scenario for FileScenario {
         self.data_root.join(self.name)
     }
 
+    fn check_sizes(&self, sizes: &[usize]) -> anyhow::Result<()> {
+        for (kind, &n) in self.model.kinds.iter().zip(sizes) {
+            let Some((param, lo, hi)) = &kind.count_param else {
+                continue;
+            };
+            let n = n as f64;
+            if lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi) {
+                let range = match (lo, hi) {
+                    (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
+                    (Some(lo), None) => format!("at least {lo}"),
+                    (None, Some(hi)) => format!("at most {hi}"),
+                    (None, None) => unreachable!("a bound was broken"),
+                };
+                anyhow::bail!(
+                    "--size: {n} {} is out of range: {} counts them by the parameter {param}, \
+                     which allows {range}; give a count in that range",
+                    kind.name,
+                    self.name
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn write_master(
         &self,
         rng: &mut SimRng,

@@ -38,6 +38,9 @@ pub struct Model {
 pub struct KindModel {
     pub name: String,
     pub count: usize,
+    /// The parameter the count is, with its declared range, when `count:` names one alone:
+    /// `kafka-gen master --size` keeps to that range.
+    pub count_param: Option<(String, Option<f64>, Option<f64>)>,
     pub id_field: String,
     pub id: Node,
     pub fields: Vec<(String, Node)>,

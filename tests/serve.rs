@@ -135,6 +135,8 @@ async fn bad_requests_get_422_naming_the_field() {
         (r#"{"weights": {"sale": 1}}"#, "weights"),
         (r#"{"options": {"popularity_skew": -1}}"#, "options"),
         (r#"{"options": {"colour": 1}}"#, "options"),
+        // A world file's parameters are fixed at start-up: refused, naming how to set them.
+        (r#"{"options": {"num_users": 5}}"#, "options"),
         (r#"{"start": "yesterday"}"#, "start"),
         (r#"{"speed": 2}"#, "speed"),
         // A world file's size is fixed at start-up: refused, not silently ignored.
@@ -151,6 +153,12 @@ async fn bad_requests_get_422_naming_the_field() {
         let err: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(err["field"], field, "{body}: {err}");
         assert!(err["error"].as_str().unwrap().len() > 10);
+        if body.contains("num_users") {
+            assert!(
+                err["error"].as_str().unwrap().contains("--world FILE"),
+                "{err}"
+            );
+        }
     }
     let resp = client()
         .post(format!("{base}/stream/opera"))
@@ -175,6 +183,11 @@ async fn scenarios_and_health_describe_the_server() {
     assert_eq!(names, ["retail", "music", "tutoring", "web", "bnpl"]);
     let music = &list[1];
     assert_eq!(music["event_types"][0]["topic"], "music-plays");
+    assert_eq!(
+        music["config_schema"]["options"]["maxProperties"], 0,
+        "{music}"
+    );
+    assert!(list[0]["config_schema"]["options"]["default"].is_object());
     assert_eq!(music["config_schema"]["rate"]["maximum"], 1000.0);
     // Music is a world file since issue 11: its tuning is the file's parameters, so it has
     // no options section; retail's section is still offered.

@@ -213,8 +213,24 @@ fn fields(
             ),
         ));
     }
+    // Only retail has a config section; a world file's parameters are compiled at start-up.
+    let sectioned = serde_json::to_value(Config::default())
+        .ok()
+        .is_some_and(|d| d.get(scenario.name()).is_some());
     let mut config = match o.get("options") {
         None | Some(Value::Null) => Config::default(),
+        Some(Value::Object(m)) if m.is_empty() => Config::default(),
+        Some(_) if !sectioned => {
+            return Err(invalid(
+                "options",
+                format!(
+                    "options: the {} world takes none per request; its parameters are fixed when \
+                     `kafka-gen serve` starts (`kafka-gen check` lists them): leave options out, \
+                     or serve an edited copy of the file with --world FILE",
+                    scenario.name()
+                ),
+            ))
+        }
         Some(options) => serde_json::from_value::<Config>(json!({ scenario.name(): options }))
             .map_err(|e| invalid("options", format!("options: {e}")))?,
     };
@@ -284,7 +300,11 @@ pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
             "description": "event time runs this many times faster than the clock"},
         "weights": {"type": "object", "description": "primary-draw weights by event type",
             "default": scenario.event_types().iter().map(|t| (t.name, t.default_weight)).collect::<BTreeMap<_, _>>()},
-        "options": {"type": "object", "description": "the scenario's config section",
-            "default": defaults.get(scenario.name()).cloned().unwrap_or(json!({}))},
+        "options": match defaults.get(scenario.name()) {
+            Some(section) => json!({"type": "object", "description": "the scenario's config section",
+                "default": section}),
+            None => json!({"type": "object", "maxProperties": 0, "default": {},
+                "description": "none: a world file's parameters are fixed when serve starts (serve an edited copy with --world FILE)"}),
+        },
     })
 }

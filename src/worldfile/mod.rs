@@ -48,6 +48,7 @@ pub mod roles;
 pub mod rows;
 pub mod runtime;
 pub mod schema;
+mod shape;
 mod show;
 pub mod template;
 pub mod value;

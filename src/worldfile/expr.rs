@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rand_distr::{Exp, LogNormal, Normal, Zipf};
+use rand_distr::{Binomial, Exp, LogNormal, Normal, Poisson, Zipf};
 use uuid::Uuid;
 
 use super::fake::FakeKind;
@@ -86,6 +86,18 @@ pub enum Func {
     ExponentialC(Exp<f64>),
     Zipf,
     ZipfC(Zipf<f64>),
+    Poisson,
+    PoissonC(Poisson<f64>),
+    Binomial,
+    BinomialC(Binomial),
+    Exp,
+    Ln,
+    Sqrt,
+    Pow,
+    /// `at(i, a, b, ...)`: the i-th item, from 1.
+    At,
+    /// `local_hour` (true) or `local_weekday`, in a zone resolved at load when constant.
+    LocalTime(bool, Option<chrono_tz::Tz>),
     Chance,
     Choice,
     Weighted(Arc<(Vec<Value>, rand_distr::weighted::WeightedIndex<f64>)>),
@@ -120,6 +132,10 @@ impl Func {
                 | Func::ExponentialC(_)
                 | Func::Zipf
                 | Func::ZipfC(_)
+                | Func::Poisson
+                | Func::PoissonC(_)
+                | Func::Binomial
+                | Func::BinomialC(_)
                 | Func::Chance
                 | Func::Choice
                 | Func::Weighted(_)

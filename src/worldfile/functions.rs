@@ -27,6 +27,15 @@ pub(super) const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("lognormal", 2, 2),
     ("exponential", 1, 1),
     ("zipf", 2, 2),
+    ("poisson", 1, 1),
+    ("binomial", 2, 2),
+    ("exp", 1, 1),
+    ("ln", 1, 1),
+    ("sqrt", 1, 1),
+    ("pow", 2, 2),
+    ("at", 2, 257),
+    ("local_hour", 2, 2),
+    ("local_weekday", 2, 2),
     ("chance", 1, 1),
     ("choice", 1, 256),
     ("weighted", 2, 512),
@@ -279,6 +288,34 @@ impl Scope<'_> {
                     _ => Func::Zipf,
                 };
                 (f, Ty::range(Base::Int, Some(1.0), ts[0].hi))
+            }
+            "poisson" | "binomial" => {
+                for i in 0..es.len() {
+                    num(i)?;
+                }
+                let lits: Vec<Option<f64>> = (0..es.len()).map(lit).collect();
+                super::fn_draws::compile(name, &lits, &ts)?
+            }
+            "exp" | "ln" | "sqrt" | "pow" => {
+                for i in 0..es.len() {
+                    num(i)?;
+                }
+                let f = match name {
+                    "exp" => Func::Exp,
+                    "ln" => Func::Ln,
+                    "sqrt" => Func::Sqrt,
+                    _ => Func::Pow,
+                };
+                let ty = super::fn_math::math_ty(&f, &ts);
+                (f, ty)
+            }
+            "at" => {
+                num(0)?;
+                (Func::At, super::fn_math::at_ty(&ts))
+            }
+            "local_hour" | "local_weekday" => {
+                num(0)?;
+                super::fn_zone::compile(name, text(1).as_deref(), &ts[1])?
             }
             "chance" => {
                 num(0)?;

@@ -87,9 +87,10 @@ pub enum Func {
     Zipf,
     ZipfC(Zipf<f64>),
     Poisson,
-    PoissonC(Poisson<f64>),
+    /// Boxed, as `Binomial`: both are larger than the other variants, and `Expr` stays small.
+    PoissonC(Box<Poisson<f64>>),
     Binomial,
-    BinomialC(Binomial),
+    BinomialC(Box<Binomial>),
     Exp,
     Ln,
     Sqrt,

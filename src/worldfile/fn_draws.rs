@@ -20,9 +20,9 @@ pub(super) fn compile(name: &str, lit: &[Option<f64>], ts: &[Ty]) -> Result<(Fun
                 ))
             }
             // Poisson(0) is always 0; rand_distr wants lambda > 0, so it is drawn at run time.
-            Some(l) if l > 0.0 => {
-                Func::PoissonC(Poisson::new(l).map_err(|e| format!("poisson: {e}"))?)
-            }
+            Some(l) if l > 0.0 => Func::PoissonC(Box::new(
+                Poisson::new(l).map_err(|e| format!("poisson: {e}"))?,
+            )),
             _ => Func::Poisson,
         };
         return Ok((f, Ty::range(Base::Int, Some(0.0), None)));
@@ -40,9 +40,9 @@ pub(super) fn compile(name: &str, lit: &[Option<f64>], ts: &[Ty]) -> Result<(Fun
         }
     }
     let f = match (lit[0], lit[1]) {
-        (Some(n), Some(p)) => {
-            Func::BinomialC(Binomial::new(n as u64, p).map_err(|e| format!("binomial: {e}"))?)
-        }
+        (Some(n), Some(p)) => Func::BinomialC(Box::new(
+            Binomial::new(n as u64, p).map_err(|e| format!("binomial: {e}"))?,
+        )),
         _ => Func::Binomial,
     };
     let hi = ts[0].hi.filter(|h| *h >= 0.0);
@@ -57,7 +57,7 @@ impl Ctx<'_> {
             Func::PoissonC(d) => Some(d.sample(rng)),
             Func::BinomialC(d) => Some(d.sample(rng) as f64),
             Func::Poisson => match num(0, rng) {
-                Some(l) if l == 0.0 => Some(0.0),
+                Some(0.0) => Some(0.0),
                 Some(l) if l > 0.0 && l <= MAX => Poisson::new(l).ok().map(|d| d.sample(rng)),
                 _ => None,
             },

@@ -56,6 +56,9 @@ impl Ord for Pending {
     }
 }
 
+/// What a follow-up is given: its cause's carried values, the cause's id and its occurrence.
+type Given<'a> = (&'a [(u16, Value)], Uuid, u32);
+
 /// The values scheduled follow-ups carry from their causes: (slot in the follow-up, value).
 /// Buffers are reused once their last occurrence has fired, so scheduling a follow-up
 /// allocates nothing once the world is warm.
@@ -237,7 +240,7 @@ impl FileWorld {
         rng: &mut SimRng,
         e: u16,
         time: i64,
-        given: Option<(&[(u16, Value)], Uuid, u32)>,
+        given: Option<Given<'_>>,
         out: &mut EventWriter<'_>,
     ) -> bool {
         let model = Arc::clone(&self.model);

@@ -5,6 +5,50 @@ use super::expr::{Ctx, Expr, Func};
 use super::value::{Base, Ty, Value};
 use crate::SimRng;
 
+/// Builds the functions added after the first set: `exp`, `ln`, `sqrt`, `pow`, `at`, and
+/// (in their own modules) `poisson`, `binomial`, `local_hour` and `local_weekday`. `lit` holds
+/// the arguments that are constant numbers, `text` the second one when it is constant text.
+pub(super) fn compile(
+    name: &str,
+    lit: &[Option<f64>],
+    text: Option<&str>,
+    ts: &[Ty],
+    kinds: &[String],
+) -> Result<(Func, Ty), String> {
+    let num = |i: usize| -> Result<(), String> {
+        if ts[i].is_number() || ts[i].base == Base::Any {
+            Ok(())
+        } else {
+            Err(format!(
+                "argument {} of `{name}` must be a number, not {}",
+                i + 1,
+                ts[i].describe(kinds)
+            ))
+        }
+    };
+    let f = match name {
+        "exp" => Func::Exp,
+        "ln" => Func::Ln,
+        "sqrt" => Func::Sqrt,
+        "pow" => Func::Pow,
+        "at" => {
+            num(0)?;
+            return Ok((Func::At, at_ty(ts)));
+        }
+        "local_hour" | "local_weekday" => {
+            num(0)?;
+            return super::fn_zone::compile(name, text, &ts[1]);
+        }
+        _ => {
+            (0..ts.len()).try_for_each(num)?;
+            return super::fn_draws::compile(name, lit, ts);
+        }
+    };
+    (0..ts.len()).try_for_each(num)?;
+    let ty = math_ty(&f, ts);
+    Ok((f, ty))
+}
+
 /// The type of `exp`, `ln`, `sqrt` or `pow` over arguments of types `ts` (numbers, checked
 /// by the caller). Nullable unless the ranges show the result is always a finite number.
 pub(super) fn math_ty(f: &Func, ts: &[Ty]) -> Ty {

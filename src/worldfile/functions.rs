@@ -289,33 +289,11 @@ impl Scope<'_> {
                 };
                 (f, Ty::range(Base::Int, Some(1.0), ts[0].hi))
             }
-            "poisson" | "binomial" => {
-                for i in 0..es.len() {
-                    num(i)?;
-                }
+            "poisson" | "binomial" | "exp" | "ln" | "sqrt" | "pow" | "at" | "local_hour"
+            | "local_weekday" => {
                 let lits: Vec<Option<f64>> = (0..es.len()).map(lit).collect();
-                super::fn_draws::compile(name, &lits, &ts)?
-            }
-            "exp" | "ln" | "sqrt" | "pow" => {
-                for i in 0..es.len() {
-                    num(i)?;
-                }
-                let f = match name {
-                    "exp" => Func::Exp,
-                    "ln" => Func::Ln,
-                    "sqrt" => Func::Sqrt,
-                    _ => Func::Pow,
-                };
-                let ty = super::fn_math::math_ty(&f, &ts);
-                (f, ty)
-            }
-            "at" => {
-                num(0)?;
-                (Func::At, super::fn_math::at_ty(&ts))
-            }
-            "local_hour" | "local_weekday" => {
-                num(0)?;
-                super::fn_zone::compile(name, text(1).as_deref(), &ts[1])?
+                let zone = if es.len() > 1 { text(1) } else { None };
+                super::fn_math::compile(name, &lits, zone.as_deref(), &ts, &names)?
             }
             "chance" => {
                 num(0)?;

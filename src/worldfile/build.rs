@@ -550,18 +550,28 @@ pub fn template_names(y: &Yaml, out: &mut BTreeSet<String>) {
 /// Builds a pick's choice rule.
 pub fn pick_how(
     src: &Source<'_>,
-    infos: &[KindInfo],
+    scope: &Scope<'_>,
     kind: u16,
     decl: &PickDecl,
     path: &[&str],
 ) -> R<PickHow> {
+    let infos = scope.kinds;
     let PickDecl::Long(long) = decl else {
         return Ok(PickHow::Uniform);
     };
     Ok(match long.by {
         PickBy::Uniform => PickHow::Uniform,
         PickBy::Zipf => {
-            let s = long.s.unwrap_or(1.0);
+            // The exponent may name parameters (`s: skew`), never the event's own values.
+            let fixed = Scope {
+                locals: vec![],
+                place: Place::Static,
+                ..*scope
+            };
+            let s = match &long.s {
+                Some(s) => static_number(src, &fixed, s, path)?,
+                None => 1.0,
+            };
             if !(s > 0.0 && s.is_finite()) {
                 return Err(src.err(path, format!("zipf exponent s = {s}; it must be > 0")));
             }

@@ -107,6 +107,13 @@ impl Ctx<'_> {
                 _ => Value::Null,
             },
             Func::ZipfC(d) => to_int(d.sample(rng)),
+            Func::Poisson | Func::PoissonC(_) | Func::Binomial | Func::BinomialC(_) => {
+                self.call_draw(f, args, rng)
+            }
+            Func::Exp | Func::Ln | Func::Sqrt | Func::Pow | Func::At => {
+                self.call_math(f, args, rng)
+            }
+            Func::LocalTime(hour, tz) => self.call_zone(*hour, *tz, args, rng),
             Func::Chance => {
                 num(0, rng).map_or(Value::Null, |p| Value::Bool(rng.random::<f64>() < p))
             }

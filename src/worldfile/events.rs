@@ -19,6 +19,10 @@ type R<T> = Result<T, WorldError>;
 
 const SPECIAL: &[&str] = &["now", "event_time", "event_id", "event_type", "caused_by"];
 
+/// Which occurrence of a repeated follow-up this is, from 1; 1 for any other event. Filled in
+/// by the runtime, not carried from the cause; a pick, `let` or param of that name wins.
+pub const OCCURRENCE: &str = "occurrence";
+
 fn parse_at(src: &Source<'_>, s: &Src, path: &[&str]) -> R<Ast> {
     let text = s.text();
     parse::parse(&text).map_err(|e| src.err(path, format!("in `{text}`: {e}")))
@@ -135,11 +139,13 @@ pub fn build(
         .map(|e| e.pick.keys().chain(e.lets.keys()).cloned().collect())
         .collect();
     let mut req: Vec<BTreeSet<String>> = Vec::with_capacity(n);
+    let mut occ: Vec<bool> = Vec::with_capacity(n);
     for (i, (ename, e)) in file.events.iter().enumerate() {
         let mut r = reads(src, ename, e)?;
         r.retain(|x| {
             !own[i].contains(x) && !params.contains_key(x) && !SPECIAL.contains(&x.as_str())
         });
+        occ.push(r.remove(OCCURRENCE));
         req.push(r);
     }
     loop {
@@ -239,13 +245,18 @@ pub fn build(
         for r in &req[i] {
             t.push((r.clone(), Ty::of(Base::Any)));
         }
+        if occ[i] {
+            // `repeat.times` is at most 100,000.
+            let most = Some(100_000.0);
+            t.push((OCCURRENCE.into(), Ty::range(Base::Int, Some(1.0), most)));
+        }
         tables.push(t);
     }
     for _ in 0..3 {
         for (i, (ename, e)) in file.events.iter().enumerate() {
             let picks = e.pick.len();
             let lets = e.lets.len();
-            for slot in picks + lets..tables[i].len() {
+            for slot in picks + lets..picks + lets + req[i].len() {
                 let name = tables[i][slot].0.clone();
                 let mut ty: Option<Ty> = None;
                 for &c in &causes[i] {
@@ -288,11 +299,13 @@ pub fn build(
         };
         let mut model = ctx.compile(e, weights[i])?;
         model.causes = causes[i].clone();
+        model.occurrence = occ[i].then(|| tables[i].len() as u16 - 1);
         for (fi, f) in e.follow.iter().enumerate() {
             let t = follows[i][fi] as usize;
             let carry = tables[t]
                 .iter()
                 .enumerate()
+                .filter(|(_, (name, _))| name != OCCURRENCE)
                 .filter_map(|(to, (name, _))| {
                     tables[i]
                         .iter()
@@ -342,7 +355,7 @@ impl EventCtx<'_> {
         for (slot, (pname, decl)) in e.pick.iter().enumerate() {
             let path = ["events", name, "pick", pname.as_str()];
             let kind = scope.kind(pick_kind(decl)).map_err(|m| src.err(&path, m))?;
-            let how = pick_how(src, self.infos, kind, decl, &path)?;
+            let how = pick_how(src, &scope, kind, decl, &path)?;
             let cond = match decl {
                 PickDecl::Long(l) => match &l.condition {
                     Some(c) => Some(self.guard(&scope, c, &path)?),
@@ -452,6 +465,7 @@ impl EventCtx<'_> {
             payload,
             follow: vec![],
             causes: vec![],
+            occurrence: None,
         })
     }
 

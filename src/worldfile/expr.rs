@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rand_distr::{Exp, LogNormal, Normal, Zipf};
+use rand_distr::{Binomial, Exp, LogNormal, Normal, Poisson, Zipf};
 use uuid::Uuid;
 
 use super::fake::FakeKind;
@@ -89,6 +89,19 @@ pub enum Func {
     ExponentialC(Exp<f64>),
     Zipf,
     ZipfC(Zipf<f64>),
+    Poisson,
+    /// Boxed, as `Binomial`: both are larger than the other variants, and `Expr` stays small.
+    PoissonC(Box<Poisson<f64>>),
+    Binomial,
+    BinomialC(Box<Binomial>),
+    Exp,
+    Ln,
+    Sqrt,
+    Pow,
+    /// `at(i, a, b, ...)`: the i-th item, from 1.
+    At,
+    /// `local_hour` (true) or `local_weekday`, in a zone resolved at load when constant.
+    LocalTime(bool, Option<chrono_tz::Tz>),
     Chance,
     Choice,
     Weighted(Arc<WeightedTable>),
@@ -123,6 +136,10 @@ impl Func {
                 | Func::ExponentialC(_)
                 | Func::Zipf
                 | Func::ZipfC(_)
+                | Func::Poisson
+                | Func::PoissonC(_)
+                | Func::Binomial
+                | Func::BinomialC(_)
                 | Func::Chance
                 | Func::Choice
                 | Func::Weighted(_)

@@ -227,8 +227,9 @@ pub struct PickLong {
     pub from: String,
     #[serde(default)]
     pub by: PickBy,
-    /// Zipf exponent for `by: zipf` (default 1.0).
-    pub s: Option<f64>,
+    /// Zipf exponent for `by: zipf` (default 1.0): a number, or a constant expression over
+    /// params such as `skew`.
+    pub s: Option<Src>,
     /// Numeric field for `by: weighted`.
     pub field: Option<String>,
     /// Only an entity for which this holds (the pick's name refers to the candidate).

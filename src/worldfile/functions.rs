@@ -27,6 +27,15 @@ pub(super) const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("lognormal", 2, 2),
     ("exponential", 1, 1),
     ("zipf", 2, 2),
+    ("poisson", 1, 1),
+    ("binomial", 2, 2),
+    ("exp", 1, 1),
+    ("ln", 1, 1),
+    ("sqrt", 1, 1),
+    ("pow", 2, 2),
+    ("at", 2, 257),
+    ("local_hour", 2, 2),
+    ("local_weekday", 2, 2),
     ("chance", 1, 1),
     ("choice", 1, 256),
     ("weighted", 2, 512),
@@ -279,6 +288,12 @@ impl Scope<'_> {
                     _ => Func::Zipf,
                 };
                 (f, Ty::range(Base::Int, Some(1.0), ts[0].hi))
+            }
+            "poisson" | "binomial" | "exp" | "ln" | "sqrt" | "pow" | "at" | "local_hour"
+            | "local_weekday" => {
+                let lits: Vec<Option<f64>> = (0..es.len()).map(lit).collect();
+                let zone = if es.len() > 1 { text(1) } else { None };
+                super::fn_math::compile(name, &lits, zone.as_deref(), &ts, &names)?
             }
             "chance" => {
                 num(0)?;

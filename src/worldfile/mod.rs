@@ -35,6 +35,9 @@ pub mod events;
 pub mod expr;
 pub mod fake;
 pub mod filter;
+mod fn_draws;
+mod fn_math;
+mod fn_zone;
 pub mod format;
 pub mod functions;
 pub mod index;
@@ -51,6 +54,8 @@ pub mod schema;
 mod shape;
 mod show;
 pub mod template;
+#[cfg(test)]
+mod test_support;
 pub mod value;
 pub mod window;
 

@@ -85,6 +85,8 @@ pub struct EventModel {
     pub follow: Vec<Follow>,
     /// Event types that have this one as a follow-up.
     pub causes: Vec<u16>,
+    /// The slot of `occurrence` when the event reads it (the last slot).
+    pub occurrence: Option<u16>,
 }
 
 #[derive(Debug)]

@@ -31,6 +31,8 @@ struct Pending {
     /// Occurrences still to come after this one, and the gap between them.
     repeats: u32,
     every_ms: i64,
+    /// Which occurrence this is, from 1: what `occurrence` reads.
+    occurrence: u32,
 }
 
 impl PartialEq for Pending {
@@ -53,6 +55,9 @@ impl Ord for Pending {
         (other.due, other.seq).cmp(&(self.due, self.seq))
     }
 }
+
+/// What a follow-up is given: its cause's carried values, the cause's id and its occurrence.
+type Given<'a> = (&'a [(u16, Value)], Uuid, u32);
 
 /// The values scheduled follow-ups carry from their causes: (slot in the follow-up, value).
 /// Buffers are reused once their last occurrence has fired, so scheduling a follow-up
@@ -235,7 +240,7 @@ impl FileWorld {
         rng: &mut SimRng,
         e: u16,
         time: i64,
-        given: Option<(&[(u16, Value)], Uuid)>,
+        given: Option<Given<'_>>,
         out: &mut EventWriter<'_>,
     ) -> bool {
         let model = Arc::clone(&self.model);
@@ -250,13 +255,17 @@ impl FileWorld {
         locals.resize(ev.locals.len(), Value::Null);
         filled.clear();
         filled.resize(ev.locals.len(), false);
-        let cause = given.map(|(carried, cause)| {
+        let cause = given.map(|(carried, cause, _)| {
             for (slot, v) in carried {
                 locals[*slot as usize] = v.clone();
                 filled[*slot as usize] = true;
             }
             cause
         });
+        if let Some(slot) = ev.occurrence {
+            let n = given.map_or(1, |g| g.2);
+            locals[slot as usize] = Value::Int(n.into());
+        }
         let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
         self.scratch = (locals, filled);
         if done && self.exhausted.iter().any(|x| *x) {
@@ -407,6 +416,7 @@ impl FileWorld {
                 cause: id,
                 repeats: times - 1,
                 every_ms,
+                occurrence: 1,
             });
         }
     }
@@ -440,11 +450,18 @@ impl World for FileWorld {
                     due: p.due.saturating_add(p.every_ms),
                     seq,
                     repeats: p.repeats - 1,
+                    occurrence: p.occurrence + 1,
                     ..p
                 });
             }
             let carried = self.carried.lend(p.carried);
-            if !self.fire(rng, p.event, p.due, Some((&carried, p.cause)), out) {
+            if !self.fire(
+                rng,
+                p.event,
+                p.due,
+                Some((&carried, p.cause, p.occurrence)),
+                out,
+            ) {
                 self.dropped += 1;
             }
             self.carried.give_back(p.carried, carried, more);

@@ -20,9 +20,8 @@ use super::roles::Roles;
 use super::shape::shape;
 pub use super::shape::validate;
 use super::template::Node;
-use super::value::{Base, Ty, Value};
 use crate::scenario::util::{time_ms, uuid_time_ms, Ledger};
-use crate::scenario::{ContractChecker, EventTypeId, Violation};
+use crate::scenario::{ContractChecker, Violation};
 
 /// What a checker remembers of an event that may cause others.
 #[derive(Clone)]

@@ -31,6 +31,7 @@ pub mod compile;
 pub mod contract;
 mod effects;
 pub mod error;
+mod event_compile;
 pub mod events;
 pub mod expr;
 pub mod fake;

@@ -167,16 +167,7 @@ fn evaluate(
         let blind = |e: &Expr, unknown: &[bool]| {
             e.any(&mut |n| matches!(n, Expr::Local(s) if unknown.get(*s as usize) == Some(&true)))
         };
-        let ctx = Ctx {
-            master,
-            state: &state,
-            locals: &vals,
-            now: ev.now,
-            event_id: ev.id,
-            caused_by: ev.cause,
-            event_type: ev.type_name,
-            seq: 0,
-        };
+        let ctx = event_ctx(master, &state, &vals, ev);
         let got = match &slot.kind {
             SlotKind::Field { path, ent } => match at(ev.json, path) {
                 Some(j) => from_json(j, *ent, master),
@@ -224,16 +215,7 @@ fn evaluate(
         unknown.push(got.is_none());
         vals.push(got.unwrap_or(Value::Null));
     }
-    let ctx = Ctx {
-        master,
-        state: &state,
-        locals: &vals,
-        now: ev.now,
-        event_id: ev.id,
-        caused_by: ev.cause,
-        event_type: ev.type_name,
-        seq: 0,
-    };
+    let ctx = event_ctx(master, &state, &vals, ev);
     let result = ctx.eval(&c.rule, &mut fallback);
     if result == Value::Bool(true) {
         return Outcome::Holds;
@@ -321,5 +303,24 @@ fn shown(v: &Value, ctx: &Ctx<'_>) -> String {
     match ctx.text_of(v) {
         Some(t) => format!("{t:?}"),
         None => v.to_string(),
+    }
+}
+
+/// What a rule is evaluated against: the event's time, id, cause and type, and its values.
+fn event_ctx<'a>(
+    master: &'a Master,
+    state: &'a State,
+    vals: &'a [Value],
+    ev: &Event<'a>,
+) -> Ctx<'a> {
+    Ctx {
+        master,
+        state,
+        locals: vals,
+        now: ev.now,
+        event_id: ev.id,
+        caused_by: ev.cause,
+        event_type: ev.type_name,
+        seq: 0,
     }
 }

@@ -15,17 +15,7 @@ pub(super) fn compile(
     ts: &[Ty],
     kinds: &[String],
 ) -> Result<(Func, Ty), String> {
-    let num = |i: usize| -> Result<(), String> {
-        if ts[i].is_number() || ts[i].base == Base::Any {
-            Ok(())
-        } else {
-            Err(format!(
-                "argument {} of `{name}` must be a number, not {}",
-                i + 1,
-                ts[i].describe(kinds)
-            ))
-        }
-    };
+    let num = |i: usize| super::functions::number_arg(name, ts, i, kinds);
     let f = match name {
         "exp" => Func::Exp,
         "ln" => Func::Ln,

@@ -88,17 +88,7 @@ impl Scope<'_> {
             ts.push(t);
         }
         let names = self.kind_names();
-        let num = |i: usize| -> Result<(), String> {
-            if ts[i].is_number() || ts[i].base == Base::Any {
-                Ok(())
-            } else {
-                Err(format!(
-                    "argument {} of `{name}` must be a number, not {}",
-                    i + 1,
-                    ts[i].describe(&names)
-                ))
-            }
-        };
+        let num = |i: usize| number_arg(name, &ts, i, &names);
         let lit = |i: usize| match &es[i] {
             Expr::Lit(v) => v.as_f64(),
             _ => None,
@@ -442,5 +432,18 @@ fn min_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// Argument `i` of `name` must be a number (or of a type known only at run time).
+pub(super) fn number_arg(name: &str, ts: &[Ty], i: usize, kinds: &[String]) -> Result<(), String> {
+    if ts[i].is_number() || ts[i].base == Base::Any {
+        Ok(())
+    } else {
+        Err(format!(
+            "argument {} of `{name}` must be a number, not {}",
+            i + 1,
+            ts[i].describe(kinds)
+        ))
     }
 }

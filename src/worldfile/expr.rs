@@ -389,6 +389,14 @@ impl Ctx<'_> {
         self.master.kinds.get(k as usize)?.id(i)
     }
 
+    /// The id text of the entity in local `slot`, by reference.
+    pub fn local_id(&self, slot: u16) -> Option<&str> {
+        match self.locals.get(slot as usize)? {
+            Value::Ent(k, i) => self.master.kinds.get(*k as usize)?.id(*i),
+            _ => None,
+        }
+    }
+
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {
         match x {
             Expr::Local(slot) => match self.locals.get(*slot as usize)? {

@@ -33,6 +33,10 @@ enum Op {
     Time,
     /// The event id, without quotes.
     Id,
+    /// The cause's id in quotes, or `null` for a primary event.
+    Cause,
+    /// The id of the entity in a local slot, in quotes, written from the packed ids.
+    IdOf(u16, Expr),
     /// Where the record key's text starts and ends.
     KeyStart,
     KeyEnd,
@@ -48,8 +52,17 @@ impl Program {
     /// An event's top-level `fields`. With the standard envelope they follow the envelope's
     /// own fields (so start with a comma) and the envelope closes the object; otherwise they
     /// are the whole object. `key_path` leads to the field whose text is the record key.
-    pub fn payload(fields: &[(String, Node)], key_path: &[u16], standard: bool) -> Self {
-        let mut b = Builder::default();
+    /// `event_type` is the event's name, written as a constant where the payload reads it.
+    pub fn payload(
+        fields: &[(String, Node)],
+        key_path: &[u16],
+        standard: bool,
+        event_type: &str,
+    ) -> Self {
+        let mut b = Builder {
+            event_type: event_type.to_string(),
+            ..Builder::default()
+        };
         if !standard {
             b.bytes(b"{");
         } else if !fields.is_empty() {
@@ -104,6 +117,23 @@ impl Program {
                         ctx.event_id.hyphenated().encode_lower(&mut text).as_bytes(),
                     );
                 }
+                Op::Cause => match ctx.caused_by {
+                    Some(id) => {
+                        let mut text = uuid::Uuid::encode_buffer();
+                        buf.push(b'"');
+                        buf.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
+                        buf.push(b'"');
+                    }
+                    None => buf.extend_from_slice(b"null"),
+                },
+                Op::IdOf(slot, e) => match ctx.local_id(*slot) {
+                    Some(id) => {
+                        buf.push(b'"');
+                        escape_into(buf, id);
+                        buf.push(b'"');
+                    }
+                    None => write_expr(buf, e, Format::default(), ctx, rng),
+                },
                 Op::KeyStart => *start = buf.len(),
                 Op::KeyEnd => *key = Some((*start, buf.len())),
             }
@@ -114,6 +144,8 @@ impl Program {
 #[derive(Default)]
 struct Builder {
     ops: Vec<Op>,
+    /// The event's name: `event_type` in a payload is this constant.
+    event_type: String,
     /// Constant bytes not yet closed into a run.
     pending: Vec<u8>,
 }
@@ -141,9 +173,22 @@ impl Builder {
                 return self.bytes(&json);
             }
             match e {
+                Expr::EventType => {
+                    let name = Value::str(&self.event_type);
+                    return write_plain(&mut self.pending, &name);
+                }
+                Expr::CausedBy => return self.op(Op::Cause),
+                Expr::Id(x) => {
+                    if let Expr::Local(slot) = **x {
+                        return self.op(Op::IdOf(slot, e.clone()));
+                    }
+                }
                 Expr::Cond(c, a, b) => {
                     let branch = |x: &Expr| {
-                        let mut b = Builder::default();
+                        let mut b = Builder {
+                            event_type: self.event_type.clone(),
+                            ..Builder::default()
+                        };
                         b.value(x, f);
                         b.flush();
                         b.ops.into_boxed_slice()
@@ -227,6 +272,9 @@ impl Builder {
                 for part in parts {
                     match part {
                         TextPart::Lit(s) => escape_into(&mut self.pending, s),
+                        TextPart::Expr(Expr::EventType, f) if *f == Format::default() => {
+                            escape_into(&mut self.pending, &self.event_type)
+                        }
                         TextPart::Expr(e, f) => self.op(Op::Part(e.clone(), *f)),
                     }
                 }
@@ -317,7 +365,7 @@ mod tests {
                 ),
             ),
         ];
-        let program = Program::payload(&fields, &[], false);
+        let program = Program::payload(&fields, &[], false, "t");
         assert!(program.ops.iter().any(|op| matches!(op, Op::Choose(_))));
         assert!(program.ops.iter().any(|op| matches!(op, Op::Weighted(..))));
         assert!(program.ops.iter().any(|op| matches!(op, Op::Branch(..))));
@@ -339,5 +387,66 @@ mod tests {
             seen.insert(flat);
         }
         assert!(seen.len() > 20, "the draws vary: {} outputs", seen.len());
+    }
+
+    /// The event's own name, its cause and the ids of its picks are written without a value
+    /// being made, and give what the tree walk gives: for a primary (no cause) and a
+    /// follow-up, an entity in a slot and a slot holding no entity.
+    #[test]
+    fn names_causes_and_ids_write_what_the_tree_walk_writes() {
+        use crate::worldfile::expr::KindData;
+        let mut kind = KindData {
+            ids: vec![Arc::new("a\"1".to_string()), Arc::new("b2".to_string())],
+            ..KindData::default()
+        };
+        kind.pack();
+        let master = Master { kinds: vec![kind] };
+        let state = State::default();
+        let id = |slot| Expr::Id(Box::new(Expr::Local(slot)));
+        let fields = vec![
+            (
+                "type".to_string(),
+                field(Expr::EventType, Format::default()),
+            ),
+            (
+                "cause".to_string(),
+                field(Expr::CausedBy, Format::default()),
+            ),
+            ("who".to_string(), field(id(0), Format::default())),
+            ("none".to_string(), field(id(1), Format::default())),
+            (
+                "text".to_string(),
+                Node::Text(vec![
+                    TextPart::Lit("<".into()),
+                    TextPart::Expr(Expr::EventType, Format::default()),
+                    TextPart::Lit(">".into()),
+                ]),
+            ),
+        ];
+        let program = Program::payload(&fields, &[], false, "sale\"s");
+        assert!(program.ops.iter().any(|op| matches!(op, Op::Cause)));
+        assert!(program.ops.iter().any(|op| matches!(op, Op::IdOf(..))));
+        let tree = Node::Object(fields);
+        for (cause, who) in [(None, 0), (Some(uuid::Uuid::from_u128(7)), 1)] {
+            let locals = [Value::Ent(0, who), Value::Int(3)];
+            let mut ctx = Ctx::plain(&master, &state, &locals, 0);
+            ctx.caused_by = cause;
+            ctx.event_type = "sale\"s";
+            let (mut flat, mut walked) = (Vec::new(), Vec::new());
+            let mut rng = SimRng::seed_from_u64(1);
+            program.write(&ctx, &mut rng, &mut flat);
+            super::super::template::write(&tree, &ctx, &mut rng, &mut walked, &[], &mut None);
+            let flat = String::from_utf8_lossy(&flat).into_owned();
+            assert_eq!(flat, String::from_utf8_lossy(&walked));
+            let v: serde_json::Value = serde_json::from_str(&flat).expect("JSON");
+            assert_eq!(v["type"], "sale\"s");
+            assert_eq!(v["text"], "<sale\"s>");
+            assert_eq!(v["who"], ["a\"1", "b2"][who as usize]);
+            assert_eq!(v["none"], serde_json::Value::Null, "{flat}");
+            assert_eq!(
+                v["cause"],
+                cause.map_or(serde_json::Value::Null, |c| c.to_string().into())
+            );
+        }
     }
 }

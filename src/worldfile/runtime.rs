@@ -210,7 +210,8 @@ impl FileWorld {
         let programs = model
             .events
             .iter()
-            .map(|e| Program::payload(&e.payload, &e.key_path, standard))
+            .zip(&names)
+            .map(|(e, name)| Program::payload(&e.payload, &e.key_path, standard, name))
             .collect();
         Ok(Self {
             programs,

@@ -293,7 +293,11 @@ fn write_text(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
             buf.extend_from_slice(digits.as_bytes());
         }
         Value::Float(x) => match f.places {
-            Some(p) => buf.extend_from_slice(format!("{x:.p$}").as_bytes()),
+            // Straight into the buffer: no text is made per value.
+            Some(p) => {
+                use std::io::Write;
+                let _ = write!(buf, "{x:.p$}");
+            }
             None => write_plain(buf, v),
         },
         Value::Str(s) => escape_into(buf, s),

@@ -364,7 +364,7 @@ impl Ctx<'_> {
     }
 
     /// The value `e` names when it is stored already (a literal, a local, a global, or a
-    /// field or state variable of a local entity), by reference: no clone. `None` means
+    /// field or state variable of an entity stored so), by reference: no clone. `None` means
     /// "evaluate it", never "null".
     pub fn peek<'v>(&'v self, e: &'v Expr) -> Option<&'v Value> {
         match e {
@@ -383,7 +383,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// The id text of the entity in a local slot, by reference.
+    /// The id text of the entity a stored value names, by reference.
     pub fn peek_id(&self, x: &Expr) -> Option<&str> {
         let (k, i) = self.local_entity(x)?;
         self.master.kinds.get(k as usize)?.id(i)
@@ -397,25 +397,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// The entity a stored value names (a pick, a `let`, a state variable holding one, ...),
+    /// read in place: `u.page.url` reads the user's page and then its field with no clone.
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {
-        match x {
-            Expr::Local(slot) => match self.locals.get(*slot as usize)? {
-                Value::Ent(k, i) => Some((*k, *i)),
-                _ => None,
-            },
+        match self.peek(x)? {
+            Value::Ent(k, i) => Some((*k, *i)),
             _ => None,
         }
     }
 
-    /// The entity `x` names. A pick or `let` is read in place: most field, state and id
-    /// reads are of one (`s.played`), and this spares them a clone of the slot's value.
+    /// The entity `x` names. A stored value is read in place (see [`Ctx::peek`]): most field,
+    /// state and id reads are of one (`s.played`), and this spares them a clone.
     pub fn entity(&self, x: &Expr, rng: &mut SimRng) -> Option<(u16, u32)> {
-        match x {
-            Expr::Local(slot) => match self.locals.get(*slot as usize) {
-                Some(Value::Ent(k, i)) => Some((*k, *i)),
-                _ => None,
-            },
-            other => match self.eval(other, rng) {
+        match self.peek(x) {
+            Some(Value::Ent(k, i)) => Some((*k, *i)),
+            Some(_) => None,
+            None => match self.eval(x, rng) {
                 Value::Ent(k, i) => Some((k, i)),
                 _ => None,
             },

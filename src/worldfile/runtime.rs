@@ -56,8 +56,9 @@ impl Ord for Pending {
     }
 }
 
-/// What a follow-up is given: its cause's carried values, the cause's id and its occurrence.
-type Given<'a> = (&'a [(u16, Value)], Uuid, u32);
+/// What a follow-up is given: its cause's carried values, the cause's id, its occurrence and
+/// whether it is the last (which may then take the values rather than copy them).
+type Given<'a> = (&'a mut [(u16, Value)], Uuid, u32, bool);
 
 /// The values scheduled follow-ups carry from their causes: (slot in the follow-up, value).
 /// Buffers are reused once their last occurrence has fired, so scheduling a follow-up
@@ -256,15 +257,22 @@ impl FileWorld {
         locals.resize(ev.locals.len(), Value::Null);
         filled.clear();
         filled.resize(ev.locals.len(), false);
-        let cause = given.map(|(carried, cause, _)| {
-            for (slot, v) in carried {
-                locals[*slot as usize] = v.clone();
+        let occurrence = given.as_ref().map_or(1, |g| g.2);
+        let cause = given.map(|(carried, cause, _, last)| {
+            for (slot, v) in carried.iter_mut() {
+                // The last occurrence takes the values: no shared text is counted up here and
+                // down again when the list is emptied.
+                locals[*slot as usize] = if last {
+                    std::mem::replace(v, Value::Null)
+                } else {
+                    v.clone()
+                };
                 filled[*slot as usize] = true;
             }
             cause
         });
         if let Some(slot) = ev.occurrence {
-            let n = given.map_or(1, |g| g.2);
+            let n = occurrence;
             locals[slot as usize] = Value::Int(n.into());
         }
         let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
@@ -455,12 +463,12 @@ impl World for FileWorld {
                     ..p
                 });
             }
-            let carried = self.carried.lend(p.carried);
+            let mut carried = self.carried.lend(p.carried);
             if !self.fire(
                 rng,
                 p.event,
                 p.due,
-                Some((&carried, p.cause, p.occurrence)),
+                Some((&mut carried, p.cause, p.occurrence, !more)),
                 out,
             ) {
                 self.dropped += 1;

@@ -8,7 +8,8 @@
 //! - [`template`]: payload templates, written straight to the output buffer;
 //! - [`build`], [`events`], [`model`]: the whole file compiled, with located errors;
 //! - [`master`]: entities made, written and loaded;
-//! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
+//! - [`runtime`]: the world that runs: state, picks, effects, follow-ups; `queue`: the
+//!   follow-ups waiting for their time and the values they carry;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
 //! - [`checks`], `check_compile`, [`check_run`]: the rules a file states in `checks:`,
 //!   compiled per event type and run on events as emitted;
@@ -48,6 +49,7 @@ pub mod pace;
 pub mod parse;
 pub mod pick;
 pub mod program;
+mod queue;
 pub mod roles;
 pub mod rows;
 pub mod runtime;

@@ -6,7 +6,8 @@
 //! - [`parse`], [`compile`], [`expr`], [`value`], [`fake`]: expressions, from text to typed,
 //!   slot-resolved trees and their evaluation;
 //! - [`template`]: payload templates, written straight to the output buffer;
-//! - [`build`], [`events`], [`model`]: the whole file compiled, with located errors;
+//! - [`build`], `build_expr`, `params`, [`events`], [`model`]: the whole file compiled, with
+//!   located errors;
 //! - [`master`]: entities made, written and loaded;
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups;
 //! - [`contract`]: the checks `consume` and the ingest API derive from the file;
@@ -19,6 +20,7 @@
 
 pub mod aliases;
 pub mod build;
+mod build_expr;
 pub mod builtin;
 mod call;
 pub mod carried;
@@ -45,6 +47,7 @@ pub mod index;
 pub mod master;
 pub mod model;
 pub mod pace;
+mod params;
 pub mod parse;
 pub mod pick;
 pub mod program;

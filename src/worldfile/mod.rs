@@ -3,8 +3,8 @@
 //! built-in retail world.
 //!
 //! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
-//! - [`parse`], [`compile`], [`expr`], [`value`], [`fake`]: expressions, from text to typed,
-//!   slot-resolved trees and their evaluation;
+//! - [`parse`] and `parse_template`, [`compile`], [`expr`], [`value`], [`fake`]: expressions,
+//!   from text to typed, slot-resolved trees and their evaluation;
 //! - [`template`]: payload templates, written straight to the output buffer;
 //! - [`build`], `build_expr`, `params`, [`events`], [`model`]: the whole file compiled, with
 //!   located errors;
@@ -49,6 +49,7 @@ pub mod model;
 pub mod pace;
 mod params;
 pub mod parse;
+mod parse_template;
 pub mod pick;
 pub mod program;
 pub mod roles;

@@ -144,7 +144,7 @@ impl Scenario for FileScenario {
                     (Some(lo), Some(hi)) => format!("{lo} to {hi}"),
                     (Some(lo), None) => format!("at least {lo}"),
                     (None, Some(hi)) => format!("at most {hi}"),
-                    (None, None) => unreachable!("a bound was broken"),
+                    (None, None) => unreachable!("the test above holds only when lo or hi is set"),
                 };
                 anyhow::bail!(
                     "--size: {n} {} is out of range: {} counts them by the parameter {param}, \

@@ -1,22 +1,27 @@
 //! What each subcommand does, and how outcomes map to exit codes (`exit`): 0 for a clean run,
 //! 1 when a sink could not deliver everything it accepted or the run failed, 2 for bad input
-//! (errors marked with `bad_input()`; the caller prints the error).
+//! (errors marked with `bad_input()`; the caller prints the error). `kafka-gen master` is in
+//! `app/master.rs`, the `scenarios` listing in `app/listing.rs`.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use rand::SeedableRng;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, IngestArgs, MasterArgs, ReplayArgs, RunArgs, ServeArgs};
+use crate::cli::{Cli, Command, IngestArgs, ReplayArgs, RunArgs, ServeArgs};
 use crate::config::{self, Config};
 use crate::exit::BadInputExt;
 pub use crate::logging::init_tracing;
 use crate::logging::LogFormat;
 use crate::runner::{Runner, Stop};
 use crate::signals::stop_on_signals;
-use crate::SimRng;
+
+mod listing;
+mod master;
+
+pub use listing::scenarios_listing;
+use master::master;
 
 /// Runs the parsed command line.
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -295,170 +300,4 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .context("the HTTP server failed")?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
-    crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
-    let scenario =
-        crate::scenario::find(args.scenario.as_deref().unwrap_or("retail")).bad_input()?;
-    let sizes = master_sizes(scenario, args).bad_input()?;
-    scenario.check_sizes(&sizes).bad_input()?;
-    // Issue 10: with no --out this overwrote the shipped data without asking.
-    let out = match (&args.out, args.force) {
-        (Some(out), _) => out.clone(),
-        (None, true) => scenario.default_data_dir(),
-        (None, false) => {
-            return Err(anyhow::anyhow!(
-                "master would overwrite the {} master data in {}; pass --out DIR to write \
-                 elsewhere, or --force to replace it",
-                scenario.name(),
-                scenario.default_data_dir().display()
-            ))
-            .bad_input()
-        }
-    };
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create {}; check --out", out.display()))
-        .bad_input()?;
-    let mut rng = SimRng::seed_from_u64(args.seed);
-    for path in scenario.write_master(&mut rng, &sizes, &out, args.format)? {
-        tracing::info!(path = %path.display(), "Wrote master data.");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Record counts per master kind: the scenario's defaults, then `--stores`-style flags, then
-/// `--size KIND=N,...`.
-fn master_sizes(
-    scenario: &dyn crate::scenario::Scenario,
-    args: &MasterArgs,
-) -> anyhow::Result<Vec<usize>> {
-    let kinds = scenario.master_kinds();
-    let mut sizes: Vec<usize> = kinds.iter().map(|k| k.default_count).collect();
-    let known = || {
-        let names: Vec<_> = kinds.iter().map(|k| k.name).collect();
-        names.join(", ")
-    };
-    let mut set = |kind: &str, n: u64, flag: &str| -> anyhow::Result<()> {
-        let Some(i) = kinds.iter().position(|k| k.name == kind) else {
-            anyhow::bail!(
-                "{flag}: scenario {} has no master data kind {kind:?}; it has: {}",
-                scenario.name(),
-                known()
-            );
-        };
-        if n == 0 || n > kinds[i].max_count as u64 {
-            anyhow::bail!(
-                "{flag}: {n} {kind} is out of range; give 1 to {}",
-                kinds[i].max_count
-            );
-        }
-        sizes[i] = n as usize;
-        Ok(())
-    };
-    for (kind, n) in [
-        ("stores", args.stores),
-        ("products", args.products),
-        ("customers", args.customers),
-    ] {
-        if let Some(n) = n {
-            set(kind, u64::from(n), &format!("--{kind}"))?;
-        }
-    }
-    for part in args.size.iter().flat_map(|s| s.split(',')) {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        let parsed = part
-            .split_once('=')
-            .and_then(|(k, v)| Some((k.trim(), v.trim().parse::<u64>().ok()?)));
-        let Some((kind, n)) = parsed else {
-            anyhow::bail!("--size: {part:?} is not KIND=N; write e.g. songs=1000,users=5000");
-        };
-        set(kind, n, "--size")?;
-    }
-    Ok(sizes)
-}
-
-/// `kafka-gen scenarios`: each scenario with its master data and event types: retail, the
-/// world files built in (with their file), then the other world files in `worlds/`.
-pub fn scenarios_listing() -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for name in crate::scenario::names() {
-        match crate::scenario::find(name) {
-            Ok(s) => describe_scenario(&mut out, s),
-            Err(e) => {
-                let _ = writeln!(out, "{name}: cannot be loaded: {e:#}");
-            }
-        }
-        if let Some(b) = crate::worldfile::builtin::get(name) {
-            let _ = writeln!(out, "  world file: {} (built in)", b.file);
-        }
-        out.push('\n');
-    }
-    for path in world_files() {
-        let name = path.display().to_string();
-        let shipped = path
-            .file_stem()
-            .and_then(|f| f.to_str())
-            .is_some_and(|f| crate::worldfile::builtin::get(f).is_some());
-        if shipped {
-            continue;
-        }
-        match crate::worldfile::scenario(&path) {
-            Ok(s) => {
-                let _ = writeln!(out, "world file {name} (--world {name})");
-                describe_scenario(&mut out, s);
-                out.push('\n');
-            }
-            Err(e) => {
-                let _ = writeln!(out, "world file {name}: cannot be loaded: {e:#}\n");
-            }
-        }
-    }
-    out
-}
-
-/// The shipped world files, `worlds/*.yaml`, by name.
-fn world_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir("worlds")
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-fn describe_scenario(out: &mut String, s: &dyn crate::scenario::Scenario) {
-    use std::fmt::Write;
-    let _ = writeln!(out, "{}: {}", s.name(), s.description());
-    let kinds: Vec<String> = s
-        .master_kinds()
-        .iter()
-        .map(|k| format!("{} ({})", k.name, k.default_count))
-        .collect();
-    let _ = writeln!(
-        out,
-        "  master data in {}: {}",
-        s.default_data_dir().display(),
-        kinds.join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "  {:<28} {:>6}  {:<34} key",
-        "event type", "weight", "topic"
-    );
-    for t in s.event_types() {
-        let _ = writeln!(
-            out,
-            "  {:<28} {:>6.3}  {:<34} {}",
-            t.name, t.default_weight, t.default_topic, t.key_field
-        );
-    }
 }

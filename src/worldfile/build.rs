@@ -1,18 +1,20 @@
 //! From a parsed [`WorldFile`] to a [`Model`]: parameters, entities, state, then events, each
-//! error located in the file.
+//! error located in the file. Parameters are resolved in `params`; the expression helpers
+//! every builder shares live in `build_expr`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use indexmap::IndexMap;
-
-use super::compile::{known_bool, KindInfo, PairInfo, Place, Scope};
+use super::compile::{KindInfo, PairInfo, Place, Scope};
 use super::error::{locate, WorldError};
 use super::expr::Expr;
-use super::format::{EnvelopeKind, PickBy, PickDecl, Src, WorldFile, Yaml};
+use super::format::{EnvelopeKind, Src, WorldFile};
 use super::model::*;
-use super::parse::{self, Ast, Part};
 use super::template::{self, Node};
-use super::value::{Base, Ty, Value};
+use super::value::{Ty, Value};
+
+// The expression helpers moved to `build_expr`; other modules still reach them here.
+pub(super) use super::build_expr::static_number;
+pub use super::build_expr::{expr, free_names, never_true, pick_how, template_names, window_ms};
 
 /// Where errors point.
 pub struct Source<'a> {
@@ -51,7 +53,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             ),
         ));
     }
-    let (params, param_docs) = params(src, &file, overrides)?;
+    let (params, param_docs) = super::params::build(src, &file, overrides)?;
     super::aliases::check(src, &file)?;
 
     // Entity kinds: names first, so fields can refer to any kind.
@@ -381,232 +383,4 @@ fn type_field(src: &Source<'_>, file: &WorldFile) -> R<String> {
         }
     }
     found.ok_or_else(|| src.err(&["events"], "a world needs at least one event type"))
-}
-
-fn params(
-    src: &Source<'_>,
-    file: &WorldFile,
-    overrides: &BTreeMap<String, String>,
-) -> R<(IndexMap<String, Value>, IndexMap<String, String>)> {
-    for k in overrides.keys() {
-        if !file.params.contains_key(k) {
-            let known: Vec<&str> = file.params.keys().map(String::as_str).collect();
-            return Err(src.err(
-                &["params"],
-                format!(
-                    "--set {k}: the world has no parameter `{k}`; parameters: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-    }
-    let mut values = IndexMap::new();
-    let mut docs = IndexMap::new();
-    for (name, decl) in &file.params {
-        let path = ["params", name.as_str()];
-        let default = match &decl.default {
-            Yaml::Bool(b) => Value::Bool(*b),
-            Yaml::Number(n) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => Value::Int(i),
-                (_, Some(f)) => Value::Float(f),
-                _ => Value::Null,
-            },
-            Yaml::String(s) => Value::str(s),
-            _ => return Err(src.err(&path, "default must be a number, true/false or text")),
-        };
-        let value = match overrides.get(name) {
-            None => default,
-            Some(text) => {
-                let parsed = match &default {
-                    Value::Int(_) => text.trim().parse::<i64>().ok().map(Value::Int),
-                    Value::Float(_) => text
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .map(Value::Float),
-                    Value::Bool(_) => text.trim().parse::<bool>().ok().map(Value::Bool),
-                    _ => Some(Value::str(text)),
-                };
-                parsed.ok_or_else(|| {
-                    src.err(
-                        &path,
-                        format!(
-                            "--set {name}={text:?}: expected {}",
-                            Ty::exact(&default).describe(&[]).replace(" in ", " like ")
-                        ),
-                    )
-                })?
-            }
-        };
-        if let Some(x) = value.as_f64() {
-            let (lo, hi) = (
-                decl.min.unwrap_or(f64::NEG_INFINITY),
-                decl.max.unwrap_or(f64::INFINITY),
-            );
-            if !(lo..=hi).contains(&x) {
-                return Err(src.err(
-                    &path,
-                    format!(
-                        "{name} = {x} is outside its range {}..{}; give a value in range",
-                        fmt_bound(decl.min),
-                        fmt_bound(decl.max)
-                    ),
-                ));
-            }
-        }
-        if let (Value::Str(s), false) = (&value, decl.one_of.is_empty()) {
-            if !decl.one_of.iter().any(|o| **o == **s) {
-                return Err(src.err(
-                    &path,
-                    format!("{name} = {s:?}; allowed: {}", decl.one_of.join(", ")),
-                ));
-            }
-        }
-        docs.insert(name.clone(), decl.doc.clone());
-        values.insert(name.clone(), value);
-    }
-    Ok((values, docs))
-}
-
-fn fmt_bound(b: Option<f64>) -> String {
-    b.map_or(String::new(), |b| b.to_string())
-}
-
-/// Parses and compiles an expression, locating its errors at `path`.
-pub fn expr(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<(Expr, Ty)> {
-    let text = s.text();
-    let ast = parse::parse(&text).map_err(|e| src.err(path, format!("in `{text}`: {e}")))?;
-    scope
-        .compile(&ast)
-        .map_err(|e| src.err(path, format!("in `{text}`: {e}")))
-}
-
-pub(super) fn static_number(src: &Source<'_>, scope: &Scope<'_>, s: &Src, path: &[&str]) -> R<f64> {
-    let (e, _) = expr(src, scope, s, path)?;
-    match e {
-        Expr::Lit(v) => v
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| src.err(path, format!("`{}` is {v}, not a number", s.text()))),
-        _ => Err(src.err(
-            path,
-            format!(
-                "`{}` must be a constant (numbers and parameters only)",
-                s.text()
-            ),
-        )),
-    }
-}
-
-/// `30s`, `15m`, `12h`, `7d` in ms.
-pub fn window_ms(s: &str) -> Option<i64> {
-    // The run's own duration syntax (a bare number is minutes, as for --duration).
-    let d: crate::schedule::HumanDuration = s.parse().ok()?;
-    i64::try_from(d.0.as_millis()).ok().filter(|ms| *ms > 0)
-}
-
-/// Names an expression reads that are not members, calls or literals.
-pub fn free_names(ast: &Ast, out: &mut BTreeSet<String>) {
-    match ast {
-        Ast::Name(n) => {
-            out.insert(n.clone());
-        }
-        Ast::Member(base, _) if matches!(&**base, Ast::Name(n) if n == "global") => {}
-        Ast::Member(base, _) => free_names(base, out),
-        Ast::Call(_, args) => args.iter().for_each(|a| free_names(a, out)),
-        Ast::Unary(_, x) => free_names(x, out),
-        Ast::Binary(_, a, b) => {
-            free_names(a, out);
-            free_names(b, out);
-        }
-        Ast::Cond(c, a, b) => {
-            free_names(c, out);
-            free_names(a, out);
-            free_names(b, out);
-        }
-        _ => {}
-    }
-}
-
-/// Free names of every `${…}` in a YAML template.
-pub fn template_names(y: &Yaml, out: &mut BTreeSet<String>) {
-    match y {
-        Yaml::String(s) => {
-            if let Ok(parts) = parse::template(s) {
-                for p in parts {
-                    if let Part::Expr(ast, _) = p {
-                        free_names(&ast, out);
-                    }
-                }
-            }
-        }
-        Yaml::Sequence(items) => items.iter().for_each(|i| template_names(i, out)),
-        Yaml::Mapping(m) => m.values().for_each(|v| template_names(v, out)),
-        _ => {}
-    }
-}
-
-/// Builds a pick's choice rule.
-pub fn pick_how(
-    src: &Source<'_>,
-    scope: &Scope<'_>,
-    kind: u16,
-    decl: &PickDecl,
-    path: &[&str],
-) -> R<PickHow> {
-    let infos = scope.kinds;
-    let PickDecl::Long(long) = decl else {
-        return Ok(PickHow::Uniform);
-    };
-    Ok(match long.by {
-        PickBy::Uniform => PickHow::Uniform,
-        PickBy::Zipf => {
-            // The exponent may name parameters (`s: skew`), never the event's own values.
-            let fixed = Scope {
-                locals: vec![],
-                place: Place::Static,
-                ..*scope
-            };
-            let s = match &long.s {
-                Some(s) => static_number(src, &fixed, s, path)?,
-                None => 1.0,
-            };
-            if !(s > 0.0 && s.is_finite()) {
-                return Err(src.err(path, format!("zipf exponent s = {s}; it must be > 0")));
-            }
-            PickHow::Zipf(s)
-        }
-        PickBy::Weighted => {
-            let Some(field) = &long.field else {
-                return Err(src.err(
-                    path,
-                    "by: weighted needs `field`, a numeric field of the entity",
-                ));
-            };
-            let info = &infos[kind as usize];
-            let Some(f) = info.fields.iter().position(|(n, _)| n == field) else {
-                return Err(src.err(path, format!("`{}` has no field `{field}`", info.name)));
-            };
-            let ty = &info.fields[f].1;
-            if !ty.is_number() {
-                return Err(src.err(
-                    path,
-                    format!("field `{field}` is {}, not a number", ty.describe(&[])),
-                ));
-            }
-            if ty.lo.is_some_and(|l| l < 0.0) {
-                return Err(src.err(
-                    path,
-                    format!("field `{field}` can be negative; weights must be >= 0"),
-                ));
-            }
-            PickHow::Weighted(f as u16)
-        }
-    })
-}
-
-/// Whether a guard's type says it can never hold.
-pub fn never_true(t: &Ty) -> bool {
-    t.base == Base::Bool && known_bool(t) == Some(false)
 }

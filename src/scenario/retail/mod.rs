@@ -1,6 +1,7 @@
 //! The default world: a retail chain with stores, products and customers.
 //!
-//! - `master`: the master-data records and their generation.
+//! - `master`: the master-data records, their checks, loading and writing; `master_gen` makes
+//!   them up.
 //! - `hours`: store calendars (time zone, opening day, opening hours).
 //! - `capacity`: the pace the stores could plausibly carry.
 //! - `events`: the payload of each event type.
@@ -15,6 +16,7 @@ pub mod contract_realism;
 pub mod events;
 pub mod hours;
 pub mod master;
+mod master_gen;
 pub mod schema;
 pub mod world;
 

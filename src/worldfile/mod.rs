@@ -4,7 +4,8 @@
 //!
 //! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
 //! - [`parse`] and `parse_template`, [`compile`], [`expr`], [`value`], [`fake`]: expressions,
-//!   from text to typed, slot-resolved trees and their evaluation;
+//!   from text to typed, slot-resolved trees and their evaluation; [`tables`]: the master data
+//!   and state they read;
 //! - [`template`]: payload templates, written straight to the output buffer;
 //! - [`build`], `build_expr`, `params`, [`events`], [`model`]: the whole file compiled, with
 //!   located errors;
@@ -62,6 +63,7 @@ pub mod runtime;
 pub mod schema;
 mod shape;
 mod show;
+pub mod tables;
 pub mod template;
 #[cfg(test)]
 mod test_support;

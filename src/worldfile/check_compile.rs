@@ -1,5 +1,5 @@
 //! A rule of `checks:` compiled for one event type: its names resolved against the event's
-//! fields (and the envelope's), its `prev`, `first` and `lookup` calls made slots, then the
+//! fields (and the envelope's), its `prev`, `first`, `recent` and `lookup` calls made slots, then the
 //! rest compiled by the expression compiler and checked for what a rule may not do (read world
 //! state, draw at random, be anything but true or false).
 
@@ -75,6 +75,7 @@ impl Compiler<'_> {
                     default,
                     ..
                 } => exprs.extend([key, value].into_iter().chain(default.as_ref())),
+                SlotKind::Recent { key, counted, .. } => exprs.extend([key, counted]),
             }
         }
         let mut needs_master = self
@@ -103,7 +104,7 @@ impl Compiler<'_> {
         let stateful = self
             .slots
             .iter()
-            .any(|s| matches!(s.kind, SlotKind::Memory { .. }));
+            .any(|s| matches!(s.kind, SlotKind::Memory { .. } | SlotKind::Recent { .. }));
         Ok(Compiled {
             slots: std::mem::take(&mut self.slots),
             rule,
@@ -112,7 +113,7 @@ impl Compiler<'_> {
         })
     }
 
-    /// `ast` with the event's fields, `prev`, `first` and `lookup` replaced by slots.
+    /// `ast` with the event's fields, `prev`, `first`, `recent` and `lookup` replaced by slots.
     fn rewrite(&mut self, ast: &Ast, in_memory: bool) -> Result<Ast, Fail> {
         let re = |c: &mut Self, a: &Ast| c.rewrite(a, in_memory).map(Box::new);
         Ok(match ast {
@@ -125,10 +126,18 @@ impl Compiler<'_> {
                     _ => self.field(&names)?,
                 }
             }
+            Ast::Call(f, args) if f == "recent" => {
+                if in_memory {
+                    return Err(Fail::Bad(
+                        "`recent` cannot be inside a prev, first or recent".into(),
+                    ));
+                }
+                self.recent(ast, args)?
+            }
             Ast::Call(f, args) if f == "prev" || f == "first" => {
                 if in_memory {
                     return Err(Fail::Bad(format!(
-                        "`{f}` cannot be inside another prev or first"
+                        "`{f}` cannot be inside another prev, first or recent"
                     )));
                 }
                 if !(2..=3).contains(&args.len()) {
@@ -265,11 +274,57 @@ impl Compiler<'_> {
         }
     }
 
+    /// `recent(key, seconds, counted)`: how many earlier events with the same key, for which
+    /// `counted` held, came in the last `seconds` of event time; `seconds` is known at load.
+    fn recent(&mut self, ast: &Ast, args: &[Ast]) -> Result<Ast, Fail> {
+        const USAGE: &str = "recent(key, seconds, counted): how many earlier events with the same key, for which counted held, came in the last seconds (a number known at load, such as 7 * 86400)";
+        let [key, seconds, counted] = args else {
+            return Err(Fail::Bad(USAGE.into()));
+        };
+        let key = self.rewrite(key, true)?;
+        let (key, _) = self.scope.compile(&key)?;
+        let counted = self.rewrite(counted, true)?;
+        let (counted, ct) = self.scope.compile(&counted)?;
+        if !matches!(ct.base, Base::Bool | Base::Any) {
+            let kinds = self.scope.kind_names();
+            return Err(Fail::Bad(format!(
+                "recent's counted must be true or false, not {}",
+                ct.describe(&kinds)
+            )));
+        }
+        let seconds = self.rewrite(seconds, true)?;
+        let within_ms = match self.scope.compile(&seconds)?.0 {
+            Expr::Lit(v) => v
+                .as_f64()
+                .filter(|s| *s > 0.0 && *s <= 3.2e9)
+                .map(|s| (s * 1000.0).round() as i64),
+            _ => None,
+        };
+        let Some(within_ms) = within_ms else {
+            return Err(Fail::Bad(format!(
+                "recent's seconds must be a number from 0 (exclusive) to 3.2e9 known at load; {USAGE}"
+            )));
+        };
+        let site = self.sites as u16;
+        self.sites += 1;
+        let kind = SlotKind::Recent {
+            site,
+            key,
+            within_ms,
+            counted,
+        };
+        let ty = Ty {
+            nullable: true,
+            ..Ty::range(Base::Int, Some(0.0), None)
+        };
+        Ok(self.slot(show(ast), kind, ty))
+    }
+
     /// A new slot, or the one already made for the same text (`prev(k, v)` read twice is
     /// one memory).
     fn slot(&mut self, label: String, kind: SlotKind, ty: Ty) -> Ast {
         if self.slots.iter().any(|s| s.label == label) {
-            if let SlotKind::Memory { .. } = kind {
+            if let SlotKind::Memory { .. } | SlotKind::Recent { .. } = kind {
                 self.sites -= 1;
             }
             return Ast::Name(label);

@@ -6,7 +6,7 @@
 //! memory at its bound never gives a false violation.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rand::SeedableRng;
@@ -22,11 +22,14 @@ use crate::SimRng;
 /// each, plus the text of the values kept); past it the least recently seen half is forgotten.
 pub const MAX_KEYS: usize = 500_000;
 
-/// What the rules remember of earlier events, per `prev`/`first` call and key.
+/// What the rules remember of earlier events, per `prev`/`first`/`recent` call and key.
 pub struct Memory {
     sites: Vec<Site>,
     /// Whether the stream is read from its start, so a key never seen has no earlier event.
     from_start: bool,
+    /// The time of the first event this memory saw: a `recent` count over a span that starts
+    /// after it is known even when the stream was joined in its middle.
+    first_seen: Option<i64>,
     max_keys: usize,
     rng: SimRng,
 }
@@ -36,6 +39,10 @@ struct Site {
     keys: HashMap<u64, Kept>,
     /// Whether keys were forgotten: a key not found may then have had earlier events.
     forgot: bool,
+    /// For `recent`: per key, the times of the events counted, oldest first.
+    times: HashMap<u64, VecDeque<i64>>,
+    /// The latest time of anything `recent` forgot: a span after it is still whole.
+    forgot_until: Option<i64>,
 }
 
 struct Kept {
@@ -65,6 +72,7 @@ impl Memory {
         Self {
             sites: (0..checks.sites).map(|_| Site::default()).collect(),
             from_start,
+            first_seen: None,
             max_keys: MAX_KEYS,
             rng: SimRng::seed_from_u64(0),
         }
@@ -78,7 +86,10 @@ impl Memory {
 
     /// Keys remembered now, over every memory.
     pub fn len(&self) -> usize {
-        self.sites.iter().map(|s| s.keys.len()).sum()
+        self.sites
+            .iter()
+            .map(|s| s.keys.len() + s.times.len())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -99,6 +110,7 @@ impl Memory {
         let Some(ev) = read(checks, t, type_name, event) else {
             return;
         };
+        self.first_seen.get_or_insert(ev.now);
         for (r, c) in checks.by_type.get(t).map_or(&[][..], Vec::as_slice) {
             let rule = &checks.rules[*r as usize];
             if let Outcome::Broken(why) = evaluate(c, &ev, master, Some(self)) {
@@ -211,6 +223,44 @@ fn evaluate(
                 }
                 _ => None,
             },
+            SlotKind::Recent {
+                site,
+                key,
+                within_ms,
+                counted,
+            } => match memory.as_deref_mut() {
+                Some(m) if blind(key, &unknown) => {
+                    // An event whose key is not known may have counted for any key.
+                    if let Some(s) = m.sites.get_mut(*site as usize) {
+                        s.forgot_until = s.forgot_until.max(Some(ev.now));
+                    }
+                    None
+                }
+                Some(m) => {
+                    let rng = &mut m.rng;
+                    let k = key_hash(&ctx.eval(key, rng));
+                    let counts = (!blind(counted, &unknown)).then(|| ctx.eval(counted, rng));
+                    let since = ev.now.saturating_sub(*within_ms);
+                    // Every event of the span was seen: the stream was read from before it.
+                    let whole = m.from_start || m.first_seen.is_some_and(|t| t < since);
+                    let max_keys = m.max_keys;
+                    let Some(s) = m.sites.get_mut(*site as usize) else {
+                        return Outcome::Unknown;
+                    };
+                    let got = s.recent(k, since, ev.now, whole);
+                    if let Some(c) = counts {
+                        if c.truthy() {
+                            s.count(k, ev.now, max_keys);
+                        }
+                    } else {
+                        // Whether this event counts is not known: nor are later counts.
+                        s.count(k, ev.now, max_keys);
+                        s.forgot_until = s.forgot_until.max(Some(ev.now));
+                    }
+                    got
+                }
+                _ => None,
+            },
         };
         unknown.push(got.is_none());
         vals.push(got.unwrap_or(Value::Null));
@@ -236,6 +286,47 @@ fn evaluate(
 }
 
 impl Site {
+    /// How many counted events of `key` fall after `since` and before `now`; None when that
+    /// is not known: part of the span was not seen (`whole` false) or was forgotten, or an
+    /// event counted at `now` itself may come before or after this one in another order.
+    fn recent(&mut self, key: u64, since: i64, now: i64, whole: bool) -> Option<Value> {
+        if !whole || self.forgot_until.is_some_and(|t| t > since) {
+            return None;
+        }
+        let Some(times) = self.times.get_mut(&key) else {
+            return Some(Value::Int(0));
+        };
+        while times.front().is_some_and(|t| *t <= since) {
+            times.pop_front();
+        }
+        if times.back() == Some(&now) {
+            return None;
+        }
+        Some(Value::Int(times.len() as i64))
+    }
+
+    /// Counts an event of `key` at `time`. Past `max_keys` keys, forgets the keys whose last
+    /// count is oldest, half of them, and remembers until when counts are incomplete.
+    fn count(&mut self, key: u64, time: i64, max_keys: usize) {
+        self.times.entry(key).or_default().push_back(time);
+        if self.times.len() > max_keys {
+            let mut last: Vec<i64> = self
+                .times
+                .values()
+                .filter_map(|t| t.back().copied())
+                .collect();
+            let mid = last.len() / 2;
+            let cut = *last.select_nth_unstable(mid).1;
+            self.times.retain(|_, t| t.back().is_some_and(|b| *b > cut));
+            if self.times.len() > max_keys / 2 {
+                self.times.clear();
+                self.forgot_until = self.forgot_until.max(Some(time));
+            } else {
+                self.forgot_until = self.forgot_until.max(Some(cut));
+            }
+        }
+    }
+
     /// Remembers what an event of `time` left under `key`: its value, or with `first` the
     /// value already kept. Forgets the least recently seen half past `max_keys`.
     fn keep(&mut self, key: u64, value: Option<Value>, first: bool, time: i64, max_keys: usize) {

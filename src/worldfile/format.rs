@@ -49,7 +49,7 @@ pub struct WorldFile {
     pub aliases: AliasesDecl,
     /// Named rules every event of the stream must keep, beyond the types, references and
     /// order the contract derives by itself: each a boolean expression over the event as
-    /// emitted, master data and earlier events with the same key (`prev`, `first`).
+    /// emitted, master data and earlier events with the same key (`prev`, `first`, `recent`).
     #[serde(default)]
     pub checks: IndexMap<String, CheckDecl>,
 }

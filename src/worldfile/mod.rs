@@ -31,6 +31,8 @@ mod check_compile;
 pub mod check_run;
 pub mod checks;
 #[cfg(test)]
+mod checks_recent_tests;
+#[cfg(test)]
 mod checks_tests;
 pub mod compile;
 pub mod contract;

@@ -323,3 +323,81 @@ async fn each_broken_rule_is_caught() {
         "balance_status",
     );
 }
+
+/// Over 41 days of event time (one event a minute: `STREAM_COUNT=1`, `EVENTS_PER_RUN=1`), so
+/// that the 7-, 14- and 30-day windows fill and empty, the counts health and market updates
+/// show are what the stream itself shows (`health_history`, `market_history`): the checker
+/// finds no violation, and finds one when a late update is off by one.
+#[test]
+fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
+    let out = kafka_gen(&[
+        "--world",
+        WORLD,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "8",
+        "--start",
+        "2025-03-01T08:00:00Z",
+        "--count",
+        "60000",
+        "--stats-interval",
+        "0",
+        "--set",
+        "STREAM_COUNT=1",
+        "--set",
+        "EVENTS_PER_RUN=1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
+    // The windows empty as well as fill: some student's 7-day count goes down.
+    let mut last: HashMap<&str, u64> = HashMap::new();
+    let mut fell = 0;
+    for e in &events {
+        c.check(e);
+        if e["event_type"] == "customer_health_update" {
+            let p = &e["payload"];
+            let n = p["sessions_last_7_days"].as_u64().unwrap();
+            let s = p["student_id"].as_str().unwrap();
+            fell += usize::from(last.insert(s, n).is_some_and(|before| n < before));
+        }
+    }
+    c.finish();
+    assert!(c.violations().is_empty(), "{:?}", &c.violations()[..1]);
+    assert!(fell > 100, "7-day counts fell {fell} times");
+    let late = |ty: &str, field: &str| {
+        events
+            .iter()
+            .rposition(|e| e["event_type"] == ty && e["payload"][field].as_u64() > Some(0))
+            .unwrap()
+    };
+    for (ty, field, rule) in [
+        (
+            "customer_health_update",
+            "sessions_last_30_days",
+            "health_history",
+        ),
+        (
+            "customer_health_update",
+            "ib_calls_last_14_days",
+            "health_history",
+        ),
+        ("supply_demand_update", "active_students", "market_history"),
+    ] {
+        let i = late(ty, field);
+        let mut off = events[i].clone();
+        off["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        let n = off["payload"][field].as_u64().unwrap();
+        off["payload"][field] = json!(n - 1);
+        caught(&events[..i], off, rule);
+    }
+}

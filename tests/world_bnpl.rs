@@ -469,3 +469,84 @@ async fn each_broken_rule_is_caught() {
         "instalment_count",
     );
 }
+
+/// A purchase's default risk counts the customer's defaults the stream showed before it
+/// (rule `default_risk`, through `recent`): over a run where hundreds of purchases come after a
+/// default of their customer, the stream keeps it, and a checker that misses that
+/// customer's defaults reports the purchase.
+#[test]
+fn default_risk_counts_the_defaults_the_stream_showed() {
+    let out = kafka_gen(&[
+        "--world",
+        &world(),
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "3",
+        "--start",
+        "2025-01-01T00:00:00Z",
+        "--rate",
+        "0.005",
+        "--count",
+        "20000",
+        "--stats-interval",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut defaults: HashMap<&str, usize> = HashMap::new();
+    let mut after = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let customer = e["customer_id"].as_str().unwrap();
+        match e["event_type"].as_str().unwrap() {
+            "default" => *defaults.entry(customer).or_default() += 1,
+            "transaction" if defaults.contains_key(customer) => {
+                if e["default_risk"].as_f64() < Some(0.95) {
+                    after.push(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        after.len() > 200,
+        "{} purchases after a default",
+        after.len()
+    );
+    let i = *after.last().unwrap();
+    let customer = events[i]["customer_id"].as_str().unwrap();
+    // The whole stream keeps the rule...
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
+    for e in &events {
+        c.check(e);
+    }
+    c.finish();
+    assert!(c.violations().is_empty(), "{:?}", &c.violations()[..1]);
+    // ...and a checker that missed the customer's defaults finds its later purchases' risk
+    // too high, this one among them.
+    let mut c = scenario::find(&world())
+        .unwrap()
+        .checker(Path::new(NO_DATA), true)
+        .unwrap();
+    for e in events[..=i]
+        .iter()
+        .filter(|e| !(e["event_type"] == "default" && e["customer_id"] == customer))
+    {
+        c.check(e);
+    }
+    let v = c.violations();
+    assert!(
+        v.iter()
+            .any(|v| v.rule == "default_risk" && v.event_id == events[i]["event_id"]),
+        "{v:?}"
+    );
+    assert!(v.iter().all(|v| v.rule == "default_risk"), "{v:?}");
+}

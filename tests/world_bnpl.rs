@@ -505,10 +505,10 @@ fn default_risk_counts_the_defaults_the_stream_showed() {
         let customer = e["customer_id"].as_str().unwrap();
         match e["event_type"].as_str().unwrap() {
             "default" => *defaults.entry(customer).or_default() += 1,
-            "transaction" if defaults.contains_key(customer) => {
-                if e["default_risk"].as_f64() < Some(0.95) {
-                    after.push(i);
-                }
+            "transaction"
+                if defaults.contains_key(customer) && e["default_risk"].as_f64() < Some(0.95) =>
+            {
+                after.push(i);
             }
             _ => {}
         }

@@ -105,7 +105,7 @@ fn what_recent_forgot_leaves_its_span_unchecked_until_it_has_passed() {
     let mut mem = Memory::new(&m.checks, true).with_max_keys(4);
     let ty = |name: &str| m.events.iter().position(|e| e.name == name).unwrap();
     let mut bad = Vec::new();
-    let mut run = |mem: &mut Memory, e: &Json, bad: &mut Vec<String>| {
+    let run = |mem: &mut Memory, e: &Json, bad: &mut Vec<String>| {
         let name = e["event_type"].as_str().unwrap().to_string();
         mem.run(&m.checks, &master, ty(&name), &name, e, &mut |r, d| {
             bad.push(format!("{r}: {d}"))

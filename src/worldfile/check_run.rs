@@ -96,6 +96,13 @@ impl Memory {
         self.len() == 0
     }
 
+    /// The times `recent` keeps, over every memory and key.
+    #[cfg(test)]
+    pub fn times_kept(&self) -> usize {
+        let keys = self.sites.iter().flat_map(|s| s.times.values());
+        keys.map(VecDeque::len).sum()
+    }
+
     /// Runs every rule on `event` (of type `t`, as emitted); `fail(rule, detail)` for each
     /// broken one.
     pub fn run(
@@ -305,8 +312,10 @@ impl Site {
         Some(Value::Int(times.len() as i64))
     }
 
-    /// Counts an event of `key` at `time`. Past `max_keys` keys, forgets the keys whose last
-    /// count is oldest, half of them, and remembers until when counts are incomplete.
+    /// Counts an event of `key` at `time` (each count follows a [`Site::recent`] of the same
+    /// key, which dropped its times out of the span, so a key keeps one span of times). Past
+    /// `max_keys` keys, forgets the keys whose last count is oldest, half of them, and
+    /// remembers until when counts are incomplete.
     fn count(&mut self, key: u64, time: i64, max_keys: usize) {
         self.times.entry(key).or_default().push_back(time);
         if self.times.len() > max_keys {

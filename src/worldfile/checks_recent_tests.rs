@@ -123,6 +123,23 @@ fn what_recent_forgot_leaves_its_span_unchecked_until_it_has_passed() {
     assert_eq!(bad.len(), 1, "{bad:?}");
 }
 
+/// A key counted for a week, a visit a minute, keeps only the last hour's times, however
+/// rarely it is reported on: the memory holds one span per key, not the key's history.
+#[test]
+fn a_key_keeps_one_span_of_times() {
+    let m = model();
+    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
+    let mut mem = Memory::new(&m.checks, true);
+    let visit = m.events.iter().position(|e| e.name == "visit").unwrap();
+    for minute in 0..7 * 24 * 60 {
+        let e = event("u1", minute * 60, None);
+        mem.run(&m.checks, &master, visit, "visit", &e, &mut |r, d| {
+            panic!("{r}: {d}")
+        });
+    }
+    assert!(mem.times_kept() <= 61, "{} times kept", mem.times_kept());
+}
+
 #[test]
 fn a_bad_recent_is_a_load_error_that_says_what_it_takes() {
     for (rule, needle) in [

@@ -225,12 +225,7 @@ pub fn new_event_id<R: rand::Rng + ?Sized>(rng: &mut R, time_ms: i64) -> Uuid {
 /// `{"event_id":…,"caused_by":…` without the closing brace.
 fn write_envelope(buf: &mut Vec<u8>, scenario: &str, envelope: &Envelope<'_>, event_id: Uuid) {
     buf.extend_from_slice(b"{\"event_id\":\"");
-    buf.extend_from_slice(
-        event_id
-            .hyphenated()
-            .encode_lower(&mut Uuid::encode_buffer())
-            .as_bytes(),
-    );
+    write_uuid(buf, event_id);
     buf.extend_from_slice(b"\",\"event_type\":\"");
     buf.extend_from_slice(envelope.type_name.as_bytes());
     buf.extend_from_slice(b"\",\"event_time\":\"");
@@ -240,14 +235,24 @@ fn write_envelope(buf: &mut Vec<u8>, scenario: &str, envelope: &Envelope<'_>, ev
     buf.extend_from_slice(b",\"scenario\":\"");
     buf.extend_from_slice(scenario.as_bytes());
     buf.extend_from_slice(b"\",\"caused_by\":");
-    match envelope.caused_by {
+    write_cause(buf, envelope.caused_by);
+}
+
+/// A UUID as lower-case hyphenated text, without quotes.
+pub fn write_uuid(buf: &mut Vec<u8>, id: Uuid) {
+    buf.extend_from_slice(
+        id.hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer())
+            .as_bytes(),
+    );
+}
+
+/// A cause's id as JSON: in quotes, or `null` for an event with no cause.
+pub fn write_cause(buf: &mut Vec<u8>, cause: Option<Uuid>) {
+    match cause {
         Some(id) => {
             buf.push(b'"');
-            buf.extend_from_slice(
-                id.hyphenated()
-                    .encode_lower(&mut Uuid::encode_buffer())
-                    .as_bytes(),
-            );
+            write_uuid(buf, id);
             buf.push(b'"');
         }
         None => buf.extend_from_slice(b"null"),

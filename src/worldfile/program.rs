@@ -111,21 +111,8 @@ impl Program {
                 }
                 Op::Part(e, f) => write_part(buf, e, *f, ctx, rng),
                 Op::Time => crate::timefmt::write_rfc3339_millis(buf, ctx.now),
-                Op::Id => {
-                    let mut text = uuid::Uuid::encode_buffer();
-                    buf.extend_from_slice(
-                        ctx.event_id.hyphenated().encode_lower(&mut text).as_bytes(),
-                    );
-                }
-                Op::Cause => match ctx.caused_by {
-                    Some(id) => {
-                        let mut text = uuid::Uuid::encode_buffer();
-                        buf.push(b'"');
-                        buf.extend_from_slice(id.hyphenated().encode_lower(&mut text).as_bytes());
-                        buf.push(b'"');
-                    }
-                    None => buf.extend_from_slice(b"null"),
-                },
+                Op::Id => crate::event::write_uuid(buf, ctx.event_id),
+                Op::Cause => crate::event::write_cause(buf, ctx.caused_by),
                 Op::IdOf(slot, e) => match ctx.local_id(*slot) {
                     Some(id) => {
                         buf.push(b'"');

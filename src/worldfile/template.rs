@@ -156,8 +156,7 @@ pub fn write(
         }
         Node::Value(Expr::EventId, _, _) => {
             buf.push(b'"');
-            let mut text = uuid::Uuid::encode_buffer();
-            buf.extend_from_slice(ctx.event_id.hyphenated().encode_lower(&mut text).as_bytes());
+            crate::event::write_uuid(buf, ctx.event_id);
             buf.push(b'"');
         }
         Node::Value(e, _, f) => {

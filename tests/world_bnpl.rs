@@ -368,11 +368,16 @@ async fn the_documents_hours_weekends_and_holidays_shape_the_traffic() {
     assert!(p > 0.001, "p = {p:.5}, observed {hours:?}");
 }
 
-fn caught(setup: &[Value], event: Value, rule: &str) {
-    let mut c = scenario::find(&world())
+/// A checker of the world's contract and rules, reading the stream from its start.
+fn checker() -> Box<dyn scenario::ContractChecker> {
+    scenario::find(&world())
         .unwrap()
         .checker(Path::new(NO_DATA), true)
-        .unwrap();
+        .unwrap()
+}
+
+fn caught(setup: &[Value], event: Value, rule: &str) {
+    let mut c = checker();
     for e in setup {
         c.check(e);
     }
@@ -476,7 +481,7 @@ async fn each_broken_rule_is_caught() {
 /// customer's defaults reports the purchase.
 #[test]
 fn default_risk_counts_the_defaults_the_stream_showed() {
-    let out = kafka_gen(&[
+    let events = json_lines(&[
         "--world",
         &world(),
         "--data-dir",
@@ -494,11 +499,6 @@ fn default_risk_counts_the_defaults_the_stream_showed() {
         "--stats-interval",
         "0",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let mut defaults: HashMap<&str, usize> = HashMap::new();
     let mut after = Vec::new();
     for (i, e) in events.iter().enumerate() {
@@ -521,10 +521,7 @@ fn default_risk_counts_the_defaults_the_stream_showed() {
     let i = *after.last().unwrap();
     let customer = events[i]["customer_id"].as_str().unwrap();
     // The whole stream keeps the rule...
-    let mut c = scenario::find(&world())
-        .unwrap()
-        .checker(Path::new(NO_DATA), true)
-        .unwrap();
+    let mut c = checker();
     for e in &events {
         c.check(e);
     }
@@ -532,10 +529,7 @@ fn default_risk_counts_the_defaults_the_stream_showed() {
     assert!(c.violations().is_empty(), "{:?}", &c.violations()[..1]);
     // ...and a checker that missed the customer's defaults finds its later purchases' risk
     // too high, this one among them.
-    let mut c = scenario::find(&world())
-        .unwrap()
-        .checker(Path::new(NO_DATA), true)
-        .unwrap();
+    let mut c = checker();
     for e in events[..=i]
         .iter()
         .filter(|e| !(e["event_type"] == "default" && e["customer_id"] == customer))

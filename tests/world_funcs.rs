@@ -24,7 +24,7 @@ fn ms(e: &Value) -> i64 {
 }
 
 fn run(path: &str) -> Vec<Value> {
-    let out = kafka_gen(&[
+    json_lines(&[
         "run",
         "--world",
         path,
@@ -40,12 +40,7 @@ fn run(path: &str) -> Vec<Value> {
         "2000",
         "--stats-interval",
         "0",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    ])
 }
 
 #[test]

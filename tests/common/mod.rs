@@ -122,6 +122,17 @@ pub fn kafka_gen(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the binary (see [`kafka_gen`]), expecting success, and parses each line it printed
+/// as one JSON event.
+pub fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = kafka_gen(args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

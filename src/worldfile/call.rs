@@ -1,13 +1,11 @@
 //! The built-in functions of world-file expressions, evaluated (their names and argument
 //! types are checked at load, in `functions.rs`).
 
-use std::sync::Arc;
-
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Zipf};
 
 use super::expr::{Ctx, Expr, Func};
-use super::value::{Text, Value};
+use super::value::{make_text, Text, Value};
 use crate::SimRng;
 
 impl Ctx<'_> {
@@ -152,33 +150,28 @@ impl Ctx<'_> {
                 }
                 _ => Value::Null,
             },
-            Func::Format(pieces) => {
-                let mut out = String::with_capacity(32);
+            Func::Format(pieces) => Value::Str(make_text(|out| {
                 for (i, piece) in pieces.iter().enumerate() {
                     out.push_str(piece);
                     if let Some(a) = args.get(i + 1) {
-                        push_text(&mut out, &self.eval(a, rng), self);
+                        push_text(out, &self.eval(a, rng), self);
                     }
                 }
-                Value::Str(Arc::new(out))
-            }
-            Func::Concat => {
-                let mut out = String::with_capacity(32);
+            })),
+            Func::Concat => Value::Str(make_text(|out| {
                 for a in args {
-                    push_text(&mut out, &self.eval(a, rng), self);
+                    push_text(out, &self.eval(a, rng), self);
                 }
-                Value::Str(Arc::new(out))
-            }
+            })),
             Func::Upper | Func::Lower => match self.eval_str(args.first(), rng) {
-                Some(s) if matches!(f, Func::Upper) => Value::Str(Arc::new(s.to_uppercase())),
-                Some(s) => Value::Str(Arc::new(s.to_lowercase())),
+                Some(s) if matches!(f, Func::Upper) => Value::Str(Text::from(s.to_uppercase())),
+                Some(s) => Value::Str(Text::from(s.to_lowercase())),
                 None => Value::Null,
             },
-            Func::Uuid => Value::Str(Arc::new(
-                uuid::Builder::from_random_bytes(rng.random())
-                    .into_uuid()
-                    .to_string(),
-            )),
+            Func::Uuid => {
+                let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
+                Value::Str(Text::from(&*id.hyphenated().encode_lower(&mut [0; 36])))
+            }
             Func::Ref(k) => {
                 let n = self
                     .master
@@ -254,7 +247,7 @@ fn date_text(ms: i64) -> Value {
         let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
             return Value::Null;
         };
-        let text: Text = Arc::new(t.format("%Y-%m-%d").to_string());
+        let text = Text::from(t.format("%Y-%m-%d").to_string());
         *last = Some((day, text.clone()));
         Value::Str(text)
     })

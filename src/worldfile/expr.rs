@@ -237,13 +237,13 @@ impl Ctx<'_> {
             Expr::EventTime => {
                 let mut buf = Vec::with_capacity(24);
                 crate::timefmt::write_rfc3339_millis(&mut buf, self.now);
-                Value::Str(Arc::new(String::from_utf8_lossy(&buf).into_owned()))
+                Value::Str(Text::from(String::from_utf8_lossy(&buf)))
             }
-            Expr::EventId => Value::Str(Arc::new(self.event_id.to_string())),
+            Expr::EventId => Value::Str(uuid_text(self.event_id)),
             Expr::EventType => Value::str(self.event_type),
             Expr::CausedBy => self
                 .caused_by
-                .map_or(Value::Null, |c| Value::Str(Arc::new(c.to_string()))),
+                .map_or(Value::Null, |c| Value::Str(uuid_text(c))),
             Expr::Seq => Value::Int(self.seq),
             Expr::Neg(x) => match self.eval(x, rng) {
                 Value::Int(i) => Value::Int(i.wrapping_neg()),
@@ -383,7 +383,7 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
         _ => {}
     }
     match (op, a, b) {
-        (BinOp::Add, Str(x), Str(y)) => return Str(Arc::new(format!("{x}{y}"))),
+        (BinOp::Add, Str(x), Str(y)) => return Str(Text::from(format!("{x}{y}"))),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
             let o = x.cmp(y);
             return Bool(match op {
@@ -430,6 +430,11 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     } else {
         Null
     }
+}
+
+/// A UUID's hyphenated text, in one allocation.
+fn uuid_text(id: Uuid) -> Text {
+    Text::from(&*id.hyphenated().encode_lower(&mut [0; 36]))
 }
 
 fn equal(a: &Value, b: &Value) -> bool {

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use rand::SeedableRng;
@@ -31,10 +30,9 @@ pub fn generate(
             let ctx = ctx(&master, &state, &[], seq as i64);
             let id = match eval_node(&kind.id, &ctx, rng) {
                 Value::Str(s) => s,
-                v => Arc::new(
-                    ctx.text_of(&v)
-                        .map_or_else(|| v.to_string(), str::to_string),
-                ),
+                v => ctx
+                    .text_of(&v)
+                    .map_or_else(|| Text::from(v.to_string()), Text::from),
             };
             if data
                 .index
@@ -268,7 +266,7 @@ pub fn load(model: &Model, dir: &Path) -> anyhow::Result<Master> {
                     kind.id_field
                 );
             };
-            let id: Text = Arc::new(id.to_string());
+            let id = Text::from(id);
             if data.index.insert(id.to_string(), i as u32).is_some() {
                 bail!(
                     "{}: record {}: duplicate id {id:?}; ids must be unique",

@@ -383,7 +383,7 @@ mod tests {
     fn names_causes_and_ids_write_what_the_tree_walk_writes() {
         use crate::worldfile::expr::KindData;
         let mut kind = KindData {
-            ids: vec![Arc::new("a\"1".to_string()), Arc::new("b2".to_string())],
+            ids: vec!["a\"1".into(), "b2".into()],
             ..KindData::default()
         };
         kind.pack();

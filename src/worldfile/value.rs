@@ -2,11 +2,11 @@
 //! generator writes, what `consume` checks and what `kafka-gen schema` prints.
 
 use std::fmt;
-use std::sync::Arc;
 
-/// Shared text. A thin pointer (not `Arc<str>`), so that a [`Value`] is 16 bytes and is
-/// passed and returned in registers: the evaluator moves values on every node.
-pub type Text = Arc<String>;
+/// Shared text. A thin pointer (not `Arc<str>`), so that a [`Value`] is 16 bytes: the
+/// evaluator moves values on every node. One allocation holds the count and the bytes
+/// (`Arc<String>` took two, and a read followed two pointers).
+pub type Text = arcstr::ArcStr;
 
 // The evaluator's speed rests on this (see [`Text`]).
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -20,6 +20,27 @@ pub enum Value {
     Float(f64),
     Str(Text),
     Ent(u16, u32),
+}
+
+/// Text that `build` writes, made in a reused buffer so that the one allocation is the shared
+/// text itself. A build that makes text inside another (`format()` of a `concat()`) writes
+/// the inner one into a buffer of its own.
+pub fn make_text(build: impl FnOnce(&mut String)) -> Text {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            build(&mut out);
+            Text::from(out.as_str())
+        }
+        Err(_) => {
+            let mut out = String::new();
+            build(&mut out);
+            Text::from(out)
+        }
+    })
 }
 
 impl Value {
@@ -36,7 +57,7 @@ impl Value {
     }
 
     pub fn str(s: &str) -> Self {
-        Value::Str(Arc::new(s.to_string()))
+        Value::Str(Text::from(s))
     }
 
     /// The value as JSON, for master-data files and messages (an entity as its index).

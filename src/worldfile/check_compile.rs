@@ -1,7 +1,7 @@
 //! A rule of `checks:` compiled for one event type: its names resolved against the event's
-//! fields (and the envelope's), its `prev`, `first`, `recent` and `lookup` calls made slots, then the
-//! rest compiled by the expression compiler and checked for what a rule may not do (read world
-//! state, draw at random, be anything but true or false).
+//! fields (and the envelope's), its `prev`, `first`, `recent`, `total` and `lookup` calls made
+//! slots, then the rest compiled by the expression compiler and checked for what a rule may not
+//! do (read world state, draw at random, be anything but true or false).
 
 use super::checks::{Compiled, Slot, SlotKind};
 use super::compile::{known_bool, Scope};
@@ -113,7 +113,8 @@ impl Compiler<'_> {
         })
     }
 
-    /// `ast` with the event's fields, `prev`, `first`, `recent` and `lookup` replaced by slots.
+    /// `ast` with the event's fields, `prev`, `first`, `recent`, `total` and `lookup`
+    /// replaced by slots.
     fn rewrite(&mut self, ast: &Ast, in_memory: bool) -> Result<Ast, Fail> {
         let re = |c: &mut Self, a: &Ast| c.rewrite(a, in_memory).map(Box::new);
         Ok(match ast {
@@ -126,18 +127,22 @@ impl Compiler<'_> {
                     _ => self.field(&names)?,
                 }
             }
-            Ast::Call(f, args) if f == "recent" => {
+            Ast::Call(f, args) if f == "recent" || f == "total" => {
                 if in_memory {
-                    return Err(Fail::Bad(
-                        "`recent` cannot be inside a prev, first or recent".into(),
-                    ));
+                    return Err(Fail::Bad(format!(
+                        "`{f}` cannot be inside a prev, first, recent or total"
+                    )));
                 }
-                self.recent(ast, args)?
+                if f == "total" {
+                    self.total(ast, args)?
+                } else {
+                    self.recent(ast, args)?
+                }
             }
             Ast::Call(f, args) if f == "prev" || f == "first" => {
                 if in_memory {
                     return Err(Fail::Bad(format!(
-                        "`{f}` cannot be inside another prev, first or recent"
+                        "`{f}` cannot be inside another prev, first, recent or total"
                     )));
                 }
                 if !(2..=3).contains(&args.len()) {
@@ -281,17 +286,7 @@ impl Compiler<'_> {
         let [key, seconds, counted] = args else {
             return Err(Fail::Bad(USAGE.into()));
         };
-        let key = self.rewrite(key, true)?;
-        let (key, _) = self.scope.compile(&key)?;
-        let counted = self.rewrite(counted, true)?;
-        let (counted, ct) = self.scope.compile(&counted)?;
-        if !matches!(ct.base, Base::Bool | Base::Any) {
-            let kinds = self.scope.kind_names();
-            return Err(Fail::Bad(format!(
-                "recent's counted must be true or false, not {}",
-                ct.describe(&kinds)
-            )));
-        }
+        let (key, counted) = self.counted("recent", key, counted)?;
         let seconds = self.rewrite(seconds, true)?;
         let within_ms = match self.scope.compile(&seconds)?.0 {
             Expr::Lit(v) => v
@@ -305,6 +300,38 @@ impl Compiler<'_> {
                 "recent's seconds must be a number from 0 (exclusive) to 3.2e9 known at load; {USAGE}"
             )));
         };
+        Ok(self.count_slot(ast, key, within_ms, counted))
+    }
+
+    /// `total(key, counted)`: how many earlier events with the same key, for which `counted`
+    /// held, the stream holds since its start. Known only when it is read from its start; it
+    /// keeps a number per key, where `recent` keeps the times in its span.
+    fn total(&mut self, ast: &Ast, args: &[Ast]) -> Result<Ast, Fail> {
+        let [key, counted] = args else {
+            return Err(Fail::Bad("total(key, counted): how many earlier events with the same key, for which counted held, the stream holds since its start".into()));
+        };
+        let (key, counted) = self.counted("total", key, counted)?;
+        Ok(self.count_slot(ast, key, i64::MAX, counted))
+    }
+
+    /// The key and the condition of a `recent` or `total` call, compiled.
+    fn counted(&mut self, f: &str, key: &Ast, counted: &Ast) -> Result<(Expr, Expr), Fail> {
+        let key = self.rewrite(key, true)?;
+        let (key, _) = self.scope.compile(&key)?;
+        let counted = self.rewrite(counted, true)?;
+        let (counted, ct) = self.scope.compile(&counted)?;
+        if !matches!(ct.base, Base::Bool | Base::Any) {
+            let kinds = self.scope.kind_names();
+            return Err(Fail::Bad(format!(
+                "{f}'s counted must be true or false, not {}",
+                ct.describe(&kinds)
+            )));
+        }
+        Ok((key, counted))
+    }
+
+    /// The slot of a count over the last `within_ms` of event time (`i64::MAX`: ever).
+    fn count_slot(&mut self, ast: &Ast, key: Expr, within_ms: i64, counted: Expr) -> Ast {
         let site = self.sites as u16;
         self.sites += 1;
         let kind = SlotKind::Recent {
@@ -317,7 +344,7 @@ impl Compiler<'_> {
             nullable: true,
             ..Ty::range(Base::Int, Some(0.0), None)
         };
-        Ok(self.slot(show(ast), kind, ty))
+        self.slot(show(ast), kind, ty)
     }
 
     /// A new slot, or the one already made for the same text (`prev(k, v)` read twice is

@@ -22,7 +22,7 @@ use crate::SimRng;
 /// each, plus the text of the values kept); past it the least recently seen half is forgotten.
 pub const MAX_KEYS: usize = 500_000;
 
-/// What the rules remember of earlier events, per `prev`/`first`/`recent` call and key.
+/// What the rules remember of earlier events, per `prev`/`first`/`recent`/`total` call and key.
 pub struct Memory {
     sites: Vec<Site>,
     /// Whether the stream is read from its start, so a key never seen has no earlier event.
@@ -39,10 +39,20 @@ struct Site {
     keys: HashMap<u64, Kept>,
     /// Whether keys were forgotten: a key not found may then have had earlier events.
     forgot: bool,
-    /// For `recent`: per key, the times of the events counted, oldest first.
-    times: HashMap<u64, VecDeque<i64>>,
+    /// For `recent` and `total`: per key, what was counted.
+    times: HashMap<u64, Counts>,
     /// The latest time of anything `recent` forgot: a span after it is still whole.
     forgot_until: Option<i64>,
+}
+
+/// What one `recent` or `total` call keeps of a key.
+#[derive(Default)]
+struct Counts {
+    /// Counted events whose times are not kept: for `total`, every one but the last (no time
+    /// ever leaves its span).
+    earlier: i64,
+    /// The times of the rest, oldest first.
+    times: VecDeque<i64>,
 }
 
 struct Kept {
@@ -100,7 +110,7 @@ impl Memory {
     #[cfg(test)]
     pub fn times_kept(&self) -> usize {
         let keys = self.sites.iter().flat_map(|s| s.times.values());
-        keys.map(VecDeque::len).sum()
+        keys.map(|c| c.times.len()).sum()
     }
 
     /// Runs every rule on `event` (of type `t`, as emitted); `fail(rule, detail)` for each
@@ -255,13 +265,14 @@ fn evaluate(
                         return Outcome::Unknown;
                     };
                     let got = s.recent(k, since, ev.now, whole);
+                    let total = *within_ms == i64::MAX;
                     if let Some(c) = counts {
                         if c.truthy() {
-                            s.count(k, ev.now, max_keys);
+                            s.count(k, ev.now, total, max_keys);
                         }
                     } else {
                         // Whether this event counts is not known: nor are later counts.
-                        s.count(k, ev.now, max_keys);
+                        s.count(k, ev.now, total, max_keys);
                         s.forgot_until = s.forgot_until.max(Some(ev.now));
                     }
                     got
@@ -300,33 +311,40 @@ impl Site {
         if !whole || self.forgot_until.is_some_and(|t| t > since) {
             return None;
         }
-        let Some(times) = self.times.get_mut(&key) else {
+        let Some(counts) = self.times.get_mut(&key) else {
             return Some(Value::Int(0));
         };
+        let times = &mut counts.times;
         while times.front().is_some_and(|t| *t <= since) {
             times.pop_front();
         }
         if times.back() == Some(&now) {
             return None;
         }
-        Some(Value::Int(times.len() as i64))
+        Some(Value::Int(counts.earlier + times.len() as i64))
     }
 
     /// Counts an event of `key` at `time` (each count follows a [`Site::recent`] of the same
-    /// key, which dropped its times out of the span, so a key keeps one span of times). Past
-    /// `max_keys` keys, forgets the keys whose last count is oldest, half of them, and
-    /// remembers until when counts are incomplete.
-    fn count(&mut self, key: u64, time: i64, max_keys: usize) {
-        self.times.entry(key).or_default().push_back(time);
+    /// key, which dropped its times out of the span, so a key keeps one span of times). A
+    /// `total` keeps only its last time, the rest as a number. Past `max_keys` keys, forgets
+    /// the keys whose last count is oldest, half of them, and remembers until when counts are
+    /// incomplete.
+    fn count(&mut self, key: u64, time: i64, total: bool, max_keys: usize) {
+        let counts = self.times.entry(key).or_default();
+        if total && counts.times.pop_front().is_some() {
+            counts.earlier += 1;
+        }
+        counts.times.push_back(time);
         if self.times.len() > max_keys {
             let mut last: Vec<i64> = self
                 .times
                 .values()
-                .filter_map(|t| t.back().copied())
+                .filter_map(|c| c.times.back().copied())
                 .collect();
             let mid = last.len() / 2;
             let cut = *last.select_nth_unstable(mid).1;
-            self.times.retain(|_, t| t.back().is_some_and(|b| *b > cut));
+            self.times
+                .retain(|_, c| c.times.back().is_some_and(|b| *b > cut));
             if self.times.len() > max_keys / 2 {
                 self.times.clear();
                 self.forgot_until = self.forgot_until.max(Some(time));

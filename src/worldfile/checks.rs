@@ -28,7 +28,7 @@ pub struct Checks {
     pub rules: Vec<Rule>,
     /// Per event type, its rules: (index in `rules`, the rule compiled for that type).
     pub by_type: Vec<Vec<(u16, Compiled)>>,
-    /// How many per-key memories (`prev`, `first` and `recent` calls) the rules keep.
+    /// How many per-key memories (`prev`, `first`, `recent` and `total` calls) the rules keep.
     pub sites: usize,
     /// Per event type, where the event keeps its id, time and cause.
     pub envelope: Vec<Places>,
@@ -48,7 +48,7 @@ pub struct Compiled {
     /// Inputs, in evaluation order: each reads only the slots before it.
     pub slots: Vec<Slot>,
     pub rule: Expr,
-    /// Whether it remembers earlier events (`prev`, `first`, `recent`).
+    /// Whether it remembers earlier events (`prev`, `first`, `recent`, `total`).
     pub stateful: bool,
     /// Whether it reads master data (an entity's field, `lookup`).
     pub needs_master: bool,
@@ -80,6 +80,7 @@ pub enum SlotKind {
     },
     /// How many earlier events with the same key, for which `counted` held, fall in the last
     /// `within_ms` of event time (memory `site`); each event for which it holds is counted.
+    /// `within_ms` is `i64::MAX` for `total`: every earlier event, kept as a number per key.
     Recent {
         site: u16,
         key: Expr,

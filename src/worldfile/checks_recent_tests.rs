@@ -1,5 +1,6 @@
-//! `recent(key, seconds, counted)` in `checks:`: counts over a sliding span of event time,
-//! known only when every event of the span was seen, and never reported when unknown.
+//! `recent(key, seconds, counted)` and `total(key, counted)` in `checks:`: counts over a
+//! sliding span of event time or since the stream began, known only when every event counted
+//! was seen, and never reported when unknown.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -151,6 +152,100 @@ fn a_bad_recent_is_a_load_error_that_says_what_it_takes() {
             "prev(user, recent(user, 60, true)) == 1",
             "cannot be inside",
         ),
+    ] {
+        let text = WORLD.replace(
+            "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
+            rule,
+        );
+        let err = super::compile_text("r.yaml", &text, &Default::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(needle), "{rule}: {err}");
+        assert!(err.contains("checks.visits.rule"), "{rule}: {err}");
+    }
+}
+
+/// `WORLD` with its rule replaced by `rule`.
+fn world_with(rule: &str) -> super::model::Model {
+    let text = WORLD.replace(
+        "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
+        rule,
+    );
+    super::compile_text("r.yaml", &text, &Default::default()).unwrap()
+}
+
+const TOTAL: &str = "event_type != 'report' or visits_1h == total(user, event_type == 'visit')";
+
+fn total_checker(from_start: bool) -> Checker {
+    let m = world_with(TOTAL);
+    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
+    Checker::new(Arc::new(m), Arc::new(master), "r", from_start)
+}
+
+#[test]
+fn total_counts_every_earlier_event_of_the_key_since_the_stream_began() {
+    let mut c = total_checker(true);
+    for (user, secs) in [("u1", 0), ("u1", 10), ("u2", 20), ("u1", 90 * 86400)] {
+        assert!(rules(&mut c, &event(user, secs, None)).is_empty());
+    }
+    // No span: the visit at 0 still counts 90 days on.
+    assert!(rules(&mut c, &event("u1", 90 * 86400 + 1, Some(3))).is_empty());
+    assert_eq!(
+        rules(&mut c, &event("u1", 90 * 86400 + 1, Some(2))),
+        ["visits"]
+    );
+    assert!(rules(&mut c, &event("u3", 90 * 86400 + 1, Some(0))).is_empty());
+    // A visit in the same millisecond leaves the count unknown, as with `recent`.
+    assert!(rules(&mut c, &event("u2", 100 * 86400, None)).is_empty());
+    assert!(rules(&mut c, &event("u2", 100 * 86400, Some(9))).is_empty());
+    assert_eq!(
+        rules(&mut c, &event("u2", 100 * 86400 + 1, Some(1))),
+        ["visits"]
+    );
+}
+
+#[test]
+fn a_total_is_not_checked_by_a_consumer_that_joined_mid_stream() {
+    let mut c = total_checker(false);
+    assert!(rules(&mut c, &event("u1", 0, None)).is_empty());
+    // u1 may have visited before the stream was joined, however long ago.
+    assert!(rules(&mut c, &event("u1", 400 * 86400, Some(7))).is_empty());
+}
+
+/// A total keeps a number per key, not the key's times: a week of visits a minute keeps one.
+#[test]
+fn a_total_keeps_one_time_per_key() {
+    let m = world_with(TOTAL);
+    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
+    let mut mem = Memory::new(&m.checks, true);
+    let ty = |name: &str| m.events.iter().position(|e| e.name == name).unwrap();
+    let mut run = |e: &Json| {
+        let name = e["event_type"].as_str().unwrap().to_string();
+        let mut bad = Vec::new();
+        mem.run(&m.checks, &master, ty(&name), &name, e, &mut |r, d| {
+            bad.push(format!("{r}: {d}"))
+        });
+        bad
+    };
+    for minute in 0..7 * 24 * 60 {
+        assert!(run(&event("u1", minute * 60, None)).is_empty());
+    }
+    assert!(run(&event("u1", 7 * 86400, Some(7 * 24 * 60))).is_empty());
+    assert_eq!(run(&event("u1", 7 * 86400, Some(7 * 24 * 60 - 1))).len(), 1);
+    assert_eq!(mem.times_kept(), 1);
+}
+
+#[test]
+fn a_bad_total_is_a_load_error_that_says_what_it_takes() {
+    for (rule, needle) in [
+        ("total(user) == 1", "total(key, counted)"),
+        ("total(user, 60, true) == 1", "total(key, counted)"),
+        (
+            "total(user, 'yes') == 1",
+            "total's counted must be true or false",
+        ),
+        ("prev(user, total(user, true)) == 1", "cannot be inside"),
     ] {
         let text = WORLD.replace(
             "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",

@@ -331,8 +331,9 @@ async fn each_broken_rule_is_caught() {
 
 /// Over 41 days of event time (one event a minute: `STREAM_COUNT=1`, `EVENTS_PER_RUN=1`), so
 /// that the 7-, 14- and 30-day windows fill and empty, the counts health and market updates
-/// show are what the stream itself shows (`health_history`, `market_history`): the checker
-/// finds no violation, and finds one when a late update is off by one.
+/// show are what the stream itself shows (`health_history`, `market_history`), and a market's
+/// supply and demand scores follow from the sessions its tutors have open (`market_supply`):
+/// the checker finds no violation, and finds one when a late update is off by one.
 #[test]
 fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
     let events = json_lines(&[
@@ -397,4 +398,23 @@ fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
         off["payload"][field] = json!(n - 1);
         caught(&events[..i], off, rule);
     }
+    // A market with sessions open (supply below 100) showing one tutor fewer available, or a
+    // demand score a point off.
+    let i = events
+        .iter()
+        .rposition(|e| {
+            e["event_type"] == "supply_demand_update"
+                && e["payload"]["supply_score"].as_f64() < Some(100.0)
+                && e["payload"]["active_students"].as_u64() > Some(0)
+        })
+        .unwrap();
+    let mut off = events[i].clone();
+    off["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+    let n = off["payload"]["available_tutors"].as_u64().unwrap();
+    off["payload"]["available_tutors"] = json!(n - 1);
+    caught(&events[..i], off.clone(), "market_supply");
+    off["payload"]["available_tutors"] = json!(n);
+    let d = off["payload"]["demand_score"].as_f64().unwrap();
+    off["payload"]["demand_score"] = json!(if d < 100.0 { d + 0.5 } else { d - 0.5 });
+    caught(&events[..i], off, "market_supply");
 }

@@ -153,26 +153,31 @@ fn a_bad_recent_is_a_load_error_that_says_what_it_takes() {
             "cannot be inside",
         ),
     ] {
-        let text = WORLD.replace(
-            "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
-            rule,
-        );
-        let err = super::compile_text("r.yaml", &text, &Default::default())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = load_error(rule);
         assert!(err.contains(needle), "{rule}: {err}");
         assert!(err.contains("checks.visits.rule"), "{rule}: {err}");
     }
 }
 
-/// `WORLD` with its rule replaced by `rule`.
-fn world_with(rule: &str) -> super::model::Model {
+/// `WORLD` with its rule replaced by `rule`, compiled.
+fn compile_with(rule: &str) -> Result<super::model::Model, super::WorldError> {
     let text = WORLD.replace(
         "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
         rule,
     );
-    super::compile_text("r.yaml", &text, &Default::default()).unwrap()
+    super::compile_text("r.yaml", &text, &Default::default())
+}
+
+fn world_with(rule: &str) -> super::model::Model {
+    compile_with(rule).unwrap()
+}
+
+/// The load error of `WORLD` with `rule`, or "" when it loads.
+fn load_error(rule: &str) -> String {
+    compile_with(rule)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 const TOTAL: &str = "event_type != 'report' or visits_1h == total(user, event_type == 'visit')";
@@ -247,14 +252,7 @@ fn a_bad_total_is_a_load_error_that_says_what_it_takes() {
         ),
         ("prev(user, total(user, true)) == 1", "cannot be inside"),
     ] {
-        let text = WORLD.replace(
-            "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
-            rule,
-        );
-        let err = super::compile_text("r.yaml", &text, &Default::default())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let err = load_error(rule);
         assert!(err.contains(needle), "{rule}: {err}");
         assert!(err.contains("checks.visits.rule"), "{rule}: {err}");
     }

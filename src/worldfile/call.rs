@@ -5,7 +5,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Zipf};
 
 use super::expr::{Ctx, Expr, Func};
-use super::value::{make_text, Text, Value};
+use super::value::{make_text, uuid_text, Text, Value};
 use crate::SimRng;
 
 impl Ctx<'_> {
@@ -168,10 +168,9 @@ impl Ctx<'_> {
                 Some(s) => Value::Str(Text::from(s.to_lowercase())),
                 None => Value::Null,
             },
-            Func::Uuid => {
-                let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
-                Value::Str(Text::from(&*id.hyphenated().encode_lower(&mut [0; 36])))
-            }
+            Func::Uuid => Value::Str(uuid_text(
+                uuid::Builder::from_random_bytes(rng.random()).into_uuid(),
+            )),
             Func::Ref(k) => {
                 let n = self
                     .master

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::fake::FakeKind;
 use super::parse::BinOp;
 pub use super::tables::{KindData, Master, PairState, State};
-use super::value::{Text, Value};
+use super::value::{uuid_text, Text, Value};
 use crate::SimRng;
 
 #[derive(Debug, Clone)]
@@ -430,11 +430,6 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     } else {
         Null
     }
-}
-
-/// A UUID's hyphenated text, in one allocation.
-fn uuid_text(id: Uuid) -> Text {
-    Text::from(&*id.hyphenated().encode_lower(&mut [0; 36]))
 }
 
 fn equal(a: &Value, b: &Value) -> bool {

@@ -43,6 +43,11 @@ pub fn make_text(build: impl FnOnce(&mut String)) -> Text {
     })
 }
 
+/// A UUID's hyphenated text, in one allocation.
+pub fn uuid_text(id: uuid::Uuid) -> Text {
+    Text::from(&*id.hyphenated().encode_lower(&mut [0; 36]))
+}
+
 impl Value {
     pub fn as_f64(&self) -> Option<f64> {
         match self {

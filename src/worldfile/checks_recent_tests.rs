@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
 
-use super::check_run::Memory;
+use super::check_run::{Memory, MAX_KEYS};
 use super::contract::Checker;
+use super::expr::Master;
+use super::model::Model;
 use crate::scenario::ContractChecker;
 
 const WORLD: &str = r#"world: r
@@ -33,14 +35,56 @@ checks:
     rule: event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')
 "#;
 
-fn model() -> super::model::Model {
+fn model() -> Model {
     super::compile_text("r.yaml", WORLD, &Default::default()).unwrap()
 }
 
-fn checker(from_start: bool) -> Checker {
-    let m = model();
-    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
+fn master_of(m: &Model) -> Master {
+    super::master::load_or_generate(m, Path::new("/nonexistent/x"))
+        .unwrap()
+        .0
+}
+
+fn checker_of(m: Model, from_start: bool) -> Checker {
+    let master = master_of(&m);
     Checker::new(Arc::new(m), Arc::new(master), "r", from_start)
+}
+
+fn checker(from_start: bool) -> Checker {
+    checker_of(model(), from_start)
+}
+
+/// A model's rules run straight on a [`Memory`] read from the stream's start, whose bound a
+/// test may lower.
+struct Rules {
+    model: Model,
+    master: Master,
+    mem: Memory,
+}
+
+impl Rules {
+    fn new(model: Model, max_keys: usize) -> Self {
+        let mem = Memory::new(&model.checks, true).with_max_keys(max_keys);
+        let master = master_of(&model);
+        Rules { model, master, mem }
+    }
+
+    /// Runs the rules on `e`; what they found broken, as `rule: detail`.
+    fn run(&mut self, e: &Json) -> Vec<String> {
+        let name = e["event_type"].as_str().unwrap();
+        let t = self
+            .model
+            .events
+            .iter()
+            .position(|x| x.name == name)
+            .unwrap();
+        let mut bad = Vec::new();
+        let (checks, master) = (&self.model.checks, &self.master);
+        self.mem.run(checks, master, t, name, e, &mut |r, d| {
+            bad.push(format!("{r}: {d}"))
+        });
+        bad
+    }
 }
 
 /// An event at `secs` seconds into 2025; a report when `n` is given.
@@ -101,26 +145,17 @@ fn joined_mid_stream_a_count_is_checked_once_its_whole_span_was_seen() {
 
 #[test]
 fn what_recent_forgot_leaves_its_span_unchecked_until_it_has_passed() {
-    let m = model();
-    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
-    let mut mem = Memory::new(&m.checks, true).with_max_keys(4);
-    let ty = |name: &str| m.events.iter().position(|e| e.name == name).unwrap();
-    let mut bad = Vec::new();
-    let run = |mem: &mut Memory, e: &Json, bad: &mut Vec<String>| {
-        let name = e["event_type"].as_str().unwrap().to_string();
-        mem.run(&m.checks, &master, ty(&name), &name, e, &mut |r, d| {
-            bad.push(format!("{r}: {d}"))
-        });
-    };
+    let mut r = Rules::new(model(), 4);
     for i in 0..20 {
-        run(&mut mem, &event(&format!("u{i}"), i, None), &mut bad);
-        assert!(mem.len() <= 4, "{} keys", mem.len());
+        let bad = r.run(&event(&format!("u{i}"), i, None));
+        assert!(bad.is_empty(), "{bad:?}");
+        assert!(r.mem.len() <= 4, "{} keys", r.mem.len());
     }
     // u0 was forgotten: a wrong count within the hour after is not reported...
-    run(&mut mem, &event("u0", 1000, Some(0)), &mut bad);
+    let bad = r.run(&event("u0", 1000, Some(0)));
     assert!(bad.is_empty(), "{bad:?}");
     // ...and once the hour has passed, counts are checked again.
-    run(&mut mem, &event("u0", 3700, Some(1)), &mut bad);
+    let bad = r.run(&event("u0", 3700, Some(1)));
     assert_eq!(bad.len(), 1, "{bad:?}");
 }
 
@@ -128,17 +163,16 @@ fn what_recent_forgot_leaves_its_span_unchecked_until_it_has_passed() {
 /// rarely it is reported on: the memory holds one span per key, not the key's history.
 #[test]
 fn a_key_keeps_one_span_of_times() {
-    let m = model();
-    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
-    let mut mem = Memory::new(&m.checks, true);
-    let visit = m.events.iter().position(|e| e.name == "visit").unwrap();
+    let mut r = Rules::new(model(), MAX_KEYS);
     for minute in 0..7 * 24 * 60 {
-        let e = event("u1", minute * 60, None);
-        mem.run(&m.checks, &master, visit, "visit", &e, &mut |r, d| {
-            panic!("{r}: {d}")
-        });
+        let bad = r.run(&event("u1", minute * 60, None));
+        assert!(bad.is_empty(), "{bad:?}");
     }
-    assert!(mem.times_kept() <= 61, "{} times kept", mem.times_kept());
+    assert!(
+        r.mem.times_kept() <= 61,
+        "{} times kept",
+        r.mem.times_kept()
+    );
 }
 
 #[test]
@@ -160,7 +194,7 @@ fn a_bad_recent_is_a_load_error_that_says_what_it_takes() {
 }
 
 /// `WORLD` with its rule replaced by `rule`, compiled.
-fn compile_with(rule: &str) -> Result<super::model::Model, super::WorldError> {
+fn compile_with(rule: &str) -> Result<Model, super::WorldError> {
     let text = WORLD.replace(
         "event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')",
         rule,
@@ -168,7 +202,7 @@ fn compile_with(rule: &str) -> Result<super::model::Model, super::WorldError> {
     super::compile_text("r.yaml", &text, &Default::default())
 }
 
-fn world_with(rule: &str) -> super::model::Model {
+fn world_with(rule: &str) -> Model {
     compile_with(rule).unwrap()
 }
 
@@ -183,9 +217,7 @@ fn load_error(rule: &str) -> String {
 const TOTAL: &str = "event_type != 'report' or visits_1h == total(user, event_type == 'visit')";
 
 fn total_checker(from_start: bool) -> Checker {
-    let m = world_with(TOTAL);
-    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
-    Checker::new(Arc::new(m), Arc::new(master), "r", from_start)
+    checker_of(world_with(TOTAL), from_start)
 }
 
 #[test]
@@ -221,24 +253,16 @@ fn a_total_is_not_checked_by_a_consumer_that_joined_mid_stream() {
 /// A total keeps a number per key, not the key's times: a week of visits a minute keeps one.
 #[test]
 fn a_total_keeps_one_time_per_key() {
-    let m = world_with(TOTAL);
-    let (master, _) = super::master::load_or_generate(&m, Path::new("/nonexistent/x")).unwrap();
-    let mut mem = Memory::new(&m.checks, true);
-    let ty = |name: &str| m.events.iter().position(|e| e.name == name).unwrap();
-    let mut run = |e: &Json| {
-        let name = e["event_type"].as_str().unwrap().to_string();
-        let mut bad = Vec::new();
-        mem.run(&m.checks, &master, ty(&name), &name, e, &mut |r, d| {
-            bad.push(format!("{r}: {d}"))
-        });
-        bad
-    };
+    let mut r = Rules::new(world_with(TOTAL), MAX_KEYS);
     for minute in 0..7 * 24 * 60 {
-        assert!(run(&event("u1", minute * 60, None)).is_empty());
+        assert!(r.run(&event("u1", minute * 60, None)).is_empty());
     }
-    assert!(run(&event("u1", 7 * 86400, Some(7 * 24 * 60))).is_empty());
-    assert_eq!(run(&event("u1", 7 * 86400, Some(7 * 24 * 60 - 1))).len(), 1);
-    assert_eq!(mem.times_kept(), 1);
+    assert!(r.run(&event("u1", 7 * 86400, Some(7 * 24 * 60))).is_empty());
+    assert_eq!(
+        r.run(&event("u1", 7 * 86400, Some(7 * 24 * 60 - 1))).len(),
+        1
+    );
+    assert_eq!(r.mem.times_kept(), 1);
 }
 
 #[test]

@@ -48,6 +48,29 @@ fn config(seed: u64, data_dir: &Path) -> Config {
     }
 }
 
+/// The arguments of a run to stdout of `count` events, seed 8, from 2025-03-01 08:00 UTC,
+/// followed by `more`.
+fn stdout_run<'a>(count: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--world",
+        WORLD,
+        "--data-dir",
+        NO_DATA,
+        "--sink",
+        "stdout",
+        "--seed",
+        "8",
+        "--start",
+        "2025-03-01T08:00:00Z",
+        "--count",
+        count,
+        "--stats-interval",
+        "0",
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 fn ms(e: &Value) -> i64 {
     chrono::DateTime::parse_from_rfc3339(e["payload"]["timestamp"].as_str().unwrap())
         .unwrap()
@@ -96,23 +119,7 @@ fn the_type_mix_follows_the_weights() {
 fn stream_count_sets_the_number_of_sequences() {
     // The document's environment variable, and --set, which wins over it.
     let run = |env: &str, set: &[&str]| {
-        let mut args = vec![
-            "--world",
-            WORLD,
-            "--data-dir",
-            NO_DATA,
-            "--sink",
-            "stdout",
-            "--seed",
-            "8",
-            "--start",
-            "2025-03-01T08:00:00Z",
-            "--count",
-            "3000",
-            "--stats-interval",
-            "0",
-        ];
-        args.extend_from_slice(set);
+        let args = stdout_run("3000", set);
         let out = std::process::Command::new(kafka_gen_bin())
             .args(&args)
             .env("STREAM_COUNT", env)
@@ -336,26 +343,10 @@ async fn each_broken_rule_is_caught() {
 /// the checker finds no violation, and finds one when a late update is off by one.
 #[test]
 fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
-    let events = json_lines(&[
-        "--world",
-        WORLD,
-        "--data-dir",
-        NO_DATA,
-        "--sink",
-        "stdout",
-        "--seed",
-        "8",
-        "--start",
-        "2025-03-01T08:00:00Z",
-        "--count",
+    let events = json_lines(&stdout_run(
         "60000",
-        "--stats-interval",
-        "0",
-        "--set",
-        "STREAM_COUNT=1",
-        "--set",
-        "EVENTS_PER_RUN=1",
-    ]);
+        &["--set", "STREAM_COUNT=1", "--set", "EVENTS_PER_RUN=1"],
+    ));
     let mut c = checker();
     // The windows empty as well as fill: some student's 7-day count goes down.
     let mut last: HashMap<&str, u64> = HashMap::new();

@@ -4,13 +4,14 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Zipf};
 
-use super::expr::{Ctx, Expr, Func};
+use super::expr::{Arg, Ctx, Func};
 use super::value::{make_text, uuid_text, Text, Value};
 use crate::SimRng;
 
 impl Ctx<'_> {
-    pub(super) fn call(&self, f: &Func, args: &[Expr], rng: &mut SimRng) -> Value {
-        let num = |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| self.eval(a, rng).as_f64());
+    pub(super) fn call<A: Arg>(&self, f: &Func, args: &[A], rng: &mut SimRng) -> Value {
+        let num =
+            |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| a.value(self, rng).as_f64());
         match f {
             Func::Round => num(0, rng).map_or(Value::Null, |x| to_int(x.round())),
             Func::RoundTo => match (num(0, rng), num(1, rng)) {
@@ -22,7 +23,7 @@ impl Ctx<'_> {
             },
             Func::Floor => num(0, rng).map_or(Value::Null, |x| to_int(x.floor())),
             Func::Ceil => num(0, rng).map_or(Value::Null, |x| to_int(x.ceil())),
-            Func::Abs => match args.first().map(|a| self.eval(a, rng)) {
+            Func::Abs => match args.first().map(|a| a.value(self, rng)) {
                 Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
                 Some(Value::Float(x)) => Value::Float(x.abs()),
                 _ => Value::Null,
@@ -30,7 +31,7 @@ impl Ctx<'_> {
             Func::Min | Func::Max => {
                 let mut best: Option<Value> = None;
                 for a in args {
-                    let v = self.eval(a, rng);
+                    let v = a.value(self, rng);
                     let Some(x) = v.as_f64() else {
                         return Value::Null;
                     };
@@ -48,7 +49,7 @@ impl Ctx<'_> {
                 best.unwrap_or(Value::Null)
             }
             Func::Clamp => {
-                let v = args.first().map_or(Value::Null, |a| self.eval(a, rng));
+                let v = args.first().map_or(Value::Null, |a| a.value(self, rng));
                 match (v.as_f64(), num(1, rng), num(2, rng)) {
                     (Some(x), Some(lo), Some(hi)) if lo <= hi => {
                         if x < lo {
@@ -120,7 +121,7 @@ impl Ctx<'_> {
                     return Value::Null;
                 }
                 let i = rng.random_range(0..args.len());
-                self.eval(&args[i], rng)
+                args[i].value(self, rng)
             }
             Func::Weighted(table) => table.0[table.1.sample(rng)].clone(),
             Func::Fake(kind) => kind.draw(rng),
@@ -154,13 +155,13 @@ impl Ctx<'_> {
                 for (i, piece) in pieces.iter().enumerate() {
                     out.push_str(piece);
                     if let Some(a) = args.get(i + 1) {
-                        push_text(out, &self.eval(a, rng), self);
+                        push_text(out, &a.value(self, rng), self);
                     }
                 }
             })),
             Func::Concat => Value::Str(make_text(|out| {
                 for a in args {
-                    push_text(out, &self.eval(a, rng), self);
+                    push_text(out, &a.value(self, rng), self);
                 }
             })),
             Func::Upper | Func::Lower => match self.eval_str(args.first(), rng) {
@@ -186,8 +187,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn eval_str(&self, e: Option<&Expr>, rng: &mut SimRng) -> Option<Text> {
-        match self.eval(e?, rng) {
+    fn eval_str<A: Arg>(&self, e: Option<&A>, rng: &mut SimRng) -> Option<Text> {
+        match e?.value(self, rng) {
             Value::Str(s) => Some(s),
             Value::Ent(k, i) => self.id(k, i),
             _ => None,

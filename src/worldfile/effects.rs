@@ -3,16 +3,19 @@
 
 use super::expr::{binary, Ctx};
 use super::filter::Reads;
+use super::model::Model;
 use super::model::{Effect, EventModel, Target};
 use super::parse::BinOp;
-use super::runtime::FileWorld;
+use super::runtime::Run;
 use super::value::Value;
 use crate::SimRng;
 
-impl FileWorld {
+impl Run {
     /// Applies the effects if every declared bound still holds afterwards; else changes nothing.
     pub(super) fn apply(
         &mut self,
+        model: &Model,
+        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
@@ -25,13 +28,16 @@ impl FileWorld {
         let (mut writes, mut counts) = std::mem::take(&mut self.effect_buf);
         writes.clear();
         counts.clear();
-        let done = self.apply_with(ev, locals, time, rng, &mut writes, &mut counts);
+        let done = self.apply_with(model, e, ev, locals, time, rng, &mut writes, &mut counts);
         self.effect_buf = (writes, counts);
         done
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn apply_with(
         &mut self,
+        model: &Model,
+        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
@@ -39,11 +45,13 @@ impl FileWorld {
         writes: &mut Vec<(Slot, Value)>,
         counts: &mut Vec<(u16, u16, u32)>,
     ) -> bool {
-        for eff in &ev.effects {
+        let code = &self.compiled[e as usize].effects;
+        for (eff, x) in ev.effects.iter().zip(code) {
             let c = Ctx::plain(&self.master, &self.state, locals, time);
+            let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.eval(&c, rng));
             let (target, value, add) = match eff {
-                Effect::Set(t, x) => (t, c.eval(x, rng), false),
-                Effect::Add(t, x) => (t, c.eval(x, rng), true),
+                Effect::Set(t, _) => (t, value(rng), false),
+                Effect::Add(t, _) => (t, value(rng), true),
                 Effect::Count(ent, k, w) => {
                     if let Some((_, i)) = c.entity(ent, rng) {
                         counts.push((*k, *w, i));
@@ -67,8 +75,8 @@ impl FileWorld {
                 value
             };
             let var = match slot {
-                Slot::Ent(k, v, _) => &self.model.kinds[k as usize].state[v as usize],
-                Slot::Global(v) => &self.model.globals[v as usize],
+                Slot::Ent(k, v, _) => &model.kinds[k as usize].state[v as usize],
+                Slot::Global(v) => &model.globals[v as usize],
                 Slot::Pair(..) => {
                     writes.push((slot, new));
                     continue;

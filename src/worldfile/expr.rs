@@ -150,6 +150,19 @@ impl Func {
     }
 }
 
+/// An argument of a built-in function: an expression tree, or the same compiled
+/// ([`super::compiled`]). The functions are written once for both.
+pub trait Arg {
+    fn value(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value;
+}
+
+impl Arg for Expr {
+    #[inline]
+    fn value(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
+        ctx.eval(self, rng)
+    }
+}
+
 /// What an expression is evaluated against.
 pub struct Ctx<'a> {
     pub master: &'a Master,
@@ -374,7 +387,9 @@ impl Ctx<'_> {
     }
 }
 
-/// Arithmetic and comparison; text joins with `+`.
+/// Arithmetic and comparison; text joins with `+`. Inlined, so that an operator compiled
+/// on its own ([`super::compiled`]) keeps only its own arm.
+#[inline(always)]
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     use Value::*;
     match op {

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Master, State};
 use super::parse::BinOp;
 use super::value::Value;
@@ -72,8 +73,8 @@ fn bit(v: u16) -> u64 {
 /// The entities of one kind for which a condition holds now.
 pub struct Filter {
     kind: u16,
-    /// The condition, with the candidate in local slot 0.
-    cond: Expr,
+    /// The condition, with the candidate in local slot 0, compiled.
+    code: Compiled,
     /// What `cond` reads: a write elsewhere cannot change whether it holds.
     reads: Reads,
     members: Vec<u32>,
@@ -152,9 +153,9 @@ impl Filters {
         let n = master.kinds.get(kind as usize).map_or(0, |k| k.ids.len());
         let reads = Reads::of(&cond);
         let mut filter = Filter {
+            code: Compiled::new(&cond),
             kind,
             reads,
-            cond,
             members: Vec::new(),
             pos: vec![ABSENT; n],
         };
@@ -227,8 +228,8 @@ impl Filters {
 
 fn holds(f: &Filter, i: u32, master: &Master, state: &State, now: i64, rng: &mut SimRng) -> bool {
     let locals = [Value::Ent(f.kind, i)];
-    Ctx::plain(master, state, &locals, now)
-        .eval(&f.cond, rng)
+    f.code
+        .eval(&Ctx::plain(master, state, &locals, now), rng)
         .truthy()
 }
 

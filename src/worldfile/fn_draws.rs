@@ -3,7 +3,7 @@
 
 use rand_distr::{Binomial, Distribution, Poisson};
 
-use super::expr::{Ctx, Expr, Func};
+use super::expr::{Arg, Ctx, Func};
 use super::value::{Base, Ty, Value};
 use crate::SimRng;
 
@@ -51,8 +51,9 @@ pub(super) fn compile(name: &str, lit: &[Option<f64>], ts: &[Ty]) -> Result<(Fun
 
 impl Ctx<'_> {
     /// A draw of `poisson` or `binomial`; null for parameters outside their ranges.
-    pub(super) fn call_draw(&self, f: &Func, args: &[Expr], rng: &mut SimRng) -> Value {
-        let num = |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| self.eval(a, rng).as_f64());
+    pub(super) fn call_draw<A: Arg>(&self, f: &Func, args: &[A], rng: &mut SimRng) -> Value {
+        let num =
+            |i: usize, rng: &mut SimRng| args.get(i).and_then(|a| a.value(self, rng).as_f64());
         let n = match f {
             Func::PoissonC(d) => Some(d.sample(rng)),
             Func::BinomialC(d) => Some(d.sample(rng) as f64),
@@ -78,6 +79,7 @@ impl Ctx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::expr::Expr;
     use super::super::test_support::{compile, compiled, draws, eval};
     use super::*;
 

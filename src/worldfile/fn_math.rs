@@ -1,7 +1,7 @@
 //! `exp`, `ln`, `pow`, `sqrt` and the list lookup `at`: their types and ranges at load, and
 //! their values. A result that is not a finite number is null, as with `/` and the others.
 
-use super::expr::{Ctx, Expr, Func};
+use super::expr::{Arg, Ctx, Func};
 use super::value::{Base, Ty, Value};
 use crate::SimRng;
 
@@ -102,8 +102,8 @@ pub(super) fn at_ty(ts: &[Ty]) -> Ty {
 
 impl Ctx<'_> {
     /// `exp`, `ln`, `sqrt`, `pow` and `at`.
-    pub(super) fn call_math(&self, f: &Func, args: &[Expr], rng: &mut SimRng) -> Value {
-        let mut num = |i: usize| args.get(i).and_then(|a| self.eval(a, rng).as_f64());
+    pub(super) fn call_math<A: Arg>(&self, f: &Func, args: &[A], rng: &mut SimRng) -> Value {
+        let mut num = |i: usize| args.get(i).and_then(|a| a.value(self, rng).as_f64());
         let r = match f {
             Func::Exp => num(0).map(f64::exp),
             Func::Ln => num(0).map(f64::ln),
@@ -115,13 +115,13 @@ impl Ctx<'_> {
             Func::At => {
                 // 1-based, like `weekday`, zipf ranks and `occurrence`; only the chosen item
                 // is evaluated.
-                return match args.first().map(|a| self.eval(a, rng)) {
+                return match args.first().map(|a| a.value(self, rng)) {
                     Some(Value::Int(i)) if i >= 1 && (i as usize) < args.len() => {
-                        self.eval(&args[i as usize], rng)
+                        args[i as usize].value(self, rng)
                     }
                     Some(Value::Float(x)) if x.fract() == 0.0 && x >= 1.0 => {
                         match args.get(x as usize) {
-                            Some(a) => self.eval(a, rng),
+                            Some(a) => a.value(self, rng),
                             None => Value::Null,
                         }
                     }

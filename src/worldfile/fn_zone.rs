@@ -4,7 +4,7 @@
 use chrono::{Datelike, Timelike};
 use chrono_tz::Tz;
 
-use super::expr::{Ctx, Expr, Func};
+use super::expr::{Arg, Ctx, Func};
 use super::value::{Base, Ty, Value};
 use crate::SimRng;
 
@@ -33,19 +33,19 @@ pub(super) fn compile(name: &str, zone: Option<&str>, tz_ty: &Ty) -> Result<(Fun
 
 impl Ctx<'_> {
     /// The hour (0..23) or the weekday (1 = Monday .. 7) of a time in a zone.
-    pub(super) fn call_zone(
+    pub(super) fn call_zone<A: Arg>(
         &self,
         hour: bool,
         tz: Option<Tz>,
-        args: &[Expr],
+        args: &[A],
         rng: &mut SimRng,
     ) -> Value {
-        let Some(ms) = args.first().and_then(|a| self.eval(a, rng).as_f64()) else {
+        let Some(ms) = args.first().and_then(|a| a.value(self, rng).as_f64()) else {
             return Value::Null;
         };
         let tz = match tz {
             Some(tz) => tz,
-            None => match args.get(1).map(|a| self.eval(a, rng)) {
+            None => match args.get(1).map(|a| a.value(self, rng)) {
                 Some(Value::Str(s)) => match s.parse::<Tz>() {
                     Ok(tz) => tz,
                     Err(_) => return Value::Null,
@@ -67,6 +67,7 @@ impl Ctx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::expr::Expr;
     use super::super::test_support::{compile, compiled, eval_at};
     use super::*;
 

@@ -7,6 +7,7 @@ use rand::RngExt;
 use rand_distr::weighted::{WeightedAliasIndex, WeightedIndex};
 use rand_distr::{Distribution, Zipf};
 
+use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{self, Filters};
 use super::index::{FieldIndex, Key};
@@ -35,11 +36,12 @@ enum Chooser {
 pub struct Picker {
     chooser: Chooser,
     /// Candidates by a pinned master-data field (uniform picks only).
-    index: Option<FieldIndex>,
+    /// With its probe compiled.
+    index: Option<(FieldIndex, Compiled)>,
     /// The live set of candidates for which the conjuncts about the candidate alone hold.
     filter: Option<u16>,
-    /// What is left of the condition beside the live set, tested per candidate.
-    rest: Option<Expr>,
+    /// What is left of the condition beside the live set, tested per candidate, compiled.
+    rest: Option<Compiled>,
     /// Candidates grouped by the master-data fields the condition reads, when it reads the
     /// candidate through nothing else and the groups are few.
     groups: Option<Groups>,
@@ -183,9 +185,12 @@ impl Picker {
         };
         Ok(Picker {
             chooser,
-            index,
+            index: index.map(|i| {
+                let probe = Compiled::new(&i.probe);
+                (i, probe)
+            }),
             filter,
-            rest,
+            rest: rest.as_ref().map(Compiled::new),
             groups,
         })
     }
@@ -208,11 +213,11 @@ impl Picker {
             None => true,
             Some(cond) => {
                 locals[p.slot as usize] = Value::Ent(p.kind, i);
-                ctx(seen, locals).eval(cond, rng).truthy()
+                cond.eval(&ctx(seen, locals), rng).truthy()
             }
         };
-        if let Some(index) = &self.index {
-            let probe = ctx(seen, locals).eval(&index.probe, rng);
+        if let Some((index, probe)) = &self.index {
+            let probe = probe.eval(&ctx(seen, locals), rng);
             let candidates = Key::of(&probe).and_then(|k| index.by_key.get(&k))?;
             return pick_among(candidates, 8, rng, locals, ok);
         }

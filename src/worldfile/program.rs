@@ -8,9 +8,12 @@ use std::sync::Arc;
 use rand::distr::Distribution;
 use rand::RngExt;
 
+use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Func, WeightedTable};
 use super::parse::Format;
-use super::template::{escape_into, write_expr, write_part, write_plain, Node, TextPart};
+use super::template::{
+    escape_into, write_expr, write_expr_by, write_part_by, write_plain, Node, TextPart,
+};
 use super::value::Value;
 use crate::SimRng;
 
@@ -18,17 +21,17 @@ use crate::SimRng;
 enum Op {
     /// JSON text written as it is.
     Bytes(Box<[u8]>),
-    /// One expression's value as JSON.
-    Value(Expr, Format),
+    /// One expression's value as JSON (read in place when stored, else evaluated compiled).
+    Value(Expr, Compiled, Format),
     /// One expression's value inside a JSON string (the quotes are in the runs around it).
-    Part(Expr, Format),
+    Part(Expr, Compiled, Format),
     /// `choice(...)` of constants: one of their JSON texts, drawn as `choice` draws.
     Choose(Box<[Box<[u8]>]>),
     /// `weighted(...)` of constants: one of their JSON texts, drawn by the same table.
     Weighted(Arc<WeightedTable>, Box<[Box<[u8]>]>),
     /// `cond ? a : b`: the condition, then one branch's ops. A branch that is a constant is
     /// its JSON text, so the common `x ? 'a' : 'b'` clones and drops no shared text.
-    Branch(Expr, Box<[Op]>, Box<[Op]>),
+    Branch(Compiled, Box<[Op]>, Box<[Op]>),
     /// The event time as RFC 3339 text, without quotes.
     Time,
     /// The event id, without quotes.
@@ -99,17 +102,17 @@ impl Program {
         for op in ops {
             match op {
                 Op::Bytes(b) => buf.extend_from_slice(b),
-                Op::Value(e, f) => write_expr(buf, e, *f, ctx, rng),
+                Op::Value(e, code, f) => write_expr_by(buf, e, code, *f, ctx, rng),
                 Op::Choose(texts) => {
                     let i = rng.random_range(0..texts.len());
                     buf.extend_from_slice(&texts[i]);
                 }
                 Op::Weighted(table, texts) => buf.extend_from_slice(&texts[table.1.sample(rng)]),
                 Op::Branch(c, yes, no) => {
-                    let ops = if ctx.eval(c, rng).truthy() { yes } else { no };
+                    let ops = if c.eval(ctx, rng).truthy() { yes } else { no };
                     Self::run(ops, ctx, rng, buf, start, key);
                 }
-                Op::Part(e, f) => write_part(buf, e, *f, ctx, rng),
+                Op::Part(e, code, f) => write_part_by(buf, e, code, *f, ctx, rng),
                 Op::Time => crate::timefmt::write_rfc3339_millis(buf, ctx.now),
                 Op::Id => crate::event::write_uuid(buf, ctx.event_id),
                 Op::Cause => crate::event::write_cause(buf, ctx.caused_by),
@@ -181,7 +184,7 @@ impl Builder {
                         b.ops.into_boxed_slice()
                     };
                     let (yes, no) = (branch(a), branch(b));
-                    return self.op(Op::Branch((**c).clone(), yes, no));
+                    return self.op(Op::Branch(Compiled::new(c), yes, no));
                 }
                 Expr::Call(Func::Choice, args) if !args.is_empty() => {
                     if let Some(texts) = args.iter().map(json_of).collect::<Option<Box<[_]>>>() {
@@ -197,7 +200,7 @@ impl Builder {
                 _ => {}
             }
         }
-        self.op(Op::Value(e.clone(), f));
+        self.op(Op::Value(e.clone(), Compiled::new(e), f));
     }
 
     fn bytes(&mut self, b: &[u8]) {
@@ -262,7 +265,7 @@ impl Builder {
                         TextPart::Expr(Expr::EventType, f) if *f == Format::default() => {
                             escape_into(&mut self.pending, &self.event_type)
                         }
-                        TextPart::Expr(e, f) => self.op(Op::Part(e.clone(), *f)),
+                        TextPart::Expr(e, f) => self.op(Op::Part(e.clone(), Compiled::new(e), *f)),
                     }
                 }
                 self.bytes(b"\"");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rand::RngExt;
 use uuid::Uuid;
 
+use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{Filters, Reads};
 use super::model::{EventModel, Model};
@@ -25,7 +26,13 @@ use crate::SimRng;
 type Given<'a> = (&'a mut [(u16, Value)], Uuid, u32, bool);
 
 pub struct FileWorld {
-    pub(super) model: Arc<Model>,
+    model: Arc<Model>,
+    run: Run,
+}
+
+/// A world's run: everything an event reads and changes, beside the model it reads only. The
+/// two are apart so that making an event borrows the model without counting a reference.
+pub(super) struct Run {
     pub(super) master: Arc<Master>,
     pub(super) state: State,
     names: Vec<&'static str>,
@@ -33,6 +40,8 @@ pub struct FileWorld {
     pickers: Vec<Vec<Picker>>,
     /// Each event type's payload, flattened for writing.
     programs: Vec<Program>,
+    /// Each event type's other expressions, compiled.
+    pub(super) compiled: Vec<EventCode>,
     /// Live candidate sets of picks, kept current by every state write.
     pub(super) filters: Filters,
     queue: BinaryHeap<Pending>,
@@ -54,12 +63,14 @@ pub struct FileWorld {
     /// `settled[event][pick]`: the pick's candidates depend only on the state (not on time,
     /// draws or the event's other picks), so "none now" holds until the state changes.
     settled: Vec<Vec<bool>>,
+    /// Whether events have the standard envelope.
+    standard: bool,
 }
 
 impl FileWorld {
     /// Which primary types may be drawn (their weights in this run).
     pub fn with_weights(mut self, weights: &[f64]) -> Self {
-        self.weighted = weights.iter().map(|w| *w > 0.0).collect();
+        self.run.weighted = weights.iter().map(|w| *w > 0.0).collect();
         self
     }
 
@@ -140,9 +151,10 @@ impl FileWorld {
             .zip(&names)
             .map(|(e, name)| Program::payload(&e.payload, &e.key_path, standard, name))
             .collect();
-        Ok(Self {
+        let compiled = model.events.iter().map(EventCode::new).collect();
+        let run = Run {
             programs,
-            model,
+            compiled,
             master,
             state,
             names,
@@ -158,20 +170,24 @@ impl FileWorld {
             exhausted,
             weighted,
             settled,
-        })
+            standard,
+        };
+        Ok(FileWorld { model, run })
     }
+}
 
+impl Run {
     /// Makes one event of type `e` at `time`, from scratch or with what its cause gave.
     /// Returns false when it cannot happen now.
     fn fire(
         &mut self,
+        model: &Model,
         rng: &mut SimRng,
         e: u16,
         time: i64,
         given: Option<Given<'_>>,
         out: &mut EventWriter<'_>,
     ) -> bool {
-        let model = Arc::clone(&self.model);
         let ev = &model.events[e as usize];
         if given.is_none() && self.exhausted[e as usize] {
             return false;
@@ -201,7 +217,7 @@ impl FileWorld {
             let n = occurrence;
             locals[slot as usize] = Value::Int(n.into());
         }
-        let done = self.fire_with(rng, e, ev, &mut locals, &filled, cause, time, out);
+        let done = self.fire_with(model, rng, e, ev, &mut locals, &filled, cause, time, out);
         self.scratch = (locals, filled);
         if done && self.exhausted.iter().any(|x| *x) {
             // The state changed: a candidate may have come free.
@@ -213,6 +229,7 @@ impl FileWorld {
     #[allow(clippy::too_many_arguments)]
     fn fire_with(
         &mut self,
+        model: &Model,
         rng: &mut SimRng,
         e: u16,
         ev: &EventModel,
@@ -245,27 +262,28 @@ impl FileWorld {
                 }
             }
         }
-        for (slot, x) in &ev.lets {
+        let code = &self.compiled[e as usize];
+        for (slot, x) in &code.lets {
             if !filled[*slot as usize] {
-                let v = ctx(&self.master, &self.state, locals, time).eval(x, rng);
+                let v = x.eval(&ctx(&self.master, &self.state, locals, time), rng);
                 locals[*slot as usize] = v;
             }
         }
-        if let Some(w) = &ev.when {
-            if !ctx(&self.master, &self.state, locals, time)
-                .eval(w, rng)
+        if let Some(w) = &code.when {
+            if !w
+                .eval(&ctx(&self.master, &self.state, locals, time), rng)
                 .truthy()
             {
                 return false;
             }
         }
-        if !self.apply(ev, locals, time, rng) {
+        if !self.apply(model, e, ev, locals, time, rng) {
             return false;
         }
         let master = &*self.master;
         let state = &self.state;
         let programs = &self.programs;
-        let standard = self.model.envelope == super::format::EnvelopeKind::Standard;
+        let standard = self.standard;
         let envelope = Envelope {
             event_type: e as EventTypeId,
             type_name: self.names[e as usize],
@@ -287,7 +305,7 @@ impl FileWorld {
             };
             programs[e as usize].write(&c, rng, buf)
         });
-        self.schedule(rng, ev, locals, time, id);
+        self.schedule(rng, e, ev, locals, time, id);
         true
     }
 
@@ -303,34 +321,35 @@ impl FileWorld {
     fn schedule(
         &mut self,
         rng: &mut SimRng,
+        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
         id: Uuid,
     ) {
-        for f in &ev.follow {
+        for (f, code) in ev.follow.iter().zip(&self.compiled[e as usize].follow) {
             let c = ctx(&self.master, &self.state, locals, time);
-            if let Some(p) = &f.probability {
-                let p = c.eval(p, rng).as_f64().unwrap_or(0.0);
+            if let Some(p) = &code.probability {
+                let p = p.eval(&c, rng).as_f64().unwrap_or(0.0);
                 if rng.random::<f64>() >= p {
                     continue;
                 }
             }
-            let secs = |x: &Expr, rng: &mut SimRng| {
-                c.eval(x, rng)
+            let secs = |x: &Compiled, rng: &mut SimRng| {
+                x.eval(&c, rng)
                     .as_f64()
                     .filter(|s| s.is_finite() && *s >= 0.0)
                     .map(|s| (s * 1000.0).min(1e14) as i64)
             };
-            let Some(after) = secs(&f.after, rng) else {
+            let Some(after) = secs(&code.after, rng) else {
                 continue;
             };
-            let times = f
+            let times = code
                 .times
                 .as_ref()
-                .and_then(|t| c.eval(t, rng).as_f64())
+                .and_then(|t| t.eval(&c, rng).as_f64())
                 .map_or(1, |n| n.clamp(1.0, 100_000.0) as u32);
-            let every_ms = f
+            let every_ms = code
                 .every
                 .as_ref()
                 .and_then(|x| secs(x, rng))
@@ -357,6 +376,55 @@ impl FileWorld {
     }
 }
 
+/// An event type's expressions beside its payload, compiled ([`Compiled`]), in the model's
+/// order: `lets[i]` is `ev.lets[i]`, and so on.
+pub(super) struct EventCode {
+    lets: Vec<(u16, Compiled)>,
+    when: Option<Compiled>,
+    /// The value of each `set` and `add`, by effect (a window count has none).
+    pub(super) effects: Vec<Option<Compiled>>,
+    follow: Vec<FollowCode>,
+}
+
+struct FollowCode {
+    after: Compiled,
+    probability: Option<Compiled>,
+    times: Option<Compiled>,
+    every: Option<Compiled>,
+}
+
+impl EventCode {
+    fn new(ev: &EventModel) -> Self {
+        use super::model::Effect;
+        EventCode {
+            lets: ev
+                .lets
+                .iter()
+                .map(|(s, x)| (*s, Compiled::new(x)))
+                .collect(),
+            when: ev.when.as_ref().map(Compiled::new),
+            effects: ev
+                .effects
+                .iter()
+                .map(|eff| match eff {
+                    Effect::Set(_, x) | Effect::Add(_, x) => Some(Compiled::new(x)),
+                    Effect::Count(..) => None,
+                })
+                .collect(),
+            follow: ev
+                .follow
+                .iter()
+                .map(|f| FollowCode {
+                    after: Compiled::new(&f.after),
+                    probability: f.probability.as_ref().map(Compiled::new),
+                    times: f.times.as_ref().map(Compiled::new),
+                    every: f.every.as_ref().map(Compiled::new),
+                })
+                .collect(),
+        }
+    }
+}
+
 fn ctx<'a>(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Ctx<'a> {
     Ctx::plain(master, state, locals, now)
 }
@@ -369,10 +437,35 @@ impl World for FileWorld {
         now_ms: i64,
         out: &mut EventWriter<'_>,
     ) -> bool {
-        self.fire(rng, event_type as u16, now_ms, None, out)
+        self.run
+            .fire(&self.model, rng, event_type as u16, now_ms, None, out)
     }
 
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
+        self.run.due(&self.model, rng, now_ms, out)
+    }
+
+    fn has_scheduled(&self) -> bool {
+        !self.run.queue.is_empty()
+    }
+
+    fn ready_at(&self) -> Option<i64> {
+        let run = &self.run;
+        let blocked = run
+            .weighted
+            .iter()
+            .zip(&run.exhausted)
+            .all(|(w, x)| !w || *x);
+        if !blocked {
+            return None;
+        }
+        run.queue.peek().map(|p| p.due)
+    }
+}
+
+impl Run {
+    /// Makes the follow-ups due by `now_ms`, in order.
+    fn due(&mut self, model: &Model, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         while self.queue.peek().is_some_and(|p| p.due <= now_ms) {
             let Some(p) = self.queue.pop() else {
                 break;
@@ -391,6 +484,7 @@ impl World for FileWorld {
             }
             let mut carried = self.carried.lend(p.carried);
             if !self.fire(
+                model,
                 rng,
                 p.event,
                 p.due,
@@ -401,22 +495,6 @@ impl World for FileWorld {
             }
             self.carried.give_back(p.carried, carried, more);
         }
-    }
-
-    fn has_scheduled(&self) -> bool {
-        !self.queue.is_empty()
-    }
-
-    fn ready_at(&self) -> Option<i64> {
-        let blocked = self
-            .weighted
-            .iter()
-            .zip(&self.exhausted)
-            .all(|(w, x)| !w || *x);
-        if !blocked {
-            return None;
-        }
-        self.queue.peek().map(|p| p.due)
     }
 }
 

@@ -2,7 +2,7 @@
 //! JSON, and written straight into the output buffer per event.
 
 use super::compile::Scope;
-use super::expr::{Ctx, Expr};
+use super::expr::{Arg, Ctx, Expr};
 use super::format::Yaml;
 use super::parse::{self, Format, Part};
 use super::value::{Base, Ty, Value};
@@ -201,6 +201,18 @@ pub fn write(
 /// Writes the JSON value of `e`. Ids and stored values are written from where they are, with
 /// no clone.
 pub fn write_expr(buf: &mut Vec<u8>, e: &Expr, f: Format, ctx: &Ctx<'_>, rng: &mut SimRng) {
+    write_expr_by(buf, e, e, f, ctx, rng)
+}
+
+/// [`write_expr`], with `e` evaluated by `eval` (its compiled form) when it is not stored.
+pub fn write_expr_by(
+    buf: &mut Vec<u8>,
+    e: &Expr,
+    eval: &impl Arg,
+    f: Format,
+    ctx: &Ctx<'_>,
+    rng: &mut SimRng,
+) {
     match (id_in_place(e, ctx), ctx.peek(e)) {
         (Some(id), _) => {
             buf.push(b'"');
@@ -208,16 +220,28 @@ pub fn write_expr(buf: &mut Vec<u8>, e: &Expr, f: Format, ctx: &Ctx<'_>, rng: &m
             buf.push(b'"');
         }
         (None, Some(v)) => write_value(buf, v, f, ctx),
-        (None, None) => write_value(buf, &ctx.eval(e, rng), f, ctx),
+        (None, None) => write_value(buf, &eval.value(ctx, rng), f, ctx),
     }
 }
 
 /// Writes the value of `e` inside a JSON string.
 pub fn write_part(buf: &mut Vec<u8>, e: &Expr, f: Format, ctx: &Ctx<'_>, rng: &mut SimRng) {
+    write_part_by(buf, e, e, f, ctx, rng)
+}
+
+/// [`write_part`], with `e` evaluated by `eval` (its compiled form) when it is not stored.
+pub fn write_part_by(
+    buf: &mut Vec<u8>,
+    e: &Expr,
+    eval: &impl Arg,
+    f: Format,
+    ctx: &Ctx<'_>,
+    rng: &mut SimRng,
+) {
     match (id_in_place(e, ctx), ctx.peek(e)) {
         (Some(id), _) => escape_into(buf, id),
         (None, Some(v)) => write_text(buf, v, f, ctx),
-        (None, None) => write_text(buf, &ctx.eval(e, rng), f, ctx),
+        (None, None) => write_text(buf, &eval.value(ctx, rng), f, ctx),
     }
 }
 

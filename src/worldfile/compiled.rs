@@ -1,0 +1,401 @@
+//! Expressions compiled to closures, for the per-event path. [`Ctx::eval`] walks the tree and
+//! decides at every node what the node is and what its operands are; a compiled expression
+//! made those decisions once, at load: an operator is a closure of its own, a literal operand
+//! is held by value and a stored one (a local, a field, a state variable) is read in place.
+//!
+//! A compiled expression gives exactly what [`Ctx::eval`] gives, with the same draws in the
+//! same order: nodes this module does not specialise call the tree walk, and built-in
+//! functions run the same code for both ([`Arg`]). The tests evaluate both and compare.
+
+use super::expr::{binary, Arg, Ctx, Expr, Func};
+use super::parse::BinOp;
+use super::value::Value;
+use crate::SimRng;
+
+type Eval = dyn Fn(&Ctx<'_>, &mut SimRng) -> Value + Send + Sync;
+
+/// An expression compiled to a closure.
+pub struct Compiled(Box<Eval>);
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled")
+    }
+}
+
+impl Arg for Compiled {
+    #[inline]
+    fn value(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
+        (self.0)(ctx, rng)
+    }
+}
+
+impl Compiled {
+    #[inline]
+    pub fn eval(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
+        (self.0)(ctx, rng)
+    }
+
+    pub fn new(e: &Expr) -> Self {
+        Compiled(compile(e))
+    }
+}
+
+fn boxed(f: impl Fn(&Ctx<'_>, &mut SimRng) -> Value + Send + Sync + 'static) -> Box<Eval> {
+    Box::new(f)
+}
+
+fn compile(e: &Expr) -> Box<Eval> {
+    // A local, or a field or state variable of the entity in one: the most common leaves.
+    if let Some(at) = Read::of(e) {
+        return boxed(move |c, _| at.get(c).cloned().unwrap_or(Value::Null));
+    }
+    match e {
+        Expr::Lit(v) => match v.clone() {
+            Value::Null => boxed(|_, _| Value::Null),
+            Value::Bool(b) => boxed(move |_, _| Value::Bool(b)),
+            Value::Int(i) => boxed(move |_, _| Value::Int(i)),
+            Value::Float(x) => boxed(move |_, _| Value::Float(x)),
+            v => boxed(move |_, _| v.clone()),
+        },
+        Expr::Now => boxed(|c, _| Value::Int(c.now)),
+        Expr::Neg(x) => {
+            let x = compile(x);
+            boxed(move |c, r| match x(c, r) {
+                Value::Int(i) => Value::Int(i.wrapping_neg()),
+                Value::Float(f) => Value::Float(-f),
+                _ => Value::Null,
+            })
+        }
+        Expr::Not(x) => {
+            let x = compile(x);
+            boxed(move |c, r| match x(c, r) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Null,
+            })
+        }
+        Expr::Bin(BinOp::And, a, b) => {
+            let (a, b) = (compile(a), compile(b));
+            boxed(move |c, r| Value::Bool(a(c, r).truthy() && b(c, r).truthy()))
+        }
+        Expr::Bin(BinOp::Or, a, b) => {
+            let (a, b) = (compile(a), compile(b));
+            boxed(move |c, r| Value::Bool(a(c, r).truthy() || b(c, r).truthy()))
+        }
+        Expr::Bin(op, a, b) => bin(*op, Operand::new(a), Operand::new(b)),
+        Expr::Cond(c, a, b) => {
+            let (test, a, b) = (compile(c), compile(a), compile(b));
+            boxed(move |c, r| {
+                if test(c, r).truthy() {
+                    a(c, r)
+                } else {
+                    b(c, r)
+                }
+            })
+        }
+        // Calls and constants of their own: `weighted` and `choice` draw among values held.
+        Expr::Call(Func::Weighted(table), _) => {
+            let table = std::sync::Arc::clone(table);
+            boxed(move |_, r| {
+                use rand::distr::Distribution;
+                table.0[table.1.sample(r)].clone()
+            })
+        }
+        Expr::Call(f, args) => {
+            let f = f.clone();
+            let args: Vec<Compiled> = args.iter().map(Compiled::new).collect();
+            boxed(move |c, r| c.call(&f, &args, r))
+        }
+        // Stored values, entities' ids and the event's own values: the tree walk reads
+        // these in place already.
+        e => {
+            let e = e.clone();
+            boxed(move |c, r| c.eval(&e, r))
+        }
+    }
+}
+
+/// The slot of a local that `x` is.
+fn local(x: &Expr) -> Option<usize> {
+    match x {
+        Expr::Local(slot) => Some(*slot as usize),
+        _ => None,
+    }
+}
+
+/// An operand of a comparison or arithmetic, read where it is when it is stored.
+enum Operand {
+    Const(Value),
+    /// Read in place; null where there is nothing to read.
+    At(Read),
+    /// Another stored value ([`Ctx::peek`]), and how to evaluate it when it is not stored
+    /// after all (a field of an entity made by a call).
+    Peek(Expr, Box<Eval>),
+    Made(Box<Eval>),
+}
+
+/// A local, or a field or a state variable of the entity in a local: where [`Ctx::peek`]
+/// would find it, decided here. What is not there (no such local, a local that is no
+/// entity, no such field) reads as null, as the tree walk reads it.
+enum Read {
+    Local(usize),
+    Field(usize, u16),
+    State(usize, u16),
+}
+
+impl Read {
+    fn of(e: &Expr) -> Option<Read> {
+        Some(match e {
+            Expr::Local(slot) => Read::Local(*slot as usize),
+            Expr::Field(x, _, f) => Read::Field(local(x)?, *f),
+            Expr::State(x, _, v) => Read::State(local(x)?, *v),
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    fn get<'v>(&'v self, c: &'v Ctx<'_>) -> Option<&'v Value> {
+        let ent = |slot: usize| match c.locals.get(slot) {
+            Some(Value::Ent(k, i)) => Some((*k as usize, *i)),
+            _ => None,
+        };
+        match self {
+            Read::Local(slot) => c.locals.get(*slot),
+            Read::Field(slot, f) => {
+                let (k, i) = ent(*slot)?;
+                c.master.kinds.get(k)?.field(*f, i)
+            }
+            Read::State(slot, v) => {
+                let (k, i) = ent(*slot)?;
+                c.state.ent.get(k)?.get(i, *v)
+            }
+        }
+    }
+}
+
+/// What an operand reads when there is nothing to read.
+static NULL: Value = Value::Null;
+
+impl Operand {
+    fn new(e: &Expr) -> Self {
+        if let Some(at) = Read::of(e) {
+            return Operand::At(at);
+        }
+        match e {
+            Expr::Lit(v) => Operand::Const(v.clone()),
+            Expr::Global(_) | Expr::Field(..) | Expr::State(..) => {
+                Operand::Peek(e.clone(), compile(e))
+            }
+            _ => Operand::Made(compile(e)),
+        }
+    }
+}
+
+/// Reads operand `$o` into a reference, using `$tmp` for a value made here.
+macro_rules! read {
+    ($o:expr, $c:expr, $r:expr, $tmp:ident) => {
+        match $o {
+            Operand::Const(v) => v,
+            Operand::At(at) => at.get($c).unwrap_or(&NULL),
+            Operand::Peek(e, f) => match $c.peek(e) {
+                Some(v) => v,
+                None => {
+                    $tmp = f($c, $r);
+                    &$tmp
+                }
+            },
+            Operand::Made(f) => {
+                $tmp = f($c, $r);
+                &$tmp
+            }
+        }
+    };
+}
+
+/// A binary operator with its operation chosen here: each operator is a closure of its own,
+/// so the operation's `match` folds away.
+fn bin(op: BinOp, a: Operand, b: Operand) -> Box<Eval> {
+    macro_rules! with_op {
+        ($($op:ident),*) => {
+            match op {
+                $(BinOp::$op => boxed(move |c, r| {
+                    let (x, y);
+                    let xa = read!(&a, c, r, x);
+                    let yb = read!(&b, c, r, y);
+                    binary(BinOp::$op, xa, yb)
+                }),)*
+                // And/Or are compiled apart (they short-circuit).
+                _ => boxed(move |c, r| {
+                    let (x, y);
+                    let xa = read!(&a, c, r, x);
+                    let yb = read!(&b, c, r, y);
+                    binary(op, xa, yb)
+                }),
+            }
+        };
+    }
+    with_op!(Add, Sub, Mul, Div, Rem, Eq, Ne, Lt, Le, Gt, Ge)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::super::expr::{KindData, Master, State};
+    use super::super::rows::Rows;
+    use super::super::value::Text;
+    use super::super::window::Windows;
+    use super::*;
+
+    fn local(slot: u16) -> Box<Expr> {
+        Box::new(Expr::Local(slot))
+    }
+
+    /// One kind of 3 entities with a text and a number field, a state variable and a window;
+    /// locals: an entity, a number, text, and a value that is not an entity.
+    fn world() -> (Master, State, Vec<Value>) {
+        let mut kind = KindData {
+            ids: ["a", "b", "c"].into_iter().map(Text::from).collect(),
+            fields: vec![
+                vec![Value::str("x"), Value::str("y"), Value::Null],
+                vec![Value::Int(5), Value::Float(2.5), Value::Int(-1)],
+            ],
+            ..KindData::default()
+        };
+        kind.pack();
+        let master = Master { kinds: vec![kind] };
+        let mut windows = Windows::new(3, vec![1000]);
+        windows.push(1, 0, 10);
+        let state = State {
+            ent: vec![Rows::from_columns(&[vec![
+                Value::Int(1),
+                Value::Float(0.5),
+                Value::Bool(true),
+            ]])],
+            windows: vec![windows],
+            global: vec![Value::Int(7)],
+            pairs: vec![],
+        };
+        let locals = vec![
+            Value::Ent(0, 1),
+            Value::Int(3),
+            Value::str("y"),
+            Value::Float(1.5),
+        ];
+        (master, state, locals)
+    }
+
+    /// Expressions over every leaf the compiler reads in place, with operands that are and
+    /// are not stored, of the right kind and not, and draws whose order must be kept.
+    fn cases() -> Vec<Expr> {
+        let field = |slot, f| Expr::Field(local(slot), 0, f);
+        let state = |slot, v| Expr::State(local(slot), 0, v);
+        let bin = |op, a: Expr, b: Expr| Expr::Bin(op, Box::new(a), Box::new(b));
+        let draw = || {
+            Expr::Call(
+                Func::Uniform,
+                vec![Expr::Lit(Value::Int(0)), Expr::Lit(Value::Int(10))],
+            )
+        };
+        let mut out = vec![
+            field(0, 0),
+            field(0, 1),
+            field(1, 0), // a number is no entity: null
+            field(9, 0), // no such local: null
+            state(0, 0),
+            state(2, 0),
+            Expr::Window(local(0), 0, 0, 1000),
+            Expr::Window(local(3), 0, 0, 1000),
+            Expr::Global(0),
+            Expr::Now,
+            Expr::Not(Box::new(bin(
+                BinOp::Lt,
+                state(0, 0),
+                Expr::Lit(Value::Int(2)),
+            ))),
+            Expr::Neg(Box::new(field(0, 1))),
+            Expr::Cond(
+                Box::new(bin(BinOp::Eq, field(0, 0), Expr::Local(2))),
+                Box::new(draw()),
+                Box::new(Expr::Lit(Value::str("no"))),
+            ),
+            bin(
+                BinOp::And,
+                bin(BinOp::Gt, draw(), Expr::Lit(Value::Int(5))),
+                bin(BinOp::Lt, draw(), Expr::Lit(Value::Int(5))),
+            ),
+            bin(
+                BinOp::Or,
+                bin(BinOp::Gt, draw(), Expr::Lit(Value::Int(5))),
+                bin(BinOp::Lt, draw(), Expr::Lit(Value::Int(5))),
+            ),
+            Expr::Call(Func::Round, vec![bin(BinOp::Mul, draw(), field(0, 1))]),
+            Expr::Call(Func::Clamp, vec![draw(), Expr::Local(3), state(0, 0)]),
+            Expr::Call(
+                Func::Concat,
+                vec![field(0, 0), Expr::Local(2), Expr::Id(local(0))],
+            ),
+        ];
+        for op in [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::Div,
+            BinOp::Rem,
+            BinOp::Eq,
+            BinOp::Ne,
+            BinOp::Lt,
+            BinOp::Le,
+            BinOp::Gt,
+            BinOp::Ge,
+        ] {
+            let operands = [
+                Expr::Lit(Value::Int(2)),
+                Expr::Lit(Value::str("y")),
+                Expr::Local(1),
+                Expr::Local(3),
+                field(0, 0),
+                field(0, 1),
+                field(1, 1),
+                state(0, 0),
+                Expr::Global(0),
+                draw(),
+            ];
+            for a in &operands {
+                for b in &operands {
+                    out.push(bin(op, a.clone(), b.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn compiled_expressions_give_what_the_tree_walk_gives_with_the_same_draws() {
+        let (master, state, locals) = world();
+        let ctx = Ctx::plain(&master, &state, &locals, 500);
+        let cases = cases();
+        for (n, e) in cases.iter().enumerate() {
+            let code = Compiled::new(e);
+            let mut walk_rng = SimRng::seed_from_u64(n as u64);
+            let mut code_rng = SimRng::seed_from_u64(n as u64);
+            for _ in 0..20 {
+                let walked = ctx.eval(e, &mut walk_rng);
+                assert_eq!(code.eval(&ctx, &mut code_rng), walked, "{e:?}");
+            }
+        }
+        // The cases reach values of every kind, so equal results are not all nulls.
+        let (mut nulls, mut others) = (0, 0);
+        let mut rng = SimRng::seed_from_u64(1);
+        for e in &cases {
+            match ctx.eval(e, &mut rng) {
+                Value::Null => nulls += 1,
+                _ => others += 1,
+            }
+        }
+        assert!(
+            nulls > 20 && others > cases.len() / 2,
+            "{nulls} nulls, {others} others"
+        );
+    }
+}

@@ -41,6 +41,77 @@ impl Compiled {
     }
 }
 
+/// An expression compiled as a condition: `Some(b)` where the expression gives `Bool(b)`,
+/// `None` for anything else (null). Comparisons, `not`, `and` and `or` never build a value.
+type Test = dyn Fn(&Ctx<'_>, &mut SimRng) -> Option<bool> + Send + Sync;
+
+/// A condition (a guard, a pick's `where`, a branch) compiled: whether it holds.
+pub struct Condition(Box<Test>);
+
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Condition")
+    }
+}
+
+impl Condition {
+    pub fn new(e: &Expr) -> Self {
+        Condition(test(e))
+    }
+
+    /// Whether the condition holds: what `ctx.eval(e).truthy()` gives.
+    #[inline]
+    pub fn holds(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> bool {
+        (self.0)(ctx, rng) == Some(true)
+    }
+}
+
+fn test(e: &Expr) -> Box<Test> {
+    match e {
+        Expr::Lit(v) => {
+            let b = match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            };
+            Box::new(move |_, _| b)
+        }
+        Expr::Not(x) => {
+            let x = test(x);
+            Box::new(move |c, r| x(c, r).map(|b| !b))
+        }
+        Expr::Bin(BinOp::And, a, b) => {
+            let (a, b) = (test(a), test(b));
+            Box::new(move |c, r| Some(a(c, r) == Some(true) && b(c, r) == Some(true)))
+        }
+        Expr::Bin(BinOp::Or, a, b) => {
+            let (a, b) = (test(a), test(b));
+            Box::new(move |c, r| Some(a(c, r) == Some(true) || b(c, r) == Some(true)))
+        }
+        Expr::Bin(
+            op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge),
+            a,
+            b,
+        ) => compare(*op, Operand::new(a), Operand::new(b)),
+        Expr::Cond(c, a, b) => {
+            let (t, a, b) = (test(c), test(a), test(b));
+            Box::new(move |c, r| {
+                if t(c, r) == Some(true) {
+                    a(c, r)
+                } else {
+                    b(c, r)
+                }
+            })
+        }
+        _ => {
+            let v = compile(e);
+            Box::new(move |c, r| match v(c, r) {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            })
+        }
+    }
+}
+
 fn boxed(f: impl Fn(&Ctx<'_>, &mut SimRng) -> Value + Send + Sync + 'static) -> Box<Eval> {
     Box::new(f)
 }
@@ -67,26 +138,24 @@ fn compile(e: &Expr) -> Box<Eval> {
                 _ => Value::Null,
             })
         }
+        // `not`, `and`, `or` and the test of a `cond` read their operands as conditions.
         Expr::Not(x) => {
-            let x = compile(x);
-            boxed(move |c, r| match x(c, r) {
-                Value::Bool(b) => Value::Bool(!b),
-                _ => Value::Null,
-            })
+            let x = test(x);
+            boxed(move |c, r| x(c, r).map_or(Value::Null, |b| Value::Bool(!b)))
         }
         Expr::Bin(BinOp::And, a, b) => {
-            let (a, b) = (compile(a), compile(b));
-            boxed(move |c, r| Value::Bool(a(c, r).truthy() && b(c, r).truthy()))
+            let (a, b) = (test(a), test(b));
+            boxed(move |c, r| Value::Bool(a(c, r) == Some(true) && b(c, r) == Some(true)))
         }
         Expr::Bin(BinOp::Or, a, b) => {
-            let (a, b) = (compile(a), compile(b));
-            boxed(move |c, r| Value::Bool(a(c, r).truthy() || b(c, r).truthy()))
+            let (a, b) = (test(a), test(b));
+            boxed(move |c, r| Value::Bool(a(c, r) == Some(true) || b(c, r) == Some(true)))
         }
         Expr::Bin(op, a, b) => bin(*op, Operand::new(a), Operand::new(b)),
         Expr::Cond(c, a, b) => {
-            let (test, a, b) = (compile(c), compile(a), compile(b));
+            let (test, a, b) = (test(c), compile(a), compile(b));
             boxed(move |c, r| {
-                if test(c, r).truthy() {
+                if test(c, r) == Some(true) {
                     a(c, r)
                 } else {
                     b(c, r)
@@ -237,6 +306,34 @@ fn bin(op: BinOp, a: Operand, b: Operand) -> Box<Eval> {
     with_op!(Add, Sub, Mul, Div, Rem, Eq, Ne, Lt, Le, Gt, Ge)
 }
 
+/// A comparison as a condition, each operator a closure of its own (see [`bin`]).
+fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
+    macro_rules! with_op {
+        ($($op:ident),*) => {
+            match op {
+                $(BinOp::$op => Box::new(move |c, r| {
+                    let (x, y);
+                    let xa = read!(&a, c, r, x);
+                    let yb = read!(&b, c, r, y);
+                    match binary(BinOp::$op, xa, yb) {
+                        Value::Bool(b) => Some(b),
+                        _ => None,
+                    }
+                }),)*
+                // Arithmetic is no condition; it reads as one that does not hold.
+                _ => {
+                    let v = bin(op, a, b);
+                    Box::new(move |c, r| match v(c, r) {
+                        Value::Bool(b) => Some(b),
+                        _ => None,
+                    })
+                }
+            }
+        };
+    }
+    with_op!(Eq, Ne, Lt, Le, Gt, Ge)
+}
+
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
@@ -336,6 +433,29 @@ mod tests {
                 vec![field(0, 0), Expr::Local(2), Expr::Id(local(0))],
             ),
         ];
+        // Conditions of conditions, and of values that are no condition (null, numbers).
+        let tests = [
+            Expr::Lit(Value::Bool(true)),
+            Expr::Lit(Value::Int(1)),
+            Expr::Lit(Value::Null),
+            state(0, 0),
+            state(9, 0),
+            bin(BinOp::Lt, draw(), Expr::Lit(Value::Int(5))),
+            bin(BinOp::Lt, field(0, 0), Expr::Lit(Value::Int(5))),
+            bin(BinOp::Add, draw(), Expr::Lit(Value::Int(5))),
+        ];
+        for a in &tests {
+            out.push(Expr::Not(Box::new(a.clone())));
+            for b in &tests {
+                out.push(bin(BinOp::And, a.clone(), b.clone()));
+                out.push(bin(BinOp::Or, a.clone(), b.clone()));
+                out.push(Expr::Cond(
+                    Box::new(a.clone()),
+                    Box::new(b.clone()),
+                    Box::new(Expr::Not(Box::new(b.clone()))),
+                ));
+            }
+        }
         for op in [
             BinOp::Add,
             BinOp::Sub,
@@ -371,17 +491,19 @@ mod tests {
     }
 
     #[test]
-    fn compiled_expressions_give_what_the_tree_walk_gives_with_the_same_draws() {
+    fn compiled_expressions_and_conditions_give_what_the_tree_walk_gives_with_the_same_draws() {
         let (master, state, locals) = world();
         let ctx = Ctx::plain(&master, &state, &locals, 500);
         let cases = cases();
         for (n, e) in cases.iter().enumerate() {
-            let code = Compiled::new(e);
+            let (code, cond) = (Compiled::new(e), Condition::new(e));
             let mut walk_rng = SimRng::seed_from_u64(n as u64);
             let mut code_rng = SimRng::seed_from_u64(n as u64);
+            let mut cond_rng = SimRng::seed_from_u64(n as u64);
             for _ in 0..20 {
                 let walked = ctx.eval(e, &mut walk_rng);
                 assert_eq!(code.eval(&ctx, &mut code_rng), walked, "{e:?}");
+                assert_eq!(cond.holds(&ctx, &mut cond_rng), walked.truthy(), "{e:?}");
             }
         }
         // The cases reach values of every kind, so equal results are not all nulls.

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::compiled::Compiled;
+use super::compiled::Condition;
 use super::expr::{Ctx, Expr, Master, State};
 use super::parse::BinOp;
 use super::value::Value;
@@ -74,7 +74,7 @@ fn bit(v: u16) -> u64 {
 pub struct Filter {
     kind: u16,
     /// The condition, with the candidate in local slot 0, compiled.
-    code: Compiled,
+    code: Condition,
     /// What `cond` reads: a write elsewhere cannot change whether it holds.
     reads: Reads,
     members: Vec<u32>,
@@ -153,7 +153,7 @@ impl Filters {
         let n = master.kinds.get(kind as usize).map_or(0, |k| k.ids.len());
         let reads = Reads::of(&cond);
         let mut filter = Filter {
-            code: Compiled::new(&cond),
+            code: Condition::new(&cond),
             kind,
             reads,
             members: Vec::new(),
@@ -228,9 +228,7 @@ impl Filters {
 
 fn holds(f: &Filter, i: u32, master: &Master, state: &State, now: i64, rng: &mut SimRng) -> bool {
     let locals = [Value::Ent(f.kind, i)];
-    f.code
-        .eval(&Ctx::plain(master, state, &locals, now), rng)
-        .truthy()
+    f.code.holds(&Ctx::plain(master, state, &locals, now), rng)
 }
 
 /// Splits a pick's condition into the conjuncts that read only the candidate in `slot` (its

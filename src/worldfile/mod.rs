@@ -35,7 +35,7 @@ mod checks_recent_tests;
 #[cfg(test)]
 mod checks_tests;
 pub mod compile;
-mod compiled;
+pub mod compiled;
 pub mod contract;
 mod effects;
 pub mod error;

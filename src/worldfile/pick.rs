@@ -7,7 +7,7 @@ use rand::RngExt;
 use rand_distr::weighted::{WeightedAliasIndex, WeightedIndex};
 use rand_distr::{Distribution, Zipf};
 
-use super::compiled::Compiled;
+use super::compiled::{Compiled, Condition};
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{self, Filters};
 use super::index::{FieldIndex, Key};
@@ -41,7 +41,7 @@ pub struct Picker {
     /// The live set of candidates for which the conjuncts about the candidate alone hold.
     filter: Option<u16>,
     /// What is left of the condition beside the live set, tested per candidate, compiled.
-    rest: Option<Compiled>,
+    rest: Option<Condition>,
     /// Candidates grouped by the master-data fields the condition reads, when it reads the
     /// candidate through nothing else and the groups are few.
     groups: Option<Groups>,
@@ -190,7 +190,7 @@ impl Picker {
                 (i, probe)
             }),
             filter,
-            rest: rest.as_ref().map(Compiled::new),
+            rest: rest.as_ref().map(Condition::new),
             groups,
         })
     }
@@ -213,7 +213,7 @@ impl Picker {
             None => true,
             Some(cond) => {
                 locals[p.slot as usize] = Value::Ent(p.kind, i);
-                cond.eval(&ctx(seen, locals), rng).truthy()
+                cond.holds(&ctx(seen, locals), rng)
             }
         };
         if let Some((index, probe)) = &self.index {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rand::distr::Distribution;
 use rand::RngExt;
 
-use super::compiled::Compiled;
+use super::compiled::{Compiled, Condition};
 use super::expr::{Ctx, Expr, Func, WeightedTable};
 use super::parse::Format;
 use super::template::{
@@ -31,7 +31,7 @@ enum Op {
     Weighted(Arc<WeightedTable>, Box<[Box<[u8]>]>),
     /// `cond ? a : b`: the condition, then one branch's ops. A branch that is a constant is
     /// its JSON text, so the common `x ? 'a' : 'b'` clones and drops no shared text.
-    Branch(Compiled, Box<[Op]>, Box<[Op]>),
+    Branch(Condition, Box<[Op]>, Box<[Op]>),
     /// The event time as RFC 3339 text, without quotes.
     Time,
     /// The event id, without quotes.
@@ -109,7 +109,7 @@ impl Program {
                 }
                 Op::Weighted(table, texts) => buf.extend_from_slice(&texts[table.1.sample(rng)]),
                 Op::Branch(c, yes, no) => {
-                    let ops = if c.eval(ctx, rng).truthy() { yes } else { no };
+                    let ops = if c.holds(ctx, rng) { yes } else { no };
                     Self::run(ops, ctx, rng, buf, start, key);
                 }
                 Op::Part(e, code, f) => write_part_by(buf, e, code, *f, ctx, rng),
@@ -184,7 +184,7 @@ impl Builder {
                         b.ops.into_boxed_slice()
                     };
                     let (yes, no) = (branch(a), branch(b));
-                    return self.op(Op::Branch(Compiled::new(c), yes, no));
+                    return self.op(Op::Branch(Condition::new(c), yes, no));
                 }
                 Expr::Call(Func::Choice, args) if !args.is_empty() => {
                     if let Some(texts) = args.iter().map(json_of).collect::<Option<Box<[_]>>>() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rand::RngExt;
 use uuid::Uuid;
 
-use super::compiled::Compiled;
+use super::compiled::{Compiled, Condition};
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{Filters, Reads};
 use super::model::{EventModel, Model};
@@ -270,10 +270,7 @@ impl Run {
             }
         }
         if let Some(w) = &code.when {
-            if !w
-                .eval(&ctx(&self.master, &self.state, locals, time), rng)
-                .truthy()
-            {
+            if !w.holds(&ctx(&self.master, &self.state, locals, time), rng) {
                 return false;
             }
         }
@@ -380,7 +377,7 @@ impl Run {
 /// order: `lets[i]` is `ev.lets[i]`, and so on.
 pub(super) struct EventCode {
     lets: Vec<(u16, Compiled)>,
-    when: Option<Compiled>,
+    when: Option<Condition>,
     /// The value of each `set` and `add`, by effect (a window count has none).
     pub(super) effects: Vec<Option<Compiled>>,
     follow: Vec<FollowCode>,
@@ -402,7 +399,7 @@ impl EventCode {
                 .iter()
                 .map(|(s, x)| (*s, Compiled::new(x)))
                 .collect(),
-            when: ev.when.as_ref().map(Compiled::new),
+            when: ev.when.as_ref().map(Condition::new),
             effects: ev
                 .effects
                 .iter()

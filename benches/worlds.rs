@@ -262,12 +262,12 @@ fn expressions() {
     // The tree walk and the same guard compiled, alternating rounds: the median ns of each.
     let run = |by_tree: bool| {
         let mut rng = kafka_gen::SimRng::seed_from_u64(1);
-        let mut locals = vec![Value::Float(0.0), Value::Float(0.0), Value::Int(0)];
+        let mut locals = vec![Value::float(0.0), Value::float(0.0), Value::Int(0)];
         let start = Instant::now();
         let mut hits = 0usize;
         for i in 0..N {
-            locals[0] = Value::Float((i % 200) as f64);
-            locals[1] = Value::Float((i % 50) as f64);
+            locals[0] = Value::float((i % 200) as f64);
+            locals[1] = Value::float((i % 50) as f64);
             locals[2] = Value::Int((i % 9) as i64);
             let ctx = Ctx::plain(&master, &state, &locals, 0);
             hits += usize::from(if by_tree {

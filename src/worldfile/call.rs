@@ -17,7 +17,7 @@ impl Ctx<'_> {
             Func::RoundTo => match (num(0, rng), num(1, rng)) {
                 (Some(x), Some(p)) => {
                     let m = 10f64.powi(p.clamp(0.0, 12.0) as i32);
-                    Value::Float((x * m).round() / m)
+                    Value::float((x * m).round() / m)
                 }
                 _ => Value::Null,
             },
@@ -25,7 +25,7 @@ impl Ctx<'_> {
             Func::Ceil => num(0, rng).map_or(Value::Null, |x| to_int(x.ceil())),
             Func::Abs => match args.first().map(|a| a.value(self, rng)) {
                 Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
-                Some(Value::Float(x)) => Value::Float(x.abs()),
+                Some(Value::Float(x)) => Value::float(x.get().abs()),
                 _ => Value::Null,
             },
             Func::Min | Func::Max => {
@@ -64,12 +64,12 @@ impl Ctx<'_> {
                 }
             }
             Func::Int => num(0, rng).map_or(Value::Null, |x| to_int(x.trunc())),
-            Func::Float => num(0, rng).map_or(Value::Null, Value::Float),
+            Func::Float => num(0, rng).map_or(Value::Null, Value::float),
             Func::Uniform => match (num(0, rng), num(1, rng)) {
                 (Some(a), Some(b)) if a < b && (b - a).is_finite() => {
-                    Value::Float(rng.random_range(a..b))
+                    Value::float(rng.random_range(a..b))
                 }
-                (Some(a), Some(b)) if a == b => Value::Float(a),
+                (Some(a), Some(b)) if a == b => Value::float(a),
                 _ => Value::Null,
             },
             Func::Randint => match (num(0, rng), num(1, rng)) {
@@ -80,25 +80,25 @@ impl Ctx<'_> {
             },
             Func::Normal => match (num(0, rng), num(1, rng)) {
                 (Some(m), Some(sd)) => {
-                    Normal::new(m, sd).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                    Normal::new(m, sd).map_or(Value::Null, |d| Value::float(d.sample(rng)))
                 }
                 _ => Value::Null,
             },
-            Func::NormalC(d) => Value::Float(d.sample(rng)),
+            Func::NormalC(d) => Value::float(d.sample(rng)),
             Func::Lognormal => match (num(0, rng), num(1, rng)) {
                 (Some(m), Some(s)) => {
-                    LogNormal::new(m, s).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                    LogNormal::new(m, s).map_or(Value::Null, |d| Value::float(d.sample(rng)))
                 }
                 _ => Value::Null,
             },
-            Func::LognormalC(d) => Value::Float(d.sample(rng)),
+            Func::LognormalC(d) => Value::float(d.sample(rng)),
             Func::Exponential => match num(0, rng) {
                 Some(mean) if mean > 0.0 => {
-                    Exp::new(1.0 / mean).map_or(Value::Null, |d| Value::Float(d.sample(rng)))
+                    Exp::new(1.0 / mean).map_or(Value::Null, |d| Value::float(d.sample(rng)))
                 }
                 _ => Value::Null,
             },
-            Func::ExponentialC(d) => Value::Float(d.sample(rng)),
+            Func::ExponentialC(d) => Value::float(d.sample(rng)),
             Func::Zipf => match (num(0, rng), num(1, rng)) {
                 (Some(n), Some(s)) => {
                     Zipf::new(n, s).map_or(Value::Null, |d| to_int(d.sample(rng)))
@@ -114,7 +114,7 @@ impl Ctx<'_> {
             }
             Func::LocalTime(hour, tz) => self.call_zone(*hour, *tz, args, rng),
             Func::Chance => {
-                num(0, rng).map_or(Value::Null, |p| Value::Bool(rng.random::<f64>() < p))
+                num(0, rng).map_or(Value::Null, |p| Value::bool(rng.random::<f64>() < p))
             }
             Func::Choice => {
                 if args.is_empty() {
@@ -181,7 +181,7 @@ impl Ctx<'_> {
                 if n == 0 {
                     Value::Null
                 } else {
-                    Value::Ent(*k, rng.random_range(0..n) as u32)
+                    Value::ent(*k, rng.random_range(0..n) as u32)
                 }
             }
         }
@@ -190,7 +190,7 @@ impl Ctx<'_> {
     fn eval_str<A: Arg>(&self, e: Option<&A>, rng: &mut SimRng) -> Option<Text> {
         match e?.value(self, rng) {
             Value::Str(s) => Some(s),
-            Value::Ent(k, i) => self.id(k, i),
+            Value::Ent(e) => self.id(e.kind(), e.index()),
             _ => None,
         }
     }
@@ -201,13 +201,13 @@ fn push_text(out: &mut String, v: &Value, ctx: &Ctx<'_>) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => {
-            let _ = write!(out, "{b}");
+            let _ = write!(out, "{}", b.get());
         }
         Value::Int(i) => {
             let _ = write!(out, "{i}");
         }
         Value::Float(x) => {
-            let _ = write!(out, "{x}");
+            let _ = write!(out, "{}", x.get());
         }
         Value::Str(s) => out.push_str(s),
         Value::Ent(..) => out.push_str(ctx.text_of(v).unwrap_or("")),
@@ -225,7 +225,7 @@ fn to_int(x: f64) -> Value {
 fn keep_kind(like: &Value, x: f64) -> Value {
     match like {
         Value::Int(_) => to_int(x),
-        _ => Value::Float(x),
+        _ => Value::float(x),
     }
 }
 

@@ -207,7 +207,7 @@ fn evaluate(
                 let v = ctx.eval(id, &mut fallback);
                 let kd = master.kinds.get(*kind as usize);
                 match (kd, ctx.text_of(&v)) {
-                    (Some(kd), Some(text)) => kd.index.get(text).map(|i| Value::Ent(*kind, *i)),
+                    (Some(kd), Some(text)) => kd.index.get(text).map(|i| Value::ent(*kind, *i)),
                     _ => None,
                 }
             }
@@ -285,7 +285,7 @@ fn evaluate(
     }
     let ctx = event_ctx(master, &state, &vals, ev);
     let result = ctx.eval(&c.rule, &mut fallback);
-    if result == Value::Bool(true) {
+    if result.truthy() {
         return Outcome::Holds;
     }
     if unknown.contains(&true) {
@@ -297,7 +297,7 @@ fn evaluate(
         .zip(&vals)
         .map(|(s, v)| format!("{} = {}", s.label, shown(v, &ctx)))
         .collect();
-    if result != Value::Bool(false) {
+    if result != Value::bool(false) {
         why.push(format!("the rule gives {}", shown(&result, &ctx)));
     }
     Outcome::Broken(why.join(", "))
@@ -388,13 +388,13 @@ impl Site {
 fn from_json(j: &Json, ent: Option<u16>, master: &Master) -> Option<Value> {
     Some(match j {
         Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
+        Json::Bool(b) => Value::bool(*b),
         Json::Number(n) => match n.as_i64() {
             Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64()?),
+            None => Value::float(n.as_f64()?),
         },
         Json::String(s) => match ent.map(|k| (k, master.kinds.get(k as usize))) {
-            Some((k, Some(kd))) => Value::Ent(k, *kd.index.get(s.as_str())?),
+            Some((k, Some(kd))) => Value::ent(k, *kd.index.get(s.as_str())?),
             _ => Value::str(s),
         },
         Json::Array(_) | Json::Object(_) => return None,
@@ -408,10 +408,12 @@ fn key_hash(v: &Value) -> u64 {
         Value::Null => 0u8.hash(&mut h),
         Value::Bool(b) => (1u8, b).hash(&mut h),
         Value::Int(i) => (2u8, i).hash(&mut h),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => (2u8, *f as i64).hash(&mut h),
-        Value::Float(f) => (3u8, f.to_bits()).hash(&mut h),
+        Value::Float(f) if f.get().fract() == 0.0 && f.get().abs() < 9e15 => {
+            (2u8, f.get() as i64).hash(&mut h)
+        }
+        Value::Float(f) => (3u8, f.get().to_bits()).hash(&mut h),
         Value::Str(s) => (4u8, s.as_str()).hash(&mut h),
-        Value::Ent(k, i) => (5u8, k, i).hash(&mut h),
+        Value::Ent(e) => (5u8, e.kind(), e.index()).hash(&mut h),
     }
     h.finish()
 }

@@ -79,13 +79,13 @@ impl Scope<'_> {
     fn compile_inner(&self, ast: &Ast) -> Result<(Expr, Ty), String> {
         Ok(match ast {
             Ast::Int(i) => (Expr::Lit(Value::Int(*i)), Ty::exact(&Value::Int(*i))),
-            Ast::Float(f) => (Expr::Lit(Value::Float(*f)), Ty::exact(&Value::Float(*f))),
+            Ast::Float(f) => (Expr::Lit(Value::float(*f)), Ty::exact(&Value::float(*f))),
             Ast::Str(s) => {
                 let v = Value::str(s);
                 let t = Ty::exact(&v);
                 (Expr::Lit(v), t)
             }
-            Ast::Bool(b) => (Expr::Lit(Value::Bool(*b)), bool_ty(Some(*b))),
+            Ast::Bool(b) => (Expr::Lit(Value::bool(*b)), bool_ty(Some(*b))),
             Ast::Null => (Expr::Lit(Value::Null), Ty::of(Base::Null)),
             Ast::Name(n) => self.name(n)?,
             Ast::Member(base, name) => self.member(base, name)?,
@@ -334,7 +334,7 @@ impl Scope<'_> {
 
 pub(super) fn bool_ty(known: Option<bool>) -> Ty {
     Ty {
-        one_of: known.map(|b| vec![Value::Bool(b)]),
+        one_of: known.map(|b| vec![Value::bool(b)]),
         ..Ty::of(Base::Bool)
     }
 }
@@ -342,7 +342,7 @@ pub(super) fn bool_ty(known: Option<bool>) -> Ty {
 /// `Some(b)` when a boolean type can only be `b`.
 pub fn known_bool(t: &Ty) -> Option<bool> {
     match t.one_of.as_deref() {
-        Some([Value::Bool(b)]) => Some(*b),
+        Some([Value::Bool(b)]) => Some(b.get()),
         _ => None,
     }
 }

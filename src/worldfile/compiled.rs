@@ -70,7 +70,7 @@ fn test(e: &Expr) -> Box<Test> {
     match e {
         Expr::Lit(v) => {
             let b = match v {
-                Value::Bool(b) => Some(*b),
+                Value::Bool(b) => Some(b.get()),
                 _ => None,
             };
             Box::new(move |_, _| b)
@@ -105,7 +105,7 @@ fn test(e: &Expr) -> Box<Test> {
         _ => {
             let v = compile(e);
             Box::new(move |c, r| match v(c, r) {
-                Value::Bool(b) => Some(b),
+                Value::Bool(b) => Some(b.get()),
                 _ => None,
             })
         }
@@ -134,22 +134,22 @@ fn compile(e: &Expr) -> Box<Eval> {
             let x = compile(x);
             boxed(move |c, r| match x(c, r) {
                 Value::Int(i) => Value::Int(i.wrapping_neg()),
-                Value::Float(f) => Value::Float(-f),
+                Value::Float(f) => Value::float(-f.get()),
                 _ => Value::Null,
             })
         }
         // `not`, `and`, `or` and the test of a `cond` read their operands as conditions.
         Expr::Not(x) => {
             let x = test(x);
-            boxed(move |c, r| x(c, r).map_or(Value::Null, |b| Value::Bool(!b)))
+            boxed(move |c, r| x(c, r).map_or(Value::Null, |b| Value::bool(!b)))
         }
         Expr::Bin(BinOp::And, a, b) => {
             let (a, b) = (test(a), test(b));
-            boxed(move |c, r| Value::Bool(a(c, r) == Some(true) && b(c, r) == Some(true)))
+            boxed(move |c, r| Value::bool(a(c, r) == Some(true) && b(c, r) == Some(true)))
         }
         Expr::Bin(BinOp::Or, a, b) => {
             let (a, b) = (test(a), test(b));
-            boxed(move |c, r| Value::Bool(a(c, r) == Some(true) || b(c, r) == Some(true)))
+            boxed(move |c, r| Value::bool(a(c, r) == Some(true) || b(c, r) == Some(true)))
         }
         Expr::Bin(op, a, b) => bin(*op, Operand::new(a), Operand::new(b)),
         Expr::Cond(c, a, b) => {
@@ -225,7 +225,7 @@ impl Read {
     #[inline]
     fn get<'v>(&'v self, c: &'v Ctx<'_>) -> Option<&'v Value> {
         let ent = |slot: usize| match c.locals.get(slot) {
-            Some(Value::Ent(k, i)) => Some((*k as usize, *i)),
+            Some(Value::Ent(e)) => Some((e.kind() as usize, e.index())),
             _ => None,
         };
         match self {
@@ -316,7 +316,7 @@ fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
                     let xa = read!(&a, c, r, x);
                     let yb = read!(&b, c, r, y);
                     match binary(BinOp::$op, xa, yb) {
-                        Value::Bool(b) => Some(b),
+                        Value::Bool(b) => Some(b.get()),
                         _ => None,
                     }
                 }),)*
@@ -324,7 +324,7 @@ fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
                 _ => {
                     let v = bin(op, a, b);
                     Box::new(move |c, r| match v(c, r) {
-                        Value::Bool(b) => Some(b),
+                        Value::Bool(b) => Some(b.get()),
                         _ => None,
                     })
                 }
@@ -355,7 +355,7 @@ mod tests {
             ids: ["a", "b", "c"].into_iter().map(Text::from).collect(),
             fields: vec![
                 vec![Value::str("x"), Value::str("y"), Value::Null],
-                vec![Value::Int(5), Value::Float(2.5), Value::Int(-1)],
+                vec![Value::Int(5), Value::float(2.5), Value::Int(-1)],
             ],
             ..KindData::default()
         };
@@ -366,18 +366,18 @@ mod tests {
         let state = State {
             ent: vec![Rows::from_columns(&[vec![
                 Value::Int(1),
-                Value::Float(0.5),
-                Value::Bool(true),
+                Value::float(0.5),
+                Value::bool(true),
             ]])],
             windows: vec![windows],
             global: vec![Value::Int(7)],
             pairs: vec![],
         };
         let locals = vec![
-            Value::Ent(0, 1),
+            Value::ent(0, 1),
             Value::Int(3),
             Value::str("y"),
-            Value::Float(1.5),
+            Value::float(1.5),
         ];
         (master, state, locals)
     }
@@ -435,7 +435,7 @@ mod tests {
         ];
         // Conditions of conditions, and of values that are no condition (null, numbers).
         let tests = [
-            Expr::Lit(Value::Bool(true)),
+            Expr::Lit(Value::bool(true)),
             Expr::Lit(Value::Int(1)),
             Expr::Lit(Value::Null),
             state(0, 0),

@@ -237,7 +237,8 @@ impl Ctx<'_> {
                 .cloned()
                 .unwrap_or(Value::Null),
             Expr::Pair(a, b, p, v) => match (self.eval(a, rng), self.eval(b, rng)) {
-                (Value::Ent(_, i), Value::Ent(_, j)) => {
+                (Value::Ent(a), Value::Ent(b)) => {
+                    let (i, j) = (a.index(), b.index());
                     let Some((map, defaults)) = self.state.pairs.get(*p as usize) else {
                         return Value::Null;
                     };
@@ -260,18 +261,18 @@ impl Ctx<'_> {
             Expr::Seq => Value::Int(self.seq),
             Expr::Neg(x) => match self.eval(x, rng) {
                 Value::Int(i) => Value::Int(i.wrapping_neg()),
-                Value::Float(f) => Value::Float(-f),
+                Value::Float(f) => Value::float(-f.get()),
                 _ => Value::Null,
             },
             Expr::Not(x) => match self.eval(x, rng) {
-                Value::Bool(b) => Value::Bool(!b),
+                Value::Bool(b) => Value::bool(!b.get()),
                 _ => Value::Null,
             },
             Expr::Bin(BinOp::And, a, b) => {
-                Value::Bool(self.eval(a, rng).truthy() && self.eval(b, rng).truthy())
+                Value::bool(self.eval(a, rng).truthy() && self.eval(b, rng).truthy())
             }
             Expr::Bin(BinOp::Or, a, b) => {
-                Value::Bool(self.eval(a, rng).truthy() || self.eval(b, rng).truthy())
+                Value::bool(self.eval(a, rng).truthy() || self.eval(b, rng).truthy())
             }
             Expr::Bin(op, a, b) => {
                 // Operands stored already (a field, a state variable, a local) are compared
@@ -333,7 +334,7 @@ impl Ctx<'_> {
     /// The id text of the entity in local `slot`, by reference.
     pub fn local_id(&self, slot: u16) -> Option<&str> {
         match self.locals.get(slot as usize)? {
-            Value::Ent(k, i) => self.master.kinds.get(*k as usize)?.id(*i),
+            Value::Ent(e) => self.master.kinds.get(e.kind() as usize)?.id(e.index()),
             _ => None,
         }
     }
@@ -342,7 +343,7 @@ impl Ctx<'_> {
     /// read in place: `u.page.url` reads the user's page and then its field with no clone.
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {
         match self.peek(x)? {
-            Value::Ent(k, i) => Some((*k, *i)),
+            Value::Ent(e) => Some((e.kind(), e.index())),
             _ => None,
         }
     }
@@ -351,10 +352,10 @@ impl Ctx<'_> {
     /// state and id reads are of one (`s.played`), and this spares them a clone.
     pub fn entity(&self, x: &Expr, rng: &mut SimRng) -> Option<(u16, u32)> {
         match self.peek(x) {
-            Some(Value::Ent(k, i)) => Some((*k, *i)),
+            Some(Value::Ent(e)) => Some((e.kind(), e.index())),
             Some(_) => None,
             None => match self.eval(x, rng) {
-                Value::Ent(k, i) => Some((k, i)),
+                Value::Ent(e) => Some((e.kind(), e.index())),
                 _ => None,
             },
         }
@@ -381,7 +382,7 @@ impl Ctx<'_> {
     pub fn text_of<'v>(&'v self, v: &'v Value) -> Option<&'v str> {
         match v {
             Value::Str(s) => Some(s.as_str()),
-            Value::Ent(k, i) => self.master.kinds.get(*k as usize)?.id(*i),
+            Value::Ent(e) => self.master.kinds.get(e.kind() as usize)?.id(e.index()),
             _ => None,
         }
     }
@@ -393,15 +394,15 @@ impl Ctx<'_> {
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
     use Value::*;
     match op {
-        BinOp::Eq => return Bool(equal(a, b)),
-        BinOp::Ne => return Bool(!equal(a, b)),
+        BinOp::Eq => return Value::bool(equal(a, b)),
+        BinOp::Ne => return Value::bool(!equal(a, b)),
         _ => {}
     }
     match (op, a, b) {
         (BinOp::Add, Str(x), Str(y)) => return Str(Text::from(format!("{x}{y}"))),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
             let o = x.cmp(y);
-            return Bool(match op {
+            return Value::bool(match op {
                 BinOp::Lt => o.is_lt(),
                 BinOp::Le => o.is_le(),
                 BinOp::Gt => o.is_gt(),
@@ -414,12 +415,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
                 BinOp::Add => x.checked_add(y).map_or(Null, Int),
                 BinOp::Sub => x.checked_sub(y).map_or(Null, Int),
                 BinOp::Mul => x.checked_mul(y).map_or(Null, Int),
-                BinOp::Div if y != 0 => Float(x as f64 / y as f64),
+                BinOp::Div if y != 0 => Value::float(x as f64 / y as f64),
                 BinOp::Rem if y != 0 => Int(x.rem_euclid(y)),
-                BinOp::Lt => Bool(x < y),
-                BinOp::Le => Bool(x <= y),
-                BinOp::Gt => Bool(x > y),
-                BinOp::Ge => Bool(x >= y),
+                BinOp::Lt => Value::bool(x < y),
+                BinOp::Le => Value::bool(x <= y),
+                BinOp::Gt => Value::bool(x > y),
+                BinOp::Ge => Value::bool(x >= y),
                 _ => Null,
             };
         }
@@ -434,14 +435,14 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
         BinOp::Mul => x * y,
         BinOp::Div => x / y,
         BinOp::Rem => x.rem_euclid(y),
-        BinOp::Lt => return Bool(x < y),
-        BinOp::Le => return Bool(x <= y),
-        BinOp::Gt => return Bool(x > y),
-        BinOp::Ge => return Bool(x >= y),
+        BinOp::Lt => return Value::bool(x < y),
+        BinOp::Le => return Value::bool(x <= y),
+        BinOp::Gt => return Value::bool(x > y),
+        BinOp::Ge => return Value::bool(x >= y),
         _ => return Null,
     };
     if r.is_finite() {
-        Float(r)
+        Value::float(r)
     } else {
         Null
     }

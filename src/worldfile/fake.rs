@@ -102,11 +102,11 @@ impl FakeKind {
             FakeKind::Zip => ZipCode().fake_with_rng(rng),
             FakeKind::Latitude => {
                 let x: f64 = Latitude().fake_with_rng(rng);
-                return Value::Float((x * 1e6).round() / 1e6);
+                return Value::float((x * 1e6).round() / 1e6);
             }
             FakeKind::Longitude => {
                 let x: f64 = Longitude().fake_with_rng(rng);
-                return Value::Float((x * 1e6).round() / 1e6);
+                return Value::float((x * 1e6).round() / 1e6);
             }
             FakeKind::Word => Word().fake_with_rng(rng),
             FakeKind::Sentence => Sentence(3..8).fake_with_rng(rng),

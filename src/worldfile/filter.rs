@@ -227,7 +227,7 @@ impl Filters {
 }
 
 fn holds(f: &Filter, i: u32, master: &Master, state: &State, now: i64, rng: &mut SimRng) -> bool {
-    let locals = [Value::Ent(f.kind, i)];
+    let locals = [Value::ent(f.kind, i)];
     f.code.holds(&Ctx::plain(master, state, &locals, now), rng)
 }
 
@@ -318,7 +318,7 @@ mod tests {
         let state = State {
             ent: vec![Rows::from_columns(&[flags
                 .iter()
-                .map(|b| Value::Bool(*b))
+                .map(|b| Value::bool(*b))
                 .collect()])],
             windows: vec![Windows::new(flags.len(), vec![10_000])],
             ..Default::default()
@@ -358,9 +358,9 @@ mod tests {
             fs.add(0, 5, &relocal(&cond, 3), &master, &state, 0, &mut rng),
             f
         );
-        *state.ent[0].get_mut(0, 0).unwrap() = Value::Bool(true);
+        *state.ent[0].get_mut(0, 0).unwrap() = Value::bool(true);
         fs.refresh(0, 0, Reads::state(0), &master, &state, 1_000, &mut rng);
-        *state.ent[0].get_mut(1, 0).unwrap() = Value::Bool(false);
+        *state.ent[0].get_mut(1, 0).unwrap() = Value::bool(false);
         fs.refresh(0, 1, Reads::state(0), &master, &state, 1_000, &mut rng);
         assert_eq!(sorted(&fs), [1, 2]);
         // Entity 2 is counted at t = 2s: out until the count leaves its window at 12s.
@@ -384,7 +384,7 @@ mod tests {
         let mut fs = Filters::new(1);
         let f = fs.add(0, 0, &busy(0), &master, &state, 0, &mut rng);
         assert_eq!(fs.get(f).members().len(), 2);
-        *state.ent[0].get_mut(0, 0).unwrap() = Value::Bool(true);
+        *state.ent[0].get_mut(0, 0).unwrap() = Value::bool(true);
         fs.refresh(0, 0, Reads::state(1), &master, &state, 0, &mut rng);
         fs.refresh(0, 0, Reads::window(0), &master, &state, 0, &mut rng);
         assert_eq!(fs.get(f).members().len(), 2);

@@ -119,8 +119,8 @@ impl Ctx<'_> {
                     Some(Value::Int(i)) if i >= 1 && (i as usize) < args.len() => {
                         args[i as usize].value(self, rng)
                     }
-                    Some(Value::Float(x)) if x.fract() == 0.0 && x >= 1.0 => {
-                        match args.get(x as usize) {
+                    Some(Value::Float(x)) if x.get().fract() == 0.0 && x.get() >= 1.0 => {
+                        match args.get(x.get() as usize) {
                             Some(a) => a.value(self, rng),
                             None => Value::Null,
                         }
@@ -131,7 +131,7 @@ impl Ctx<'_> {
             _ => None,
         };
         r.filter(|x| x.is_finite())
-            .map_or(Value::Null, Value::Float)
+            .map_or(Value::Null, Value::float)
     }
 }
 
@@ -142,12 +142,12 @@ mod tests {
 
     #[test]
     fn math_values_and_null_where_not_finite() {
-        assert_eq!(eval("exp(0)"), Value::Float(1.0));
-        assert_eq!(eval("ln(1)"), Value::Float(0.0));
-        assert_eq!(eval("sqrt(16)"), Value::Float(4.0));
-        assert_eq!(eval("pow(2, 10)"), Value::Float(1024.0));
-        assert_eq!(eval("pow(4, 0.5)"), Value::Float(2.0));
-        assert_eq!(eval("round(ln(exp(3)), 6)"), Value::Float(3.0));
+        assert_eq!(eval("exp(0)"), Value::float(1.0));
+        assert_eq!(eval("ln(1)"), Value::float(0.0));
+        assert_eq!(eval("sqrt(16)"), Value::float(4.0));
+        assert_eq!(eval("pow(2, 10)"), Value::float(1024.0));
+        assert_eq!(eval("pow(4, 0.5)"), Value::float(2.0));
+        assert_eq!(eval("round(ln(exp(3)), 6)"), Value::float(3.0));
         for bad in [
             "ln(0)",
             "ln(-1)",

@@ -22,9 +22,11 @@ impl Key {
         Some(match v {
             Value::Str(s) => Key::Str(s.clone()),
             Value::Int(i) => Key::Int(*i),
-            Value::Bool(b) => Key::Bool(*b),
-            Value::Ent(k, i) => Key::Ent(*k, *i),
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Key::Int(*f as i64),
+            Value::Bool(b) => Key::Bool(b.get()),
+            Value::Ent(e) => Key::Ent(e.kind(), e.index()),
+            Value::Float(f) if f.get().fract() == 0.0 && f.get().abs() < 9e15 => {
+                Key::Int(f.get() as i64)
+            }
             _ => return None,
         })
     }

@@ -156,11 +156,11 @@ fn pack(master: &mut Master) {
 
 fn from_json(j: &serde_json::Value) -> Value {
     match j {
-        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Bool(b) => Value::bool(*b),
         serde_json::Value::Number(n) => n
             .as_i64()
             .map(Value::Int)
-            .or(n.as_f64().map(Value::Float))
+            .or(n.as_f64().map(Value::float))
             .unwrap_or(Value::Null),
         serde_json::Value::String(s) => Value::str(s),
         _ => Value::Null,
@@ -180,9 +180,9 @@ pub fn write(
         let data = &master.kinds[k];
         let path = dir.join(format!("{}.{}", kind.name, format.extension()));
         let json_of = |v: &Value| match v {
-            Value::Ent(ek, ei) => {
-                serde_json::Value::String(master.kinds[*ek as usize].ids[*ei as usize].to_string())
-            }
+            Value::Ent(e) => serde_json::Value::String(
+                master.kinds[e.kind() as usize].ids[e.index() as usize].to_string(),
+            ),
             v => v.to_json(),
         };
         let mut out = Vec::new();
@@ -309,7 +309,7 @@ fn value_of(raw: &serde_json::Value, ty: &Ty, master: &Master) -> Result<Value, 
     let v = match (ty.base, raw) {
         (Base::Ent(k), serde_json::Value::String(s)) => {
             match master.kinds[k as usize].index.get(s.as_str()) {
-                Some(&i) => Value::Ent(k, i),
+                Some(&i) => Value::ent(k, i),
                 None => return Err("no such id".into()),
             }
         }
@@ -317,10 +317,10 @@ fn value_of(raw: &serde_json::Value, ty: &Ty, master: &Master) -> Result<Value, 
             Value::Int(n.as_i64().ok_or("not a whole number")?)
         }
         (Base::Float, serde_json::Value::Number(n)) => {
-            Value::Float(n.as_f64().ok_or("not a number")?)
+            Value::float(n.as_f64().ok_or("not a number")?)
         }
         (Base::Str, serde_json::Value::String(s)) => Value::str(s),
-        (Base::Bool, serde_json::Value::Bool(b)) => Value::Bool(*b),
+        (Base::Bool, serde_json::Value::Bool(b)) => Value::bool(*b),
         (Base::Any, j) => from_json(j),
         (_, serde_json::Value::Null) if ty.nullable => Value::Null,
         _ => return Err("wrong type".into()),

@@ -116,7 +116,7 @@ pub fn build(
     let follow_profile = match &decl.follow_profile {
         None => None,
         Some(s) => match super::build::expr(src, &scope, s, &["pace", "follow_profile"])?.0 {
-            super::expr::Expr::Lit(Value::Bool(b)) => Some(b),
+            super::expr::Expr::Lit(Value::Bool(b)) => Some(b.get()),
             _ => {
                 return Err(src.err(
                     &["pace", "follow_profile"],

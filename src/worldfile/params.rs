@@ -35,10 +35,10 @@ pub(super) fn build(
     for (name, decl) in &file.params {
         let path = ["params", name.as_str()];
         let default = match &decl.default {
-            Yaml::Bool(b) => Value::Bool(*b),
+            Yaml::Bool(b) => Value::bool(*b),
             Yaml::Number(n) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Value::Int(i),
-                (_, Some(f)) => Value::Float(f),
+                (_, Some(f)) => Value::float(f),
                 _ => Value::Null,
             },
             Yaml::String(s) => Value::str(s),
@@ -54,8 +54,8 @@ pub(super) fn build(
                         .parse::<f64>()
                         .ok()
                         .filter(|f| f.is_finite())
-                        .map(Value::Float),
-                    Value::Bool(_) => text.trim().parse::<bool>().ok().map(Value::Bool),
+                        .map(Value::float),
+                    Value::Bool(_) => text.trim().parse::<bool>().ok().map(Value::bool),
                     _ => Some(Value::str(text)),
                 };
                 parsed.ok_or_else(|| {

@@ -212,7 +212,7 @@ impl Picker {
         let ok = |i: u32, rng: &mut SimRng, locals: &mut [Value]| match &self.rest {
             None => true,
             Some(cond) => {
-                locals[p.slot as usize] = Value::Ent(p.kind, i);
+                locals[p.slot as usize] = Value::ent(p.kind, i);
                 cond.holds(&ctx(seen, locals), rng)
             }
         };

@@ -311,18 +311,18 @@ mod tests {
     /// tree walk gives and leave the generator where it leaves it, over 500 seeds.
     #[test]
     fn constant_draws_and_branches_write_what_the_tree_walk_writes() {
-        let coin = || Expr::Call(Func::Chance, vec![lit(Value::Float(0.5))]);
+        let coin = || Expr::Call(Func::Chance, vec![lit(Value::float(0.5))]);
         let choice = Expr::Call(
             Func::Choice,
             vec![
                 lit(Value::str("a\"b")),
                 lit(Value::Int(2)),
-                lit(Value::Bool(false)),
+                lit(Value::bool(false)),
             ],
         );
         let table = rand_distr::weighted::WeightedIndex::new([1.0, 3.0]).unwrap();
         let weighted = Expr::Call(
-            Func::Weighted(Arc::new((vec![Value::str("x"), Value::Float(2.5)], table))),
+            Func::Weighted(Arc::new((vec![Value::str("x"), Value::float(2.5)], table))),
             vec![],
         );
         // A branch of constants inside a branch, and one whose arm is drawn.
@@ -418,7 +418,7 @@ mod tests {
         assert!(program.ops.iter().any(|op| matches!(op, Op::IdOf(..))));
         let tree = Node::Object(fields);
         for (cause, who) in [(None, 0), (Some(uuid::Uuid::from_u128(7)), 1)] {
-            let locals = [Value::Ent(0, who), Value::Int(3)];
+            let locals = [Value::ent(0, who), Value::Int(3)];
             let mut ctx = Ctx::plain(&master, &state, &locals, 0);
             ctx.caused_by = cause;
             ctx.event_type = "sale\"s";

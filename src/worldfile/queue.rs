@@ -97,10 +97,10 @@ mod tests {
         assert_eq!(lent.len(), 2, "a repeat still to come sees the same values");
         let ptr = lent.as_ptr();
         c.give_back(a, lent, false);
-        let again = c.put([(3, Value::Bool(true))].into_iter());
+        let again = c.put([(3, Value::bool(true))].into_iter());
         assert_eq!(again, a, "the freed slot is taken first");
         let lent = c.lend(again);
-        assert_eq!(lent, [(3, Value::Bool(true))]);
+        assert_eq!(lent, [(3, Value::bool(true))]);
         assert_eq!(lent.as_ptr(), ptr, "and its buffer with it");
         assert_eq!(c.lend(b), [(1, Value::Int(2))]);
         assert_eq!(c.lists.len(), 2);

@@ -253,7 +253,7 @@ impl Run {
                 now: time,
             };
             match self.pickers[e as usize][pi].choose(p, &seen, locals, rng) {
-                Some(i) => locals[p.slot as usize] = Value::Ent(p.kind, i),
+                Some(i) => locals[p.slot as usize] = Value::ent(p.kind, i),
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
                         self.exhausted[e as usize] = true;

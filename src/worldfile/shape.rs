@@ -256,7 +256,7 @@ impl Walker<'_> {
 fn same(c: &Value, v: &Json) -> bool {
     match (c, v) {
         (Value::Null, Json::Null) => true,
-        (Value::Bool(a), Json::Bool(b)) => a == b,
+        (Value::Bool(a), Json::Bool(b)) => a.get() == *b,
         (Value::Str(a), Json::String(b)) => **a == **b,
         (c, v) => matches!((c.as_f64(), v.as_f64()), (Some(a), Some(b)) if a == b),
     }

@@ -63,10 +63,10 @@ impl Node {
 pub fn compile(scope: &Scope<'_>, y: &Yaml) -> Result<Node, (Vec<String>, String)> {
     Ok(match y {
         Yaml::Null => konst(Value::Null),
-        Yaml::Bool(b) => konst(Value::Bool(*b)),
+        Yaml::Bool(b) => konst(Value::bool(*b)),
         Yaml::Number(n) => konst(match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Value::Int(i),
-            (None, Some(f)) => Value::Float(f),
+            (None, Some(f)) => Value::float(f),
             _ => Value::Null,
         }),
         Yaml::String(s) => text(scope, s).map_err(|e| (vec![], e))?,
@@ -287,9 +287,9 @@ fn write_value(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
     match (v, f.places) {
         (Value::Float(x), Some(p)) => {
             let m = 10f64.powi(p as i32);
-            write_plain(buf, &Value::Float((x * m).round() / m));
+            write_plain(buf, &Value::float((x.get() * m).round() / m));
         }
-        (Value::Int(i), Some(_)) => write_plain(buf, &Value::Float(*i as f64)),
+        (Value::Int(i), Some(_)) => write_plain(buf, &Value::float(*i as f64)),
         (Value::Ent(..), _) => {
             buf.push(b'"');
             escape_into(buf, ctx.text_of(v).unwrap_or(""));
@@ -319,13 +319,13 @@ fn write_text(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
             // Straight into the buffer: no text is made per value.
             Some(p) => {
                 use std::io::Write;
-                let _ = write!(buf, "{x:.p$}");
+                let _ = write!(buf, "{:.p$}", x.get());
             }
             None => write_plain(buf, v),
         },
         Value::Str(s) => escape_into(buf, s),
         Value::Ent(..) => escape_into(buf, ctx.text_of(v).unwrap_or("")),
-        Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Bool(b) => buf.extend_from_slice(if b.get() { b"true" } else { b"false" }),
         Value::Null => buf.extend_from_slice(b"null"),
     }
 }
@@ -334,11 +334,11 @@ fn write_text(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
 pub fn write_plain(buf: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => buf.extend_from_slice(b"null"),
-        Value::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Bool(b) => buf.extend_from_slice(if b.get() { b"true" } else { b"false" }),
         Value::Int(i) => buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Value::Float(x) if x.is_finite() => {
+        Value::Float(x) if x.get().is_finite() => {
             let mut b = ryu::Buffer::new();
-            buf.extend_from_slice(b.format_finite(*x).as_bytes());
+            buf.extend_from_slice(b.format_finite(x.get()).as_bytes());
         }
         Value::Float(_) => buf.extend_from_slice(b"null"),
         Value::Str(s) => {
@@ -346,7 +346,7 @@ pub fn write_plain(buf: &mut Vec<u8>, v: &Value) {
             escape_into(buf, s);
             buf.push(b'"');
         }
-        Value::Ent(_, i) => buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Value::Ent(e) => buf.extend_from_slice(itoa::Buffer::new().format(e.index()).as_bytes()),
     }
 }
 

@@ -13,8 +13,8 @@ use crate::SimRng;
 
 fn params() -> IndexMap<String, Value> {
     IndexMap::from([
-        ("lambda".to_string(), Value::Float(4.0)),
-        ("s".to_string(), Value::Float(1.5)),
+        ("lambda".to_string(), Value::float(4.0)),
+        ("s".to_string(), Value::float(1.5)),
     ])
 }
 

@@ -12,14 +12,96 @@ pub type Text = arcstr::ArcStr;
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 /// A run-time value. Entities are (kind, index) into the master data; text is shared.
+///
+/// Every payload is one 8-byte word after the tag (a boolean as [`Truth`], a number's bits as
+/// [`F64`], an entity as [`EntRef`]), so that a value is a pair of registers: compiled
+/// expressions return one in two registers, where a value with a float or a byte beside the
+/// tag went through memory and was read back with loads that straddled the stores that made
+/// it (perf showed them as the largest cost of making an event).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    Bool(bool),
+    Bool(Truth),
     Int(i64),
-    Float(f64),
+    Float(F64),
     Str(Text),
-    Ent(u16, u32),
+    Ent(EntRef),
+}
+
+/// A boolean as a [`Value`] holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u64)]
+pub enum Truth {
+    False = 0,
+    True = 1,
+}
+
+impl Truth {
+    pub fn get(self) -> bool {
+        self == Truth::True
+    }
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Self {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
+}
+
+/// A number as a [`Value`] holds it: its bits. Equal as numbers are (`0.0 == -0.0`).
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct F64(u64);
+
+impl F64 {
+    pub fn new(x: f64) -> Self {
+        F64(x.to_bits())
+    }
+
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+impl PartialEq for F64 {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl fmt::Debug for F64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
+
+/// An entity as a [`Value`] holds it: its kind and its index in the master data.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct EntRef(u64);
+
+impl EntRef {
+    pub fn new(kind: u16, index: u32) -> Self {
+        EntRef(u64::from(kind) << 32 | u64::from(index))
+    }
+
+    pub fn kind(self) -> u16 {
+        (self.0 >> 32) as u16
+    }
+
+    pub fn index(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+impl fmt::Debug for EntRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "({}, {})", self.kind(), self.index())
+    }
 }
 
 /// Text that `build` writes, made in a reused buffer so that the one allocation is the shared
@@ -49,16 +131,36 @@ pub fn uuid_text(id: uuid::Uuid) -> Text {
 }
 
 impl Value {
+    pub fn bool(b: bool) -> Self {
+        Value::Bool(b.into())
+    }
+
+    pub fn float(x: f64) -> Self {
+        Value::Float(F64::new(x))
+    }
+
+    pub fn ent(kind: u16, index: u32) -> Self {
+        Value::Ent(EntRef::new(kind, index))
+    }
+
+    /// The entity this value is: (kind, index).
+    pub fn as_ent(&self) -> Option<(u16, u32)> {
+        match self {
+            Value::Ent(e) => Some((e.kind(), e.index())),
+            _ => None,
+        }
+    }
+
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Int(i) => Some(*i as f64),
-            Value::Float(f) => Some(*f),
+            Value::Float(f) => Some(f.get()),
             _ => None,
         }
     }
 
     pub fn truthy(&self) -> bool {
-        matches!(self, Value::Bool(true))
+        matches!(self, Value::Bool(Truth::True))
     }
 
     pub fn str(s: &str) -> Self {
@@ -69,13 +171,13 @@ impl Value {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => (*b).into(),
+            Value::Bool(b) => b.get().into(),
             Value::Int(i) => (*i).into(),
             Value::Float(f) => {
-                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+                serde_json::Number::from_f64(f.get()).map_or(serde_json::Value::Null, Into::into)
             }
             Value::Str(s) => serde_json::Value::String(s.to_string()),
-            Value::Ent(_, i) => (*i).into(),
+            Value::Ent(e) => e.index().into(),
         }
     }
 }
@@ -84,11 +186,11 @@ impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
+            Value::Bool(b) => write!(f, "{}", b.get()),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x}"),
+            Value::Float(x) => write!(f, "{}", x.get()),
             Value::Str(s) => write!(f, "{s:?}"),
-            Value::Ent(k, i) => write!(f, "entity {k}/{i}"),
+            Value::Ent(e) => write!(f, "entity {}/{}", e.kind(), e.index()),
         }
     }
 }
@@ -155,12 +257,12 @@ impl Ty {
             Value::Null => Ty::of(Base::Null),
             Value::Bool(_) => Ty::of(Base::Bool),
             Value::Int(i) => Ty::range(Base::Int, Some(*i as f64), Some(*i as f64)),
-            Value::Float(f) => Ty::range(Base::Float, Some(*f), Some(*f)),
+            Value::Float(f) => Ty::range(Base::Float, Some(f.get()), Some(f.get())),
             Value::Str(_) => Ty {
                 one_of: Some(vec![v.clone()]),
                 ..Ty::of(Base::Str)
             },
-            Value::Ent(k, _) => Ty::of(Base::Ent(*k)),
+            Value::Ent(e) => Ty::of(Base::Ent(e.kind())),
         }
     }
 

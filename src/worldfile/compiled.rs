@@ -3,9 +3,14 @@
 //! made those decisions once, at load: an operator is a closure of its own, a literal operand
 //! is held by value and a stored one (a local, a field, a state variable) is read in place.
 //!
-//! A compiled expression gives exactly what [`Ctx::eval`] gives, with the same draws in the
-//! same order: nodes this module does not specialise call the tree walk, and built-in
-//! functions run the same code for both ([`Arg`]). The tests evaluate both and compare.
+//! A condition (a guard, a pick's `where`, a payload branch) compiles apart, to a closure that
+//! gives a truth rather than a value ([`Condition`]): comparisons, `not`, `and` and `or` then
+//! build no value at all.
+//!
+//! A compiled expression gives exactly what [`Ctx::eval`] gives, and a condition exactly what
+//! its `truthy()` gives, with the same draws in the same order: nodes this module does not
+//! specialise call the tree walk, and built-in functions run the same code for both ([`Arg`]).
+//! The tests evaluate all three and compare.
 
 use super::expr::{binary, Arg, Ctx, Expr, Func};
 use super::parse::BinOp;

@@ -13,6 +13,7 @@
 //! The tests evaluate all three and compare.
 
 use super::expr::{binary, Arg, Ctx, Expr, Func};
+use super::model::{Effect, EventModel};
 use super::parse::BinOp;
 use super::value::Value;
 use crate::SimRng;
@@ -337,6 +338,57 @@ fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
         };
     }
     with_op!(Eq, Ne, Lt, Le, Gt, Ge)
+}
+
+/// An event type's expressions beside its payload, compiled once per model, in the model's
+/// order: `lets[i]` is `ev.lets[i]`, `effects[i]` the value of `ev.effects[i]`, and so on.
+#[derive(Debug, Default)]
+pub struct EventCode {
+    pub(super) lets: Vec<(u16, Compiled)>,
+    pub(super) when: Option<Condition>,
+    /// The value of each `set` and `add`, by effect (a window count has none).
+    pub(super) effects: Vec<Option<Compiled>>,
+    pub(super) follow: Vec<FollowCode>,
+}
+
+#[derive(Debug)]
+pub(super) struct FollowCode {
+    pub(super) after: Compiled,
+    pub(super) probability: Option<Compiled>,
+    pub(super) times: Option<Compiled>,
+    pub(super) every: Option<Compiled>,
+}
+
+impl EventCode {
+    /// Compiles `ev`'s expressions; run once the event's follow-ups are known.
+    pub(super) fn new(ev: &EventModel) -> Self {
+        EventCode {
+            lets: ev
+                .lets
+                .iter()
+                .map(|(s, x)| (*s, Compiled::new(x)))
+                .collect(),
+            when: ev.when.as_ref().map(Condition::new),
+            effects: ev
+                .effects
+                .iter()
+                .map(|eff| match eff {
+                    Effect::Set(_, x) | Effect::Add(_, x) => Some(Compiled::new(x)),
+                    Effect::Count(..) => None,
+                })
+                .collect(),
+            follow: ev
+                .follow
+                .iter()
+                .map(|f| FollowCode {
+                    after: Compiled::new(&f.after),
+                    probability: f.probability.as_ref().map(Compiled::new),
+                    times: f.times.as_ref().map(Compiled::new),
+                    every: f.every.as_ref().map(Compiled::new),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ impl Run {
     pub(super) fn apply(
         &mut self,
         model: &Model,
-        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
@@ -28,7 +27,7 @@ impl Run {
         let (mut writes, mut counts) = std::mem::take(&mut self.effect_buf);
         writes.clear();
         counts.clear();
-        let done = self.apply_with(model, e, ev, locals, time, rng, &mut writes, &mut counts);
+        let done = self.apply_with(model, ev, locals, time, rng, &mut writes, &mut counts);
         self.effect_buf = (writes, counts);
         done
     }
@@ -37,7 +36,6 @@ impl Run {
     fn apply_with(
         &mut self,
         model: &Model,
-        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
@@ -45,8 +43,7 @@ impl Run {
         writes: &mut Vec<(Slot, Value)>,
         counts: &mut Vec<(u16, u16, u32)>,
     ) -> bool {
-        let code = &self.compiled[e as usize].effects;
-        for (eff, x) in ev.effects.iter().zip(code) {
+        for (eff, x) in ev.effects.iter().zip(&ev.code.effects) {
             let c = Ctx::plain(&self.master, &self.state, locals, time);
             let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.eval(&c, rng));
             let (target, value, add) = match eff {

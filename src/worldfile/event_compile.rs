@@ -155,6 +155,7 @@ impl EventCtx<'_> {
             follow: vec![],
             causes: vec![],
             occurrence: None,
+            code: Default::default(),
         })
     }
 

@@ -319,6 +319,7 @@ pub fn build(
             .topic
             .clone()
             .unwrap_or_else(|| format!("{}.{ename}", file.world));
+        model.code = super::compiled::EventCode::new(&model);
         out.push(model);
     }
     zero_delay_cycles(src, &names, &out)?;

@@ -87,6 +87,8 @@ pub struct EventModel {
     pub causes: Vec<u16>,
     /// The slot of `occurrence` when the event reads it (the last slot).
     pub occurrence: Option<u16>,
+    /// Its expressions compiled for the run, once its follow-ups are known.
+    pub code: super::compiled::EventCode,
 }
 
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rand::RngExt;
 use uuid::Uuid;
 
-use super::compiled::{Compiled, Condition};
+use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{Filters, Reads};
 use super::model::{EventModel, Model};
@@ -40,8 +40,6 @@ pub(super) struct Run {
     pickers: Vec<Vec<Picker>>,
     /// Each event type's payload, flattened for writing.
     programs: Vec<Program>,
-    /// Each event type's other expressions, compiled.
-    pub(super) compiled: Vec<EventCode>,
     /// Live candidate sets of picks, kept current by every state write.
     pub(super) filters: Filters,
     queue: BinaryHeap<Pending>,
@@ -151,10 +149,8 @@ impl FileWorld {
             .zip(&names)
             .map(|(e, name)| Program::payload(&e.payload, &e.key_path, standard, name))
             .collect();
-        let compiled = model.events.iter().map(EventCode::new).collect();
         let run = Run {
             programs,
-            compiled,
             master,
             state,
             names,
@@ -262,7 +258,7 @@ impl Run {
                 }
             }
         }
-        let code = &self.compiled[e as usize];
+        let code = &ev.code;
         for (slot, x) in &code.lets {
             if !filled[*slot as usize] {
                 let v = x.eval(&ctx(&self.master, &self.state, locals, time), rng);
@@ -274,7 +270,7 @@ impl Run {
                 return false;
             }
         }
-        if !self.apply(model, e, ev, locals, time, rng) {
+        if !self.apply(model, ev, locals, time, rng) {
             return false;
         }
         let master = &*self.master;
@@ -302,7 +298,7 @@ impl Run {
             };
             programs[e as usize].write(&c, rng, buf)
         });
-        self.schedule(rng, e, ev, locals, time, id);
+        self.schedule(rng, ev, locals, time, id);
         true
     }
 
@@ -318,13 +314,12 @@ impl Run {
     fn schedule(
         &mut self,
         rng: &mut SimRng,
-        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
         id: Uuid,
     ) {
-        for (f, code) in ev.follow.iter().zip(&self.compiled[e as usize].follow) {
+        for (f, code) in ev.follow.iter().zip(&ev.code.follow) {
             let c = ctx(&self.master, &self.state, locals, time);
             if let Some(p) = &code.probability {
                 let p = p.eval(&c, rng).as_f64().unwrap_or(0.0);
@@ -369,55 +364,6 @@ impl Run {
                 every_ms,
                 occurrence: 1,
             });
-        }
-    }
-}
-
-/// An event type's expressions beside its payload, compiled ([`Compiled`]), in the model's
-/// order: `lets[i]` is `ev.lets[i]`, and so on.
-pub(super) struct EventCode {
-    lets: Vec<(u16, Compiled)>,
-    when: Option<Condition>,
-    /// The value of each `set` and `add`, by effect (a window count has none).
-    pub(super) effects: Vec<Option<Compiled>>,
-    follow: Vec<FollowCode>,
-}
-
-struct FollowCode {
-    after: Compiled,
-    probability: Option<Compiled>,
-    times: Option<Compiled>,
-    every: Option<Compiled>,
-}
-
-impl EventCode {
-    fn new(ev: &EventModel) -> Self {
-        use super::model::Effect;
-        EventCode {
-            lets: ev
-                .lets
-                .iter()
-                .map(|(s, x)| (*s, Compiled::new(x)))
-                .collect(),
-            when: ev.when.as_ref().map(Condition::new),
-            effects: ev
-                .effects
-                .iter()
-                .map(|eff| match eff {
-                    Effect::Set(_, x) | Effect::Add(_, x) => Some(Compiled::new(x)),
-                    Effect::Count(..) => None,
-                })
-                .collect(),
-            follow: ev
-                .follow
-                .iter()
-                .map(|f| FollowCode {
-                    after: Compiled::new(&f.after),
-                    probability: f.probability.as_ref().map(Compiled::new),
-                    times: f.times.as_ref().map(Compiled::new),
-                    every: f.every.as_ref().map(Compiled::new),
-                })
-                .collect(),
         }
     }
 }

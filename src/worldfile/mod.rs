@@ -36,6 +36,8 @@ mod checks_recent_tests;
 mod checks_tests;
 pub mod compile;
 pub mod compiled;
+#[cfg(test)]
+mod compiled_tests;
 pub mod contract;
 mod effects;
 pub mod error;

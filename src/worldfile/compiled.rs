@@ -230,19 +230,16 @@ impl Read {
 
     #[inline]
     fn get<'v>(&'v self, c: &'v Ctx<'_>) -> Option<&'v Value> {
-        let ent = |slot: usize| match c.locals.get(slot) {
-            Some(Value::Ent(e)) => Some((e.kind() as usize, e.index())),
-            _ => None,
-        };
+        let ent = |slot: usize| c.locals.get(slot)?.as_ent();
         match self {
             Read::Local(slot) => c.locals.get(*slot),
             Read::Field(slot, f) => {
                 let (k, i) = ent(*slot)?;
-                c.master.kinds.get(k)?.field(*f, i)
+                c.master.kinds.get(k as usize)?.field(*f, i)
             }
             Read::State(slot, v) => {
                 let (k, i) = ent(*slot)?;
-                c.state.ent.get(k)?.get(i, *v)
+                c.state.ent.get(k as usize)?.get(i, *v)
             }
         }
     }

@@ -187,3 +187,10 @@ fn compiled_expressions_and_conditions_give_what_the_tree_walk_gives_with_the_sa
         "{nulls} nulls, {others} others"
     );
 }
+
+#[test]
+fn text_joins_with_plus_in_both_forms() {
+    // `eval` compares the tree walk with the compiled expression as well.
+    let joined = super::test_support::eval("'ab' + 'c\"d' + ''");
+    assert_eq!(joined, Value::str("abc\"d"));
+}

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::fake::FakeKind;
 use super::parse::BinOp;
 pub use super::tables::{KindData, Master, PairState, State};
-use super::value::{uuid_text, Text, Value};
+use super::value::{make_text, uuid_text, Text, Value};
 use crate::SimRng;
 
 #[derive(Debug, Clone)]
@@ -342,22 +342,15 @@ impl Ctx<'_> {
     /// The entity a stored value names (a pick, a `let`, a state variable holding one, ...),
     /// read in place: `u.page.url` reads the user's page and then its field with no clone.
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {
-        match self.peek(x)? {
-            Value::Ent(e) => Some((e.kind(), e.index())),
-            _ => None,
-        }
+        self.peek(x)?.as_ent()
     }
 
     /// The entity `x` names. A stored value is read in place (see [`Ctx::peek`]): most field,
     /// state and id reads are of one (`s.played`), and this spares them a clone.
     pub fn entity(&self, x: &Expr, rng: &mut SimRng) -> Option<(u16, u32)> {
         match self.peek(x) {
-            Some(Value::Ent(e)) => Some((e.kind(), e.index())),
-            Some(_) => None,
-            None => match self.eval(x, rng) {
-                Value::Ent(e) => Some((e.kind(), e.index())),
-                _ => None,
-            },
+            Some(v) => v.as_ent(),
+            None => self.eval(x, rng).as_ent(),
         }
     }
 
@@ -399,7 +392,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
         _ => {}
     }
     match (op, a, b) {
-        (BinOp::Add, Str(x), Str(y)) => return Str(Text::from(format!("{x}{y}"))),
+        (BinOp::Add, Str(x), Str(y)) => {
+            return Str(make_text(|out| {
+                out.push_str(x);
+                out.push_str(y);
+            }))
+        }
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
             let o = x.cmp(y);
             return Value::bool(match op {

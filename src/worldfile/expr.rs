@@ -331,6 +331,17 @@ impl Ctx<'_> {
         self.master.kinds.get(k as usize)?.id(i)
     }
 
+    /// Writes the id of the entity a stored value names as a JSON string; false when it names
+    /// none.
+    pub fn write_id_of(&self, x: &Expr, buf: &mut Vec<u8>) -> bool {
+        self.local_entity(x).is_some_and(|(k, i)| {
+            self.master
+                .kinds
+                .get(k as usize)
+                .is_some_and(|d| d.write_id(i, buf))
+        })
+    }
+
     /// The id text of the entity in local `slot`, by reference.
     pub fn local_id(&self, slot: u16) -> Option<&str> {
         match self.locals.get(slot as usize)? {

@@ -71,6 +71,8 @@ mod show;
 pub mod tables;
 pub mod template;
 #[cfg(test)]
+mod template_tests;
+#[cfg(test)]
 mod test_support;
 pub mod value;
 pub mod window;

@@ -116,14 +116,11 @@ impl Program {
                 Op::Time => crate::timefmt::write_rfc3339_millis(buf, ctx.now),
                 Op::Id => crate::event::write_uuid(buf, ctx.event_id),
                 Op::Cause => crate::event::write_cause(buf, ctx.caused_by),
-                Op::IdOf(slot, e) => match ctx.local_id(*slot) {
-                    Some(id) => {
-                        buf.push(b'"');
-                        escape_into(buf, id);
-                        buf.push(b'"');
+                Op::IdOf(slot, e) => {
+                    if !ctx.write_id_of(&Expr::Local(*slot), buf) {
+                        write_expr(buf, e, Format::default(), ctx, rng);
                     }
-                    None => write_expr(buf, e, Format::default(), ctx, rng),
-                },
+                }
                 Op::KeyStart => *start = buf.len(),
                 Op::KeyEnd => *key = Some((*start, buf.len())),
             }

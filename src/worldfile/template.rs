@@ -213,14 +213,14 @@ pub fn write_expr_by(
     ctx: &Ctx<'_>,
     rng: &mut SimRng,
 ) {
-    match (id_in_place(e, ctx), ctx.peek(e)) {
-        (Some(id), _) => {
-            buf.push(b'"');
-            escape_into(buf, id);
-            buf.push(b'"');
+    if let Expr::Id(x) = e {
+        if ctx.write_id_of(x, buf) {
+            return;
         }
-        (None, Some(v)) => write_value(buf, v, f, ctx),
-        (None, None) => write_value(buf, &eval.value(ctx, rng), f, ctx),
+    }
+    match ctx.peek(e) {
+        Some(v) => write_value(buf, v, f, ctx),
+        None => write_value(buf, &eval.value(ctx, rng), f, ctx),
     }
 }
 
@@ -336,10 +336,7 @@ pub fn write_plain(buf: &mut Vec<u8>, v: &Value) {
         Value::Null => buf.extend_from_slice(b"null"),
         Value::Bool(b) => buf.extend_from_slice(if b.get() { b"true" } else { b"false" }),
         Value::Int(i) => buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
-        Value::Float(x) if x.get().is_finite() => {
-            let mut b = ryu::Buffer::new();
-            buf.extend_from_slice(b.format_finite(x.get()).as_bytes());
-        }
+        Value::Float(x) if x.get().is_finite() => write_float(buf, x.get()),
         Value::Float(_) => buf.extend_from_slice(b"null"),
         Value::Str(s) => {
             buf.push(b'"');
@@ -348,6 +345,30 @@ pub fn write_plain(buf: &mut Vec<u8>, v: &Value) {
         }
         Value::Ent(e) => buf.extend_from_slice(itoa::Buffer::new().format(e.index()).as_bytes()),
     }
+}
+
+/// A finite number as JSON, exactly as `ryu` writes it (its shortest text that reads back as
+/// the same number). Most numbers a world writes are whole or have two places (money, scores,
+/// `round(x, 2)`): those are written from their digits without ryu's search. The shortcut holds
+/// for `|x| < 1e13`, where neighbouring doubles are under 0.002 apart, so no text of fewer
+/// digits reads back as `x` and ryu writes plain decimals.
+pub fn write_float(buf: &mut Vec<u8>, x: f64) {
+    let cents = (x * 100.0).round();
+    if x.abs() < 1e13 && cents / 100.0 == x && (x != 0.0 || x.is_sign_positive()) {
+        let c = cents as i64;
+        if c < 0 {
+            buf.push(b'-');
+        }
+        let c = c.unsigned_abs();
+        buf.extend_from_slice(itoa::Buffer::new().format(c / 100).as_bytes());
+        let frac = (c % 100) as u8;
+        match (frac / 10, frac % 10) {
+            (t, 0) => buf.extend_from_slice(&[b'.', b'0' + t]),
+            (t, u) => buf.extend_from_slice(&[b'.', b'0' + t, b'0' + u]),
+        }
+        return;
+    }
+    buf.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
 }
 
 /// JSON string escaping, without the quotes.

@@ -172,6 +172,20 @@ impl Filters {
         f
     }
 
+    /// Starts loading where entity `i` of `kind` stands in each of its kind's live sets,
+    /// which an effect on it will read (see [`Rows::prefetch`](super::rows::Rows::prefetch)).
+    pub fn prefetch(&self, kind: u16, i: u32) {
+        for &f in self
+            .by_kind
+            .get(kind as usize)
+            .map_or(&[][..], Vec::as_slice)
+        {
+            if let Some(filter) = self.sets.get(f as usize) {
+                super::rows::prefetch_at(&filter.pos, i as usize);
+            }
+        }
+    }
+
     /// Re-tests entity `i` of `kind` after its state changed.
     #[allow(clippy::too_many_arguments)]
     pub fn refresh(

@@ -7,6 +7,8 @@
 pub struct Rows<T> {
     width: usize,
     values: Vec<T>,
+    /// Entities stored (kept, so that asking costs no division).
+    len: usize,
 }
 
 impl<T> Default for Rows<T> {
@@ -14,6 +16,7 @@ impl<T> Default for Rows<T> {
         Rows {
             width: 0,
             values: Vec::new(),
+            len: 0,
         }
     }
 }
@@ -28,6 +31,7 @@ impl<T: Clone> Rows<T> {
         }
         Rows {
             width: columns.len(),
+            len: values.len().checked_div(columns.len()).unwrap_or(0),
             values,
         }
     }
@@ -37,6 +41,7 @@ impl<T: Clone> Rows<T> {
         Rows {
             width,
             values: vec![value; n * width],
+            len: if width == 0 { 0 } else { n },
         }
     }
 }
@@ -56,14 +61,49 @@ impl<T> Rows<T> {
         self.values.get_mut(i as usize * self.width + v as usize)
     }
 
+    /// Asks the processor to start loading entity `i`'s row. An event prefetches the rows of
+    /// every entity it names as soon as it knows them, so that they load together rather than
+    /// one after another as the event reaches each read.
+    pub fn prefetch(&self, i: u32) {
+        let first = i as usize * self.width;
+        if let Some(row) = self.values.get(first..first + self.width) {
+            if let (Some(a), Some(b)) = (row.first(), row.last()) {
+                prefetch(a);
+                prefetch(b);
+            }
+        }
+    }
+
     /// Entities stored.
     pub fn len(&self) -> usize {
-        self.values.len().checked_div(self.width).unwrap_or(0)
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// [`prefetch`] of `xs[at]`, if there is one.
+#[inline(always)]
+pub fn prefetch_at<T>(xs: &[T], at: usize) {
+    if let Some(x) = xs.get(at) {
+        prefetch(x);
+    }
+}
+
+/// A hint to load the cache line holding `x`; it reads nothing and changes nothing.
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults, and `x` is a live reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 #[cfg(test)]

@@ -200,6 +200,9 @@ impl Run {
             for (slot, v) in carried.iter_mut() {
                 // The last occurrence takes the values: no shared text is counted up here and
                 // down again when the list is emptied.
+                if let Some((k, i)) = v.as_ent() {
+                    self.prefetch(k, i);
+                }
                 locals[*slot as usize] = if last {
                     std::mem::replace(v, Value::Null)
                 } else {
@@ -249,7 +252,10 @@ impl Run {
                 now: time,
             };
             match self.pickers[e as usize][pi].choose(p, &seen, locals, rng) {
-                Some(i) => locals[p.slot as usize] = Value::ent(p.kind, i),
+                Some(i) => {
+                    self.prefetch(p.kind, i);
+                    locals[p.slot as usize] = Value::ent(p.kind, i);
+                }
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
                         self.exhausted[e as usize] = true;
@@ -300,6 +306,21 @@ impl Run {
         });
         self.schedule(rng, ev, locals, time, id);
         true
+    }
+
+    /// Starts loading what an event reads of entity `i` of kind `k` (its fields, state and
+    /// window counts) as soon as the event names it.
+    fn prefetch(&self, k: u16, i: u32) {
+        if let Some(data) = self.master.kinds.get(k as usize) {
+            data.prefetch(i);
+        }
+        if let Some(rows) = self.state.ent.get(k as usize) {
+            rows.prefetch(i);
+        }
+        if let Some(windows) = self.state.windows.get(k as usize) {
+            windows.prefetch(i);
+        }
+        self.filters.prefetch(k, i);
     }
 
     /// Takes the counted times that have left their windows by `time` out of the counts; the

@@ -88,6 +88,24 @@ impl KindData {
         true
     }
 
+    /// Starts loading the id of entity `i`, where a payload will read it (see
+    /// [`Rows::prefetch`]).
+    pub fn prefetch(&self, i: u32) {
+        self.rows.prefetch(i);
+        if self.id_seq.is_some() {
+            return;
+        }
+        let at = i as usize * self.id_len;
+        let bytes = self.id_text.as_bytes();
+        match self.id_len {
+            0 => super::rows::prefetch_at(&self.id_ends, i as usize),
+            len => {
+                super::rows::prefetch_at(bytes, at);
+                super::rows::prefetch_at(bytes, at + len - 1);
+            }
+        }
+    }
+
     /// Packs the ids for [`KindData::id`] and the fields for [`KindData::field`].
     pub fn pack(&mut self) {
         self.rows = Rows::from_columns(&self.fields);

@@ -35,6 +35,11 @@ impl Windows {
         self.counts.get(i, w).copied()
     }
 
+    /// Starts loading entity `i`'s counts (see [`Rows::prefetch`]).
+    pub fn prefetch(&self, i: u32) {
+        self.counts.prefetch(i);
+    }
+
     /// Counts entity `i` in window `w` at `time` (no earlier than any time counted before).
     pub fn push(&mut self, i: u32, w: u16, time: i64) {
         let (Some(c), Some(times)) = (self.counts.get_mut(i, w), self.times.get_mut(w as usize))

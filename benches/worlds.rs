@@ -144,19 +144,33 @@ struct Rate {
     bytes: f64,
 }
 
-/// Records per second of two worlds, the median of [`ROUNDS`] rounds each. Their rounds
-/// alternate, so a machine busy with something else slows both alike and the ratio holds.
-fn rates(a: &str, b: &str, primaries: usize) -> (Rate, Rate) {
+/// Rounds per world: [`ROUNDS`], or `WORLDS_ROUNDS` from the environment (more on a noisy
+/// machine).
+fn rounds() -> usize {
+    std::env::var("WORLDS_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|r| *r > 0)
+        .unwrap_or(ROUNDS)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Records per second of two worlds, the median of their rounds, and the median of the ratios
+/// of each round pair. Their rounds alternate, so a machine busy with something else slows
+/// both alike; pairing each round with the one beside it also cancels a load that drifts over
+/// the run, which the ratio of the two medians does not.
+fn rates(a: &str, b: &str, primaries: usize) -> (Rate, Rate, f64) {
     let (mut ra, mut rb) = (Runner::new(a), Runner::new(b));
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds() {
         xs.push(ra.round(primaries));
         ys.push(rb.round(primaries));
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[ROUNDS / 2]
-    };
+    let mut paired: Vec<f64> = xs.iter().zip(&ys).map(|(x, y)| x / y).collect();
     (
         Rate {
             records: median(&mut xs),
@@ -166,6 +180,7 @@ fn rates(a: &str, b: &str, primaries: usize) -> (Rate, Rate) {
             records: median(&mut ys),
             bytes: rb.bytes_per_record(),
         },
+        median(&mut paired),
     )
 }
 
@@ -201,7 +216,7 @@ fn main() {
     // Records/s is the measure. The files emit their documents' full payloads, which
     // the Rust twins do not, so bytes/s is printed beside it as the like-for-like measure.
     println!(
-        "world file            records/s  B/rec   Rust world     records/s  B/rec   ratio  bytes/s ratio   file params"
+        "world file            records/s  B/rec   Rust world     records/s  B/rec   ratio  paired  bytes/s ratio   file params"
     );
     for (file, reference, params) in pairs {
         if !wanted.is_empty() && !wanted.iter().any(|w| w == file) {
@@ -218,15 +233,16 @@ fn main() {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         );
-        let (f, r) = rates(&path, reference, 200 * CHUNK);
+        let (f, r, paired) = rates(&path, reference, 200 * CHUNK);
         let set: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "{file:<20} {:>11.0}  {:>5.0}   {reference:<13} {:>11.0}  {:>5.0}   {:.2}   {:.2}   {}",
+            "{file:<20} {:>11.0}  {:>5.0}   {reference:<13} {:>11.0}  {:>5.0}   {:.2}   {:.2}    {:.2}   {}",
             f.records,
             f.bytes,
             r.records,
             r.bytes,
             f.records / r.records,
+            paired,
             (f.records * f.bytes) / (r.records * r.bytes),
             set.join(" ")
         );

@@ -342,14 +342,6 @@ impl Ctx<'_> {
         })
     }
 
-    /// The id text of the entity in local `slot`, by reference.
-    pub fn local_id(&self, slot: u16) -> Option<&str> {
-        match self.locals.get(slot as usize)? {
-            Value::Ent(e) => self.master.kinds.get(e.kind() as usize)?.id(e.index()),
-            _ => None,
-        }
-    }
-
     /// The entity a stored value names (a pick, a `let`, a state variable holding one, ...),
     /// read in place: `u.page.url` reads the user's page and then its field with no clone.
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {

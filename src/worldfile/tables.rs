@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::rows::Rows;
-use super::template::escape_into;
+use super::template::{escape_into, needs_escape};
 use super::value::{Text, Value};
 
 /// Master data: per kind, ids and field columns.
@@ -178,11 +178,6 @@ impl IdSeq {
         buf.extend_from_slice(n.as_bytes());
         buf.push(b'"');
     }
-}
-
-/// Whether JSON needs any byte of `s` escaped.
-fn needs_escape(s: &str) -> bool {
-    s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// Mutable world state.

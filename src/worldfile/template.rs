@@ -371,14 +371,18 @@ pub fn write_float(buf: &mut Vec<u8>, x: f64) {
     buf.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes());
 }
 
+/// Whether JSON needs any byte of `s` escaped. Nearly every text needs none: one branch-free
+/// pass (it vectorises) says so.
+pub fn needs_escape(s: &str) -> bool {
+    s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
+}
+
 /// JSON string escaping, without the quotes.
 pub fn escape_into(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Nearly every text needs no escape: one branch-free pass (it vectorises) says so.
-    let plain = !bytes.iter().fold(false, |any, &b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if plain {
+    if !needs_escape(s) {
         buf.extend_from_slice(bytes);
         return;
     }

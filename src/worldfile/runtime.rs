@@ -1,7 +1,6 @@
 //! A world file's world: state, entity choice, guards, effects within bounds, payloads, and
 //! follow-ups that fall due later.
 
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use rand::RngExt;
@@ -13,7 +12,7 @@ use super::filter::{Filters, Reads};
 use super::model::{EventModel, Model};
 use super::pick::{Picker, Seen};
 use super::program::Program;
-use super::queue::{Carried, Pending};
+use super::queue::Queue;
 use super::rows::Rows;
 use super::value::Value;
 use super::window::Windows;
@@ -21,9 +20,10 @@ use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
-/// What a follow-up is given: its cause's carried values, the cause's id, its occurrence and
-/// whether it is the last (which may then take the values rather than copy them).
-type Given<'a> = (&'a mut [(u16, Value)], Uuid, u32, bool);
+/// What a follow-up is given: the slots its cause's carried values fill and the values, the
+/// cause's id, its occurrence and whether it is the last (which may then take the values
+/// rather than copy them).
+type Given<'a> = (&'a [(u16, u16)], &'a mut [Value], Uuid, u32, bool);
 
 pub struct FileWorld {
     model: Arc<Model>,
@@ -42,9 +42,9 @@ pub(super) struct Run {
     programs: Vec<Program>,
     /// Live candidate sets of picks, kept current by every state write.
     pub(super) filters: Filters,
-    queue: BinaryHeap<Pending>,
-    carried: Carried,
-    next: u64,
+    queue: Queue,
+    /// The carried values of the follow-up being made, reused.
+    given: Vec<Value>,
     /// Follow-ups dropped because their guard failed at their time.
     pub dropped: u64,
     /// Reused slot tables of primary events, so a primary allocates nothing here.
@@ -156,9 +156,8 @@ impl FileWorld {
             names,
             pickers,
             filters,
-            queue: BinaryHeap::new(),
-            carried: Carried::default(),
-            next: 0,
+            queue: Queue::default(),
+            given: Vec::new(),
             dropped: 0,
             scratch: Default::default(),
             effect_buf: Default::default(),
@@ -195,20 +194,20 @@ impl Run {
         locals.resize(ev.locals.len(), Value::Null);
         filled.clear();
         filled.resize(ev.locals.len(), false);
-        let occurrence = given.as_ref().map_or(1, |g| g.2);
-        let cause = given.map(|(carried, cause, _, last)| {
-            for (slot, v) in carried.iter_mut() {
+        let occurrence = given.as_ref().map_or(1, |g| g.3);
+        let cause = given.map(|(carry, carried, cause, _, last)| {
+            for (&(_, slot), v) in carry.iter().zip(carried.iter_mut()) {
                 // The last occurrence takes the values: no shared text is counted up here and
                 // down again when the list is emptied.
                 if let Some((k, i)) = v.as_ent() {
                     self.prefetch(k, i);
                 }
-                locals[*slot as usize] = if last {
+                locals[slot as usize] = if last {
                     std::mem::replace(v, Value::Null)
                 } else {
                     v.clone()
                 };
-                filled[*slot as usize] = true;
+                filled[slot as usize] = true;
             }
             cause
         });
@@ -304,7 +303,7 @@ impl Run {
             };
             programs[e as usize].write(&c, rng, buf)
         });
-        self.schedule(rng, ev, locals, time, id);
+        self.schedule(rng, e, ev, locals, time, id);
         true
     }
 
@@ -335,12 +334,13 @@ impl Run {
     fn schedule(
         &mut self,
         rng: &mut SimRng,
+        e: u16,
         ev: &EventModel,
         locals: &[Value],
         time: i64,
         id: Uuid,
     ) {
-        for (f, code) in ev.follow.iter().zip(&ev.code.follow) {
+        for (k, (f, code)) in ev.follow.iter().zip(&ev.code.follow).enumerate() {
             let c = ctx(&self.master, &self.state, locals, time);
             if let Some(p) = &code.probability {
                 let p = p.eval(&c, rng).as_f64().unwrap_or(0.0);
@@ -368,23 +368,17 @@ impl Run {
                 .and_then(|x| secs(x, rng))
                 .unwrap_or(0)
                 .max(1);
-            let carried = self.carried.put(
+            self.queue.push(
+                time.saturating_add(after),
+                f.target,
+                (e, k as u16),
+                id,
+                times - 1,
+                every_ms,
                 f.carry
                     .iter()
-                    .map(|&(from, to)| (to, locals[from as usize].clone())),
+                    .map(|&(from, _)| locals[from as usize].clone()),
             );
-            let seq = self.next;
-            self.next += 1;
-            self.queue.push(Pending {
-                due: time.saturating_add(after),
-                seq,
-                event: f.target,
-                carried,
-                cause: id,
-                repeats: times - 1,
-                every_ms,
-                occurrence: 1,
-            });
         }
     }
 }
@@ -423,42 +417,29 @@ impl World for FileWorld {
         if !blocked {
             return None;
         }
-        run.queue.peek().map(|p| p.due)
+        run.queue.next_due()
     }
 }
 
 impl Run {
     /// Makes the follow-ups due by `now_ms`, in order.
     fn due(&mut self, model: &Model, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        while self.queue.peek().is_some_and(|p| p.due <= now_ms) {
-            let Some(p) = self.queue.pop() else {
-                break;
-            };
-            let more = p.repeats > 0;
-            if more {
-                let seq = self.next;
-                self.next += 1;
-                self.queue.push(Pending {
-                    due: p.due.saturating_add(p.every_ms),
-                    seq,
-                    repeats: p.repeats - 1,
-                    occurrence: p.occurrence + 1,
-                    ..p
-                });
-            }
-            let mut carried = self.carried.lend(p.carried);
+        let mut given = std::mem::take(&mut self.given);
+        while let Some(d) = self.queue.pop_due(now_ms, &mut given) {
+            let carry = &model.events[d.rule.0 as usize].follow[d.rule.1 as usize].carry;
             if !self.fire(
                 model,
                 rng,
-                p.event,
-                p.due,
-                Some((&mut carried, p.cause, p.occurrence, !more)),
+                d.event,
+                d.due,
+                Some((carry, &mut given, d.cause, d.occurrence, !d.more)),
                 out,
             ) {
                 self.dropped += 1;
             }
-            self.carried.give_back(p.carried, carried, more);
+            self.queue.done(&d, &mut given);
         }
+        self.given = given;
     }
 }
 

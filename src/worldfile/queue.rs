@@ -190,10 +190,9 @@ impl Arena {
         &mut self.values[start as usize..][..len as usize]
     }
 
-    /// Frees a run; its values are already taken (or dropped here).
+    /// Frees a run. [`Queue::pop_due`] has taken its values, so it holds only nulls.
     fn free(&mut self, start: u32, len: u16) {
         let n = len as usize;
-        self.run_mut(start, len).fill(Value::Null);
         if self.free.len() <= n {
             self.free.resize_with(n + 1, Vec::new);
         }

@@ -20,10 +20,17 @@ use crate::event::{Envelope, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
 
-/// What a follow-up is given: the slots its cause's carried values fill and the values, the
-/// cause's id, its occurrence and whether it is the last (which may then take the values
-/// rather than copy them).
-type Given<'a> = (&'a [(u16, u16)], &'a mut [Value], Uuid, u32, bool);
+/// What a follow-up is given by its cause.
+struct Given<'a> {
+    /// The follow-up rule's `(cause slot, slot)` pairs, in the order of `values`.
+    carry: &'a [(u16, u16)],
+    values: &'a mut [Value],
+    cause: Uuid,
+    /// Which occurrence this is, from 1.
+    occurrence: u32,
+    /// The last occurrence, which may take the values rather than copy them.
+    last: bool,
+}
 
 pub struct FileWorld {
     model: Arc<Model>,
@@ -194,22 +201,22 @@ impl Run {
         locals.resize(ev.locals.len(), Value::Null);
         filled.clear();
         filled.resize(ev.locals.len(), false);
-        let occurrence = given.as_ref().map_or(1, |g| g.3);
-        let cause = given.map(|(carry, carried, cause, _, last)| {
-            for (&(_, slot), v) in carry.iter().zip(carried.iter_mut()) {
+        let occurrence = given.as_ref().map_or(1, |g| g.occurrence);
+        let cause = given.map(|g| {
+            for (&(_, slot), v) in g.carry.iter().zip(g.values.iter_mut()) {
                 // The last occurrence takes the values: no shared text is counted up here and
                 // down again when the list is emptied.
                 if let Some((k, i)) = v.as_ent() {
                     self.prefetch(k, i);
                 }
-                locals[slot as usize] = if last {
+                locals[slot as usize] = if g.last {
                     std::mem::replace(v, Value::Null)
                 } else {
                     v.clone()
                 };
                 filled[slot as usize] = true;
             }
-            cause
+            g.cause
         });
         if let Some(slot) = ev.occurrence {
             let n = occurrence;
@@ -432,7 +439,13 @@ impl Run {
                 rng,
                 d.event,
                 d.due,
-                Some((carry, &mut given, d.cause, d.occurrence, !d.more)),
+                Some(Given {
+                    carry,
+                    values: &mut given,
+                    cause: d.cause,
+                    occurrence: d.occurrence,
+                    last: !d.more,
+                }),
                 out,
             ) {
                 self.dropped += 1;

@@ -1,0 +1,91 @@
+//! Grouped picks (`tests/fixtures/world-rooms.yaml`): a pick whose condition reads the
+//! candidate only through master-data fields is decided per group of equal fields, and the
+//! verdicts are remembered by the values of what else the condition reads. The choice must
+//! still follow the state those values come from, and stay uniform within what qualifies.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use common::*;
+
+fn run(seed: &str) -> Vec<serde_json::Value> {
+    let world = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-rooms.yaml");
+    json_lines(&[
+        "run",
+        "--world",
+        world.to_str().unwrap(),
+        "--data-dir",
+        "/nonexistent/kafka-gen-test",
+        "--sink",
+        "stdout",
+        "--seed",
+        seed,
+        "--start",
+        "2025-03-07T20:00:00Z",
+        "--count",
+        "20000",
+        "--stats-interval",
+        "0",
+    ])
+}
+
+/// Whether a room of this colour and floor qualifies for a guest in `mood`: the world's
+/// condition, written again here.
+fn qualifies(mood: i64, colour: &str, floor: i64) -> bool {
+    match mood {
+        0 => colour == "red",
+        1 => colour == "green",
+        2 => colour == "blue",
+        _ => floor <= 2 && colour != "blue",
+    }
+}
+
+#[test]
+fn a_grouped_pick_follows_the_state_it_reads_and_stays_uniform() {
+    let events = run("11");
+    assert_eq!(events.len(), 20_000);
+    // Per mood: how often each room was chosen.
+    let mut chosen: HashMap<i64, HashMap<String, u64>> = HashMap::new();
+    let mut rooms: HashMap<String, (String, i64)> = HashMap::new();
+    for e in &events {
+        let mood = e["mood"].as_i64().unwrap();
+        let (room, colour, floor) = (
+            e["room"].as_str().unwrap().to_string(),
+            e["colour"].as_str().unwrap().to_string(),
+            e["floor"].as_i64().unwrap(),
+        );
+        assert!(
+            qualifies(mood, &colour, floor),
+            "a guest in mood {mood} got {room} ({colour}, floor {floor}): {e}"
+        );
+        rooms.insert(room.clone(), (colour, floor));
+        *chosen.entry(mood).or_default().entry(room).or_insert(0) += 1;
+    }
+    // Every mood came up often (the memo was read far more than it was filled).
+    assert_eq!(chosen.len(), 4, "moods seen: {:?}", chosen.keys());
+    for (mood, counts) in &chosen {
+        // Every qualifying room was chosen, and none other (checked above): the groups that
+        // qualify are the right ones for each mood, not those of the mood first seen.
+        let want: HashSet<&String> = rooms
+            .iter()
+            .filter(|(_, (c, f))| qualifies(*mood, c, *f))
+            .map(|(r, _)| r)
+            .collect();
+        let got: HashSet<&String> = counts.keys().collect();
+        assert_eq!(got, want, "mood {mood}");
+        // Uniform among them: chi-square with k - 1 degrees of freedom, rejected at p < 0.001.
+        let n: u64 = counts.values().sum();
+        let expected = n as f64 / counts.len() as f64;
+        let stat: f64 = counts
+            .values()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        let p = chi_square_p(stat, (counts.len() - 1) as f64);
+        assert!(
+            p > 0.001,
+            "mood {mood}: rooms not uniform, chi2 {stat:.1}, p {p:.5}"
+        );
+    }
+}

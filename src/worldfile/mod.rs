@@ -52,6 +52,7 @@ mod fn_math;
 mod fn_zone;
 pub mod format;
 pub mod functions;
+mod groups;
 pub mod index;
 pub mod master;
 pub mod model;

@@ -4,6 +4,10 @@
 #
 #   PORT            listen port (default 9092); tests use 19092 so a dev broker does not clash
 #   TANSU_VERSION   version to install (default 0.6.0)
+#   TANSU_OPT_LEVEL the build's opt-level (default 3). scripts/test.sh builds with 1: 0.70x the
+#                   build time, and its Tansu tests take as long (they wait on kafka-gen, not
+#                   the broker). bench/kafka-throughput.sh wants 3: it reuses whatever is
+#                   installed, so remove ~/.cargo/bin/tansu first if the tests installed it.
 #   STATE_DIR       pid and log files (default ${TMPDIR:-/tmp}/kafka-gen-broker-$PORT)
 #
 # `install` runs `cargo install` only when no `tansu` is on PATH (or in ~/.cargo/bin), so a
@@ -12,6 +16,7 @@ set -euo pipefail
 
 PORT="${PORT:-9092}"
 TANSU_VERSION="${TANSU_VERSION:-0.6.0}"
+TANSU_OPT_LEVEL="${TANSU_OPT_LEVEL:-3}"
 STATE_DIR="${STATE_DIR:-${TMPDIR:-/tmp}/kafka-gen-broker-$PORT}"
 PID_FILE="$STATE_DIR/tansu.pid"
 LOG_FILE="$STATE_DIR/tansu.log"
@@ -28,8 +33,11 @@ install() {
         echo "dev-broker: using $bin ($("$bin" --version 2>/dev/null || echo unknown version))"
         return
     fi
-    echo "dev-broker: installing tansu $TANSU_VERSION (one-off build; cache ~/.cargo/bin/tansu in CI)"
-    cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
+    echo "dev-broker: installing tansu $TANSU_VERSION, opt-level $TANSU_OPT_LEVEL (one-off build; cache ~/.cargo/bin/tansu in CI)"
+    # In a build folder of its own (cargo's temporary one), never a CARGO_TARGET_DIR set for
+    # kafka-gen: scripts/test.sh runs this beside kafka-gen's own build, and one target folder
+    # would make each wait for the other's lock.
+    env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL="$TANSU_OPT_LEVEL" cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }

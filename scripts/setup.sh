@@ -35,4 +35,7 @@ if ! python3 -c "import confluent_kafka" >/dev/null 2>&1; then
 fi
 
 # The Kafka-protocol broker the end-to-end test runs against; built once, then reused.
-bash "$(dirname "$0")/dev-broker.sh" install
+# SETUP_BROKER=0 leaves it out (scripts/test.sh builds it beside the lints instead).
+if [ "${SETUP_BROKER:-1}" != 0 ]; then
+  bash "$(dirname "$0")/dev-broker.sh" install
+fi

@@ -76,7 +76,7 @@ IN_STOCK
 
 # The test command's set-up on the same stock machine: it must install everything the tests
 # need by itself. Tansu comes from this machine's build (setup.sh reuses a tansu on PATH, as CI
-# does), since building it again takes 20 minutes.
+# does), since building it again takes 10 to 15 minutes.
 TANSU="$(command -v tansu || echo "$HOME/.cargo/bin/tansu")"
 [[ -x "$TANSU" ]] || { say "FAILED: no tansu here to lend the stock machine"; exit 1; }
 say "running scripts/setup.sh on the stock machine"

@@ -10,7 +10,7 @@ broker_log="$(mktemp)"
 TANSU_OPT_LEVEL="${TANSU_OPT_LEVEL:-1}" bash scripts/dev-broker.sh install >"$broker_log" 2>&1 &
 broker=$!
 # Stops that build if a step below fails first.
-trap 'kill "$broker" 2>/dev/null && pkill -TERM -P "$broker" 2>/dev/null; true' EXIT
+trap 'pkill -TERM -P "$broker" 2>/dev/null; kill "$broker" 2>/dev/null; true' EXIT
 SETUP_BROKER=0 bash scripts/setup.sh
 cargo fmt --all -- --check
 # An explicit --target keeps the build scripts' own dependencies apart from the crate's, so the

@@ -9,8 +9,16 @@ broker_log="$(mktemp)"
 # At opt-level 1: 0.70x the build time of a full release build, and the Tansu tests take as long.
 TANSU_OPT_LEVEL="${TANSU_OPT_LEVEL:-1}" bash scripts/dev-broker.sh install >"$broker_log" 2>&1 &
 broker=$!
-# Stops that build if a step below fails first.
-trap 'pkill -TERM -P "$broker" 2>/dev/null; kill "$broker" 2>/dev/null; true' EXIT
+# Stops that build if a step below fails first: its children before the shell that started
+# them (else they are orphaned and run on), and only while it is still this script's running
+# job (a finished job's pid may belong to another process by then).
+stop_broker_build() {
+    if [[ -n "$broker" ]] && jobs -pr | grep -qx "$broker"; then
+        pkill -TERM -P "$broker" 2>/dev/null || true
+        kill "$broker" 2>/dev/null || true
+    fi
+}
+trap stop_broker_build EXIT
 SETUP_BROKER=0 bash scripts/setup.sh
 cargo fmt --all -- --check
 # An explicit --target keeps the build scripts' own dependencies apart from the crate's, so the
@@ -24,6 +32,7 @@ if ! wait "$broker"; then
     echo "test: installing the Tansu broker failed (log above)" >&2
     exit 1
 fi
+broker=""
 tail -n 3 "$broker_log"
 rm -f "$broker_log"
 cargo test --locked --target "$host"

@@ -1,7 +1,7 @@
 //! `scripts/test.sh` builds Tansu in the background beside the lints and the test build. Its
 //! EXIT trap (`stop_broker_build`, run here as the script has it) must stop that build when an
-//! earlier step fails, and must leave the exit status alone when every step passed: a first
-//! version exited 1 after a green run, because `pkill` found nothing under `set -e`.
+//! earlier step fails, and must leave the run's exit status as it is: a first version exited 1
+//! after a green run, because `pkill` found nothing under `set -e`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -84,11 +84,9 @@ fn an_early_failure_stops_the_build_and_its_children() {
 }
 
 #[test]
-fn a_failed_build_fails_the_run() {
-    let (code, err) = run(
-        "bash -c 'echo building >&2; exit 3'",
-        "if ! wait \"$broker\"; then echo 'installing the Tansu broker failed' >&2; exit 1; fi\ntrue",
-    );
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("building") && err.contains("failed"), "{err}");
+fn a_failed_step_keeps_its_own_exit_status() {
+    // The build failed (3), and `wait` under `set -e` ends the script with its status: the
+    // trap, which then has no running build to stop, must leave that status as it is.
+    let (code, err) = run("bash -c 'exit 3'", "wait \"$broker\"\ntrue");
+    assert_eq!(code, 3, "{err}");
 }

@@ -177,8 +177,22 @@ fn compile(e: &Expr) -> Box<Eval> {
             })
         }
         Expr::Call(f, args) => {
+            let args: Vec<CallArg> = args.iter().map(CallArg::new).collect();
+            // The common functions each get a closure of their own, in which `call`'s match
+            // on the function folds away.
+            macro_rules! fixed {
+                ($($f:ident),*) => {
+                    match f {
+                        $(Func::$f => return boxed(move |c, r| c.call_inline(&Func::$f, &args, r)),)*
+                        _ => {}
+                    }
+                };
+            }
+            fixed!(
+                Round, RoundTo, Floor, Ceil, Abs, Min, Max, Clamp, Int, Float, Uniform, Randint,
+                Chance, Choice, Concat
+            );
             let f = f.clone();
-            let args: Vec<Compiled> = args.iter().map(Compiled::new).collect();
             boxed(move |c, r| c.call(&f, &args, r))
         }
         // Stored values, entities' ids and the event's own values: the tree walk reads
@@ -186,6 +200,32 @@ fn compile(e: &Expr) -> Box<Eval> {
         e => {
             let e = e.clone();
             boxed(move |c, r| c.eval(&e, r))
+        }
+    }
+}
+
+/// An argument of a compiled call: a constant is held as it is, so reading it is a copy
+/// rather than a call through a closure.
+enum CallArg {
+    Const(Value),
+    Code(Compiled),
+}
+
+impl CallArg {
+    fn new(e: &Expr) -> Self {
+        match e {
+            Expr::Lit(v) => CallArg::Const(v.clone()),
+            e => CallArg::Code(Compiled::new(e)),
+        }
+    }
+}
+
+impl Arg for CallArg {
+    #[inline]
+    fn value(&self, ctx: &Ctx<'_>, rng: &mut SimRng) -> Value {
+        match self {
+            CallArg::Const(v) => v.clone(),
+            CallArg::Code(c) => c.eval(ctx, rng),
         }
     }
 }
@@ -212,14 +252,24 @@ enum Operand {
 /// A local, or a field or a state variable of the entity in a local: where [`Ctx::peek`]
 /// would find it, decided here. What is not there (no such local, a local that is no
 /// entity, no such field) reads as null, as the tree walk reads it.
-enum Read {
+pub(super) enum Read {
     Local(usize),
     Field(usize, u16),
     State(usize, u16),
 }
 
+impl std::fmt::Debug for Read {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Read::Local(s) => write!(f, "Local({s})"),
+            Read::Field(s, x) => write!(f, "Field({s}, {x})"),
+            Read::State(s, x) => write!(f, "State({s}, {x})"),
+        }
+    }
+}
+
 impl Read {
-    fn of(e: &Expr) -> Option<Read> {
+    pub(super) fn of(e: &Expr) -> Option<Read> {
         Some(match e {
             Expr::Local(slot) => Read::Local(*slot as usize),
             Expr::Field(x, _, f) => Read::Field(local(x)?, *f),
@@ -229,7 +279,7 @@ impl Read {
     }
 
     #[inline]
-    fn get<'v>(&'v self, c: &'v Ctx<'_>) -> Option<&'v Value> {
+    pub(super) fn get<'v>(&'v self, c: &'v Ctx<'_>) -> Option<&'v Value> {
         let ent = |slot: usize| c.locals.get(slot)?.as_ent();
         match self {
             Read::Local(slot) => c.locals.get(*slot),

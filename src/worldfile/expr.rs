@@ -342,6 +342,18 @@ impl Ctx<'_> {
         })
     }
 
+    /// Writes the id of the entity in local `slot` as a JSON string; false when it holds none.
+    #[inline]
+    pub fn write_id_in(&self, slot: u16, buf: &mut Vec<u8>) -> bool {
+        let Some((k, i)) = self.locals.get(slot as usize).and_then(Value::as_ent) else {
+            return false;
+        };
+        self.master
+            .kinds
+            .get(k as usize)
+            .is_some_and(|d| d.write_id(i, buf))
+    }
+
     /// The entity a stored value names (a pick, a `let`, a state variable holding one, ...),
     /// read in place: `u.page.url` reads the user's page and then its field with no clone.
     fn local_entity(&self, x: &Expr) -> Option<(u16, u32)> {

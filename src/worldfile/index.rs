@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::expr::{Expr, Master};
 use super::parse::BinOp;
-use super::value::Value;
+use super::value::{Text, Value};
 
 /// A hashable master-data value (floats are not indexed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,11 +32,28 @@ impl Key {
     }
 }
 
+type Map<K> = HashMap<K, Vec<u32>, foldhash::fast::FixedState>;
+
 /// The candidates of a pick by the value of `probe`, evaluated with the picks before it.
 #[derive(Debug)]
 pub struct FieldIndex {
     pub probe: Expr,
-    pub by_key: HashMap<Key, Vec<u32>>,
+    /// Text keys apart, so that a probe's text is looked up as it is, without a [`Key`]
+    /// made (and its shared text counted up and down) per pick.
+    strs: Map<Text>,
+    others: Map<Key>,
+}
+
+impl FieldIndex {
+    /// The candidates whose field equals `v` (as `==` compares: `2 == 2.0`).
+    #[inline]
+    pub fn get(&self, v: &Value) -> Option<&[u32]> {
+        match v {
+            Value::Str(s) => self.strs.get(s.as_str()),
+            v => self.others.get(&Key::of(v)?),
+        }
+        .map(Vec::as_slice)
+    }
 }
 
 /// An index for the pick in `slot` of entity kind `kind`, if its condition has a conjunct
@@ -48,15 +65,18 @@ pub fn build(cond: &Expr, slot: u16, kind: u16, master: &Master) -> Option<Field
         .get(kind as usize)?
         .fields
         .get(field as usize)?;
-    let mut by_key: HashMap<Key, Vec<u32>> = HashMap::new();
+    let (mut strs, mut others) = (Map::default(), Map::default());
     for (i, v) in column.iter().enumerate() {
-        if let Some(k) = Key::of(v) {
-            by_key.entry(k).or_default().push(i as u32);
+        match (v, Key::of(v)) {
+            (Value::Str(s), _) => strs.entry(s.clone()).or_default().push(i as u32),
+            (_, Some(k)) => others.entry(k).or_default().push(i as u32),
+            _ => {}
         }
     }
     Some(FieldIndex {
         probe: probe.clone(),
-        by_key,
+        strs,
+        others,
     })
 }
 

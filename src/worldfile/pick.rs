@@ -7,11 +7,11 @@ use rand::RngExt;
 use rand_distr::weighted::{WeightedAliasIndex, WeightedIndex};
 use rand_distr::{Distribution, Zipf};
 
-use super::compiled::{Compiled, Condition};
+use super::compiled::{Compiled, Condition, Read};
 use super::expr::{Ctx, Master, State};
 use super::filter::{self, Filters};
 use super::groups::Groups;
-use super::index::{FieldIndex, Key};
+use super::index::FieldIndex;
 use super::model::{Model, PickHow, PickModel};
 use super::value::Value;
 use crate::SimRng;
@@ -36,9 +36,8 @@ enum Chooser {
 /// How one pick of one event type chooses.
 pub struct Picker {
     chooser: Chooser,
-    /// Candidates by a pinned master-data field (uniform picks only).
-    /// With its probe compiled.
-    index: Option<(FieldIndex, Compiled)>,
+    /// Candidates by a pinned master-data field (uniform picks only), with its probe.
+    index: Option<(FieldIndex, Probe)>,
     /// The live set of candidates for which the conjuncts about the candidate alone hold.
     filter: Option<u16>,
     /// What is left of the condition beside the live set, tested per candidate, compiled.
@@ -46,6 +45,14 @@ pub struct Picker {
     /// Candidates grouped by the master-data fields the condition reads, when it reads the
     /// candidate through nothing else and the groups are few.
     groups: Option<Groups>,
+}
+
+/// The value an index is probed with: read in place where it is stored (what the compiled
+/// form would give, unless there is nothing there, which no candidate equals), else
+/// evaluated.
+enum Probe {
+    At(Read),
+    Code(Compiled),
 }
 
 /// What a pick reads.
@@ -122,7 +129,10 @@ impl Picker {
         Ok(Picker {
             chooser,
             index: index.map(|i| {
-                let probe = Compiled::new(&i.probe);
+                let probe = match Read::of(&i.probe) {
+                    Some(at) => Probe::At(at),
+                    None => Probe::Code(Compiled::new(&i.probe)),
+                };
                 (i, probe)
             }),
             filter,
@@ -153,8 +163,10 @@ impl Picker {
             }
         };
         if let Some((index, probe)) = &self.index {
-            let probe = probe.eval(&ctx(seen, locals), rng);
-            let candidates = Key::of(&probe).and_then(|k| index.by_key.get(&k))?;
+            let candidates = match probe {
+                Probe::At(at) => index.get(at.get(&ctx(seen, locals))?),
+                Probe::Code(code) => index.get(&code.eval(&ctx(seen, locals), rng)),
+            }?;
             return pick_among(candidates, 8, rng, locals, ok);
         }
         if let (Some(members), Chooser::Uniform) = (members, &self.chooser) {

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use rand::distr::Distribution;
 use rand::RngExt;
 
-use super::compiled::{Compiled, Condition};
+use super::compiled::{Compiled, Condition, Read};
 use super::expr::{Ctx, Expr, Func, WeightedTable};
 use super::parse::Format;
 use super::template::{
-    escape_into, write_expr, write_expr_by, write_part_by, write_plain, Node, TextPart,
+    escape_into, write_expr, write_expr_by, write_part_by, write_plain, write_text, write_value,
+    Node, TextPart,
 };
 use super::value::Value;
 use crate::SimRng;
@@ -25,6 +26,11 @@ enum Op {
     Value(Expr, Compiled, Format),
     /// One expression's value inside a JSON string (the quotes are in the runs around it).
     Part(Expr, Compiled, Format),
+    /// A local, or a field or state variable of the entity in one, read where it is: what
+    /// `Value` writes for such an expression, with its place decided at load.
+    Read(Read, Format),
+    /// The same inside a JSON string, as `Part` writes it.
+    ReadPart(Read, Format),
     /// `choice(...)` of constants: one of their JSON texts, drawn as `choice` draws.
     Choose(Box<[Box<[u8]>]>),
     /// `weighted(...)` of constants: one of their JSON texts, drawn by the same table.
@@ -113,11 +119,15 @@ impl Program {
                     Self::run(ops, ctx, rng, buf, start, key);
                 }
                 Op::Part(e, code, f) => write_part_by(buf, e, code, *f, ctx, rng),
+                Op::Read(at, f) => write_value(buf, at.get(ctx).unwrap_or(&Value::Null), *f, ctx),
+                Op::ReadPart(at, f) => {
+                    write_text(buf, at.get(ctx).unwrap_or(&Value::Null), *f, ctx)
+                }
                 Op::Time => crate::timefmt::write_rfc3339_millis(buf, ctx.now),
                 Op::Id => crate::event::write_uuid(buf, ctx.event_id),
                 Op::Cause => crate::event::write_cause(buf, ctx.caused_by),
                 Op::IdOf(slot, e) => {
-                    if !ctx.write_id_of(&Expr::Local(*slot), buf) {
+                    if !ctx.write_id_in(*slot, buf) {
                         write_expr(buf, e, Format::default(), ctx, rng);
                     }
                 }
@@ -197,7 +207,10 @@ impl Builder {
                 _ => {}
             }
         }
-        self.op(Op::Value(e.clone(), Compiled::new(e), f));
+        match Read::of(e) {
+            Some(at) => self.op(Op::Read(at, f)),
+            None => self.op(Op::Value(e.clone(), Compiled::new(e), f)),
+        }
     }
 
     fn bytes(&mut self, b: &[u8]) {
@@ -262,7 +275,10 @@ impl Builder {
                         TextPart::Expr(Expr::EventType, f) if *f == Format::default() => {
                             escape_into(&mut self.pending, &self.event_type)
                         }
-                        TextPart::Expr(e, f) => self.op(Op::Part(e.clone(), Compiled::new(e), *f)),
+                        TextPart::Expr(e, f) => match Read::of(e) {
+                            Some(at) => self.op(Op::ReadPart(at, *f)),
+                            None => self.op(Op::Part(e.clone(), Compiled::new(e), *f)),
+                        },
                     }
                 }
                 self.bytes(b"\"");

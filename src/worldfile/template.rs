@@ -277,7 +277,7 @@ fn write_fields(
     }
 }
 
-fn write_value(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
+pub(super) fn write_value(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
     if f.zero_pad.is_some() {
         buf.push(b'"');
         write_text(buf, v, f, ctx);
@@ -300,7 +300,7 @@ fn write_value(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
 }
 
 /// Writes a value inside a JSON string.
-fn write_text(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
+pub(super) fn write_text(buf: &mut Vec<u8>, v: &Value, f: Format, ctx: &Ctx<'_>) {
     match v {
         Value::Int(i) => {
             let mut b = itoa::Buffer::new();

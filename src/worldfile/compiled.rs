@@ -136,6 +136,22 @@ fn compile(e: &Expr) -> Box<Eval> {
             v => boxed(move |_, _| v.clone()),
         },
         Expr::Now => boxed(|c, _| Value::Int(c.now)),
+        // A window count of the entity in a local, read where it is kept.
+        Expr::Window(x, _, w, _) if local(x).is_some() => {
+            let (slot, w) = (local(x).unwrap_or_default(), *w);
+            boxed(
+                move |c, _| match c.locals.get(slot).and_then(Value::as_ent) {
+                    Some((k, i)) => Value::Int(
+                        c.state
+                            .windows
+                            .get(k as usize)
+                            .and_then(|ws| ws.count(i, w))
+                            .map_or(0, i64::from),
+                    ),
+                    None => Value::Null,
+                },
+            )
+        }
         Expr::Neg(x) => {
             let x = compile(x);
             boxed(move |c, r| match x(c, r) {
@@ -206,13 +222,14 @@ fn compile(e: &Expr) -> Box<Eval> {
 
 /// An argument of a compiled call: a constant is held as it is, so reading it is a copy
 /// rather than a call through a closure.
-enum CallArg {
+#[derive(Debug)]
+pub(super) enum CallArg {
     Const(Value),
     Code(Compiled),
 }
 
 impl CallArg {
-    fn new(e: &Expr) -> Self {
+    pub(super) fn new(e: &Expr) -> Self {
         match e {
             Expr::Lit(v) => CallArg::Const(v.clone()),
             e => CallArg::Code(Compiled::new(e)),
@@ -256,6 +273,7 @@ pub(super) enum Read {
     Local(usize),
     Field(usize, u16),
     State(usize, u16),
+    Global(usize),
 }
 
 impl std::fmt::Debug for Read {
@@ -264,6 +282,7 @@ impl std::fmt::Debug for Read {
             Read::Local(s) => write!(f, "Local({s})"),
             Read::Field(s, x) => write!(f, "Field({s}, {x})"),
             Read::State(s, x) => write!(f, "State({s}, {x})"),
+            Read::Global(v) => write!(f, "Global({v})"),
         }
     }
 }
@@ -274,6 +293,7 @@ impl Read {
             Expr::Local(slot) => Read::Local(*slot as usize),
             Expr::Field(x, _, f) => Read::Field(local(x)?, *f),
             Expr::State(x, _, v) => Read::State(local(x)?, *v),
+            Expr::Global(v) => Read::Global(*v as usize),
             _ => return None,
         })
     }
@@ -291,6 +311,7 @@ impl Read {
                 let (k, i) = ent(*slot)?;
                 c.state.ent.get(k as usize)?.get(i, *v)
             }
+            Read::Global(v) => c.state.global.get(*v),
         }
     }
 }
@@ -393,8 +414,9 @@ fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
 pub struct EventCode {
     pub(super) lets: Vec<(u16, Compiled)>,
     pub(super) when: Option<Condition>,
-    /// The value of each `set` and `add`, by effect (a window count has none).
-    pub(super) effects: Vec<Option<Compiled>>,
+    /// The value of each `set` and `add`, by effect (a window count has none); most are
+    /// constants (`true`, `1`), held as values.
+    pub(super) effects: Vec<Option<CallArg>>,
     pub(super) follow: Vec<FollowCode>,
 }
 
@@ -420,7 +442,7 @@ impl EventCode {
                 .effects
                 .iter()
                 .map(|eff| match eff {
-                    Effect::Set(_, x) | Effect::Add(_, x) => Some(Compiled::new(x)),
+                    Effect::Set(_, x) | Effect::Add(_, x) => Some(CallArg::new(x)),
                     Effect::Count(..) => None,
                 })
                 .collect(),

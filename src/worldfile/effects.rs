@@ -1,7 +1,7 @@
 //! A world file's effects: state writes and window counts, applied only when every declared
 //! bound holds afterwards, and the live candidate sets they touch kept current.
 
-use super::expr::{binary, Ctx};
+use super::expr::{binary, Arg, Ctx};
 use super::filter::Reads;
 use super::model::Model;
 use super::model::{Effect, EventModel, Target};
@@ -45,7 +45,7 @@ impl Run {
     ) -> bool {
         for (eff, x) in ev.effects.iter().zip(&ev.code.effects) {
             let c = Ctx::plain(&self.master, &self.state, locals, time);
-            let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.eval(&c, rng));
+            let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.value(&c, rng));
             let (target, value, add) = match eff {
                 Effect::Set(t, _) => (t, value(rng), false),
                 Effect::Add(t, _) => (t, value(rng), true),

@@ -29,6 +29,8 @@ enum Op {
     /// A local, or a field or state variable of the entity in one, read where it is: what
     /// `Value` writes for such an expression, with its place decided at load.
     Read(Read, Format),
+    /// The same in the default format: what `write_value` writes, its common cases inline.
+    ReadPlain(Read),
     /// The same inside a JSON string, as `Part` writes it.
     ReadPart(Read, Format),
     /// `choice(...)` of constants: one of their JSON texts, drawn as `choice` draws.
@@ -120,6 +122,18 @@ impl Program {
                 }
                 Op::Part(e, code, f) => write_part_by(buf, e, code, *f, ctx, rng),
                 Op::Read(at, f) => write_value(buf, at.get(ctx).unwrap_or(&Value::Null), *f, ctx),
+                Op::ReadPlain(at) => match at.get(ctx) {
+                    // Text and whole numbers, most of what a payload reads, written here.
+                    Some(Value::Str(s)) => {
+                        buf.push(b'"');
+                        escape_into(buf, s);
+                        buf.push(b'"');
+                    }
+                    Some(Value::Int(i)) => {
+                        buf.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes())
+                    }
+                    v => write_value(buf, v.unwrap_or(&Value::Null), Format::default(), ctx),
+                },
                 Op::ReadPart(at, f) => {
                     write_text(buf, at.get(ctx).unwrap_or(&Value::Null), *f, ctx)
                 }
@@ -208,6 +222,7 @@ impl Builder {
             }
         }
         match Read::of(e) {
+            Some(at) if plain => self.op(Op::ReadPlain(at)),
             Some(at) => self.op(Op::Read(at, f)),
             None => self.op(Op::Value(e.clone(), Compiled::new(e), f)),
         }

@@ -100,6 +100,35 @@ fn cases() -> Vec<Expr> {
             vec![field(0, 0), Expr::Local(2), Expr::Id(local(0))],
         ),
     ];
+    // Each function compiled to a closure of its own, with constant arguments (held as
+    // values), stored ones, drawn ones, and some of the wrong kind.
+    let lit = |v: Value| Expr::Lit(v);
+    let int = |i| lit(Value::Int(i));
+    for (f, args) in [
+        (Func::Randint, vec![int(1), int(6)]),
+        (Func::Randint, vec![int(6), int(1)]),
+        (Func::Randint, vec![Expr::Local(1), draw()]),
+        (Func::Chance, vec![lit(Value::float(0.3))]),
+        (Func::Chance, vec![Expr::Local(2)]),
+        (
+            Func::Choice,
+            vec![lit(Value::str("a")), int(2), lit(Value::Null), draw()],
+        ),
+        (Func::Uniform, vec![int(2), int(2)]),
+        (Func::Uniform, vec![field(0, 1), Expr::Local(1)]),
+        (Func::Min, vec![draw(), int(5), field(0, 1)]),
+        (Func::Max, vec![draw(), Expr::Local(2)]),
+        (Func::RoundTo, vec![draw(), int(2)]),
+        (Func::Floor, vec![draw()]),
+        (Func::Ceil, vec![Expr::Neg(Box::new(draw()))]),
+        (Func::Abs, vec![Expr::Neg(Box::new(draw()))]),
+        (Func::Abs, vec![Expr::Neg(local(1))]),
+        (Func::Int, vec![draw()]),
+        (Func::Float, vec![Expr::Local(1)]),
+        (Func::Clamp, vec![draw(), int(7), int(3)]),
+    ] {
+        out.push(Expr::Call(f, args));
+    }
     // Conditions of conditions, and of values that are no condition (null, numbers).
     let tests = [
         Expr::Lit(Value::bool(true)),

@@ -407,6 +407,102 @@ mod tests {
         assert!(seen.len() > 20, "the draws vary: {} outputs", seen.len());
     }
 
+    /// Values read in place (a local, a field or state variable of the entity in one, a
+    /// global), as a value and inside a text, in the default format and others, give what
+    /// the tree walk gives: text that needs escaping, whole and other numbers, an entity,
+    /// null, and places where nothing is stored.
+    #[test]
+    fn values_read_in_place_write_what_the_tree_walk_writes() {
+        use crate::worldfile::expr::KindData;
+        use crate::worldfile::rows::Rows;
+        let mut kind = KindData {
+            ids: vec!["e\"0".into(), "e1".into()],
+            fields: vec![
+                vec![Value::str("q\"x"), Value::Int(-42)],
+                vec![Value::float(2.5), Value::Null],
+            ],
+            ..KindData::default()
+        };
+        kind.pack();
+        let master = Master { kinds: vec![kind] };
+        let state = State {
+            ent: vec![Rows::from_columns(&[vec![
+                Value::Int(7),
+                Value::bool(true),
+            ]])],
+            global: vec![Value::str("g\n")],
+            ..State::default()
+        };
+        let fld = |slot, f| Expr::Field(Box::new(Expr::Local(slot)), 0, f);
+        let var = |slot, v| Expr::State(Box::new(Expr::Local(slot)), 0, v);
+        let reads = [
+            Expr::Local(0),
+            Expr::Local(1),
+            Expr::Local(2),
+            Expr::Local(3),
+            Expr::Local(9),
+            fld(0, 0),
+            fld(0, 1),
+            fld(1, 0),
+            var(0, 0),
+            var(0, 1),
+            var(2, 0),
+            Expr::Global(0),
+            Expr::Global(5),
+        ];
+        let formats = [
+            Format::default(),
+            Format {
+                zero_pad: Some(5),
+                places: None,
+            },
+            Format {
+                zero_pad: None,
+                places: Some(1),
+            },
+        ];
+        let mut fields = Vec::new();
+        for (r, e) in reads.iter().enumerate() {
+            for (k, f) in formats.iter().enumerate() {
+                fields.push((format!("v{r}_{k}"), field(e.clone(), *f)));
+                fields.push((
+                    format!("t{r}_{k}"),
+                    Node::Text(vec![
+                        TextPart::Lit("<".into()),
+                        TextPart::Expr(e.clone(), *f),
+                        TextPart::Lit(">".into()),
+                    ]),
+                ));
+            }
+        }
+        let program = Program::payload(&fields, &[], false, "t");
+        assert!(program.ops.iter().any(|op| matches!(op, Op::ReadPlain(_))));
+        assert!(program.ops.iter().any(|op| matches!(op, Op::Read(..))));
+        assert!(program.ops.iter().any(|op| matches!(op, Op::ReadPart(..))));
+        let tree = Node::Object(fields);
+        for who in 0..2 {
+            let locals = [
+                Value::ent(0, who),
+                Value::str("l\\"),
+                Value::Int(3),
+                Value::float(-0.25),
+            ];
+            let ctx = Ctx::plain(&master, &state, &locals, 0);
+            let (mut flat, mut walked) = (Vec::new(), Vec::new());
+            let mut rng = SimRng::seed_from_u64(1);
+            program.write(&ctx, &mut rng, &mut flat);
+            super::super::template::write(&tree, &ctx, &mut rng, &mut walked, &[], &mut None);
+            let flat = String::from_utf8_lossy(&flat).into_owned();
+            assert_eq!(flat, String::from_utf8_lossy(&walked));
+            let v: serde_json::Value = serde_json::from_str(&flat).expect("JSON");
+            assert_eq!(v["v0_0"], ["e\"0", "e1"][who as usize]);
+            let own = [serde_json::json!("q\"x"), serde_json::json!(-42)];
+            assert_eq!(v["v5_0"], own[who as usize]);
+            assert_eq!(v["t5_0"], format!("<{}>", ["q\"x", "-42"][who as usize]));
+            assert_eq!(v["v11_0"], "g\n");
+        }
+    }
+
     /// The event's own name, its cause and the ids of its picks are written without a value
     /// being made, and give what the tree walk gives: for a primary (no cause) and a
     /// follow-up, an entity in a slot and a slot holding no entity.

@@ -89,3 +89,72 @@ fn a_grouped_pick_follows_the_state_it_reads_and_stays_uniform() {
         );
     }
 }
+
+/// Runs `yaml` (a world file's text) for 20,000 primary events from seed 5.
+fn run_text(yaml: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let world = dir.path().join("hotel.yaml");
+    std::fs::write(&world, yaml).expect("the world file");
+    json_lines(&[
+        "run",
+        "--world",
+        world.to_str().unwrap(),
+        "--data-dir",
+        "/nonexistent/kafka-gen-test",
+        "--sink",
+        "stdout",
+        "--seed",
+        "5",
+        "--start",
+        "2025-03-07T20:00:00Z",
+        "--count",
+        "20000",
+        "--stats-interval",
+        "0",
+    ])
+}
+
+/// A pick among a live set's members whose remaining condition reads the candidate only
+/// through master data is decided by the member's group (`tests/fixtures/world-hotel.yaml`,
+/// 72 groups). It must choose exactly as testing each drawn member does: the same stream as
+/// the same world whose condition also reads state (so is tested member by member), and
+/// every room chosen free and as wished.
+#[test]
+fn a_live_set_pick_decided_by_group_chooses_as_testing_each_member() {
+    let yaml = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-hotel.yaml"),
+    )
+    .expect("the fixture");
+    let grouped = run_text(&yaml);
+    let tested_yaml = yaml.replace(
+        "(r.wing == g.want or r.floor == g.want)",
+        "(r.wing == g.want or r.floor == g.want or r.taken)",
+    );
+    assert_ne!(tested_yaml, yaml, "the fixture's condition changed");
+    let tested = run_text(&tested_yaml);
+    // `--count` counts check-ins; each checks out within 200 s.
+    assert!(grouped.len() >= 39_000, "{} events", grouped.len());
+    assert_eq!(
+        grouped, tested,
+        "grouped and tested picks chose differently"
+    );
+    let mut taken: HashSet<String> = HashSet::new();
+    let (mut check_ins, mut wishes) = (0, HashSet::new());
+    for e in &grouped {
+        let room = e["room"].as_str().unwrap().to_string();
+        if e.get("want").is_some() {
+            let want = e["want"].as_i64().unwrap();
+            assert!(
+                e["wing"].as_i64() == Some(want) || e["floor"].as_i64() == Some(want),
+                "a room neither in the wing nor on the floor wished: {e}"
+            );
+            assert!(taken.insert(room), "a room taken twice: {e}");
+            check_ins += 1;
+            wishes.insert(want);
+        } else {
+            assert!(taken.remove(&room), "a check-out from a free room: {e}");
+        }
+    }
+    assert_eq!(check_ins, 20_000);
+    assert_eq!(wishes.len(), 9, "wishes seen: {wishes:?}");
+}

@@ -30,7 +30,7 @@ pub(super) struct Groups {
     /// What the condition reads beside the candidate, compiled.
     probes: Vec<Compiled>,
     /// Which groups qualify (bit `g` for group `g`) by the probes' values.
-    memo: HashMap<Box<[Probe]>, u64, foldhash::fast::FixedState>,
+    memo: HashMap<Box<[Probe]>, u128, foldhash::fast::FixedState>,
     /// The probes' values of the pick being made, reused.
     key: Vec<Probe>,
 }
@@ -60,11 +60,24 @@ impl Probe {
     }
 }
 
-/// Groups beyond this many are not worth a test each.
-const MAX_GROUPS: usize = 64;
+/// Groups beyond this many are not worth a test each, for a pick that draws among all the
+/// kind's entities (its draws go by group once it has them).
+pub(super) const MAX_GROUPS: usize = 64;
+/// The most groups a pick among a live set's members may have ([`Groups::holds`] stands in
+/// for its condition test per drawn member, so the draws are those of testing): tutoring's
+/// tutors, by first and second subject, make 72.
+pub(super) const MAX_MEMBER_GROUPS: usize = 128;
 
 impl Groups {
-    pub(super) fn build(cond: &Expr, slot: u16, kind: u16, master: &Master) -> Option<Groups> {
+    /// Groups of at most `max` (at most [`MAX_MEMBER_GROUPS`]).
+    pub(super) fn build(
+        cond: &Expr,
+        slot: u16,
+        kind: u16,
+        master: &Master,
+        max: usize,
+    ) -> Option<Groups> {
+        let max = max.min(MAX_MEMBER_GROUPS);
         let mut fields = Vec::new();
         if !fields_only(cond, slot, &mut fields) || fields.is_empty() {
             return None;
@@ -87,7 +100,7 @@ impl Groups {
                 members.len() - 1
             });
             members[g].push(i as u32);
-            if members.len() > MAX_GROUPS {
+            if members.len() > max {
                 return None;
             }
         }
@@ -116,7 +129,7 @@ impl Groups {
         rng: &mut SimRng,
         locals: &mut [Value],
         mut ok: impl FnMut(u32, &mut SimRng, &mut [Value]) -> bool,
-    ) -> u64 {
+    ) -> u128 {
         self.key.clear();
         let c = ctx(seen, locals);
         for p in &self.probes {
@@ -125,7 +138,7 @@ impl Groups {
         if let Some(v) = self.memo.get(self.key.as_slice()) {
             return *v;
         }
-        let mut verdicts = 0u64;
+        let mut verdicts = 0u128;
         for (g, m) in self.members.iter().enumerate() {
             if ok(m[0], rng, locals) {
                 verdicts |= 1 << g;
@@ -203,13 +216,14 @@ fn fields_only(e: &Expr, slot: u16, out: &mut Vec<u16>) -> bool {
 
 impl Groups {
     /// Whether candidate `i`'s group is among `verdicts`.
-    pub(super) fn holds(&self, verdicts: u64, i: u32) -> bool {
+    #[inline]
+    pub(super) fn holds(&self, verdicts: u128, i: u32) -> bool {
         verdicts >> self.group_of[i as usize] & 1 == 1
     }
 
     /// A uniform choice among the members of the groups that qualify (see [`Groups::verdicts`]).
-    pub(super) fn choose(&self, rng: &mut SimRng, verdicts: u64) -> Option<u32> {
-        let mut sizes = [0usize; MAX_GROUPS + 1];
+    pub(super) fn choose(&self, rng: &mut SimRng, verdicts: u128) -> Option<u32> {
+        let mut sizes = [0usize; MAX_MEMBER_GROUPS + 1];
         let mut total = 0;
         for (g, m) in self.members.iter().enumerate() {
             if verdicts >> g & 1 == 1 {

@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Zipf};
 use super::compiled::{Compiled, Condition, Read};
 use super::expr::{Ctx, Master, State};
 use super::filter::{self, Filters};
-use super::groups::Groups;
+use super::groups::{Groups, MAX_GROUPS, MAX_MEMBER_GROUPS};
 use super::index::FieldIndex;
 use super::model::{Model, PickHow, PickModel};
 use super::value::Value;
@@ -123,7 +123,14 @@ impl Picker {
             p.cond.clone()
         };
         let groups = match (&p.how, &index, filter, &p.cond) {
-            (PickHow::Uniform, None, None, Some(c)) => Groups::build(c, p.slot, p.kind, master),
+            (PickHow::Uniform, None, None, Some(c)) => {
+                Groups::build(c, p.slot, p.kind, master, MAX_GROUPS)
+            }
+            // What is left beside a live set, when it reads the candidate's master data alone:
+            // drawn members are tested by group.
+            (PickHow::Uniform, None, Some(_), _) => rest
+                .as_ref()
+                .and_then(|c| Groups::build(c, p.slot, p.kind, master, MAX_MEMBER_GROUPS)),
             _ => None,
         };
         Ok(Picker {
@@ -170,6 +177,14 @@ impl Picker {
             return pick_among(candidates, 8, rng, locals, ok);
         }
         if let (Some(members), Chooser::Uniform) = (members, &self.chooser) {
+            if let Some(groups) = &mut self.groups {
+                // The same draws as testing each drawn member: the test is pure, and its
+                // verdict is its group's.
+                let verdicts = groups.verdicts(seen, rng, locals, ok);
+                return pick_among(members, TRIES, rng, locals, |i, _, _| {
+                    groups.holds(verdicts, i)
+                });
+            }
             return pick_among(members, TRIES, rng, locals, ok);
         }
         if let Some(groups) = &mut self.groups {

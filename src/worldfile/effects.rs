@@ -43,8 +43,8 @@ impl Run {
         writes: &mut Vec<(Slot, Value)>,
         counts: &mut Vec<(u16, u16, u32)>,
     ) -> bool {
+        let c = Ctx::plain(&self.master, &self.state, locals, time);
         for (eff, x) in ev.effects.iter().zip(&ev.code.effects) {
-            let c = Ctx::plain(&self.master, &self.state, locals, time);
             let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.value(&c, rng));
             let (target, value, add) = match eff {
                 Effect::Set(t, _) => (t, value(rng), false),

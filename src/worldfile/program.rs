@@ -29,6 +29,11 @@ enum Op {
     /// A local, or a field or state variable of the entity in one, read where it is: what
     /// `Value` writes for such an expression, with its place decided at load.
     Read(Read, Format),
+    /// A value that is never stored (a call, an operator, a branch), evaluated compiled: what
+    /// `Value` writes for it, without first looking for it in place.
+    Eval(Compiled, Format),
+    /// The same inside a JSON string.
+    EvalPart(Compiled, Format),
     /// The same in the default format: what `write_value` writes, its common cases inline.
     ReadPlain(Read),
     /// The same inside a JSON string, as `Part` writes it.
@@ -134,6 +139,8 @@ impl Program {
                     }
                     v => write_value(buf, v.unwrap_or(&Value::Null), Format::default(), ctx),
                 },
+                Op::Eval(code, f) => write_value(buf, &code.eval(ctx, rng), *f, ctx),
+                Op::EvalPart(code, f) => write_text(buf, &code.eval(ctx, rng), *f, ctx),
                 Op::ReadPart(at, f) => {
                     write_text(buf, at.get(ctx).unwrap_or(&Value::Null), *f, ctx)
                 }
@@ -150,6 +157,15 @@ impl Program {
             }
         }
     }
+}
+
+/// Whether `e` is made when evaluated, never read where it is stored ([`Ctx::peek`] finds
+/// nothing for it).
+fn made(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Call(..) | Expr::Bin(..) | Expr::Neg(_) | Expr::Not(_) | Expr::Cond(..) | Expr::Now
+    )
 }
 
 #[derive(Default)]
@@ -224,6 +240,7 @@ impl Builder {
         match Read::of(e) {
             Some(at) if plain => self.op(Op::ReadPlain(at)),
             Some(at) => self.op(Op::Read(at, f)),
+            None if made(e) => self.op(Op::Eval(Compiled::new(e), f)),
             None => self.op(Op::Value(e.clone(), Compiled::new(e), f)),
         }
     }
@@ -292,6 +309,7 @@ impl Builder {
                         }
                         TextPart::Expr(e, f) => match Read::of(e) {
                             Some(at) => self.op(Op::ReadPart(at, *f)),
+                            None if made(e) => self.op(Op::EvalPart(Compiled::new(e), *f)),
                             None => self.op(Op::Part(e.clone(), Compiled::new(e), *f)),
                         },
                     }
@@ -449,6 +467,18 @@ mod tests {
             var(2, 0),
             Expr::Global(0),
             Expr::Global(5),
+            // Made, never stored: evaluated without a look in place.
+            Expr::Bin(
+                crate::worldfile::parse::BinOp::Add,
+                Box::new(Expr::Local(2)),
+                Box::new(fld(0, 1)),
+            ),
+            Expr::Neg(Box::new(Expr::Local(3))),
+            Expr::Call(
+                Func::Uniform,
+                vec![lit(Value::Int(0)), lit(Value::Int(100))],
+            ),
+            Expr::Now,
         ];
         let formats = [
             Format::default(),
@@ -479,6 +509,8 @@ mod tests {
         assert!(program.ops.iter().any(|op| matches!(op, Op::ReadPlain(_))));
         assert!(program.ops.iter().any(|op| matches!(op, Op::Read(..))));
         assert!(program.ops.iter().any(|op| matches!(op, Op::ReadPart(..))));
+        assert!(program.ops.iter().any(|op| matches!(op, Op::Eval(..))));
+        assert!(program.ops.iter().any(|op| matches!(op, Op::EvalPart(..))));
         let tree = Node::Object(fields);
         for who in 0..2 {
             let locals = [
@@ -487,11 +519,15 @@ mod tests {
                 Value::Int(3),
                 Value::float(-0.25),
             ];
-            let ctx = Ctx::plain(&master, &state, &locals, 0);
+            let ctx = Ctx::plain(&master, &state, &locals, 1_700_000_000_123);
             let (mut flat, mut walked) = (Vec::new(), Vec::new());
-            let mut rng = SimRng::seed_from_u64(1);
-            program.write(&ctx, &mut rng, &mut flat);
-            super::super::template::write(&tree, &ctx, &mut rng, &mut walked, &[], &mut None);
+            let (mut r1, mut r2) = (
+                SimRng::seed_from_u64(who.into()),
+                SimRng::seed_from_u64(who.into()),
+            );
+            program.write(&ctx, &mut r1, &mut flat);
+            super::super::template::write(&tree, &ctx, &mut r2, &mut walked, &[], &mut None);
+            assert_eq!(r1.random::<u64>(), r2.random::<u64>(), "the same draws");
             let flat = String::from_utf8_lossy(&flat).into_owned();
             assert_eq!(flat, String::from_utf8_lossy(&walked));
             let v: serde_json::Value = serde_json::from_str(&flat).expect("JSON");

@@ -5,7 +5,6 @@
 //! the shipped ones embedded in the binary (`worldfile::builtin`). [`find`] resolves a name,
 //! [`names`] and [`builtins`] list what kafka-gen knows.
 
-pub mod baseline;
 pub mod retail;
 pub mod util;
 

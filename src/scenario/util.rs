@@ -67,40 +67,6 @@ pub fn envelope<'k>(
     }
 }
 
-/// Config checks of one `[section]` with messages that name the field and the bad value.
-pub struct Check(pub &'static str);
-
-impl Check {
-    fn fail(&self, field: &str, value: String, want: &str) -> anyhow::Result<()> {
-        anyhow::bail!(
-            "{}.{field} is {value}; it must be {want} (config file [{}])",
-            self.0,
-            self.0
-        )
-    }
-
-    /// `value` is finite and within `lo..=hi`.
-    pub fn range(&self, field: &str, value: f64, lo: f64, hi: f64) -> anyhow::Result<()> {
-        if !(value.is_finite() && (lo..=hi).contains(&value)) {
-            self.fail(field, value.to_string(), &format!("between {lo} and {hi}"))?;
-        }
-        Ok(())
-    }
-
-    /// `lo <= hi`, both within `min..=max`.
-    pub fn span(&self, field: &str, lo: f64, hi: f64, min: f64, max: f64) -> anyhow::Result<()> {
-        let ok = |v: f64| v.is_finite() && (min..=max).contains(&v);
-        if !(ok(lo) && ok(hi) && lo <= hi) {
-            self.fail(
-                field,
-                format!("{lo}..{hi}"),
-                &format!("within {min}..{max} with min <= max"),
-            )?;
-        }
-        Ok(())
-    }
-}
-
 /// How far back, in event time, a checker remembers event ids (and other ids it looks back
 /// on): one hour. Older ids are forgotten, so a duplicate of an event more than this older
 /// than the newest is not reported, and a reference to a cause that old is not an orphan.
@@ -282,11 +248,6 @@ pub fn time_ms(value: &Value) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(value.as_str()?)
         .ok()
         .map(|t| t.timestamp_millis())
-}
-
-/// The ids of `records` as a set, for reference checks.
-pub fn ids<T>(records: &[T], id: impl Fn(&T) -> &str) -> HashSet<String> {
-    records.iter().map(|r| id(r).to_string()).collect()
 }
 
 #[cfg(test)]

@@ -24,23 +24,7 @@ fn ms(e: &Value) -> i64 {
 }
 
 fn run(path: &str) -> Vec<Value> {
-    json_lines(&[
-        "run",
-        "--world",
-        path,
-        "--data-dir",
-        "/nonexistent/kafka-gen-test",
-        "--sink",
-        "stdout",
-        "--seed",
-        "5",
-        "--start",
-        "2025-03-07T20:00:00Z",
-        "--count",
-        "2000",
-        "--stats-interval",
-        "0",
-    ])
+    run_world(path, "5", "2000")
 }
 
 #[test]

@@ -12,23 +12,7 @@ use common::*;
 
 fn run(seed: &str) -> Vec<serde_json::Value> {
     let world = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-rooms.yaml");
-    json_lines(&[
-        "run",
-        "--world",
-        world.to_str().unwrap(),
-        "--data-dir",
-        "/nonexistent/kafka-gen-test",
-        "--sink",
-        "stdout",
-        "--seed",
-        seed,
-        "--start",
-        "2025-03-07T20:00:00Z",
-        "--count",
-        "20000",
-        "--stats-interval",
-        "0",
-    ])
+    run_world(world.to_str().unwrap(), seed, "20000")
 }
 
 /// Whether a room of this colour and floor qualifies for a guest in `mood`: the world's
@@ -95,23 +79,7 @@ fn run_text(yaml: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let world = dir.path().join("hotel.yaml");
     std::fs::write(&world, yaml).expect("the world file");
-    json_lines(&[
-        "run",
-        "--world",
-        world.to_str().unwrap(),
-        "--data-dir",
-        "/nonexistent/kafka-gen-test",
-        "--sink",
-        "stdout",
-        "--seed",
-        "5",
-        "--start",
-        "2025-03-07T20:00:00Z",
-        "--count",
-        "20000",
-        "--stats-interval",
-        "0",
-    ])
+    run_world(world.to_str().unwrap(), "5", "20000")
 }
 
 /// A pick among a live set's members whose remaining condition reads the candidate only

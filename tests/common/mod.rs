@@ -133,6 +133,28 @@ pub fn json_lines(args: &[&str]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Runs the world file at `path` to stdout for `count` primary events from `seed`, starting
+/// 2025-03-07T20:00:00Z, with no master data on disk, and parses its events.
+pub fn run_world(path: &str, seed: &str, count: &str) -> Vec<serde_json::Value> {
+    json_lines(&[
+        "run",
+        "--world",
+        path,
+        "--data-dir",
+        "/nonexistent/kafka-gen-test",
+        "--sink",
+        "stdout",
+        "--seed",
+        seed,
+        "--start",
+        "2025-03-07T20:00:00Z",
+        "--count",
+        count,
+        "--stats-interval",
+        "0",
+    ])
+}
+
 pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -7,20 +7,25 @@
 /// it; only forecasts such as a restock's expected delivery can reach past it.
 pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
     // An event's time is written more than once (the envelope's `event_time` and a payload's
-    // own time field, such as a play's `played_at`): the last text is kept per thread.
+    // own time field, such as a play's `played_at`), and most events fall in the minute of
+    // the one before: the last minute's text is kept per thread, and only its seconds and
+    // milliseconds are written anew.
     thread_local! {
         static LAST: std::cell::Cell<(i64, [u8; 24])> = const { std::cell::Cell::new((i64::MIN, [0; 24])) };
     }
     const YEAR_0_MS: i64 = -62_167_219_200_000;
-    // Clamped first, so the cache's starting `i64::MIN` is never a time asked for.
+    // Clamped first, so the cache's starting `i64::MIN` is never a minute asked for.
     let ms = ms.clamp(YEAR_0_MS, crate::bounds::LAST_EVENT_MS);
-    let (last, text) = LAST.get();
-    if last == ms {
-        buf.extend_from_slice(&text);
-        return;
+    let minute = ms.div_euclid(60_000);
+    let (last, mut text) = LAST.get();
+    if last != minute {
+        text = format_rfc3339_millis(ms);
+    } else {
+        let in_minute = ms.rem_euclid(60_000) as u32;
+        put(&mut text[17..19], in_minute / 1000);
+        put(&mut text[20..23], in_minute % 1000);
     }
-    let text = format_rfc3339_millis(ms);
-    LAST.set((ms, text));
+    LAST.set((minute, text));
     buf.extend_from_slice(&text);
 }
 
@@ -110,8 +115,27 @@ mod tests {
                 .unwrap()
                 .to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(fmt(ms), want, "ms={ms}");
-            // Again: now from the text kept for the last time.
+            // Again: now from the text kept for the last minute.
             assert_eq!(fmt(ms), want, "ms={ms}, repeated");
+        }
+    }
+
+    /// Times close together, as a run writes them (most in the minute of the one before, some
+    /// across a minute, hour, day or year), and back again: each as chrono writes it.
+    #[test]
+    fn nearby_times_agree_with_chrono() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut ms: i64 = 1_735_689_540_000 - 3_000; // 2024-12-31T23:58:57Z
+        for _ in 0..50_000 {
+            ms += match rng.random_range(0..10) {
+                0 => rng.random_range(-120_000..120_000),
+                1 => rng.random_range(0..7_200_000),
+                _ => rng.random_range(0..2_500),
+            };
+            let want = DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(fmt(ms), want, "ms={ms}");
         }
     }
 }

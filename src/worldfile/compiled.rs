@@ -127,6 +127,12 @@ fn compile(e: &Expr) -> Box<Eval> {
     if let Some(at) = Read::of(e) {
         return boxed(move |c, _| at.get(c).cloned().unwrap_or(Value::Null));
     }
+    // A window count of the entity in a local, read where it is kept.
+    if let Expr::Window(x, _, w, _) = e {
+        if let Some(slot) = local(x) {
+            return window_in(slot, *w);
+        }
+    }
     match e {
         Expr::Lit(v) => match v.clone() {
             Value::Null => boxed(|_, _| Value::Null),
@@ -136,22 +142,6 @@ fn compile(e: &Expr) -> Box<Eval> {
             v => boxed(move |_, _| v.clone()),
         },
         Expr::Now => boxed(|c, _| Value::Int(c.now)),
-        // A window count of the entity in a local, read where it is kept.
-        Expr::Window(x, _, w, _) if local(x).is_some() => {
-            let (slot, w) = (local(x).unwrap_or_default(), *w);
-            boxed(
-                move |c, _| match c.locals.get(slot).and_then(Value::as_ent) {
-                    Some((k, i)) => Value::Int(
-                        c.state
-                            .windows
-                            .get(k as usize)
-                            .and_then(|ws| ws.count(i, w))
-                            .map_or(0, i64::from),
-                    ),
-                    None => Value::Null,
-                },
-            )
-        }
         Expr::Neg(x) => {
             let x = compile(x);
             boxed(move |c, r| match x(c, r) {
@@ -220,6 +210,22 @@ fn compile(e: &Expr) -> Box<Eval> {
     }
 }
 
+/// Window `w`'s count of the entity in local `slot` (null when the local holds none).
+fn window_in(slot: usize, w: u16) -> Box<Eval> {
+    boxed(
+        move |c, _| match c.locals.get(slot).and_then(Value::as_ent) {
+            Some((k, i)) => Value::Int(
+                c.state
+                    .windows
+                    .get(k as usize)
+                    .and_then(|ws| ws.count(i, w))
+                    .map_or(0, i64::from),
+            ),
+            None => Value::Null,
+        },
+    )
+}
+
 /// An argument of a compiled call: a constant is held as it is, so reading it is a copy
 /// rather than a call through a closure.
 #[derive(Debug)]
@@ -269,22 +275,12 @@ enum Operand {
 /// A local, or a field or a state variable of the entity in a local: where [`Ctx::peek`]
 /// would find it, decided here. What is not there (no such local, a local that is no
 /// entity, no such field) reads as null, as the tree walk reads it.
+#[derive(Debug)]
 pub(super) enum Read {
     Local(usize),
     Field(usize, u16),
     State(usize, u16),
     Global(usize),
-}
-
-impl std::fmt::Debug for Read {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Read::Local(s) => write!(f, "Local({s})"),
-            Read::Field(s, x) => write!(f, "Field({s}, {x})"),
-            Read::State(s, x) => write!(f, "State({s}, {x})"),
-            Read::Global(v) => write!(f, "Global({v})"),
-        }
-    }
 }
 
 impl Read {

@@ -5,6 +5,7 @@
 #   - debootstrap: scripts/standins.sh makes the stand-in base images from it;
 #   - busybox-static: the health-check tools of the registry-free Tansu image;
 #   - the Python confluent-kafka client, which independently counts what reached the broker;
+#   - PyYAML and jsonschema, which read the shipped worlds as a YAML 1.1 tool does;
 #   - the Tansu broker itself.
 # scripts/stock-check.sh runs this script on a fresh Debian to keep it complete.
 set -euo pipefail
@@ -32,6 +33,14 @@ if ! python3 -c "import confluent_kafka" >/dev/null 2>&1; then
   echo "setup: installing the Python confluent-kafka client"
   python3 -m pip install --quiet confluent-kafka 2>/dev/null \
     || python3 -m pip install --quiet --break-system-packages confluent-kafka
+fi
+
+# A YAML 1.1 reader and a JSON Schema validator: scripts/check_yaml11.py checks that the
+# shipped worlds and the READMEs' examples are valid world files to other tools too.
+if ! python3 -c "import yaml, jsonschema" >/dev/null 2>&1; then
+  echo "setup: installing PyYAML and jsonschema"
+  python3 -m pip install --quiet pyyaml jsonschema 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages pyyaml jsonschema
 fi
 
 # The Kafka-protocol broker the end-to-end test runs against; built once, then reused.

@@ -70,7 +70,8 @@ fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
 fn schema(args: &crate::cli::SchemaArgs) -> anyhow::Result<ExitCode> {
     let schema = match &args.world {
         Some(path) if !args.format => {
-            let model = crate::worldfile::load_named(path, &Default::default()).bad_input()?;
+            let params = param_flags(&args.set).bad_input()?;
+            let model = crate::worldfile::load_named(path, &params).bad_input()?;
             crate::worldfile::schema::event_schemas(&model)
         }
         _ => crate::worldfile::schema::format_schema(),
@@ -138,6 +139,7 @@ fn consume(args: &crate::cli::ConsumeArgs) -> anyhow::Result<ExitCode> {
     let run = RunArgs {
         config: args.config.clone(),
         scenario: args.scenario.clone(),
+        set: args.set.clone(),
         data_dir: args.data_dir.clone(),
         brokers: args.brokers.clone(),
         stats: args.stats.clone(),
@@ -179,6 +181,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs {
         config: args.config.clone(),
         scenario: args.scenario.clone(),
+        set: args.set.clone(),
         brokers: args.brokers.clone(),
         produce: args.produce.clone(),
         log: args.log.clone(),
@@ -274,9 +277,10 @@ fn serve_settings(
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (limits, addr) = serve_settings(args).bad_input()?;
+    crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
     for world in &args.world {
-        worlds.push(crate::scenario::find(&world.display().to_string())?);
+        worlds.push(crate::scenario::find(&world.display().to_string()).bad_input()?);
     }
     let state = crate::serve::AppState::with_worlds(limits, args.data_root.clone(), worlds);
     let runtime = tokio::runtime::Builder::new_multi_thread()

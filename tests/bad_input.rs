@@ -144,6 +144,32 @@ fn out_of_range_numbers_exit_2_naming_value_and_bound() {
     assert!(!stderr(&out).contains("0000000000"), "{}", stderr(&out));
 }
 
+/// Issue 28: a config file's `[kafka]` or `[http]` with a value out of range was accepted,
+/// exit 0, when the run's sink did not use that section; every section the file holds is
+/// checked at load.
+#[test]
+fn unused_sections_of_the_config_file_are_checked_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cases = [
+        (
+            "[kafka]\nstartup_timeout_secs = 1e300\n",
+            "kafka.startup_timeout_secs is 1e300",
+        ),
+        (
+            "[kafka]\nlinger_ms = 4000000000\n",
+            "kafka.linger_ms is 4000000000",
+        ),
+        ("[http]\ntimeout_ms = 0\n", "http.timeout_ms is 0"),
+        ("[http]\nbatch_size = 0\n", "http.batch_size is 0"),
+    ];
+    for (i, (text, needle)) in cases.iter().enumerate() {
+        let config = write(d, &format!("c{i}.toml"), text);
+        let args = ["--config", &config, "--sink", "stdout", "--count", "1"];
+        expect_bad(&args, &[needle]);
+    }
+}
+
 #[test]
 fn the_environment_is_checked_like_the_flags() {
     for (var, value, needles) in [

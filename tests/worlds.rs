@@ -278,6 +278,145 @@ fn the_same_seed_gives_the_same_bytes_and_master_data_round_trips() {
     );
 }
 
+/// A world whose places hold one field of every `fake` kind, written with a `master_seed`
+/// other than the default.
+fn every_fake_kind_world(dir: &std::path::Path) -> PathBuf {
+    let kinds = [
+        "first_name",
+        "last_name",
+        "name",
+        "email",
+        "free_email",
+        "username",
+        "phone",
+        "company",
+        "city",
+        "street",
+        "country_code",
+        "country",
+        "state",
+        "zip",
+        "latitude",
+        "longitude",
+        "word",
+        "sentence",
+        "job_title",
+        "ipv4",
+        "user_agent",
+        "url",
+    ];
+    let mut yaml = String::from(
+        "world: fakes\nmaster_seed: 7\nentities:\n  regions:\n    count: 5\n    id: \"REG-${seq:02}\"\n  places:\n    count: 400\n    id: \"PL-${seq:04}\"\n    fields:\n      region: ${ref('regions')}\n",
+    );
+    for k in kinds {
+        yaml.push_str(&format!("      f_{k}: ${{fake('{k}')}}\n"));
+    }
+    yaml.push_str("events:\n  visit:\n    weight: 1\n    pick: {p: places}\n    payload:\n      place: ${p.id}\n      region: ${p.region}\n");
+    for k in kinds {
+        yaml.push_str(&format!("      {k}: ${{p.f_{k}}}\n"));
+    }
+    let path = dir.join("fakes.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+/// Issue 28: `master --world` wrote with `--seed`'s default (42) instead of the world's
+/// `master_seed`, so its files differed from the data a run makes in memory; and
+/// `fake('longitude')` drew up to 270, so the files it wrote were refused on load. Every kind
+/// must load back, and with no `--seed` the files must equal the in-memory data.
+#[test]
+fn master_files_of_every_fake_kind_load_back_and_equal_the_in_memory_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = every_fake_kind_world(dir.path());
+    let world = world.to_str().unwrap();
+    let out = dir.path().join("data");
+    let m = kafka_gen(&["master", "--world", world, "--out", out.to_str().unwrap()]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    let run = |data: &str| {
+        kafka_gen(&[
+            "--world",
+            world,
+            "--data-dir",
+            data,
+            "--sink",
+            "stdout",
+            "--seed",
+            "3",
+            "--start",
+            "2025-01-01T00:00:00Z",
+            "--count",
+            "2000",
+            "--stats-interval",
+            "0",
+        ])
+    };
+    let from_files = run(out.to_str().unwrap());
+    assert!(from_files.status.success(), "{}", stderr(&from_files));
+    let in_memory = run("/nonexistent/kafka-gen-test");
+    assert!(in_memory.status.success(), "{}", stderr(&in_memory));
+    assert_eq!(
+        String::from_utf8_lossy(&from_files.stdout),
+        String::from_utf8_lossy(&in_memory.stdout)
+    );
+    // Every event passes the world's own contract, longitude's range included.
+    let s = scenario::find(world).unwrap();
+    let mut checker = s.checker(&out, true).unwrap();
+    let text = String::from_utf8_lossy(&from_files.stdout).into_owned();
+    let mut longitudes = Vec::new();
+    for line in text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        longitudes.push(event["longitude"].as_f64().unwrap());
+        checker.check(&event);
+    }
+    checker.finish();
+    assert_eq!(longitudes.len(), 2000);
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        &checker.violations()[..1]
+    );
+    assert!(longitudes.iter().all(|x| (-180.0..=180.0).contains(x)));
+    // An explicit --seed still gives other data.
+    let other = dir.path().join("other");
+    let m = kafka_gen(&[
+        "master",
+        "--world",
+        world,
+        "--out",
+        other.to_str().unwrap(),
+        "--seed",
+        "8",
+    ]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert_ne!(
+        std::fs::read(out.join("places.json")).unwrap(),
+        std::fs::read(other.join("places.json")).unwrap()
+    );
+}
+
+/// Issue 28: `consume`, `schema`, `ingest` and `serve` refused `--set`, so a world with
+/// non-default parameters could be checked only through `KAFKA_GEN_PARAM_*`. Each now reads
+/// it: `schema` shows the parameter's effect, and the others refuse a value out of its range
+/// by name before they start.
+#[test]
+fn every_world_command_takes_set() {
+    let out = kafka_gen(&["schema", "--world", BANK, "--set", "overdraft=1234"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("-1234"),
+        "the balance's bound follows --set: {text}"
+    );
+    for command in ["consume", "ingest", "serve"] {
+        let args = [command, "--world", BANK, "--set", "num_customers=0"];
+        let out = kafka_gen(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(err.contains("num_customers"), "{command}: {err}");
+        assert!(!err.contains("unexpected argument"), "{command}: {err}");
+    }
+}
+
 /// A world file with one line replaced, checked with `kafka-gen check`.
 fn check_variant(from: &str, to: &str) -> (Option<i32>, String) {
     let text = std::fs::read_to_string(bank()).unwrap();
@@ -446,6 +585,24 @@ fn the_shipped_format_schema_is_current() {
     assert!(
         shipped == out.stdout,
         "worlds/world.schema.json is stale; rerun with UPDATE_GOLDEN=1"
+    );
+}
+
+/// Issue 28: a YAML 1.1 tool (PyYAML) read the checks' `on:` key as the boolean `true`, so no
+/// shipped world validated against `world.schema.json` in Python. `scripts/setup.sh` installs
+/// PyYAML and jsonschema.
+#[test]
+fn shipped_worlds_and_readme_examples_validate_as_yaml_1_1() {
+    let out = std::process::Command::new("python3")
+        .arg("scripts/check_yaml11.py")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("python3 runs (scripts/setup.sh installs PyYAML and jsonschema)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
     );
 }
 

@@ -34,7 +34,7 @@ pub(super) fn master(args: &MasterArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}; check --out", out.display()))
         .bad_input()?;
-    let mut rng = SimRng::seed_from_u64(args.seed);
+    let mut rng = SimRng::seed_from_u64(args.seed.unwrap_or_else(|| scenario.master_seed()));
     for path in scenario.write_master(&mut rng, &sizes, &out, args.format)? {
         tracing::info!(path = %path.display(), "Wrote master data.");
     }

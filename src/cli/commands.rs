@@ -24,6 +24,11 @@ pub struct IngestArgs {
     /// (--world FILE) [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Service", long, alias = "world")]
     pub scenario: Option<String>,
+    /// Set a world parameter, e.g. --set num_users=50, or a key of the world's source config,
+    /// or all keys of its YAML file (--set @FILE), as a run takes them; repeat for more
+    /// [env: KAFKA_GEN_SET]
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     #[command(flatten)]
     pub brokers: BrokerArgs,
     #[command(flatten)]
@@ -63,9 +68,10 @@ pub struct MasterArgs {
     /// Set a world parameter, e.g. --set num_customers=50; repeat for more
     #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Seed; the same seed gives byte-identical files
-    #[arg(help_heading = "Mode", long, default_value_t = 42)]
-    pub seed: u64,
+    /// Seed; the same seed gives byte-identical files [default: the world's `master_seed`,
+    /// which a run uses to make the same data in memory; 42 for retail]
+    #[arg(help_heading = "Mode", long)]
+    pub seed: Option<u64>,
     /// Records per kind, KIND=N,... (e.g. songs=1000,users=5000); kinds not named keep their
     /// defaults (`kafka-gen scenarios` lists them)
     #[arg(help_heading = "Sizes", long, value_name = "KIND=N,...")]
@@ -101,6 +107,11 @@ pub struct ConsumeArgs {
     /// [default: retail] [env: KAFKA_GEN_SCENARIO]
     #[arg(help_heading = "Mode", long, alias = "world")]
     pub scenario: Option<String>,
+    /// Set a world parameter, e.g. --set num_users=50, or a key of the world's source config,
+    /// or all keys of its YAML file (--set @FILE), as a run takes them; repeat for more
+    /// [env: KAFKA_GEN_SET]
+    #[arg(help_heading = "Mode", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Master data the events must refer to [default: data for retail, data/<scenario>
     /// otherwise] [env: KAFKA_GEN_DATA_DIR]
     #[arg(help_heading = "Mode", long, value_name = "DIR")]
@@ -165,6 +176,9 @@ pub struct ServeArgs {
     /// Also serve this world file's world, at /stream/<its name>; repeat for more
     #[arg(help_heading = "Service", long, value_name = "FILE")]
     pub world: Vec<PathBuf>,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    #[arg(help_heading = "Service", long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
     /// Highest rate a client may ask for, events per second
     #[arg(help_heading = "Limits", long, default_value_t = 10_000.0)]
     pub max_rate: f64,
@@ -196,4 +210,7 @@ pub struct SchemaArgs {
     /// Print the JSON Schema of the world-file format itself (for editors)
     #[arg(long)]
     pub format: bool,
+    /// Set a world parameter, e.g. --set num_users=50; repeat for more
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 }

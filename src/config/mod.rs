@@ -215,11 +215,18 @@ impl Config {
         if self.sinks.contains(&SinkKind::File) && self.file.path.is_none() {
             bail!("the file sink needs a path; pass --output PATH (or set [file] path)");
         }
+        // A section's numbers are checked even when its sink is not used, so a bad value in
+        // the config file is found now, not on the day the sink is switched on (issue 28);
+        // what only a used sink needs (an endpoint, known topics) is checked with its use.
         if self.sinks.contains(&SinkKind::Kafka) {
             self.kafka.validate(scenario.event_types())?;
+        } else {
+            self.kafka.check_ranges()?;
         }
         if self.sinks.contains(&SinkKind::Http) {
             self.http.validate()?;
+        } else {
+            self.http.check_ranges()?;
         }
         self.ingest.validate()?;
         self.retail.validate()

@@ -391,10 +391,34 @@ pub async fn serve(
         crate::metrics::serve(addr, Arc::new(move || health_app.health()), cancel.clone()).await?;
     }
     tracing::info!(address = %listener.local_addr()?, scenario = app.scenario.name(),
-        topics = %app.producer.topics().join(","), "Ingest API ready.");
+        topics = %distinct(app.producer.topics()), "Ingest API ready.");
     let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
     server::serve(listener, router(app.clone()), header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");
     Ok(())
+}
+
+/// Each topic once, in the order of the first type that uses it: a world whose types share
+/// one topic logged it once per type (issue 28).
+fn distinct(topics: &[String]) -> String {
+    let mut seen = Vec::new();
+    for t in topics {
+        if !seen.contains(&t.as_str()) {
+            seen.push(t.as_str());
+        }
+    }
+    seen.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_ready_line_names_each_topic_once() {
+        let topics: Vec<String> = ["w.all", "w.all", "w.calls", "w.all"]
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(super::distinct(&topics), "w.all,w.calls");
+    }
 }

@@ -86,6 +86,12 @@ pub trait Scenario: Sync {
         Ok(())
     }
 
+    /// The seed `kafka-gen master` writes with when given no `--seed`: the one a run uses to
+    /// make the same data in memory, so the files and the in-memory data agree (issue 28).
+    fn master_seed(&self) -> u64 {
+        42
+    }
+
     fn write_master(
         &self,
         rng: &mut SimRng,

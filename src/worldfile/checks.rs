@@ -129,21 +129,21 @@ pub fn build(
             ));
         }
         let ast = parse::parse(&decl.rule).map_err(&fail)?;
-        let explicit = match &decl.on {
+        let explicit = match &decl.types {
             Some(list) => {
                 let mut on = Vec::new();
                 for t in list {
                     let Some(i) = events.iter().position(|e| e.name == *t) else {
                         let known: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
                         return Err(src.err(
-                            &["checks", name, "on"],
+                            &["checks", name, "types"],
                             format!("`{t}` is not an event type; types: {}", known.join(", ")),
                         ));
                     };
                     on.push(i as u16);
                 }
                 if on.is_empty() {
-                    return Err(src.err(&["checks", name, "on"], "names no event type"));
+                    return Err(src.err(&["checks", name, "types"], "names no event type"));
                 }
                 Some(on)
             }

@@ -31,7 +31,7 @@ events:
 checks:
   visits:
     doc: a report shows the user's visits in the last hour
-    on: [visit, report]
+    types: [visit, report]
     rule: event_type != 'report' or visits_1h == recent(user, 3600, event_type == 'visit')
 "#;
 

@@ -40,14 +40,14 @@ events:
       reason: ${choice('done', 'skip')}
 checks:
   numbering:
-    on: [play]
+    types: [play]
     rule: n == prev(user, n, 0) + 1
   within:
     rule: ms <= song.duration_ms
   same_song:
     rule: song_text == concat(first(user, song_text), '')
   by_lookup:
-    on: [play]
+    types: [play]
     rule: "lookup('songs', song_text == 'S3-x' ? 'S3' : 'S1').duration_ms >= 1000"
   pure:
     rule: reason != 'skip' or user != 'u3'
@@ -218,7 +218,11 @@ fn bad_rules_are_located_and_say_what_is_allowed() {
             "rule: n == prev(user, prev(user, n), 0)",
             "cannot be inside another",
         ),
-        ("on: [play]", "on: [plya]", "`plya` is not an event type"),
+        (
+            "types: [play]",
+            "types: [plya]",
+            "`plya` is not an event type",
+        ),
         (
             "rule: ms <= song.duration_ms",
             "rule: ms < 0",
@@ -242,4 +246,14 @@ fn bad_rules_are_located_and_say_what_is_allowed() {
         );
         assert!(err.contains("checks."), "{to}: no path: {err}");
     }
+}
+
+/// `types:` was first called `on:`; files written then still load, with the same rules.
+#[test]
+fn the_old_on_key_still_names_a_rules_types() {
+    let old = WORLD.replace("types: [", "on: [");
+    assert_ne!(old, WORLD);
+    assert!(model(&old).is_ok());
+    let err = model(&old.replacen("on: [play]", "on: [plya]", 1)).unwrap_err();
+    assert!(err.contains("`plya` is not an event type"), "{err}");
 }

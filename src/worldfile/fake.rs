@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use fake::faker::address::en::{
-    CityName, CountryCode, CountryName, Latitude, Longitude, StateName, StreetName, ZipCode,
+    CityName, CountryCode, CountryName, StateName, StreetName, ZipCode,
 };
 use fake::faker::company::en::CompanyName;
 use fake::faker::internet::en::{FreeEmail, IPv4, SafeEmail, UserAgent, Username};
@@ -100,14 +100,10 @@ impl FakeKind {
             FakeKind::Country => CountryName().fake_with_rng(rng),
             FakeKind::State => StateName().fake_with_rng(rng),
             FakeKind::Zip => ZipCode().fake_with_rng(rng),
-            FakeKind::Latitude => {
-                let x: f64 = Latitude().fake_with_rng(rng);
-                return Value::float((x * 1e6).round() / 1e6);
-            }
-            FakeKind::Longitude => {
-                let x: f64 = Longitude().fake_with_rng(rng);
-                return Value::float((x * 1e6).round() / 1e6);
-            }
+            // Drawn here, not with `fake`'s `Latitude`/`Longitude`: its f64 longitude is
+            // `x * 360 - 90`, about -90..270 (issue 28), which broke the world's own contract.
+            FakeKind::Latitude => return Value::float(micro_degrees(rng, 90.0)),
+            FakeKind::Longitude => return Value::float(micro_degrees(rng, 180.0)),
             FakeKind::Word => Word().fake_with_rng(rng),
             FakeKind::Sentence => Sentence(3..8).fake_with_rng(rng),
             FakeKind::JobTitle => Title().fake_with_rng(rng),
@@ -121,6 +117,12 @@ impl FakeKind {
         };
         Value::str(&s)
     }
+}
+
+/// A coordinate uniform in `-limit..=limit` degrees, to six places (about 0.1 m).
+fn micro_degrees(rng: &mut SimRng, limit: f64) -> f64 {
+    let micro = (limit * 1e6) as i64;
+    rng.random_range(-micro..=micro) as f64 / 1e6
 }
 
 /// A date (`YYYY-MM-DD`) drawn uniformly from `from..=to`; `None` if either is not a date or
@@ -137,4 +139,63 @@ pub fn date_between(rng: &mut SimRng, from: &str, to: &str) -> Option<String> {
 
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// Every kind's draws fit the type it declares (the contract checks payloads against it):
+    /// a number inside its range, a formatted text that looks like its format. 20,000 draws a
+    /// kind; before issue 28's fix a quarter of longitudes fell above 180.
+    #[test]
+    fn every_kind_draws_within_its_declared_type() {
+        let mut rng = SimRng::seed_from_u64(7);
+        for &(name, kind) in KINDS {
+            let ty = kind.ty();
+            let (mut lowest, mut highest) = (f64::INFINITY, f64::NEG_INFINITY);
+            for _ in 0..20_000 {
+                let v = kind.draw(&mut rng);
+                match (ty.base, v.as_f64()) {
+                    (Base::Float, Some(x)) => {
+                        let (lo, hi) = (ty.lo.unwrap(), ty.hi.unwrap());
+                        assert!(
+                            (lo..=hi).contains(&x),
+                            "fake('{name}') drew {x}, outside {lo}..{hi}"
+                        );
+                        lowest = lowest.min(x);
+                        highest = highest.max(x);
+                    }
+                    (Base::Str, _) => {
+                        let json = v.to_json();
+                        let s = json
+                            .as_str()
+                            .unwrap_or_else(|| panic!("fake('{name}') gave {json}"));
+                        assert!(!s.is_empty(), "fake('{name}') gave empty text");
+                        match ty.format {
+                            Some("email") => assert!(s.contains('@'), "fake('{name}'): {s}"),
+                            Some("ipv4") => assert!(s.parse::<std::net::Ipv4Addr>().is_ok(), "{s}"),
+                            Some("uri") => assert!(s.starts_with("https://"), "{s}"),
+                            _ => {}
+                        }
+                    }
+                    other => panic!("fake('{name}') gave {other:?} for a {ty:?}"),
+                }
+            }
+            if ty.base == Base::Float {
+                // The whole range is used, not a corner of it: each end within 1% of its bound.
+                let span = ty.hi.unwrap() - ty.lo.unwrap();
+                assert!(
+                    lowest < ty.lo.unwrap() + span / 100.0,
+                    "fake('{name}') min {lowest}"
+                );
+                assert!(
+                    highest > ty.hi.unwrap() - span / 100.0,
+                    "fake('{name}') max {highest}"
+                );
+            }
+        }
+    }
 }

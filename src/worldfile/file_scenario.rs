@@ -133,6 +133,10 @@ impl Scenario for FileScenario {
         self.data_root.join(self.name)
     }
 
+    fn master_seed(&self) -> u64 {
+        self.model.master_seed
+    }
+
     fn check_sizes(&self, sizes: &[usize]) -> anyhow::Result<()> {
         for (kind, &n) in self.model.kinds.iter().zip(sizes) {
             let Some((param, lo, hi)) = &kind.count_param else {

@@ -54,7 +54,7 @@ pub struct WorldFile {
     pub checks: IndexMap<String, CheckDecl>,
 }
 
-/// One rule of `checks:`: it must be true for every event of the types it is `on`.
+/// One rule of `checks:`: it must be true for every event of the types it is on (`types:`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckDecl {
@@ -65,8 +65,10 @@ pub struct CheckDecl {
     pub rule: String,
     /// The event types it applies to, whose earlier events `prev` and `first` see. Default:
     /// every type that has all the fields the rule reads. A field some of the listed types
-    /// lack reads as null in those.
-    pub on: Option<Vec<String>>,
+    /// lack reads as null in those. Also read as `on:`, the key's first name, which YAML 1.1
+    /// tools (PyYAML) read as the boolean `true` (issue 28).
+    #[serde(alias = "on")]
+    pub types: Option<Vec<String>>,
     /// What the rule means, for people and `kafka-gen check`.
     #[serde(default)]
     pub doc: String,

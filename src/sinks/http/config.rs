@@ -79,6 +79,12 @@ impl HttpSinkConfig {
                 "http endpoint {endpoint:?} is not an http:// or https:// URL; pass e.g. --http-endpoint http://localhost:8080/events"
             ),
         }
+        self.check_ranges()
+    }
+
+    /// The section's numbers and header, which hold whether or not a run posts: a config
+    /// file's `[http]` is checked at load even when the sink is not used (issue 28).
+    pub fn check_ranges(&self) -> anyhow::Result<()> {
         if !(1..=100_000).contains(&self.batch_size) {
             bail!(
                 "http.batch_size is {}; it must be 1..=100000 events per request",

@@ -217,7 +217,9 @@ impl KafkaConfig {
 
     /// Every number in range: librdkafka's own ranges where it has them, so a bad value is
     /// named here rather than by the client at connect time.
-    fn check_ranges(&self) -> anyhow::Result<()> {
+    /// The section's numbers, which hold whether or not a run produces: a config file's
+    /// `[kafka]` is checked at load even when the sink is not used (issue 28).
+    pub fn check_ranges(&self) -> anyhow::Result<()> {
         use crate::bounds::{check, check_whole};
         const FIX: &str = "config file [kafka]";
         const I32: i128 = i32::MAX as i128;

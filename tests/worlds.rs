@@ -511,6 +511,13 @@ fn bad_world_files_are_located_and_exit_2() {
             "checks.owner.rule",
             "unknown entity kind `acounts`; kinds: customers, accounts",
         ),
+        // an unquoted `a ? b : c`, which YAML reads as a key: the error says to quote it
+        (
+            "probability: 'amount > 100 ? 1 : 0'",
+            "probability: ${amount > 100 ? 1 : 0}",
+            "",
+            "must be quoted",
+        ),
         // an out-of-range parameter default
         (
             "default: 200, min: 1",

@@ -120,6 +120,13 @@ pub fn compile_text(
         if let Some(cut) = message.find(" at line ") {
             message.truncate(cut);
         }
+        if message.starts_with("mapping values are not allowed") {
+            // YAML reads `: ` inside an unquoted value as a new key: `a ? b : c` and
+            // `format('x: {}', v)` both need quotes, which nothing else tells a new user.
+            message.push_str(
+                "; a value with `: ` in it (such as `${a ? b : c}`) must be quoted: \"${a ? b : c}\"",
+            );
+        }
         WorldError {
             file: file.to_string(),
             line: loc.as_ref().map(|l| l.line()),

@@ -1,10 +1,11 @@
-//! Start and end times as people type them: an RFC 3339 time, or a date (local midnight in the
-//! time profile's zone; as an end, the end of that day).
+//! Start and end times as people type them: an RFC 3339 time, a date and time with no zone
+//! (read as UTC, as the music document's `--start-datetime 2023-01-01T00:00:00` is), or a date
+//! (local midnight in the time profile's zone; as an end, the end of that day).
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::profile::Profile;
@@ -44,8 +45,18 @@ impl FromStr for TimeArg {
         if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
             return Ok(TimeArg::Date(date));
         }
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+        ] {
+            if let Ok(time) = NaiveDateTime::parse_from_str(t, format) {
+                return Ok(TimeArg::Time(time.and_utc()));
+            }
+        }
         Err(format!(
-            "{text:?} is not a date or time; use a date like 2025-11-01 or an RFC 3339 time like 2025-11-01T09:00:00Z"
+            "{text:?} is not a date or time; use a date like 2025-11-01, or a time like \
+             2025-11-01T09:00:00Z (RFC 3339; with no zone, as 2025-11-01T09:00:00, it is UTC)"
         ))
     }
 }
@@ -99,6 +110,18 @@ mod tests {
             "2025-11-01T09:00:00+01:00".parse(),
             Ok(TimeArg::Time(_))
         ));
+        // No zone: UTC (issue 29: the music document's own example exited 2).
+        let utc = |t: &str| match t.parse::<TimeArg>() {
+            Ok(TimeArg::Time(t)) => t.to_rfc3339(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(utc("2023-01-01T00:00:00"), "2023-01-01T00:00:00+00:00");
+        assert_eq!(
+            utc("2023-01-01 08:30:00.250"),
+            "2023-01-01T08:30:00.250+00:00"
+        );
+        assert_eq!(utc("2023-01-01T08:30"), "2023-01-01T08:30:00+00:00");
+        assert!("2023-01-01T25:00:00".parse::<TimeArg>().is_err());
         let e = "2025-13-01".parse::<TimeArg>().unwrap_err();
         assert!(e.contains("\"2025-13-01\" is not a date or time"), "{e}");
     }

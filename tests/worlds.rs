@@ -337,6 +337,20 @@ fn bad_world_files_are_located_and_exit_2() {
             "events.receipt.then",
             "loop with no delay",
         ),
+        // a comparison that can never hold: a number with text (issue 28)
+        (
+            "where: a.balance > 0",
+            "where: a.balance == 'high'",
+            "events.withdrawal.pick.a",
+            "with one of \"high\"; these never compare equal",
+        ),
+        // an entity compared with one of another kind
+        (
+            "where: a.balance > 0",
+            "where: a.owner == a",
+            "events.withdrawal.pick.a",
+            "an entity of `customers` never equals one of `accounts`",
+        ),
         // a typo in a key
         (
             "    weight: 60",
@@ -492,4 +506,71 @@ fn the_readme_tutorial_runs_as_written() {
         }
     }
     assert!(ran >= 3, "ran {ran} commands");
+}
+
+/// Writes `text` as a world file in a fresh folder; the folder lives as long as the guard.
+fn world_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.yaml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path.display().to_string())
+}
+
+/// Issue 28: a reference field compared with an id (`c.id == r.home_city`, `r.home_city ==
+/// 'CITY-001'`) was false even where both wrote the same id, so the events that needed it
+/// never fired. A pick by it (an indexed `where`), a guard and a comparison with literal text
+/// each find their matches, and every event they make does match.
+#[test]
+fn an_entity_reference_equals_its_id_as_text() {
+    let (_dir, path) = world_file(
+        "world: towns
+entities:
+  cities: {count: 5, id: 'CITY-${seq:03}'}
+  residents:
+    count: 60
+    id: 'R-${seq:03}'
+    fields:
+      home_city: ${ref('cities')}
+events:
+  moved_in:
+    weight: 1
+    pick:
+      c: cities
+      r: {from: residents, where: r.home_city == c.id}
+    payload: {city: '${c.id}', home: '${r.home_city}'}
+  visit:
+    weight: 1
+    pick: {c: cities, r: residents}
+    when: c.id == r.home_city
+    payload: {city: '${c.id}', home: '${r.home_city}'}
+  local:
+    weight: 1
+    pick: {r: residents}
+    when: r.home_city == 'CITY-001' or 'CITY-002' == r.home_city
+    payload: {home: '${r.home_city}'}
+  tick:
+    weight: 1
+    payload: {n: '${now}'}
+",
+    );
+    let events = run_world(&path, "3", "2000");
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for e in &events {
+        let ty = e["event_type"].as_str().unwrap();
+        *seen.entry(ty).or_default() += 1;
+        match ty {
+            "moved_in" | "visit" => assert_eq!(e["city"], e["home"], "{e}"),
+            "local" => assert!(["CITY-001", "CITY-002"].contains(&e["home"].as_str().unwrap())),
+            _ => {}
+        }
+    }
+    // A primary event whose guard fails is drawn again, so each type's share is its weight
+    // times how often it can happen: `moved_in` and `tick` always (about 770 each of 2,000),
+    // `visit` when the drawn resident lives in the drawn city (1 in 5: about 150), `local`
+    // when the resident lives in one of two of the five cities (about 300). A comparison that
+    // is always false shows as 0.
+    let n = |ty: &str| seen.get(ty).copied().unwrap_or(0);
+    assert!(n("moved_in") >= 500, "{seen:?}");
+    assert!(n("visit") >= 80, "{seen:?}");
+    assert!(n("local") >= 80, "{seen:?}");
 }

@@ -290,19 +290,9 @@ impl Scope<'_> {
                 bool_ty(known)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let text = |t: &Ty| matches!(t.base, Base::Str | Base::Ent(_));
-                let comparable = at.base == Base::Any
-                    || (text(&at) && text(&bt))
-                    || bt.base == Base::Any
-                    || (at.is_number() && bt.is_number())
-                    || at.base == bt.base
-                    || matches!(at.base, Base::Null)
-                    || matches!(bt.base, Base::Null)
-                    || at.nullable
-                    || bt.nullable;
-                if !comparable {
+                if let Some(why) = incomparable(op, &at, &bt, &names) {
                     return Err(format!(
-                        "`{op}` compares {} with {}",
+                        "`{op}` compares {} with {}; {why}",
                         at.describe(&names),
                         bt.describe(&names)
                     ));
@@ -344,6 +334,34 @@ pub fn known_bool(t: &Ty) -> Option<bool> {
     match t.one_of.as_deref() {
         Some([Value::Bool(b)]) => Some(b.get()),
         _ => None,
+    }
+}
+
+/// Why two types cannot be compared with `op`, if they cannot: the comparison would be false
+/// (or null) for every value, which is a mistake in the file, never what its author meant.
+/// An entity compares with text as its id, so `c.id == r.home_city` and `r.home_city ==
+/// 'CITY-001'` are allowed (and hold where the ids are equal).
+fn incomparable(op: BinOp, a: &Ty, b: &Ty, kinds: &[String]) -> Option<String> {
+    let text = |t: &Ty| matches!(t.base, Base::Str | Base::Ent(_));
+    let name = |k: u16| kinds.get(k as usize).map_or("?", String::as_str).to_string();
+    match (a.base, b.base) {
+        (Base::Any | Base::Null, _) | (_, Base::Any | Base::Null) => None,
+        (Base::Ent(x), Base::Ent(y)) if x != y => Some(format!(
+            "an entity of `{}` never equals one of `{}`; compare entities of one kind",
+            name(x),
+            name(y)
+        )),
+        (Base::Bool, Base::Bool) if !matches!(op, BinOp::Eq | BinOp::Ne) => {
+            Some("true and false have no order; use `==` or `!=`".into())
+        }
+        _ if a.is_number() && b.is_number() => None,
+        _ if text(a) && text(b) => None,
+        _ if a.base == b.base => None,
+        _ => Some(
+            "these never compare equal; compare numbers with numbers, text or ids with text \
+             or ids, and true/false with true/false"
+                .into(),
+        ),
     }
 }
 

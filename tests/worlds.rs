@@ -574,3 +574,45 @@ events:
     assert!(n("visit") >= 80, "{seen:?}");
     assert!(n("local") >= 80, "{seen:?}");
 }
+
+/// Issue 28: a self-chaining reading declared its own `let`, and the value of that name it
+/// inherited from its cause won, so every reading repeated the first one's. A follow-up's
+/// own `let` is computed afresh; what it does not define (`d`) it still inherits.
+#[test]
+fn a_follow_ups_own_let_wins_over_the_value_it_inherits() {
+    let (_dir, path) = world_file(
+        "world: meters
+entities:
+  devices: {count: 4, id: 'D-${seq}'}
+events:
+  boot:
+    weight: 1
+    pick: {d: devices}
+    let: {at: now}
+    payload: {device: '${d.id}', at: '${at}'}
+    then: [{event: reading, after: 10}]
+  reading:
+    weight: 0
+    let: {at: now}
+    payload: {device: '${d.id}', at: '${at}'}
+    then: [{event: reading, after: 10, probability: 0.8}]
+",
+    );
+    let events = run_world(&path, "4", "200");
+    let device: HashMap<&str, &Value> = events
+        .iter()
+        .map(|e| (e["event_id"].as_str().unwrap(), &e["device"]))
+        .collect();
+    let mut readings = 0;
+    for e in events.iter().filter(|e| e["event_type"] == "reading") {
+        let time = chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(e["at"], json!(time), "its own `now`: {e}");
+        let cause = device[e["caused_by"].as_str().unwrap()];
+        assert_eq!(&e["device"], cause, "the device is its cause's: {e}");
+        readings += 1;
+    }
+    // 200 chains of mean length 1 / (1 - 0.8) = 5.
+    assert!(readings > 500, "{readings} readings");
+}

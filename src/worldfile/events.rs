@@ -302,9 +302,15 @@ pub fn build(
         model.occurrence = occ[i].then(|| tables[i].len() as u16 - 1);
         for (fi, f) in e.follow.iter().enumerate() {
             let t = follows[i][fi] as usize;
+            // A follow-up's own `let` is computed afresh and wins over a value of that name
+            // from its cause (issue 28: a self-chaining reading repeated its first reading);
+            // a pick of the same name is inherited (the follow-up is about the same entity).
+            let target = &file.events[t];
+            let own_lets = target.pick.len()..target.pick.len() + target.lets.len();
             let carry = tables[t]
                 .iter()
                 .enumerate()
+                .filter(|(to, _)| !own_lets.contains(to))
                 .filter(|(_, (name, _))| name != OCCURRENCE)
                 .filter_map(|(to, (name, _))| {
                     tables[i]

@@ -616,3 +616,51 @@ events:
     // 200 chains of mean length 1 / (1 - 0.8) = 5.
     assert!(readings > 500, "{readings} readings");
 }
+
+/// Issue 28: a misspelt name in a follow-up was reported at the event that starts its chain
+/// (`j2.yaml:67:3` for a typo on line 163). It is reported where it is used, at the name.
+#[test]
+fn a_misspelt_name_in_a_follow_up_is_reported_at_its_use() {
+    let world = "world: chain
+entities:
+  accounts: {count: 3, id: 'A-${seq}'}
+events:
+  opened:
+    weight: 1
+    pick: {a: accounts}
+    let: {amount: 5}
+    payload: {account: '${a.id}'}
+    then: [{event: checked, after: 10}]
+  checked:
+    weight: 0
+    payload: {account: '${a.id}'}
+    then: [{event: closed, after: 10}]
+  closed:
+    weight: 0
+    let:
+      fee: >-
+        round(amount
+        * 0.1 + amout, 2)
+    payload: {account: '${a.id}', fee: '${fee}'}
+";
+    let cases = [
+        // a name defined nowhere on the chain opened -> checked -> closed
+        (world.to_string(), "w.yaml:20:17", "uses `amout`"),
+        // a member the entity does not have, in the follow-up's payload
+        (
+            world
+                .replace("amout", "amount")
+                .replace("fee: '${fee}'", "fee: '${fee}', x: '${a.idd}'"),
+            "w.yaml:21:58",
+            "has no field or state `idd`",
+        ),
+    ];
+    for (text, at, message) in cases {
+        let (_dir, path) = world_file(&text);
+        let out = kafka_gen(&["check", &path]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("{at}: events.closed.")), "{err}");
+        assert!(err.contains(message), "{err}");
+    }
+}

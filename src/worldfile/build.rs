@@ -23,16 +23,33 @@ pub struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// An error at the item at `path`; one about an unknown name or member points at the
+    /// name where the item uses it.
     pub fn err(&self, path: &[&str], message: impl Into<String>) -> WorldError {
+        let message = message.into();
         let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        let (line, column) = locate(self.text, &owned).unzip();
+        let (line, column) = super::error::culprit(&message)
+            .and_then(|token| super::error::locate_use(self.text, &owned, &token))
+            .or_else(|| locate(self.text, &owned))
+            .unzip();
         WorldError {
             file: self.file.to_string(),
             line,
             column,
             path: owned.join("."),
-            message: message.into(),
+            message,
         }
+    }
+
+    /// [`Source::err`] located at `token` (a name, or `.field`) where the item at `path`
+    /// uses it, or at the item when it cannot be found there.
+    pub fn err_at(&self, path: &[&str], token: &str, message: impl Into<String>) -> WorldError {
+        let mut e = self.err(path, message);
+        let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if let Some((line, column)) = super::error::locate_use(self.text, &owned, token) {
+            (e.line, e.column) = (Some(line), Some(column));
+        }
+        e
     }
 }
 

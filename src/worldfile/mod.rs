@@ -7,8 +7,8 @@
 //!   from text to typed, slot-resolved trees and their evaluation; [`tables`]: the master data
 //!   and state they read;
 //! - [`template`]: payload templates, written straight to the output buffer;
-//! - [`build`], `build_expr`, `params`, [`events`], [`model`]: the whole file compiled, with
-//!   located errors;
+//! - [`build`], `build_expr`, `params`, [`events`] (and `uses`, where each name is read),
+//!   [`model`]: the whole file compiled, with located errors;
 //! - [`master`]: entities made, written and loaded;
 //! - `file_scenario`: a compiled world as a [`crate::scenario::Scenario`] ([`FileScenario`]);
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups; `queue`: the
@@ -68,6 +68,7 @@ pub mod rows;
 pub mod runtime;
 pub mod schema;
 mod shape;
+mod uses;
 mod show;
 pub mod tables;
 pub mod template;

@@ -148,13 +148,28 @@ mod tests {
         let text = "events:\n  e:\n    let:\n      amt: amt_x + a.amt\n        + amt\n    payload: {amt: '${b.amt}'}\n  f:\n    weight: amt\n";
         let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
         // Past the key `amt:`, past `amt_x` and `a.amt`: on the continuation line.
-        assert_eq!(locate_use(text, &p("events.e.let.amt"), "amt"), Some((5, 11)));
+        assert_eq!(
+            locate_use(text, &p("events.e.let.amt"), "amt"),
+            Some((5, 11))
+        );
         // A member, at its name after the dot; not past the item (`f` is another event).
-        assert_eq!(locate_use(text, &p("events.e.let.amt"), ".amt"), Some((4, 22)));
-        assert_eq!(locate_use(text, &p("events.e.payload.amt"), ".amt"), Some((6, 25)));
+        assert_eq!(
+            locate_use(text, &p("events.e.let.amt"), ".amt"),
+            Some((4, 22))
+        );
+        assert_eq!(
+            locate_use(text, &p("events.e.payload.amt"), ".amt"),
+            Some((6, 25))
+        );
         assert_eq!(locate_use(text, &p("events.e.payload.amt"), "amt"), None);
-        assert_eq!(culprit("in `x`: unknown name `amout`; known here: a"), Some("amout".into()));
-        assert_eq!(culprit("`a` has no field or state `idd`; it has: id"), Some(".idd".into()));
+        assert_eq!(
+            culprit("in `x`: unknown name `amout`; known here: a"),
+            Some("amout".into())
+        );
+        assert_eq!(
+            culprit("`a` has no field or state `idd`; it has: id"),
+            Some(".idd".into())
+        );
         assert_eq!(culprit("weight is 2; it must be 1"), None);
     }
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 
 use super::build::{expr, Source};
-use super::uses::{reads, undefined, Chains, Uses};
 use super::compile::{KindInfo, PairInfo, Place, Scope};
 use super::error::WorldError;
 use super::event_compile::EventCtx;
@@ -14,6 +13,7 @@ use super::expr::Expr;
 use super::format::{PickDecl, Src, WorldFile};
 use super::model::*;
 use super::parse::{self, Ast};
+use super::uses::{reads, undefined, Chains, Uses};
 use super::value::{Base, Ty, Value};
 
 pub(super) type R<T> = Result<T, WorldError>;

@@ -4,8 +4,9 @@
 //!
 //! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
 //! - [`parse`] and `parse_template`, [`compile`], [`expr`], [`value`], [`fake`]: expressions,
-//!   from text to typed, slot-resolved trees and their evaluation; [`tables`]: the master data
-//!   and state they read;
+//!   from text to typed, slot-resolved trees and their evaluation (`ops`: the operators,
+//!   `op_types`: their types);
+//!   [`tables`]: the master data and state they read;
 //! - [`template`]: payload templates, written straight to the output buffer;
 //! - [`build`], `build_expr`, `params`, [`events`] (and `uses`, where each name is read),
 //!   [`model`]: the whole file compiled, with located errors;
@@ -56,6 +57,8 @@ mod groups;
 pub mod index;
 pub mod master;
 pub mod model;
+mod op_types;
+mod ops;
 pub mod pace;
 mod params;
 pub mod parse;
@@ -68,7 +71,6 @@ pub mod rows;
 pub mod runtime;
 pub mod schema;
 mod shape;
-mod uses;
 mod show;
 pub mod tables;
 pub mod template;
@@ -76,6 +78,7 @@ pub mod template;
 mod template_tests;
 #[cfg(test)]
 mod test_support;
+mod uses;
 pub mod value;
 pub mod window;
 

@@ -664,3 +664,146 @@ events:
         assert!(err.contains(message), "{err}");
     }
 }
+
+/// `kafka-gen check` of `text` with `args` after it: its exit code and its stderr.
+fn check_text(text: &str, args: &[&str]) -> (Option<i32>, String) {
+    let (_dir, path) = world_file(text);
+    let mut all = vec!["check", path.as_str()];
+    all.extend_from_slice(args);
+    let out = kafka_gen(&all);
+    (out.status.code(), stderr(&out))
+}
+
+const PARAMS: &str = "world: p
+params:
+  devices: {default: 1000, min: 1, max: 1000000}
+  interval: {default: 30, min: 1, type: number}
+  drain: {default: 0.5, min: 0}
+entities:
+  meters: {count: devices, id: 'M-${seq}'}
+state:
+  meters:
+    battery: {init: 100, min: 1, max: 100}
+events:
+  reading:
+    weight: 1
+    pick: {m: meters}
+    payload: {meter: '${m.id}', every: '${interval}', drain: '${drain}'}
+";
+
+/// Issue 28: a parameter's type followed its default's literal (`default: 30` refused
+/// `--set 12.5`), and errors printed `like 1000..1000` or Rust's `Some(1.0)..None`. A
+/// parameter can say `type: number`; an integer one takes a whole number however written
+/// (`1e6`); every error prints the declared range as the file writes it.
+#[test]
+fn parameters_take_numbers_as_people_write_them_and_say_their_range() {
+    let ok = |args: &[&str], shown: &str| {
+        let (_dir, path) = world_file(PARAMS);
+        let mut all = vec!["check", path.as_str()];
+        all.extend_from_slice(args);
+        let out = kafka_gen(&all);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(text.contains(shown), "{args:?}: {text}");
+    };
+    ok(&["--set", "interval=12.5"], "interval = 12.5");
+    ok(&["--set", "devices=1e3"], "devices = 1000");
+    ok(&["--set", "devices=2000.0"], "devices = 2000");
+    let refused = [
+        (
+            "devices=1e12",
+            "devices = 1e12 is outside its range 1..1000000",
+        ),
+        (
+            "devices=12.5",
+            "expected a whole number (1..1000000); the world file can declare `type: number`",
+        ),
+        ("devices=lots", "expected a whole number (1..1000000)"),
+        ("drain=x", "expected a number (at least 0)"),
+        ("interval=0", "interval = 0 is outside its range at least 1"),
+    ];
+    for (set, message) in refused {
+        let (code, err) = check_text(PARAMS, &["--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        assert!(err.contains(message), "{set}: {err}");
+        assert!(err.contains("w.yaml:"), "{set}: not located: {err}");
+        assert!(!err.contains(" like ") && !err.contains("Some("), "{err}");
+    }
+    let broken = [
+        (
+            PARAMS.replace("init: 100, min: 1", "init: 0, min: 1"),
+            "init 0 is outside the bounds 1..100",
+        ),
+        (
+            PARAMS.replace("init: 100, min: 1, max: 100", "init: 0, min: 1"),
+            "init 0 is outside the bounds at least 1",
+        ),
+        (
+            PARAMS.replace(
+                "default: 1000, min: 1",
+                "default: 2.5, type: integer, min: 1",
+            ),
+            "default 2.5 is not a whole number (1..1000000)",
+        ),
+    ];
+    for (text, message) in broken {
+        let (code, err) = check_text(&text, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(message), "{err}");
+        assert!(!err.contains("Some(") && !err.contains("None"), "{err}");
+    }
+}
+
+/// Issue 28: the limits the README did not state, at their edges: 250 event types,
+/// `repeat.times` up to 10,000,000 (a wave over a fleet of a million devices fits), and a
+/// world's `max_delta` from 0.001 s.
+#[test]
+fn the_limits_of_a_world_file_hold_at_their_edges() {
+    let types = |n: usize| {
+        let mut text = String::from("world: many\nevents:\n");
+        for i in 0..n {
+            text.push_str(&format!("  e{i}: {{weight: 1, payload: {{n: {i}}}}}\n"));
+        }
+        text
+    };
+    assert_eq!(check_text(&types(250), &[]).0, Some(0));
+    let (code, err) = check_text(&types(251), &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("251 event types; at most 250"), "{err}");
+
+    let wave = |times: &str| {
+        format!(
+            "world: fleet
+entities:
+  devices: {{count: 3, id: 'D-${{seq}}'}}
+events:
+  release:
+    weight: 1
+    payload: {{v: 1}}
+    then: [{{event: update, after: 1, repeat: {{times: {times}, every: 0.01}}}}]
+  update:
+    weight: 0
+    pick: {{d: devices}}
+    payload: {{device: '${{d.id}}', n: '${{occurrence}}'}}
+"
+        )
+    };
+    assert_eq!(check_text(&wave("10000000"), &[]).0, Some(0));
+    for bad in ["10000001", "0", "2.5"] {
+        let (code, err) = check_text(&wave(bad), &[]);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("it must be a whole number in 1..10000000"),
+            "{bad}: {err}"
+        );
+    }
+
+    let pace = |max: &str| format!("{}pace: {{min_delta: 0, max_delta: {max}}}\n", types(1));
+    assert_eq!(check_text(&pace("0.001"), &[]).0, Some(0));
+    assert_eq!(check_text(&pace("31536000"), &[]).0, Some(0));
+    for bad in ["0.0009", "31536001"] {
+        let (code, err) = check_text(&pace(bad), &[]);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(err.contains("max_delta"), "{bad}: {err}");
+    }
+}

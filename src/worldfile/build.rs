@@ -95,10 +95,10 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             place: Place::Static,
         };
         let count = static_number(src, &scope, &decl.count, &["entities", kname, "count"])?;
-        if !(0.0..=10_000_000.0).contains(&count) || count.fract() != 0.0 {
+        if !(0.0..=f64::from(MAX_ENTITIES)).contains(&count) || count.fract() != 0.0 {
             return Err(src.err(
                 &["entities", kname, "count"],
-                format!("count is {count}; it must be a whole number in 0..10000000"),
+                format!("count is {count}; it must be a whole number in 0..{MAX_ENTITIES}"),
             ));
         }
         let mut scope = Scope {
@@ -243,7 +243,10 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
                 if !probe.allows(v) {
                     return Err(src.err(
                         &path,
-                        format!("init {v} is outside the bounds {lo:?}..{hi:?}"),
+                        format!(
+                            "init {v} is outside the bounds {}; give an init in them",
+                            super::params::range(lo, hi)
+                        ),
                     ));
                 }
             }

@@ -48,10 +48,14 @@ pub fn build(
     if names.is_empty() {
         return Err(src.err(&["events"], "a world needs at least one event type"));
     }
-    if names.len() > 250 {
+    if names.len() > MAX_EVENT_TYPES {
         return Err(src.err(
             &["events"],
-            format!("{} event types; at most 250", names.len()),
+            format!(
+                "{} event types; at most {MAX_EVENT_TYPES}: merge types that differ only in a \
+                 field's value into one",
+                names.len()
+            ),
         ));
     }
     let n = names.len();
@@ -193,8 +197,7 @@ pub fn build(
             t.push((r.clone(), Ty::of(Base::Any)));
         }
         if occ[i] {
-            // `repeat.times` is at most 100,000.
-            let most = Some(100_000.0);
+            let most = Some(f64::from(MAX_REPEAT_TIMES));
             t.push((OCCURRENCE.into(), Ty::range(Base::Int, Some(1.0), most)));
         }
         tables.push(t);

@@ -476,6 +476,20 @@ fn bad_world_files_are_located_and_exit_2() {
             "events.receipt.then",
             "loop with no delay",
         ),
+        // a comparison that can never hold: a number with text (issue 28)
+        (
+            "where: a.balance > 0",
+            "where: a.balance == 'high'",
+            "events.withdrawal.pick.a",
+            "with one of \"high\"; these never compare equal",
+        ),
+        // an entity compared with one of another kind
+        (
+            "where: a.balance > 0",
+            "where: a.owner == a",
+            "events.withdrawal.pick.a",
+            "an entity of `customers` never equals one of `accounts`",
+        ),
         // a typo in a key
         (
             "    weight: 60",
@@ -656,4 +670,304 @@ fn the_readme_tutorial_runs_as_written() {
         }
     }
     assert!(ran >= 3, "ran {ran} commands");
+}
+
+/// Writes `text` as a world file in a fresh folder; the folder lives as long as the guard.
+fn world_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.yaml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path.display().to_string())
+}
+
+/// Issue 28: a reference field compared with an id (`c.id == r.home_city`, `r.home_city ==
+/// 'CITY-001'`) was false even where both wrote the same id, so the events that needed it
+/// never fired. A pick by it (an indexed `where`), a guard and a comparison with literal text
+/// each find their matches, and every event they make does match.
+#[test]
+fn an_entity_reference_equals_its_id_as_text() {
+    let (_dir, path) = world_file(
+        "world: towns
+entities:
+  cities: {count: 5, id: 'CITY-${seq:03}'}
+  residents:
+    count: 60
+    id: 'R-${seq:03}'
+    fields:
+      home_city: ${ref('cities')}
+events:
+  moved_in:
+    weight: 1
+    pick:
+      c: cities
+      r: {from: residents, where: r.home_city == c.id}
+    payload: {city: '${c.id}', home: '${r.home_city}'}
+  visit:
+    weight: 1
+    pick: {c: cities, r: residents}
+    when: c.id == r.home_city
+    payload: {city: '${c.id}', home: '${r.home_city}'}
+  local:
+    weight: 1
+    pick: {r: residents}
+    when: r.home_city == 'CITY-001' or 'CITY-002' == r.home_city
+    payload: {home: '${r.home_city}'}
+  tick:
+    weight: 1
+    payload: {n: '${now}'}
+",
+    );
+    let events = run_world(&path, "3", "2000");
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for e in &events {
+        let ty = e["event_type"].as_str().unwrap();
+        *seen.entry(ty).or_default() += 1;
+        match ty {
+            "moved_in" | "visit" => assert_eq!(e["city"], e["home"], "{e}"),
+            "local" => assert!(["CITY-001", "CITY-002"].contains(&e["home"].as_str().unwrap())),
+            _ => {}
+        }
+    }
+    // A primary event whose guard fails is drawn again, so each type's share is its weight
+    // times how often it can happen: `moved_in` and `tick` always (about 770 each of 2,000),
+    // `visit` when the drawn resident lives in the drawn city (1 in 5: about 150), `local`
+    // when the resident lives in one of two of the five cities (about 300). A comparison that
+    // is always false shows as 0.
+    let n = |ty: &str| seen.get(ty).copied().unwrap_or(0);
+    assert!(n("moved_in") >= 500, "{seen:?}");
+    assert!(n("visit") >= 80, "{seen:?}");
+    assert!(n("local") >= 80, "{seen:?}");
+}
+
+/// Issue 28: a self-chaining reading declared its own `let`, and the value of that name it
+/// inherited from its cause won, so every reading repeated the first one's. A follow-up's
+/// own `let` is computed afresh; what it does not define (`d`) it still inherits.
+#[test]
+fn a_follow_ups_own_let_wins_over_the_value_it_inherits() {
+    let (_dir, path) = world_file(
+        "world: meters
+entities:
+  devices: {count: 4, id: 'D-${seq}'}
+events:
+  boot:
+    weight: 1
+    pick: {d: devices}
+    let: {at: now}
+    payload: {device: '${d.id}', at: '${at}'}
+    then: [{event: reading, after: 10}]
+  reading:
+    weight: 0
+    let: {at: now}
+    payload: {device: '${d.id}', at: '${at}'}
+    then: [{event: reading, after: 10, probability: 0.8}]
+",
+    );
+    let events = run_world(&path, "4", "200");
+    let device: HashMap<&str, &Value> = events
+        .iter()
+        .map(|e| (e["event_id"].as_str().unwrap(), &e["device"]))
+        .collect();
+    let mut readings = 0;
+    for e in events.iter().filter(|e| e["event_type"] == "reading") {
+        let time = chrono::DateTime::parse_from_rfc3339(e["event_time"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(e["at"], json!(time), "its own `now`: {e}");
+        let cause = device[e["caused_by"].as_str().unwrap()];
+        assert_eq!(&e["device"], cause, "the device is its cause's: {e}");
+        readings += 1;
+    }
+    // 200 chains of mean length 1 / (1 - 0.8) = 5.
+    assert!(readings > 500, "{readings} readings");
+}
+
+/// Issue 28: a misspelt name in a follow-up was reported at the event that starts its chain
+/// (`j2.yaml:67:3` for a typo on line 163). It is reported where it is used, at the name.
+#[test]
+fn a_misspelt_name_in_a_follow_up_is_reported_at_its_use() {
+    let world = "world: chain
+entities:
+  accounts: {count: 3, id: 'A-${seq}'}
+events:
+  opened:
+    weight: 1
+    pick: {a: accounts}
+    let: {amount: 5}
+    payload: {account: '${a.id}'}
+    then: [{event: checked, after: 10}]
+  checked:
+    weight: 0
+    payload: {account: '${a.id}'}
+    then: [{event: closed, after: 10}]
+  closed:
+    weight: 0
+    let:
+      fee: >-
+        round(amount
+        * 0.1 + amout, 2)
+    payload: {account: '${a.id}', fee: '${fee}'}
+";
+    let cases = [
+        // a name defined nowhere on the chain opened -> checked -> closed
+        (world.to_string(), "w.yaml:20:17", "uses `amout`"),
+        // a member the entity does not have, in the follow-up's payload
+        (
+            world
+                .replace("amout", "amount")
+                .replace("fee: '${fee}'", "fee: '${fee}', x: '${a.idd}'"),
+            "w.yaml:21:58",
+            "has no field or state `idd`",
+        ),
+    ];
+    for (text, at, message) in cases {
+        let (_dir, path) = world_file(&text);
+        let out = kafka_gen(&["check", &path]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&format!("{at}: events.closed.")), "{err}");
+        assert!(err.contains(message), "{err}");
+    }
+}
+
+/// `kafka-gen check` of `text` with `args` after it: its exit code and its stderr.
+fn check_text(text: &str, args: &[&str]) -> (Option<i32>, String) {
+    let (_dir, path) = world_file(text);
+    let mut all = vec!["check", path.as_str()];
+    all.extend_from_slice(args);
+    let out = kafka_gen(&all);
+    (out.status.code(), stderr(&out))
+}
+
+const PARAMS: &str = "world: p
+params:
+  devices: {default: 1000, min: 1, max: 1000000}
+  interval: {default: 30, min: 1, type: number}
+  drain: {default: 0.5, min: 0}
+entities:
+  meters: {count: devices, id: 'M-${seq}'}
+state:
+  meters:
+    battery: {init: 100, min: 1, max: 100}
+events:
+  reading:
+    weight: 1
+    pick: {m: meters}
+    payload: {meter: '${m.id}', every: '${interval}', drain: '${drain}'}
+";
+
+/// Issue 28: a parameter's type followed its default's literal (`default: 30` refused
+/// `--set 12.5`), and errors printed `like 1000..1000` or Rust's `Some(1.0)..None`. A
+/// parameter can say `type: number`; an integer one takes a whole number however written
+/// (`1e6`); every error prints the declared range as the file writes it.
+#[test]
+fn parameters_take_numbers_as_people_write_them_and_say_their_range() {
+    let ok = |args: &[&str], shown: &str| {
+        let (_dir, path) = world_file(PARAMS);
+        let mut all = vec!["check", path.as_str()];
+        all.extend_from_slice(args);
+        let out = kafka_gen(&all);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(text.contains(shown), "{args:?}: {text}");
+    };
+    ok(&["--set", "interval=12.5"], "interval = 12.5");
+    ok(&["--set", "devices=1e3"], "devices = 1000");
+    ok(&["--set", "devices=2000.0"], "devices = 2000");
+    let refused = [
+        (
+            "devices=1e12",
+            "devices = 1e12 is outside its range 1..1000000",
+        ),
+        (
+            "devices=12.5",
+            "expected a whole number (1..1000000); the world file can declare `type: number`",
+        ),
+        ("devices=lots", "expected a whole number (1..1000000)"),
+        ("drain=x", "expected a number (at least 0)"),
+        ("interval=0", "interval = 0 is outside its range at least 1"),
+    ];
+    for (set, message) in refused {
+        let (code, err) = check_text(PARAMS, &["--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        assert!(err.contains(message), "{set}: {err}");
+        assert!(err.contains("w.yaml:"), "{set}: not located: {err}");
+        assert!(!err.contains(" like ") && !err.contains("Some("), "{err}");
+    }
+    let broken = [
+        (
+            PARAMS.replace("init: 100, min: 1", "init: 0, min: 1"),
+            "init 0 is outside the bounds 1..100",
+        ),
+        (
+            PARAMS.replace("init: 100, min: 1, max: 100", "init: 0, min: 1"),
+            "init 0 is outside the bounds at least 1",
+        ),
+        (
+            PARAMS.replace(
+                "default: 1000, min: 1",
+                "default: 2.5, type: integer, min: 1",
+            ),
+            "default 2.5 is not a whole number (1..1000000)",
+        ),
+    ];
+    for (text, message) in broken {
+        let (code, err) = check_text(&text, &[]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(message), "{err}");
+        assert!(!err.contains("Some(") && !err.contains("None"), "{err}");
+    }
+}
+
+/// Issue 28: the limits the README did not state, at their edges: 250 event types,
+/// `repeat.times` up to 10,000,000 (a wave over a fleet of a million devices fits), and a
+/// world's `max_delta` from 0.001 s.
+#[test]
+fn the_limits_of_a_world_file_hold_at_their_edges() {
+    let types = |n: usize| {
+        let mut text = String::from("world: many\nevents:\n");
+        for i in 0..n {
+            text.push_str(&format!("  e{i}: {{weight: 1, payload: {{n: {i}}}}}\n"));
+        }
+        text
+    };
+    assert_eq!(check_text(&types(250), &[]).0, Some(0));
+    let (code, err) = check_text(&types(251), &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("251 event types; at most 250"), "{err}");
+
+    let wave = |times: &str| {
+        format!(
+            "world: fleet
+entities:
+  devices: {{count: 3, id: 'D-${{seq}}'}}
+events:
+  release:
+    weight: 1
+    payload: {{v: 1}}
+    then: [{{event: update, after: 1, repeat: {{times: {times}, every: 0.01}}}}]
+  update:
+    weight: 0
+    pick: {{d: devices}}
+    payload: {{device: '${{d.id}}', n: '${{occurrence}}'}}
+"
+        )
+    };
+    assert_eq!(check_text(&wave("10000000"), &[]).0, Some(0));
+    for bad in ["10000001", "0", "2.5"] {
+        let (code, err) = check_text(&wave(bad), &[]);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("it must be a whole number in 1..10000000"),
+            "{bad}: {err}"
+        );
+    }
+
+    let pace = |max: &str| format!("{}pace: {{min_delta: 0, max_delta: {max}}}\n", types(1));
+    assert_eq!(check_text(&pace("0.001"), &[]).0, Some(0));
+    assert_eq!(check_text(&pace("31536000"), &[]).0, Some(0));
+    for bad in ["0.0009", "31536001"] {
+        let (code, err) = check_text(&pace(bad), &[]);
+        assert_eq!(code, Some(2), "{bad}: {err}");
+        assert!(err.contains("max_delta"), "{bad}: {err}");
+    }
 }

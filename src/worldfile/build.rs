@@ -23,16 +23,33 @@ pub struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// An error at the item at `path`; one about an unknown name or member points at the
+    /// name where the item uses it.
     pub fn err(&self, path: &[&str], message: impl Into<String>) -> WorldError {
+        let message = message.into();
         let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        let (line, column) = locate(self.text, &owned).unzip();
+        let (line, column) = super::error::culprit(&message)
+            .and_then(|token| super::error::locate_use(self.text, &owned, &token))
+            .or_else(|| locate(self.text, &owned))
+            .unzip();
         WorldError {
             file: self.file.to_string(),
             line,
             column,
             path: owned.join("."),
-            message: message.into(),
+            message,
         }
+    }
+
+    /// [`Source::err`] located at `token` (a name, or `.field`) where the item at `path`
+    /// uses it, or at the item when it cannot be found there.
+    pub fn err_at(&self, path: &[&str], token: &str, message: impl Into<String>) -> WorldError {
+        let mut e = self.err(path, message);
+        let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if let Some((line, column)) = super::error::locate_use(self.text, &owned, token) {
+            (e.line, e.column) = (Some(line), Some(column));
+        }
+        e
     }
 }
 
@@ -78,10 +95,10 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             place: Place::Static,
         };
         let count = static_number(src, &scope, &decl.count, &["entities", kname, "count"])?;
-        if !(0.0..=10_000_000.0).contains(&count) || count.fract() != 0.0 {
+        if !(0.0..=f64::from(MAX_ENTITIES)).contains(&count) || count.fract() != 0.0 {
             return Err(src.err(
                 &["entities", kname, "count"],
-                format!("count is {count}; it must be a whole number in 0..10000000"),
+                format!("count is {count}; it must be a whole number in 0..{MAX_ENTITIES}"),
             ));
         }
         let mut scope = Scope {
@@ -226,7 +243,10 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
                 if !probe.allows(v) {
                     return Err(src.err(
                         &path,
-                        format!("init {v} is outside the bounds {lo:?}..{hi:?}"),
+                        format!(
+                            "init {v} is outside the bounds {}; give an init in them",
+                            super::params::range(lo, hi)
+                        ),
                     ));
                 }
             }

@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use rand::SeedableRng;
 
 use super::expr::{Ctx, Expr, Master, State};
+use super::op_types::{arith, impossible, incomparable};
 use super::parse::{Ast, BinOp, UnOp};
 use super::value::{Base, Ty, Value};
 
@@ -290,19 +291,9 @@ impl Scope<'_> {
                 bool_ty(known)
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let text = |t: &Ty| matches!(t.base, Base::Str | Base::Ent(_));
-                let comparable = at.base == Base::Any
-                    || (text(&at) && text(&bt))
-                    || bt.base == Base::Any
-                    || (at.is_number() && bt.is_number())
-                    || at.base == bt.base
-                    || matches!(at.base, Base::Null)
-                    || matches!(bt.base, Base::Null)
-                    || at.nullable
-                    || bt.nullable;
-                if !comparable {
+                if let Some(why) = incomparable(op, &at, &bt, &names) {
                     return Err(format!(
-                        "`{op}` compares {} with {}",
+                        "`{op}` compares {} with {}; {why}",
                         at.describe(&names),
                         bt.describe(&names)
                     ));
@@ -345,65 +336,6 @@ pub fn known_bool(t: &Ty) -> Option<bool> {
         Some([Value::Bool(b)]) => Some(b.get()),
         _ => None,
     }
-}
-
-/// Whether a comparison can never hold, from what is known of both sides' ranges and values.
-fn impossible(op: BinOp, a: &Ty, b: &Ty) -> bool {
-    if let (Some(values), Some([v])) = (&a.one_of, b.one_of.as_deref()) {
-        if op == BinOp::Eq && !values.contains(v) {
-            return true;
-        }
-    }
-    if !(a.is_number() && b.is_number()) {
-        return false;
-    }
-    let (alo, ahi, blo, bhi) = (a.lo, a.hi, b.lo, b.hi);
-    match op {
-        BinOp::Gt => matches!((ahi, blo), (Some(h), Some(l)) if h <= l),
-        BinOp::Ge => matches!((ahi, blo), (Some(h), Some(l)) if h < l),
-        BinOp::Lt => matches!((alo, bhi), (Some(l), Some(h)) if l >= h),
-        BinOp::Le => matches!((alo, bhi), (Some(l), Some(h)) if l > h),
-        BinOp::Eq => {
-            matches!((ahi, blo), (Some(h), Some(l)) if h < l)
-                || matches!((alo, bhi), (Some(l), Some(h)) if l > h)
-        }
-        _ => false,
-    }
-}
-
-fn arith(op: BinOp, a: &Ty, b: &Ty) -> Ty {
-    let int = a.base == Base::Int && b.base == Base::Int && !matches!(op, BinOp::Div);
-    let base = if int { Base::Int } else { Base::Float };
-    let (lo, hi) = match (op, a.lo, a.hi, b.lo, b.hi) {
-        (BinOp::Add, al, ah, bl, bh) => (
-            al.zip(bl).map(|(x, y)| x + y),
-            ah.zip(bh).map(|(x, y)| x + y),
-        ),
-        (BinOp::Sub, al, ah, bl, bh) => (
-            al.zip(bh).map(|(x, y)| x - y),
-            ah.zip(bl).map(|(x, y)| x - y),
-        ),
-        (BinOp::Mul, Some(al), Some(ah), Some(bl), Some(bh)) => {
-            let c = [al * bl, al * bh, ah * bl, ah * bh];
-            (
-                Some(c.iter().cloned().fold(f64::INFINITY, f64::min)),
-                Some(c.iter().cloned().fold(f64::NEG_INFINITY, f64::max)),
-            )
-        }
-        (BinOp::Div, Some(al), Some(ah), Some(bl), Some(bh)) if bl > 0.0 => {
-            let c = [al / bl, al / bh, ah / bl, ah / bh];
-            (
-                Some(c.iter().cloned().fold(f64::INFINITY, f64::min)),
-                Some(c.iter().cloned().fold(f64::NEG_INFINITY, f64::max)),
-            )
-        }
-        (BinOp::Rem, _, _, Some(bl), Some(bh)) if bl > 0.0 && a.lo.is_some_and(|l| l >= 0.0) => {
-            (Some(0.0), Some(bh))
-        }
-        _ => (None, None),
-    };
-    let finite = |x: Option<f64>| x.filter(|x| x.is_finite());
-    Ty::range(base, finite(lo), finite(hi))
 }
 
 /// Folds an expression whose parts are all constant and whose functions draw nothing.

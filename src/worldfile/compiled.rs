@@ -361,14 +361,14 @@ fn bin(op: BinOp, a: Operand, b: Operand) -> Box<Eval> {
                     let (x, y);
                     let xa = read!(&a, c, r, x);
                     let yb = read!(&b, c, r, y);
-                    binary(BinOp::$op, xa, yb)
+                    binary(BinOp::$op, xa, yb, c.master)
                 }),)*
                 // And/Or are compiled apart (they short-circuit).
                 _ => boxed(move |c, r| {
                     let (x, y);
                     let xa = read!(&a, c, r, x);
                     let yb = read!(&b, c, r, y);
-                    binary(op, xa, yb)
+                    binary(op, xa, yb, c.master)
                 }),
             }
         };
@@ -385,7 +385,7 @@ fn compare(op: BinOp, a: Operand, b: Operand) -> Box<Test> {
                     let (x, y);
                     let xa = read!(&a, c, r, x);
                     let yb = read!(&b, c, r, y);
-                    match binary(BinOp::$op, xa, yb) {
+                    match binary(BinOp::$op, xa, yb, c.master) {
                         Value::Bool(b) => Some(b.get()),
                         _ => None,
                     }

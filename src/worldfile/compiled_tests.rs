@@ -223,3 +223,60 @@ fn text_joins_with_plus_in_both_forms() {
     let joined = super::test_support::eval("'ab' + 'c\"d' + ''");
     assert_eq!(joined, Value::str("abc\"d"));
 }
+
+#[test]
+fn an_entity_and_its_id_as_text_compare_equal_in_both_forms() {
+    // Issue 28: `c.id == r.home_city` and `r.home_city == 'CITY-001'` were false even where
+    // both wrote the same id, so a guard of them never held.
+    let (master, state, locals) = world();
+    let ctx = Ctx::plain(&master, &state, &locals, 0);
+    let bin = |op, a: Expr, b: Expr| Expr::Bin(op, Box::new(a), Box::new(b));
+    let text = |s: &str| Expr::Lit(Value::str(s));
+    let id = || Expr::Id(local(0));
+    // Local 0 is entity `b`; local 2 is the text "y".
+    let cases = [
+        (bin(BinOp::Eq, Expr::Local(0), text("b")), Value::bool(true)),
+        (bin(BinOp::Eq, text("b"), Expr::Local(0)), Value::bool(true)),
+        (bin(BinOp::Eq, id(), Expr::Local(0)), Value::bool(true)),
+        (bin(BinOp::Eq, Expr::Local(0), id()), Value::bool(true)),
+        (
+            bin(BinOp::Ne, Expr::Local(0), text("b")),
+            Value::bool(false),
+        ),
+        (
+            bin(BinOp::Eq, Expr::Local(0), text("c")),
+            Value::bool(false),
+        ),
+        (
+            bin(BinOp::Ne, Expr::Local(0), Expr::Local(2)),
+            Value::bool(true),
+        ),
+        (bin(BinOp::Lt, Expr::Local(0), text("c")), Value::bool(true)),
+        (
+            bin(BinOp::Ge, text("a"), Expr::Local(0)),
+            Value::bool(false),
+        ),
+        (
+            bin(BinOp::Add, Expr::Local(0), text("-1")),
+            Value::str("b-1"),
+        ),
+        (
+            bin(BinOp::Add, text("x/"), Expr::Local(0)),
+            Value::str("x/b"),
+        ),
+    ];
+    for (e, want) in cases {
+        let mut rng = SimRng::seed_from_u64(1);
+        assert_eq!(ctx.eval(&e, &mut rng), want, "tree walk: {e:?}");
+        assert_eq!(
+            Compiled::new(&e).eval(&ctx, &mut rng),
+            want,
+            "compiled: {e:?}"
+        );
+        assert_eq!(
+            Condition::new(&e).holds(&ctx, &mut rng),
+            want.truthy(),
+            "condition: {e:?}"
+        );
+    }
+}

@@ -67,7 +67,7 @@ impl Run {
                     .find(|(s, _)| *s == slot)
                     .map(|(_, v)| v.clone())
                     .unwrap_or_else(|| self.read(slot));
-                binary(BinOp::Add, &current, &value)
+                binary(BinOp::Add, &current, &value, &self.master)
             } else {
                 value
             };

@@ -69,6 +69,57 @@ pub fn locate(text: &str, path: &[String]) -> Option<(usize, usize)> {
     best
 }
 
+/// The name an error is about, as the file writes it (`new_bat`, or `.batery` for a member),
+/// so that the error points at its use rather than at the item's key. These are the words of
+/// the compiler's messages ([`super::compile`], [`super::functions`]).
+pub fn culprit(message: &str) -> Option<String> {
+    let quoted = |prefix: &str| {
+        let rest = &message[message.find(prefix)? + prefix.len()..];
+        Some(rest[..rest.find('`')?].to_string())
+    };
+    quoted("unknown name `")
+        .or_else(|| quoted("unknown function `"))
+        .or_else(|| {
+            quoted("has no field or state `")
+                .or_else(|| quoted("unknown global state `"))
+                .or_else(|| quoted("unknown pair state `"))
+                .map(|m| format!(".{m}"))
+        })
+}
+
+/// Where the item at `path` uses `token`: a name (`new_bat`, not part of a longer name, not a
+/// member `.new_bat` and not a key `new_bat:`) or a member (`.batery`). Searched on the
+/// item's line and the lines indented under it (a multi-line expression).
+pub fn locate_use(text: &str, path: &[String], token: &str) -> Option<(usize, usize)> {
+    let (line, column) = locate(text, path)?;
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let member = token.starts_with('.');
+    for (n, body) in text.lines().enumerate().skip(line - 1) {
+        let indent = body.len() - body.trim_start().len();
+        if n + 1 > line && !body.trim().is_empty() && indent < column {
+            break;
+        }
+        // On the item's own line, past its key.
+        let from = if n + 1 == line {
+            body.find(':').map_or(0, |c| c + 1)
+        } else {
+            0
+        };
+        for (at, _) in body[from..].match_indices(token) {
+            let at = from + at;
+            let before = body[..at].chars().next_back();
+            let after = body[at + token.len()..].chars().next();
+            let bounded = !after.is_some_and(ident)
+                && (member || !before.is_some_and(|c| ident(c) || c == '.'))
+                && after != Some(':');
+            if bounded {
+                return Some((n + 1, body[..at].chars().count() + 1 + usize::from(member)));
+            }
+        }
+    }
+    None
+}
+
 fn key_of(body: &str) -> Option<&str> {
     let colon = body.find(':')?;
     let key = body[..colon].trim();
@@ -90,5 +141,35 @@ mod tests {
         assert_eq!(locate(text, &p("events.other.weight")), Some((8, 5)));
         assert_eq!(locate(text, &p("events.deposit.nope")), Some((3, 3)));
         assert_eq!(locate(text, &p("state")), None);
+    }
+
+    #[test]
+    fn a_use_is_found_at_the_name_not_at_a_key_a_member_or_a_longer_name() {
+        let text = "events:\n  e:\n    let:\n      amt: amt_x + a.amt\n        + amt\n    payload: {amt: '${b.amt}'}\n  f:\n    weight: amt\n";
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        // Past the key `amt:`, past `amt_x` and `a.amt`: on the continuation line.
+        assert_eq!(
+            locate_use(text, &p("events.e.let.amt"), "amt"),
+            Some((5, 11))
+        );
+        // A member, at its name after the dot; not past the item (`f` is another event).
+        assert_eq!(
+            locate_use(text, &p("events.e.let.amt"), ".amt"),
+            Some((4, 22))
+        );
+        assert_eq!(
+            locate_use(text, &p("events.e.payload.amt"), ".amt"),
+            Some((6, 25))
+        );
+        assert_eq!(locate_use(text, &p("events.e.payload.amt"), "amt"), None);
+        assert_eq!(
+            culprit("in `x`: unknown name `amout`; known here: a"),
+            Some("amout".into())
+        );
+        assert_eq!(
+            culprit("`a` has no field or state `idd`; it has: id"),
+            Some(".idd".into())
+        );
+        assert_eq!(culprit("weight is 2; it must be 1"), None);
     }
 }

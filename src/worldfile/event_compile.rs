@@ -294,13 +294,15 @@ impl EventCtx<'_> {
             Some(r) => {
                 let (t, _) = expr(self.src, &scope, &r.times, &path)?;
                 if let Expr::Lit(v) = &t {
-                    if !v
-                        .as_f64()
-                        .is_some_and(|n| (1.0..=100_000.0).contains(&n) && n.fract() == 0.0)
-                    {
+                    if !v.as_f64().is_some_and(|n| {
+                        (1.0..=f64::from(MAX_REPEAT_TIMES)).contains(&n) && n.fract() == 0.0
+                    }) {
                         return Err(self.src.err(
                             &path,
-                            format!("repeat.times is {v}; it must be a whole number in 1..100000"),
+                            format!(
+                                "repeat.times is {v}; it must be a whole number in \
+                                 1..{MAX_REPEAT_TIMES}"
+                            ),
                         ));
                     }
                 }

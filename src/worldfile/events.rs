@@ -5,14 +5,15 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
-use super::build::{expr, free_names, template_names, Source};
+use super::build::{expr, Source};
 use super::compile::{KindInfo, PairInfo, Place, Scope};
 use super::error::WorldError;
 use super::event_compile::EventCtx;
 use super::expr::Expr;
-use super::format::{EventDecl, PickDecl, Src, WorldFile};
+use super::format::{PickDecl, Src, WorldFile};
 use super::model::*;
 use super::parse::{self, Ast};
+use super::uses::{reads, undefined, Chains, Uses};
 use super::value::{Base, Ty, Value};
 
 pub(super) type R<T> = Result<T, WorldError>;
@@ -35,65 +36,6 @@ pub(super) fn pick_kind(p: &PickDecl) -> &str {
     }
 }
 
-/// Names an event reads without defining them.
-fn reads(src: &Source<'_>, name: &str, e: &EventDecl) -> R<BTreeSet<String>> {
-    let mut out = BTreeSet::new();
-    for (p, decl) in &e.pick {
-        if let PickDecl::Long(l) = decl {
-            if let Some(c) = &l.condition {
-                free_names(&parse_at(src, c, &["events", name, "pick", p])?, &mut out);
-            }
-        }
-    }
-    for (l, s) in &e.lets {
-        free_names(&parse_at(src, s, &["events", name, "let", l])?, &mut out);
-    }
-    if let Some(w) = &e.when {
-        free_names(&parse_at(src, w, &["events", name, "when"])?, &mut out);
-    }
-    for eff in &e.effects {
-        for (target, value) in eff.set.iter().chain(&eff.add) {
-            free_names(
-                &parse_at(
-                    src,
-                    &Src::Text(target.clone()),
-                    &["events", name, "effects"],
-                )?,
-                &mut out,
-            );
-            free_names(
-                &parse_at(src, value, &["events", name, "effects"])?,
-                &mut out,
-            );
-        }
-        for target in eff.count.items() {
-            free_names(
-                &parse_at(src, &Src::Text(target), &["events", name, "effects"])?,
-                &mut out,
-            );
-        }
-    }
-    for y in e.payload.values() {
-        template_names(y, &mut out);
-    }
-    for f in &e.follow {
-        free_names(
-            &parse_at(src, &f.after, &["events", name, "then"])?,
-            &mut out,
-        );
-        if let Some(p) = &f.probability {
-            free_names(&parse_at(src, p, &["events", name, "then"])?, &mut out);
-        }
-        if let Some(r) = &f.repeat {
-            free_names(
-                &parse_at(src, &r.every, &["events", name, "then"])?,
-                &mut out,
-            );
-        }
-    }
-    Ok(out)
-}
-
 pub fn build(
     src: &Source<'_>,
     file: &WorldFile,
@@ -106,10 +48,14 @@ pub fn build(
     if names.is_empty() {
         return Err(src.err(&["events"], "a world needs at least one event type"));
     }
-    if names.len() > 250 {
+    if names.len() > MAX_EVENT_TYPES {
         return Err(src.err(
             &["events"],
-            format!("{} event types; at most 250", names.len()),
+            format!(
+                "{} event types; at most {MAX_EVENT_TYPES}: merge types that differ only in a \
+                 field's value into one",
+                names.len()
+            ),
         ));
     }
     let n = names.len();
@@ -140,13 +86,15 @@ pub fn build(
         .collect();
     let mut req: Vec<BTreeSet<String>> = Vec::with_capacity(n);
     let mut occ: Vec<bool> = Vec::with_capacity(n);
+    let mut uses: Vec<Uses> = Vec::with_capacity(n);
     for (i, (ename, e)) in file.events.iter().enumerate() {
         let mut r = reads(src, ename, e)?;
-        r.retain(|x| {
+        r.retain(|x, _| {
             !own[i].contains(x) && !params.contains_key(x) && !SPECIAL.contains(&x.as_str())
         });
-        occ.push(r.remove(OCCURRENCE));
-        req.push(r);
+        occ.push(r.remove(OCCURRENCE).is_some());
+        req.push(r.keys().cloned().collect());
+        uses.push(r);
     }
     loop {
         let mut changed = false;
@@ -215,10 +163,13 @@ pub fn build(
                             .join(", ")
                     )
                 };
-                return Err(src.err(
-                    &["events", ename],
-                    format!("uses `{x}`, which is not defined here; {hint}"),
-                ));
+                let chains = Chains {
+                    names: &names,
+                    follows: &follows,
+                    needs: &req,
+                    uses: &uses,
+                };
+                return Err(undefined(src, &chains, i, x, &hint));
             }
         } else if causes[i].is_empty() {
             return Err(src.err(
@@ -246,8 +197,7 @@ pub fn build(
             t.push((r.clone(), Ty::of(Base::Any)));
         }
         if occ[i] {
-            // `repeat.times` is at most 100,000.
-            let most = Some(100_000.0);
+            let most = Some(f64::from(MAX_REPEAT_TIMES));
             t.push((OCCURRENCE.into(), Ty::range(Base::Int, Some(1.0), most)));
         }
         tables.push(t);
@@ -302,9 +252,15 @@ pub fn build(
         model.occurrence = occ[i].then(|| tables[i].len() as u16 - 1);
         for (fi, f) in e.follow.iter().enumerate() {
             let t = follows[i][fi] as usize;
+            // A follow-up's own `let` is computed afresh and wins over a value of that name
+            // from its cause (issue 28: a self-chaining reading repeated its first reading);
+            // a pick of the same name is inherited (the follow-up is about the same entity).
+            let target = &file.events[t];
+            let own_lets = target.pick.len()..target.pick.len() + target.lets.len();
             let carry = tables[t]
                 .iter()
                 .enumerate()
+                .filter(|(to, _)| !own_lets.contains(to))
                 .filter(|(_, (name, _))| name != OCCURRENCE)
                 .filter_map(|(to, (name, _))| {
                     tables[i]

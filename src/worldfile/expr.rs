@@ -7,9 +7,10 @@ use rand_distr::{Binomial, Exp, LogNormal, Normal, Poisson, Zipf};
 use uuid::Uuid;
 
 use super::fake::FakeKind;
+pub use super::ops::{binary, text_of};
 use super::parse::BinOp;
 pub use super::tables::{KindData, Master, PairState, State};
-use super::value::{make_text, uuid_text, Text, Value};
+use super::value::{uuid_text, Text, Value};
 use crate::SimRng;
 
 #[derive(Debug, Clone)]
@@ -292,7 +293,7 @@ impl Ctx<'_> {
                         &y
                     }
                 };
-                binary(*op, a, b)
+                binary(*op, a, b, self.master)
             }
             Expr::Cond(c, a, b) => {
                 if self.eval(c, rng).truthy() {
@@ -388,82 +389,6 @@ impl Ctx<'_> {
 
     /// The text of a value as a template writes it (an entity as its id).
     pub fn text_of<'v>(&'v self, v: &'v Value) -> Option<&'v str> {
-        match v {
-            Value::Str(s) => Some(s.as_str()),
-            Value::Ent(e) => self.master.kinds.get(e.kind() as usize)?.id(e.index()),
-            _ => None,
-        }
-    }
-}
-
-/// Arithmetic and comparison; text joins with `+`. Inlined, so that an operator compiled
-/// on its own ([`super::compiled`]) keeps only its own arm.
-#[inline(always)]
-pub fn binary(op: BinOp, a: &Value, b: &Value) -> Value {
-    use Value::*;
-    match op {
-        BinOp::Eq => return Value::bool(equal(a, b)),
-        BinOp::Ne => return Value::bool(!equal(a, b)),
-        _ => {}
-    }
-    match (op, a, b) {
-        (BinOp::Add, Str(x), Str(y)) => {
-            return Str(make_text(|out| {
-                out.push_str(x);
-                out.push_str(y);
-            }))
-        }
-        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Str(x), Str(y)) => {
-            let o = x.cmp(y);
-            return Value::bool(match op {
-                BinOp::Lt => o.is_lt(),
-                BinOp::Le => o.is_le(),
-                BinOp::Gt => o.is_gt(),
-                _ => o.is_ge(),
-            });
-        }
-        (_, Int(x), Int(y)) => {
-            let (x, y) = (*x, *y);
-            return match op {
-                BinOp::Add => x.checked_add(y).map_or(Null, Int),
-                BinOp::Sub => x.checked_sub(y).map_or(Null, Int),
-                BinOp::Mul => x.checked_mul(y).map_or(Null, Int),
-                BinOp::Div if y != 0 => Value::float(x as f64 / y as f64),
-                BinOp::Rem if y != 0 => Int(x.rem_euclid(y)),
-                BinOp::Lt => Value::bool(x < y),
-                BinOp::Le => Value::bool(x <= y),
-                BinOp::Gt => Value::bool(x > y),
-                BinOp::Ge => Value::bool(x >= y),
-                _ => Null,
-            };
-        }
-        _ => {}
-    }
-    let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
-        return Null;
-    };
-    let r = match op {
-        BinOp::Add => x + y,
-        BinOp::Sub => x - y,
-        BinOp::Mul => x * y,
-        BinOp::Div => x / y,
-        BinOp::Rem => x.rem_euclid(y),
-        BinOp::Lt => return Value::bool(x < y),
-        BinOp::Le => return Value::bool(x <= y),
-        BinOp::Gt => return Value::bool(x > y),
-        BinOp::Ge => return Value::bool(x >= y),
-        _ => return Null,
-    };
-    if r.is_finite() {
-        Value::float(r)
-    } else {
-        Null
-    }
-}
-
-fn equal(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+        text_of(self.master, v)
     }
 }

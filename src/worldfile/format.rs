@@ -126,12 +126,17 @@ impl Src {
     }
 }
 
-/// A parameter: its default gives its type (integer, number, boolean or text).
+/// A parameter: `type` says what it holds; without it, its default does (`30` an integer,
+/// `30.0` a number, `true` a boolean, `'eu'` text).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamDecl {
     #[schemars(with = "serde_json::Value")]
     pub default: Yaml,
+    /// What it holds: `integer` (a whole number; `--set n=1e6` is one), `number` (any
+    /// number), `text` or `bool`. By default, the kind of `default`.
+    #[serde(rename = "type")]
+    pub ty: Option<ParamType>,
     pub min: Option<f64>,
     pub max: Option<f64>,
     /// Allowed values of a text parameter.
@@ -143,6 +148,19 @@ pub struct ParamDecl {
     /// Environment variables that also set it (besides `KAFKA_GEN_PARAM_<NAME>`).
     #[serde(default)]
     pub env: Vec<String>,
+}
+
+/// What a parameter holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// A whole number.
+    Integer,
+    /// Any finite number.
+    Number,
+    Text,
+    /// `true` or `false`.
+    Bool,
 }
 
 /// One kind of master data.

@@ -45,11 +45,16 @@ pub struct FieldIndex {
 }
 
 impl FieldIndex {
-    /// The candidates whose field equals `v` (as `==` compares: `2 == 2.0`).
+    /// The candidates whose field equals `v` (as `==` compares: `2 == 2.0`, and an entity
+    /// equals its id as text, so a field of ids written as text is found by an entity).
     #[inline]
-    pub fn get(&self, v: &Value) -> Option<&[u32]> {
+    pub fn get(&self, v: &Value, master: &Master) -> Option<&[u32]> {
         match v {
             Value::Str(s) => self.strs.get(s.as_str()),
+            Value::Ent(_) => self.others.get(&Key::of(v)?).or_else(|| {
+                let id = super::expr::text_of(master, v)?;
+                self.strs.get(id)
+            }),
             v => self.others.get(&Key::of(v)?),
         }
         .map(Vec::as_slice)
@@ -69,6 +74,13 @@ pub fn build(cond: &Expr, slot: u16, kind: u16, master: &Master) -> Option<Field
     for (i, v) in column.iter().enumerate() {
         match (v, Key::of(v)) {
             (Value::Str(s), _) => strs.entry(s.clone()).or_default().push(i as u32),
+            (Value::Ent(_), Some(k)) => {
+                // Under its id too, for a probe that holds the id as text (`c.id`).
+                if let Some(id) = super::expr::text_of(master, v) {
+                    strs.entry(Text::from(id)).or_default().push(i as u32);
+                }
+                others.entry(k).or_default().push(i as u32);
+            }
             (_, Some(k)) => others.entry(k).or_default().push(i as u32),
             _ => {}
         }

@@ -4,11 +4,12 @@
 //!
 //! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
 //! - [`parse`] and `parse_template`, [`compile`], [`expr`], [`value`], [`fake`]: expressions,
-//!   from text to typed, slot-resolved trees and their evaluation; [`tables`]: the master data
-//!   and state they read;
+//!   from text to typed, slot-resolved trees and their evaluation (`ops`: the operators,
+//!   `op_types`: their types);
+//!   [`tables`]: the master data and state they read;
 //! - [`template`]: payload templates, written straight to the output buffer;
-//! - [`build`], `build_expr`, `params`, [`events`], [`model`]: the whole file compiled, with
-//!   located errors;
+//! - [`build`], `build_expr`, `params`, [`events`] (and `uses`, where each name is read),
+//!   [`model`]: the whole file compiled, with located errors;
 //! - [`master`]: entities made, written and loaded;
 //! - `file_scenario`: a compiled world as a [`crate::scenario::Scenario`] ([`FileScenario`]);
 //! - [`runtime`]: the world that runs: state, picks, effects, follow-ups; `queue`: the
@@ -56,6 +57,8 @@ mod groups;
 pub mod index;
 pub mod master;
 pub mod model;
+mod op_types;
+mod ops;
 pub mod pace;
 mod params;
 pub mod parse;
@@ -75,6 +78,7 @@ pub mod template;
 mod template_tests;
 #[cfg(test)]
 mod test_support;
+mod uses;
 pub mod value;
 pub mod window;
 

@@ -8,6 +8,16 @@ use super::format::EnvelopeKind;
 use super::template::Node;
 use super::value::{Ty, Value};
 
+/// The most entities of one kind (`count`).
+pub const MAX_ENTITIES: u32 = 10_000_000;
+/// The most times a follow-up repeats (`repeat.times`): as many as the largest kind has
+/// entities, so one wave can reach every device of a fleet. A repeat waits in the queue as one
+/// entry that counts down, so its size costs no memory.
+pub const MAX_REPEAT_TIMES: u32 = MAX_ENTITIES;
+/// The most event types a world declares: each has its own counters, pickers and topic, and
+/// a stream of more is beyond what anyone reads.
+pub const MAX_EVENT_TYPES: usize = 250;
+
 #[derive(Debug)]
 pub struct Model {
     pub name: String,

@@ -171,8 +171,8 @@ impl Picker {
         };
         if let Some((index, probe)) = &self.index {
             let candidates = match probe {
-                Probe::At(at) => index.get(at.get(&ctx(seen, locals))?),
-                Probe::Code(code) => index.get(&code.eval(&ctx(seen, locals), rng)),
+                Probe::At(at) => index.get(at.get(&ctx(seen, locals))?, seen.master),
+                Probe::Code(code) => index.get(&code.eval(&ctx(seen, locals), rng), seen.master),
             }?;
             return pick_among(candidates, 8, rng, locals, ok);
         }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::compiled::Compiled;
 use super::expr::{Ctx, Expr, Master, State};
 use super::filter::{Filters, Reads};
-use super::model::{EventModel, Model};
+use super::model::{EventModel, Model, MAX_REPEAT_TIMES};
 use super::pick::{Picker, Seen};
 use super::program::Program;
 use super::queue::Queue;
@@ -390,7 +390,7 @@ impl Run {
                 .times
                 .as_ref()
                 .and_then(|t| t.eval(&c, rng).as_f64())
-                .map_or(1, |n| n.clamp(1.0, 100_000.0) as u32);
+                .map_or(1, |n| n.clamp(1.0, f64::from(MAX_REPEAT_TIMES)) as u32);
             let every_ms = code
                 .every
                 .as_ref()

@@ -59,6 +59,20 @@ impl Batch {
         self.records.clear();
     }
 
+    /// Keeps the first `n` records (a run that must stop at a number of records).
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.records.len() {
+            return;
+        }
+        self.records.truncate(n);
+        let (payload_end, key_end) = self
+            .records
+            .last()
+            .map_or((0, 0), |m| (m.payload_end as usize, m.key_end as usize));
+        self.payloads.truncate(payload_end);
+        self.keys.truncate(key_end);
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }
@@ -108,7 +122,7 @@ impl Batch {
     }
 
     fn push_meta(&mut self, event_type: EventTypeId, primary: bool, time_ms: i64, event_id: Uuid) {
-        // Offsets are u32: a batch is bounded far below 4 GiB by the runner's chunk size.
+        // Offsets are u32: the runner bounds a batch's records far below 4 GiB.
         self.records.push(RecordMeta {
             event_type,
             primary,

@@ -102,6 +102,27 @@ impl Generator {
         self.world.ready_at()
     }
 
+    /// Appends the follow-ups due by `now_ms` (at most about `max`), with no primary event;
+    /// says whether more are due by then. The runner calls this before [`Generator::next`] to
+    /// hand a long stretch of follow-ups to the sinks in pieces, and after the last primary
+    /// event to finish the chains a run started.
+    pub fn follow_ups(&mut self, now_ms: i64, batch: &mut Batch, max: usize) -> bool {
+        // A follow-up is stamped with its own due time, never later than `now_ms`.
+        let now_ms = now_ms.min(LAST_EVENT_MS);
+        let mut out = EventWriter::new(batch, self.scenario);
+        self.world.due_some(&mut self.rng, now_ms, &mut out, max)
+    }
+
+    /// When the earliest follow-up still to come falls due.
+    pub fn next_due(&self) -> Option<i64> {
+        self.world.next_due()
+    }
+
+    /// Follow-up events still to come: what ending the run now drops.
+    pub fn pending(&self) -> u64 {
+        self.world.pending()
+    }
+
     /// Appends one primary event at `now_ms`, preceded by derived events due by then and
     /// followed by those derived from it. Returns the primary's type, or `None` if the world
     /// refused every draw this time. An error means the run cannot go on: the time is past

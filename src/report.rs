@@ -13,7 +13,7 @@ use crate::runner::{Stop, Summary};
 use crate::scenario::EventTypeSpec;
 
 /// The summary as JSON: `{"stop", "seed", "generated": {type: n}, "generated_total",
-/// "undelivered", "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "unknown": {...},
+/// "undelivered", "follow_ups": {"on_end", "finished", "dropped"}, "sinks": [{"name", "delivered": {type: n}, "failed": {...}, "unknown": {...},
 /// "in_flight": {...}, "retried": {...}}]}`. `unknown`: given up on while in flight, so it may
 /// have arrived (`outcome: unknown` in the dead-letter file).
 pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
@@ -64,6 +64,11 @@ pub fn summary_json(types: &[EventTypeSpec], summary: &Summary) -> Value {
         "generated": by_type(&generated),
         "generated_total": generated.iter().sum::<u64>(),
         "undelivered": summary.undelivered(),
+        "follow_ups": {
+            "on_end": summary.follow_ups.on_end.name(),
+            "finished": summary.follow_ups.finished,
+            "dropped": summary.follow_ups.dropped,
+        },
         "sinks": sinks,
     })
 }

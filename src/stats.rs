@@ -161,8 +161,9 @@ impl Stats {
         );
     }
 
-    /// Logs the final summary.
-    pub fn summary(&self, reports: &[SinkReport]) {
+    /// Logs the final summary, with the follow-up events `(finished, dropped)`: made after
+    /// the last primary draw, and still pending when the run ended.
+    pub fn summary(&self, reports: &[SinkReport], follow_ups: (u64, u64)) {
         let elapsed = self.elapsed().as_secs_f64();
         let records = self.records_total();
         let errors: u64 = reports
@@ -176,6 +177,8 @@ impl Stats {
             bytes = self.bytes,
             overall_per_sec = format_args!("{:.1}", records as f64 / elapsed.max(1e-9)),
             types = %self.types_text(),
+            follow_ups_finished = follow_ups.0,
+            follow_ups_dropped = follow_ups.1,
             errors,
             sinks = %self.sinks_text(reports),
             "Summary."

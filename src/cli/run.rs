@@ -74,6 +74,21 @@ pub struct RunArgs {
         value_parser = whole::<u64>("--count", ">= 1")
     )]
     pub count: Option<u64>,
+    /// When --count is reached: finish the chains already started (their follow-ups, no new
+    /// primary events, up to --end or an hour past the last event) or stop at once; either way
+    /// follow-ups due before the end time are made [default: finish] [env: KAFKA_GEN_ON_END]
+    #[arg(help_heading = "Mode", long, value_name = "WHAT", value_enum)]
+    pub on_end: Option<crate::schedule::OnEnd>,
+    /// Stop after N records in all, primary and follow-up (--count counts primary events only)
+    /// [env: KAFKA_GEN_MAX_RECORDS]
+    #[arg(
+        help_heading = "Mode",
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        value_parser = whole::<u64>("--max-records", ">= 1")
+    )]
+    pub max_records: Option<u64>,
     /// Batch mode: N primary events per second, paced evenly [env: KAFKA_GEN_RATE]
     #[arg(
         help_heading = "Pacing",

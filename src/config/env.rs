@@ -26,6 +26,8 @@ pub(super) struct Env {
     pub(super) max_delta: Option<f64>,
     pub(super) rate: Option<f64>,
     pub(super) count: Option<u64>,
+    pub(super) on_end: Option<String>,
+    pub(super) max_records: Option<u64>,
     pub(super) duration: Option<String>,
     pub(super) start: Option<String>,
     pub(super) end: Option<String>,
@@ -129,6 +131,12 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
         s.duration = None;
     }
     s.count = env.count.or(s.count);
+    s.max_records = env.max_records.or(s.max_records);
+    if let Some(v) = &env.on_end {
+        s.on_end = crate::schedule::OnEnd::from_str(v, true).map_err(|_| {
+            anyhow::anyhow!("KAFKA_GEN_ON_END: {v:?} is not an end; use finish or stop")
+        })?;
+    }
     if let Some(v) = env.duration {
         s.duration = Some(
             v.parse::<HumanDuration>()

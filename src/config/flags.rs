@@ -50,6 +50,8 @@ pub(super) fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()
     }
     s.duration = a.duration.or(s.duration);
     s.count = a.count.or(s.count);
+    s.on_end = a.on_end.unwrap_or(s.on_end);
+    s.max_records = a.max_records.or(s.max_records);
     if let Some(v) = a.volume {
         // The bounds of --rate, per minute.
         crate::bounds::check(v, (6e-5, 6e10), "volume", "events per minute", "--volume")?;

@@ -66,6 +66,19 @@ impl Cursor {
         Some(self.bucket_start as f64 + frac * (self.bucket_end - self.bucket_start) as f64)
     }
 
+    /// The cumulative weight at `at_ms` (at or after the current hour's start); `None` past
+    /// the end of the range.
+    pub fn weight_at(&self, at_ms: f64) -> Option<f64> {
+        let at = at_ms.ceil() as i64;
+        if self.end_ms.is_some_and(|end| at >= end) {
+            return None;
+        }
+        if at <= self.bucket_start {
+            return Some(self.cum_start);
+        }
+        Some(self.cum_start + self.total_until(at))
+    }
+
     /// Total weight from the cursor's start to `end_ms` (walks a copy; the cursor is unchanged).
     pub fn total_until(&self, end_ms: i64) -> f64 {
         let mut probe = Self::new(self.profile.clone(), self.bucket_start, Some(end_ms));
@@ -136,6 +149,39 @@ impl Sampler {
             w: 0.0,
             weight_per_event: 86_400_000.0 * mean_relative / per_day,
         })
+    }
+
+    /// Takes back the time last drawn, which the world refused: a count's `n` times are `n`
+    /// events, so a refused one is drawn again later in the range (issue 28: a historical
+    /// `--count 1000` made 999). The rest are still the count's sorted uniforms, now `k + 1`
+    /// of them after the refused one. The level process needs nothing back.
+    pub fn give_back(&mut self) {
+        if let Sampler::Count { remaining, .. } = self {
+            *remaining += 1;
+        }
+    }
+
+    /// Replaces the time last drawn, before `at_ms` where the world next takes an event, with
+    /// one drawn from `at_ms` on: the count's remaining uniforms (that one included) fall
+    /// after it, and the level process, memoryless, starts again there. `None` when `at_ms`
+    /// is past the range.
+    pub fn skip_to(&mut self, at_ms: f64, rng: &mut SimRng) -> Option<f64> {
+        match self {
+            Sampler::Count {
+                cursor,
+                total,
+                u,
+                remaining,
+            } => {
+                let w = cursor.weight_at(at_ms)?;
+                *u = u.max(w / *total);
+                *remaining += 1;
+            }
+            Sampler::Level { cursor, w, .. } => {
+                *w = w.max(cursor.weight_at(at_ms)?);
+            }
+        }
+        self.next(rng)
     }
 
     /// The next event time in epoch milliseconds, or `None` when the range is done.

@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::waiter::Waiter;
-use super::{Runner, Stop, SIMULATED_CHUNK};
+use super::{Runner, Stop};
 use crate::profile::sampler::Sampler;
 use crate::schedule::{Gaps, Pacing, Post, RateGate, Times};
 
@@ -24,10 +24,11 @@ pub(super) enum Plan {
 }
 
 /// How a phase of the run ended.
-enum PhaseEnd {
+pub(super) enum PhaseEnd {
     Stop(Stop),
-    /// The backfill caught up with the wall clock at this event time.
-    HandOff(f64),
+    /// The backfill caught up with the wall clock after this event time; `None` when it drew
+    /// no time before the clock (a start within a gap of now).
+    HandOff(Option<f64>),
 }
 
 impl Runner {
@@ -173,14 +174,14 @@ impl Runner {
                     .await?
                 {
                     PhaseEnd::HandOff(last_ms) => {
-                        self.handoff_ms = Some(last_ms as i64);
+                        self.handoff_ms = last_ms.map(|ms| ms as i64);
                         // The bar ends before anything is logged, so no line lands on it, and
                         // the stats lines it stood in for come back (issue 10).
                         if let Some(p) = self.progress.take() {
                             p.complete();
                         }
                         tracing::info!(
-                            last_event_ms = last_ms as i64,
+                            last_event_ms = self.handoff_ms,
                             "Backfill caught up with the clock; continuing live."
                         );
                         self.stats_every = self.stats_interval;
@@ -195,8 +196,12 @@ impl Runner {
                         let wall0 = chrono::Utc::now().timestamp_millis();
                         // The first live event follows the last backfilled one by one drawn gap
                         // (or comes now in batch mode): no gap beyond a drawn one, no overlap.
-                        let (mut times, mut post) = self.live_clock(last_ms, wall0, t0)?;
-                        if let Times::Gaps { .. } | Times::Step { .. } = times {
+                        // With none backfilled it comes now (issue 28: it came at time 0).
+                        let first_ms = last_ms.unwrap_or(wall0 as f64);
+                        let (mut times, mut post) = self.live_clock(first_ms, wall0, t0)?;
+                        if let (Times::Gaps { .. } | Times::Step { .. }, Some(_)) =
+                            (&times, last_ms)
+                        {
                             times.next(&mut self.pace_rng);
                         }
                         self.phase(&mut times, &mut post, None, false, &mut waiter)
@@ -210,109 +215,6 @@ impl Runner {
             PhaseEnd::Stop(stop) => stop,
             PhaseEnd::HandOff(_) => Stop::Finished,
         })
-    }
-
-    /// Draws and delivers events from `times` at the pace of `post` until the end time, the
-    /// count, a stop, or (when `hand_off`) an event time past the wall clock.
-    async fn phase(
-        &mut self,
-        times: &mut Times,
-        post: &mut Post,
-        end_ms: Option<f64>,
-        hand_off: bool,
-        waiter: &mut Waiter<'_>,
-    ) -> anyhow::Result<PhaseEnd> {
-        let chunk = post.chunk(SIMULATED_CHUNK);
-        loop {
-            if self.remaining() == 0 {
-                return Ok(PhaseEnd::Stop(Stop::Finished));
-            }
-            if let Some(stop) = waiter.poll(&mut self.stats, &self.sinks) {
-                return Ok(PhaseEnd::Stop(stop));
-            }
-            let n = u64::from(chunk).min(self.remaining());
-            if let Post::Rate(gate) = post {
-                if let Err(wait) = gate.try_take(n as u32) {
-                    if let Some(stop) = waiter
-                        .until(Instant::now() + wait, &mut self.stats, &self.sinks)
-                        .await
-                    {
-                        return Ok(PhaseEnd::Stop(stop));
-                    }
-                    continue;
-                }
-            }
-            let wall_now = hand_off.then(|| chrono::Utc::now().timestamp_millis() as f64);
-            self.batch.clear();
-            let mut ended = None;
-            let mut last = None;
-            for _ in 0..n {
-                let Some(mut t) = times.next(&mut self.pace_rng) else {
-                    ended = Some(PhaseEnd::Stop(Stop::Finished));
-                    break;
-                };
-                self.time_draws += 1;
-                // A world that takes nothing before `at` (every web user in a session): jump
-                // there, so the cost per event does not grow with the rate (issue 10).
-                if let Some(at) = self.generator.ready_at().map(|at| at as f64) {
-                    if at > t {
-                        if let Some(skipped) = times.skip_to(at, &mut self.pace_rng) {
-                            t = skipped;
-                        }
-                    }
-                }
-                if let Some(end) = end_ms.filter(|end| t >= *end) {
-                    // In real time, a run with a duration ends at its end, not at the last event.
-                    if let Some(due) = post.due(end) {
-                        if let Some(stop) = waiter.until(due, &mut self.stats, &self.sinks).await {
-                            return Ok(PhaseEnd::Stop(stop));
-                        }
-                    }
-                    ended = Some(PhaseEnd::Stop(Stop::Finished));
-                    break;
-                }
-                if wall_now.is_some_and(|now| t > now) {
-                    ended = Some(PhaseEnd::HandOff(last.unwrap_or(t)));
-                    break;
-                }
-                if let Some(due) = post.due(t) {
-                    if let Some(stop) = waiter.until(due, &mut self.stats, &self.sinks).await {
-                        return Ok(PhaseEnd::Stop(stop));
-                    }
-                }
-                match self.generator.next(t as i64, &mut self.batch) {
-                    Err(error) => {
-                        ended = Some(PhaseEnd::Stop(Stop::Halted(error.to_string())));
-                        break;
-                    }
-                    Ok(Some(ty)) if self.log_events => {
-                        let (n, name) = (self.generator.primaries(), self.types[ty as usize].name);
-                        tracing::info!("Event #{n}: {name} generated");
-                    }
-                    Ok(_) => {}
-                }
-                last = Some(t);
-            }
-            if let Err(stop) = self.deliver().await {
-                return Ok(PhaseEnd::Stop(stop));
-            }
-            if let (Some(progress), Some(t)) = (&self.progress, last) {
-                progress.update(t as i64, self.stats.records_total());
-            }
-            if let Some(end) = ended {
-                return Ok(match end {
-                    PhaseEnd::HandOff(_) => {
-                        PhaseEnd::HandOff(last.or(self.last_time).unwrap_or_default())
-                    }
-                    other => other,
-                });
-            }
-            if last.is_some() {
-                self.last_time = last;
-            }
-            // Let the signal handler and the sinks' tasks run between chunks.
-            tokio::task::yield_now().await;
-        }
     }
 }
 
@@ -348,6 +250,9 @@ mod tests {
         config.schedule.start = Some("2026-01-05T00:00:00Z".parse().unwrap());
         config.schedule.rate_per_sec = Some(rate);
         config.schedule.count = Some(count);
+        // The work up to the count; finishing the sessions after it depends on where the
+        // last primary event falls, which the rate moves.
+        config.schedule.on_end = crate::schedule::OnEnd::Stop;
         let types = crate::scenario::find(&config.scenario)
             .unwrap()
             .event_types()

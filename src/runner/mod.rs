@@ -23,7 +23,11 @@ use crate::SimRng;
 
 mod drive;
 mod end_now;
+#[cfg(test)]
+mod end_tests;
+mod finish;
 mod log_events;
+mod phase;
 #[cfg(test)]
 mod tests;
 mod waiter;
@@ -32,6 +36,14 @@ use drive::Plan;
 
 /// Primary events per batch on the simulated clock, where nothing waits between them.
 const SIMULATED_CHUNK: u32 = 1024;
+
+/// Most records a batch collects before it goes to the sinks: a primary event's follow-ups
+/// are unbounded in number (a day of readings between two events of a sparse range), so the
+/// chunk of primary events alone does not bound a batch's memory (issue 28).
+const MAX_BATCH_RECORDS: usize = 16_384;
+
+/// Records a historical range may imply before the run says so at start-up.
+const LARGE_RUN_RECORDS: f64 = 10_000_000.0;
 
 /// Why a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +61,15 @@ pub enum Stop {
     Halted(String),
 }
 
+/// The estimate of the records a historical range implies: a mark after its first day, the
+/// estimate from the pace after it.
+#[derive(Debug, Clone, Copy)]
+enum Estimate {
+    Waiting,
+    Marked { t: i64, made: u64 },
+    Done,
+}
+
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -59,6 +80,20 @@ pub struct Summary {
     pub sinks: Vec<SinkReport>,
     /// For a backfill that went live: the time of the last backfilled event.
     pub handoff_ms: Option<i64>,
+    /// Follow-up events made after the draws of primary events ended (`--on-end finish`, or
+    /// those due before the end time), and those still pending when the run ended, dropped.
+    pub follow_ups: FollowUps,
+}
+
+/// What became of the follow-ups when the run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FollowUps {
+    /// `--on-end`, as configured.
+    pub on_end: crate::schedule::OnEnd,
+    /// Follow-up events made after the last primary draw.
+    pub finished: u64,
+    /// Follow-up events still pending when the run ended, never made.
+    pub dropped: u64,
 }
 
 impl Summary {
@@ -101,6 +136,12 @@ pub struct Runner {
     /// Log each primary event (`--log-events`); after a backfill hands off, `log_events_live`.
     log_events: bool,
     log_events_live: bool,
+    /// Time of the last primary event made, where `--on-end finish` measures its hour from.
+    last_primary: Option<f64>,
+    /// Follow-up events made after the last primary draw.
+    follow_ups_finished: u64,
+    /// How far the estimate of the records a historical range implies has got.
+    estimate: Estimate,
 }
 
 impl Runner {
@@ -188,6 +229,9 @@ impl Runner {
             handoff_ms: None,
             log_events,
             log_events_live,
+            last_primary: None,
+            follow_ups_finished: 0,
+            estimate: Estimate::Waiting,
         };
         if let Some(progress) = progress {
             runner.show_progress(progress);
@@ -226,8 +270,28 @@ impl Runner {
         if let Some(m) = &mut self.metrics {
             m.update(&self.stats, &self.sinks, true);
         }
+        let follow_ups = FollowUps {
+            on_end: self.schedule.on_end,
+            finished: self.follow_ups_finished,
+            dropped: self.generator.pending(),
+        };
+        if let Some(wanted) = self.schedule.count {
+            let made = self.generator.primaries();
+            let historical = matches!(self.plan, Plan::Historical { .. });
+            let below_max =
+                (self.schedule.max_records).is_none_or(|max| self.stats.records_total() < max);
+            if made < wanted && stop == Stop::Finished && historical && below_max {
+                tracing::warn!(
+                    made,
+                    wanted,
+                    "The range ended before the count: the world refused every draw in its last \
+                     stretch. Give a longer range (--end) or a smaller --count."
+                );
+            }
+        }
         let reports = stats::reports(&self.sinks);
-        self.stats.summary(&reports);
+        self.stats
+            .summary(&reports, (follow_ups.finished, follow_ups.dropped));
         Ok(Summary {
             stop,
             seed: self.seed,
@@ -235,6 +299,7 @@ impl Runner {
             derived: self.stats.derived().to_vec(),
             sinks: reports,
             handoff_ms: self.handoff_ms,
+            follow_ups,
         })
     }
 
@@ -244,8 +309,17 @@ impl Runner {
             .map_or(u64::MAX, |c| c.saturating_sub(self.generator.primaries()))
     }
 
-    /// Hands the current batch to every sink. `Err` ends the run.
+    /// Hands the current batch to every sink, cut at `--max-records`. `Err` ends the run.
     async fn deliver(&mut self) -> Result<(), Stop> {
+        let records_left = self
+            .schedule
+            .max_records
+            .map(|max| max.saturating_sub(self.stats.records_total()));
+        let at_max = records_left.is_some_and(|left| self.batch.len() as u64 >= left);
+        if let Some(left) = records_left.filter(|_| at_max) {
+            self.batch.truncate(left as usize);
+        }
+        self.estimate_records();
         self.stats.record(&self.batch);
         for sink in &mut self.sinks {
             match sink.send(&self.batch).await {
@@ -260,6 +334,54 @@ impl Runner {
         if let Some(m) = &mut self.metrics {
             m.update(&self.stats, &self.sinks, false);
         }
+        if at_max {
+            return Err(Stop::Finished);
+        }
         Ok(())
+    }
+
+    /// Early in a historical range, says how many records the whole range implies when it is
+    /// many (issue 28: 10 meters reading every 10 s over 10 years are 315M records, where
+    /// `--count` counts primary events only). The pace is measured after the range's first
+    /// day (or hundredth), once chains that start slowly (meters installed one by one) run.
+    fn estimate_records(&mut self) {
+        let drive::Plan::Historical { start_ms, end_ms } = self.plan else {
+            return;
+        };
+        let Some(last) = self
+            .batch
+            .len()
+            .checked_sub(1)
+            .and_then(|i| self.batch.get(i))
+        else {
+            return;
+        };
+        let (t, span) = (last.time_ms, (end_ms - start_ms) as f64);
+        let covered = (t - start_ms) as f64;
+        let made = self.stats.records_total() + self.batch.len() as u64;
+        let mark = match self.estimate {
+            Estimate::Done => return,
+            Estimate::Waiting if covered >= (span / 100.0).min(86_400_000.0) => {
+                self.estimate = Estimate::Marked { t, made };
+                return;
+            }
+            Estimate::Waiting => return,
+            Estimate::Marked { t, made } => (t, made),
+        };
+        if covered < (span / 10.0).min(3.0 * 86_400_000.0) || t <= mark.0 {
+            return;
+        }
+        self.estimate = Estimate::Done;
+        let pace = (made - mark.1) as f64 / (t - mark.0) as f64;
+        let records = made + (pace * (end_ms - t) as f64).round() as u64;
+        let unbounded = self.schedule.max_records.is_none_or(|max| records > max);
+        if records as f64 >= LARGE_RUN_RECORDS && unbounded {
+            tracing::warn!(
+                records,
+                days = format_args!("{:.0}", span / 86_400_000.0),
+                "This range implies about {records} records at the pace so far; bound the \
+                 total with --max-records N, or shorten the range."
+            );
+        }
     }
 }

@@ -180,6 +180,33 @@ pub trait World: Send {
         true
     }
 
+    /// Emits the derived events due by `now_ms`, at most about `max` of them, and says whether
+    /// more are due by then: the runner hands them to the sinks between calls, so a day of
+    /// follow-ups between two primary events of a sparse range is not one batch of gigabytes.
+    /// The default makes them all at once.
+    fn due_some(
+        &mut self,
+        rng: &mut SimRng,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+        _max: usize,
+    ) -> bool {
+        self.due(rng, now_ms, out);
+        false
+    }
+
+    /// When the earliest follow-up still to come falls due, for a run that finishes its chains
+    /// after its last primary event. `None`: nothing to finish.
+    fn next_due(&self) -> Option<i64> {
+        None
+    }
+
+    /// Follow-up events still to come (every occurrence of a repeat): what a run that ends now
+    /// drops.
+    fn pending(&self) -> u64 {
+        0
+    }
+
     /// `None` when a primary event may be drawn now; otherwise the earliest time at which that
     /// may change (the world's next planned event), so the clock can jump there instead of
     /// stepping through times the world would refuse (web with every user in a session).

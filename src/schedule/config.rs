@@ -39,10 +39,39 @@ pub struct ScheduleConfig {
     /// At shutdown, how long to wait for the sinks to deliver what they hold, in seconds (at
     /// most a day).
     pub flush_timeout_secs: f64,
+    /// What a bounded run does with the follow-ups its chains still have to come when it
+    /// reaches its count: `finish` them (no new primary events; up to the end time, or an hour
+    /// of event time past the last primary event with none) or `stop` at once. Follow-ups due
+    /// before the end time are made either way; what is left is dropped and counted.
+    pub on_end: OnEnd,
+    /// Stop after this many records in all, primary and follow-up (1 or more). Unset: no bound.
+    pub max_records: Option<u64>,
     /// Set by `resolve`, never read from a file: a `count` with no pacing posts as fast as the
     /// sinks take events, on a simulated clock whose drawn gaps end now (issue 10).
     #[serde(skip)]
     pub ends_now: bool,
+}
+
+/// What a bounded run does with the follow-ups still to come when it reaches its count
+/// (`--on-end`; issue 28: they were dropped without a word).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OnEnd {
+    /// Make the follow-ups of the chains already started, with no new primary events: what a
+    /// test fixture expects (every request gets its answer).
+    #[default]
+    Finish,
+    /// Stop at once.
+    Stop,
+}
+
+impl OnEnd {
+    pub fn name(self) -> &'static str {
+        match self {
+            OnEnd::Finish => "finish",
+            OnEnd::Stop => "stop",
+        }
+    }
 }
 
 impl Default for ScheduleConfig {
@@ -59,6 +88,8 @@ impl Default for ScheduleConfig {
             speed: None,
             follow_profile: false,
             flush_timeout_secs: 30.0,
+            on_end: OnEnd::Finish,
+            max_records: None,
             ends_now: false,
         }
     }
@@ -115,6 +146,9 @@ impl ScheduleConfig {
             bail!(
                 "count is 0; it must be at least 1, or leave it out to run until stopped (--count)"
             );
+        }
+        if self.max_records == Some(0) {
+            bail!("max records is 0; it must be at least 1, or leave it out for no bound (--max-records)");
         }
         let flush = self.flush_timeout_secs;
         let fix = "--flush-timeout";

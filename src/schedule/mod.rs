@@ -19,7 +19,7 @@ mod config;
 mod duration;
 mod time;
 
-pub use config::ScheduleConfig;
+pub use config::{OnEnd, ScheduleConfig};
 pub use duration::HumanDuration;
 pub use time::TimeArg;
 
@@ -181,17 +181,27 @@ impl Times {
         }
     }
 
-    /// Jumps to `at_ms` when these times can (drawn gaps, fixed steps) and returns it as the
-    /// next event time; `None` for times that cannot jump (the profile's draws, the wall
-    /// clock). Used when the world takes nothing before `at_ms`, so that a high rate does not
-    /// step through millions of times it would refuse.
+    /// Jumps to `at_ms` when these times can (drawn gaps, fixed steps, the profile's draws)
+    /// and returns the next event time from there (infinity when a sampled range has none
+    /// left, which ends it); `None` for the wall clock, which cannot jump.
+    /// Used when the world takes nothing before `at_ms`, so that a high rate does not step
+    /// through millions of times it would refuse.
     pub fn skip_to(&mut self, at_ms: f64, rng: &mut SimRng) -> Option<f64> {
         match self {
             Times::Gaps { next_ms, .. } | Times::Step { next_ms, .. } => {
                 *next_ms = next_ms.max(at_ms);
                 self.next(rng)
             }
-            Times::Sampled(_) | Times::Now { .. } => None,
+            Times::Sampled(sampler) => Some(sampler.skip_to(at_ms, rng).unwrap_or(f64::INFINITY)),
+            Times::Now { .. } => None,
+        }
+    }
+
+    /// Takes back the time last drawn, which the world refused, where the times are a count's
+    /// (see [`Sampler::give_back`]); other times are not counted, so they need nothing back.
+    pub fn give_back(&mut self) {
+        if let Times::Sampled(sampler) = self {
+            sampler.give_back();
         }
     }
 }

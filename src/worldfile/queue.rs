@@ -64,6 +64,14 @@ impl Queue {
         self.heap.peek().map(|Reverse(k)| k.0)
     }
 
+    /// Follow-up events still to come: every entry with the occurrences it repeats after.
+    pub(super) fn pending_events(&self) -> u64 {
+        self.heap
+            .iter()
+            .map(|Reverse((_, _, slot))| 1 + u64::from(self.bodies[*slot as usize].repeats))
+            .sum()
+    }
+
     /// Schedules `event` at `due`, and `repeats` more every `every_ms` after it, made by
     /// `rule` and carrying `values` (in the order of the rule's carried slots).
     #[allow(clippy::too_many_arguments)]
@@ -227,6 +235,11 @@ mod tests {
         );
         q.push(10, 3, (1, 0), id(3), 0, 1, std::iter::empty());
         assert_eq!(q.next_due(), Some(10));
+        assert_eq!(
+            q.pending_events(),
+            1 + 3 + 1,
+            "a repeat counts each occurrence"
+        );
         let mut buf = Vec::new();
         assert!(q.pop_due(9, &mut buf).is_none(), "nothing is due before 10");
 
@@ -263,6 +276,7 @@ mod tests {
         );
         assert!(q.is_empty());
         assert_eq!(q.next_due(), None);
+        assert_eq!(q.pending_events(), 0);
     }
 
     /// Once a follow-up's last occurrence is done, its body and its run of values are reused

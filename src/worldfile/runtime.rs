@@ -435,7 +435,25 @@ impl World for FileWorld {
     }
 
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        self.run.due(&self.model, rng, now_ms, out)
+        self.run.due(&self.model, rng, now_ms, out, usize::MAX);
+    }
+
+    fn due_some(
+        &mut self,
+        rng: &mut SimRng,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+        max: usize,
+    ) -> bool {
+        self.run.due(&self.model, rng, now_ms, out, max)
+    }
+
+    fn next_due(&self) -> Option<i64> {
+        self.run.queue.next_due()
+    }
+
+    fn pending(&self) -> u64 {
+        self.run.queue.pending_events()
     }
 
     fn has_scheduled(&self) -> bool {
@@ -457,10 +475,23 @@ impl World for FileWorld {
 }
 
 impl Run {
-    /// Makes the follow-ups due by `now_ms`, in order.
-    fn due(&mut self, model: &Model, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
+    /// Makes the follow-ups due by `now_ms`, in order, at most `max` of them; says whether
+    /// more are due by then.
+    fn due(
+        &mut self,
+        model: &Model,
+        rng: &mut SimRng,
+        now_ms: i64,
+        out: &mut EventWriter<'_>,
+        max: usize,
+    ) -> bool {
         let mut given = std::mem::take(&mut self.given);
-        while let Some(d) = self.queue.pop_due(now_ms, &mut given) {
+        let mut made = 0;
+        while made < max {
+            let Some(d) = self.queue.pop_due(now_ms, &mut given) else {
+                break;
+            };
+            made += 1;
             let carry = &model.events[d.rule.0 as usize].follow[d.rule.1 as usize].carry;
             if !self.fire(
                 model,
@@ -481,6 +512,7 @@ impl Run {
             self.queue.done(&d, &mut given);
         }
         self.given = given;
+        self.queue.next_due().is_some_and(|at| at <= now_ms)
     }
 }
 

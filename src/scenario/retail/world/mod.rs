@@ -282,6 +282,12 @@ impl World for RetailWorld {
             || (!self.clock.any_customer() && self.clock.next_signup().is_some())
     }
 
+    fn pending(&self) -> u64 {
+        // Restock receipts still to come; the retail world does not finish them (`next_due`
+        // is the default), so a run that ends counts them dropped.
+        self.receipts.len() as u64
+    }
+
     fn ready_at(&self) -> Option<i64> {
         // With no store yet, only price changes can be drawn (every customer has a store).
         if self.clock.any_store() || self.prices_weighted {

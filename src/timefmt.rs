@@ -30,6 +30,13 @@ pub fn write_rfc3339_millis(buf: &mut Vec<u8>, ms: i64) {
 }
 
 /// `ms`, already within years 0..=9999, as RFC 3339 text.
+/// `ms` as text, for messages (off the hot path).
+pub fn rfc3339_millis(ms: i64) -> String {
+    let mut text = Vec::with_capacity(24);
+    write_rfc3339_millis(&mut text, ms);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
 fn format_rfc3339_millis(ms: i64) -> [u8; 24] {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000) as u32;

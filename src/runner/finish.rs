@@ -35,6 +35,21 @@ impl Runner {
             (None, true, OnEnd::Finish) => self.last_primary.map(|t| t + FINISH_HORIZON_MS),
             (None, false, _) => None,
         };
+        if let (Some(until), true) = (until, by_count) {
+            // A live run may now wait minutes for its chains: say so, or it looks hung.
+            if self
+                .generator
+                .next_due()
+                .is_some_and(|at| (at as f64) < until)
+            {
+                tracing::info!(
+                    pending = self.generator.pending(),
+                    until = %crate::timefmt::rfc3339_millis(until as i64),
+                    "Count reached; finishing the chains already started, with no new primary \
+                     events (--on-end stop ends at once)."
+                );
+            }
+        }
         if let Some(until) = until {
             if let Err(stop) = self.finish_until(until, post, times, waiter).await {
                 return Ok(PhaseEnd::Stop(stop));

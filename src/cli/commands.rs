@@ -185,6 +185,10 @@ pub struct CheckArgs {
     /// Set a world parameter, e.g. --set num_users=50; repeat for more
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Primary draws of the trial run that names types that never happen (0 skips it)
+    #[arg(long, value_name = "DRAWS", default_value_t = crate::worldfile::trial::DEFAULT_DRAWS,
+          value_parser = clap::value_parser!(u64).range(0..=crate::worldfile::trial::MAX_DRAWS))]
+    pub trial: u64,
 }
 
 /// Flags of `kafka-gen schema`.

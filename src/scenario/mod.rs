@@ -180,6 +180,13 @@ pub trait World: Send {
     fn ready_at(&self) -> Option<i64> {
         None
     }
+
+    /// Why draws are refused, in the world's own terms, for the error of a run that cannot
+    /// draw anything: the weighted types refused and what refused them. `None` when the world
+    /// does not know.
+    fn blocked(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One broken rule of a scenario's data contract, naming the event and the rule.

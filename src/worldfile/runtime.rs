@@ -14,6 +14,7 @@ use super::pick::{Picker, Seen};
 use super::program::Program;
 use super::queue::Queue;
 use super::rows::Rows;
+use super::tally::Cause;
 use super::value::Value;
 use super::window::Windows;
 use crate::event::{Envelope, EventWriter};
@@ -64,7 +65,11 @@ pub(super) struct Run {
     /// the types with a weight: when every weighted type is exhausted, the world takes no
     /// primary until a follow-up changes it, and says when that is (`ready_at`).
     exhausted: Vec<bool>,
+    /// Per type, the pick that exhausted it, for the refusals it causes.
+    exhausted_by: Vec<u16>,
     weighted: Vec<bool>,
+    /// Draws and refusals per type and cause (`check`'s trial run, the "cannot draw" error).
+    pub(super) tally: super::tally::Tally,
     /// `settled[event][pick]`: the pick's candidates depend only on the state (not on time,
     /// draws or the event's other picks), so "none now" holds until the state changes.
     settled: Vec<Vec<bool>>,
@@ -82,6 +87,11 @@ pub(super) struct Run {
 const PREFETCH_MIN: usize = 4096;
 
 impl FileWorld {
+    /// Draws and refusals per event type so far.
+    pub fn tally(&self) -> &super::tally::Tally {
+        &self.run.tally
+    }
+
     /// Which primary types may be drawn (their weights in this run).
     pub fn with_weights(mut self, weights: &[f64]) -> Self {
         self.run.weighted = weights.iter().map(|w| *w > 0.0).collect();
@@ -184,6 +194,8 @@ impl FileWorld {
             scratch: Default::default(),
             effect_buf: Default::default(),
             touched: Vec::new(),
+            exhausted_by: vec![0; model.events.len()],
+            tally: super::tally::Tally::new(model.events.len()),
             exhausted,
             weighted,
             settled,
@@ -206,7 +218,9 @@ impl Run {
         out: &mut EventWriter<'_>,
     ) -> bool {
         let ev = &model.events[e as usize];
+        self.tally.tried(e, given.is_none());
         if given.is_none() && self.exhausted[e as usize] {
+            self.refuse_exhausted(e);
             return false;
         }
         self.expire(time);
@@ -280,7 +294,10 @@ impl Run {
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
                         self.exhausted[e as usize] = true;
+                        self.exhausted_by[e as usize] = pi as u16;
                     }
+                    self.tally
+                        .refuse(e, cause.is_none(), Cause::Pick(pi as u16));
                     return false;
                 }
             }
@@ -294,10 +311,12 @@ impl Run {
         }
         if let Some(w) = &code.when {
             if !w.holds(&ctx(&self.master, &self.state, locals, time), rng) {
+                self.tally.refuse(e, cause.is_none(), Cause::When);
                 return false;
             }
         }
-        if !self.apply(model, ev, locals, time, rng) {
+        if let Err(k) = self.apply(model, ev, locals, time, rng) {
+            self.tally.refuse(e, cause.is_none(), Cause::Effect(k));
             return false;
         }
         let master = &*self.master;
@@ -327,6 +346,13 @@ impl Run {
         });
         self.schedule(rng, e, ev, locals, time, id);
         true
+    }
+
+    /// Counts a draw of primary type `e` refused because a pick found nothing before.
+    #[cold]
+    fn refuse_exhausted(&mut self, e: u16) {
+        let pick = self.exhausted_by[e as usize];
+        self.tally.refuse(e, true, Cause::Pick(pick));
     }
 
     /// Starts loading what an event reads of entity `i` of kind `k` (its fields, state and
@@ -428,6 +454,8 @@ impl World for FileWorld {
         // are all in a session refuses most draws, and `fire` costs a hundred instructions
         // to enter and leave.
         if self.run.exhausted.get(event_type as usize) == Some(&true) {
+            self.run.tally.tried(event_type as u16, true);
+            self.run.refuse_exhausted(event_type as u16);
             return false;
         }
         self.run
@@ -440,6 +468,14 @@ impl World for FileWorld {
 
     fn has_scheduled(&self) -> bool {
         !self.run.queue.is_empty()
+    }
+
+    fn blocked(&self) -> Option<String> {
+        let why = super::tally::blocked(&self.model, &self.run.tally, &self.run.weighted);
+        Some(format!(
+            "{why}; give weight to other event types (--weights), or change what refuses them \
+             (`kafka-gen check FILE` shows a trial run)"
+        ))
     }
 
     fn ready_at(&self) -> Option<i64> {

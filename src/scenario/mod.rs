@@ -67,6 +67,12 @@ pub trait Scenario: Sync {
         from_start: bool,
     ) -> anyhow::Result<Box<dyn ContractChecker>>;
 
+    /// Why event type `t` cannot be a primary event (drawn by weight): a world file's
+    /// follow-up that reads values only its cause gives. `None` when it can be drawn.
+    fn follow_only(&self, _t: EventTypeId) -> Option<String> {
+        None
+    }
+
     /// Checks one incoming event against the scenario's event schema (the ingest API uses
     /// this). Returns its type, or a message naming the first bad field. The default checks
     /// the envelope only; scenarios refine it with their types' own fields.

@@ -218,6 +218,79 @@ async fn each_broken_rule_is_caught() {
     );
 }
 
+/// Read from the stream's start, a follow-up naming a cause that never came is flagged, with
+/// the times compared, whatever its id's time: before the first event, or no time at all.
+#[tokio::test]
+async fn a_cause_that_never_existed_is_caught_from_the_start() {
+    let (events, _, receipt) = sample().await;
+    let cause_at = events
+        .iter()
+        .position(|e| e["event_id"] == receipt["caused_by"])
+        .unwrap();
+    let before: Vec<Value> = events[..=cause_at].to_vec();
+    let first_ms = chrono::DateTime::parse_from_rfc3339(events[0]["event_time"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis() as u64;
+    let early = uuid::Builder::from_unix_timestamp_millis(first_ms - 86_400_000, &[7; 10])
+        .into_uuid()
+        .to_string();
+    for cause in [
+        early.clone(),
+        uuid::Builder::from_random_bytes([9; 16])
+            .into_uuid()
+            .to_string(),
+    ] {
+        let mut e = receipt.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e["caused_by"] = json!(cause);
+        caught(&before, e, "caused_by");
+    }
+    let mut c = checker();
+    for e in &before {
+        c.check(e);
+    }
+    let mut e = receipt.clone();
+    e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+    e["caused_by"] = json!(early);
+    c.check(&e);
+    let v = &c.violations()[0];
+    assert!(
+        v.detail.contains("its id's time is") && v.detail.contains("the stream read from"),
+        "{v:?}"
+    );
+    // Joined in the middle, a cause from before the first event seen may well have existed.
+    let s = scenario::find(&bank()).unwrap();
+    let mut c = s
+        .checker(&PathBuf::from("/nonexistent/kafka-gen-test"), false)
+        .unwrap();
+    c.check(&events[cause_at + 1]);
+    c.check(&e);
+    assert!(
+        !c.violations().iter().any(|v| v.rule == "caused_by"),
+        "{:?}",
+        c.violations()
+    );
+}
+
+/// An event whose shape the consumer's arrival checks already reported still has its other
+/// rules checked, without its shape reported twice.
+#[tokio::test]
+async fn a_misshapen_event_still_has_its_rules_checked() {
+    let (_, deposit, _) = sample().await;
+    let other = if deposit["customer_id"] == "CUST-000001" {
+        "CUST-000002"
+    } else {
+        "CUST-000001"
+    };
+    let mut e = deposit.clone();
+    e["amount"] = json!("12.50");
+    e["customer_id"] = json!(other);
+    let mut c = checker();
+    c.check_misshapen(&e);
+    let rules: Vec<&str> = c.violations().iter().map(|v| v.rule).collect();
+    assert_eq!(rules, ["owner"], "{:?}", c.violations());
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_master_data_round_trips() {
     let dir = tempfile::tempdir().unwrap();

@@ -213,6 +213,12 @@ impl std::fmt::Display for Violation {
 pub trait ContractChecker: Send {
     /// Checks one event; returns how many violations it added.
     fn check(&mut self, event: &serde_json::Value) -> usize;
+    /// Checks an event whose shape was already found wrong and reported (by the consumer's
+    /// arrival checks): every other rule is checked where its fields allow, and the shape's
+    /// problems are not reported twice. The default checks it as any other.
+    fn check_misshapen(&mut self, event: &serde_json::Value) -> usize {
+        self.check(event)
+    }
     /// Checks what can only be judged at the end of the stream.
     fn finish(&mut self);
     fn violations(&self) -> &[Violation];

@@ -253,18 +253,17 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (file, include_unknown) = (args.file.clone(), args.include_unknown);
+    let file = args.file.clone();
+    let options = crate::replay::ReplayOptions {
+        include_unknown: args.include_unknown,
+        restart: args.restart,
+        flush_timeout,
+    };
     runtime.block_on(async move {
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
         tokio::task::spawn_blocking(move || {
-            crate::replay::run(
-                &file,
-                &config.kafka,
-                include_unknown,
-                flush_timeout,
-                &cancel,
-            )
+            crate::replay::run(&file, &config.kafka, &options, &cancel)
         })
         .await
         .context("the replay thread panicked")?

@@ -44,6 +44,10 @@ pub struct ReplayArgs {
     /// can duplicate them
     #[arg(help_heading = "Replay", long)]
     pub include_unknown: bool,
+    /// Replay the whole file, ignoring the progress an earlier replay recorded beside it
+    /// (`FILE.replayed`)
+    #[arg(help_heading = "Replay", long)]
+    pub restart: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]

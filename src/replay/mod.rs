@@ -13,9 +13,7 @@
 //! the flush timeout) and counted delivered, failed or unknown as the Kafka sink counts it, and
 //! the lines not read are reported as `unread`.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -37,7 +35,10 @@ use crate::exit::BadInputExt;
 use crate::sinks::dead_letter::Outcome;
 use crate::sinks::kafka::{admin, forward_log, outcome_of, KafkaConfig};
 
+mod lines;
 pub mod progress;
+pub use lines::check_lines;
+use lines::{parse, At, Lines};
 use progress::Progress;
 
 /// One dead-letter line, as `sinks::dead_letter` writes it.
@@ -75,90 +76,6 @@ pub struct ReplayCounts {
 /// Lines handed to the producer between two records of progress: the producer is flushed
 /// after each batch, and what it settled is recorded ([`progress`]).
 pub const BATCH: usize = 10_000;
-
-/// A dead-letter file read one line at a time, each with its line number and byte offsets,
-/// so a replay holds one line (and one batch's offsets) in memory, not the file.
-struct Lines {
-    reader: BufReader<File>,
-    path: PathBuf,
-    /// Byte offset of the next line, and how many lines came before it.
-    offset: u64,
-    number: u64,
-    buf: String,
-}
-
-/// One line: its number (from 1), where it starts and ends in the file.
-#[derive(Debug, Clone, Copy)]
-struct At {
-    number: u64,
-    start: u64,
-    end: u64,
-}
-
-impl Lines {
-    fn open(path: &Path, from: &Progress) -> anyhow::Result<Self> {
-        let mut file = File::open(path).with_context(|| {
-            format!(
-                "cannot read the dead-letter file {}; check the path",
-                path.display()
-            )
-        })?;
-        file.seek(SeekFrom::Start(from.offset))?;
-        Ok(Self {
-            reader: BufReader::new(file),
-            path: path.to_path_buf(),
-            offset: from.offset,
-            number: from.lines,
-            buf: String::new(),
-        })
-    }
-
-    /// The next line (without its newline), or `None` at the end of the file.
-    fn next(&mut self) -> anyhow::Result<Option<(At, &str)>> {
-        self.buf.clear();
-        let n = self
-            .reader
-            .read_line(&mut self.buf)
-            .with_context(|| format!("cannot read {}", self.path.display()))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        self.number += 1;
-        let at = At {
-            number: self.number,
-            start: self.offset,
-            end: self.offset + n as u64,
-        };
-        self.offset = at.end;
-        Ok(Some((at, self.buf.trim_end_matches(['\n', '\r']))))
-    }
-}
-
-/// One line as a dead-letter line; an error names the file and line.
-fn parse(path: &Path, number: u64, line: &str) -> anyhow::Result<DeadLine> {
-    serde_json::from_str::<DeadLine>(line).map_err(|error| {
-        anyhow::anyhow!(
-            "{}:{number}: not a kafka-gen dead-letter line ({error}); each line must be \
-             {{\"sink\",\"topic\",\"key\",\"outcome\",\"error\",\"event\"}} as the README describes",
-            path.display(),
-        )
-    })
-}
-
-/// Checks every line from `from` on before anything is sent, one at a time; returns how many
-/// lines are to be handled (not blank, not settled by an earlier replay).
-pub fn check_lines(path: &Path, from: &Progress) -> anyhow::Result<u64> {
-    let mut lines = Lines::open(path, from)?;
-    let mut count = 0;
-    while let Some((at, line)) = lines.next()? {
-        if line.trim().is_empty() || from.settled_after.contains(&at.number) {
-            continue;
-        }
-        parse(path, at.number, line)?;
-        count += 1;
-    }
-    Ok(count)
-}
 
 #[derive(Default)]
 struct ReplayContext {

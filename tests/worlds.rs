@@ -488,7 +488,7 @@ fn a_world_that_cannot_draw_names_its_own_blocked_types() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("cannot produce any event"), "{err}");
     assert!(!err.contains("stock"), "{err}");
-    assert!(err.contains("deposit 0 of "), "{err}");
+    assert!(err.contains("deposit refused "), "{err}");
     assert!(
         err.contains(&format!("`when` at {path}:33 was false in")),
         "{err}"

@@ -175,6 +175,8 @@ pub fn replay(
         from = Progress::default();
     }
     let total = check_lines(path, &from).bad_input()?;
+    // Written now, so a folder where it cannot be is found before anything is sent.
+    progress::save(path, &from).bad_input()?;
     let producer: ThreadedProducer<ReplayContext> = config
         .producer_config()
         .create_with_context(ReplayContext::default())

@@ -18,8 +18,13 @@ use super::tally::Cause;
 use super::value::Value;
 use super::window::Windows;
 use crate::event::{Envelope, EventWriter};
-use crate::scenario::{EventTypeId, World};
+use crate::scenario::EventTypeId;
 use crate::SimRng;
+
+// The world as the generator sees it, and follow-ups falling due: beside this file so that
+// it stays small, a child module so that it reads the run's private fields.
+#[path = "runtime_world.rs"]
+mod world;
 
 /// What a follow-up is given by its cause.
 struct Given<'a> {
@@ -218,7 +223,6 @@ impl Run {
         out: &mut EventWriter<'_>,
     ) -> bool {
         let ev = &model.events[e as usize];
-        self.tally.tried(e, given.is_none());
         if given.is_none() && self.exhausted[e as usize] {
             self.refuse_exhausted(e);
             return false;
@@ -440,84 +444,6 @@ impl Run {
 
 fn ctx<'a>(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Ctx<'a> {
     Ctx::plain(master, state, locals, now)
-}
-
-impl World for FileWorld {
-    fn primary(
-        &mut self,
-        rng: &mut SimRng,
-        event_type: EventTypeId,
-        now_ms: i64,
-        out: &mut EventWriter<'_>,
-    ) -> bool {
-        // A type with no candidate is refused here, before the call: a world whose users
-        // are all in a session refuses most draws, and `fire` costs a hundred instructions
-        // to enter and leave.
-        if self.run.exhausted.get(event_type as usize) == Some(&true) {
-            self.run.tally.tried(event_type as u16, true);
-            self.run.refuse_exhausted(event_type as u16);
-            return false;
-        }
-        self.run
-            .fire(&self.model, rng, event_type as u16, now_ms, None, out)
-    }
-
-    fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        self.run.due(&self.model, rng, now_ms, out)
-    }
-
-    fn has_scheduled(&self) -> bool {
-        !self.run.queue.is_empty()
-    }
-
-    fn blocked(&self) -> Option<String> {
-        let why = super::tally::blocked(&self.model, &self.run.tally, &self.run.weighted);
-        Some(format!(
-            "{why}; give weight to other event types (--weights), or change what refuses them \
-             (`kafka-gen check FILE` shows a trial run)"
-        ))
-    }
-
-    fn ready_at(&self) -> Option<i64> {
-        let run = &self.run;
-        let blocked = run
-            .weighted
-            .iter()
-            .zip(&run.exhausted)
-            .all(|(w, x)| !w || *x);
-        if !blocked {
-            return None;
-        }
-        run.queue.next_due()
-    }
-}
-
-impl Run {
-    /// Makes the follow-ups due by `now_ms`, in order.
-    fn due(&mut self, model: &Model, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        let mut given = std::mem::take(&mut self.given);
-        while let Some(d) = self.queue.pop_due(now_ms, &mut given) {
-            let carry = &model.events[d.rule.0 as usize].follow[d.rule.1 as usize].carry;
-            if !self.fire(
-                model,
-                rng,
-                d.event,
-                d.due,
-                Some(Given {
-                    carry,
-                    values: &mut given,
-                    cause: d.cause,
-                    occurrence: d.occurrence,
-                    last: !d.more,
-                }),
-                out,
-            ) {
-                self.dropped += 1;
-            }
-            self.queue.done(&d, &mut given);
-        }
-        self.given = given;
-    }
 }
 
 /// Whether a pick's condition reads nothing but the candidate, master data, state and

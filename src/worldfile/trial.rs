@@ -10,7 +10,7 @@ use rand::SeedableRng;
 
 use super::model::Model;
 use super::runtime::FileWorld;
-use super::tally::Tally;
+use super::tally::{Counts, Tally};
 use crate::event::{Batch, EventWriter};
 use crate::scenario::{EventTypeId, World};
 use crate::SimRng;
@@ -59,7 +59,10 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
     let mut batch = Batch::new();
     let mut now = START_MS;
     let mut done = 0;
+    // What happened, from the events written; the engine's refusals are merged in at the end.
+    let mut tally = Tally::new(model.events.len());
     while done < draws {
+        count_made(&batch, &mut tally);
         batch.clear();
         let mut out = EventWriter::new(&mut batch, "trial");
         world.due(&mut rng, now, &mut out);
@@ -73,22 +76,36 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
         done += 1;
         now = now.saturating_add(gap_ms);
     }
+    count_made(&batch, &mut tally);
+    batch.clear();
     let span_ms = now - START_MS;
     // Then what was scheduled falls due (a plan's instalments weeks later), an hour at a time
     // for at most a year of event time and ten follow-ups a draw, so a chain that never ends
     // cannot keep the trial going.
     let most = draws.saturating_mul(10);
-    let follow_ups = |w: &FileWorld| w.tally().follow.iter().map(|c| c.tried).sum::<u64>();
+    let follow_ups = |made: &Tally, refused: &Tally| {
+        let made: u64 = made.follow.iter().map(|c| c.made).sum();
+        made + refused.follow.iter().map(Counts::refusals).sum::<u64>()
+    };
     for _ in 0..366 * 24 {
-        if !world.has_scheduled() || follow_ups(&world) > most {
+        if !world.has_scheduled() || follow_ups(&tally, world.tally()) > most {
             break;
         }
         now = now.saturating_add(3_600_000);
         batch.clear();
         world.due(&mut rng, now, &mut EventWriter::new(&mut batch, "trial"));
+        count_made(&batch, &mut tally);
     }
     Ok(Trial {
-        tally: world.tally().clone(),
+        tally: tally.merged(world.tally()),
         span_ms,
     })
+}
+
+/// Counts the events in `batch` as made, primaries and follow-ups apart: the engine counts
+/// only refusals.
+fn count_made(batch: &Batch, tally: &mut Tally) {
+    for r in batch.iter() {
+        tally.made(r.event_type as u16, r.primary);
+    }
 }

@@ -27,13 +27,14 @@ const STUCK_AFTER: u32 = 1024;
 pub enum GenError {
     #[error(
         "the {scenario} world cannot produce any event: {draws} draws in a row were refused and \
-         nothing is scheduled (weighted types: {types}); give weight to other event types \
-         (--weights) or check the master data (for example, sales need stock > 0)"
+         nothing is scheduled (weighted types: {types}); {why}"
     )]
     Stuck {
         scenario: &'static str,
         draws: u64,
         types: String,
+        /// What refused the draws, as the world tells it, and what to do.
+        why: String,
     },
     #[error(
         "event time {time} is outside 1970-01-01 to {LAST_EVENT_TIME}, the times an event can \
@@ -167,6 +168,9 @@ impl Generator {
                 scenario: self.scenario,
                 draws: u64::from(self.barren) * MAX_REDRAWS as u64,
                 types: self.weighted_types(),
+                why: self.world.blocked().unwrap_or_else(|| {
+                    "give weight to other event types (--weights) or check the master data".into()
+                }),
             });
         }
         Ok(None)

@@ -137,3 +137,67 @@ fn sigterm_stops_a_replay_with_its_summary_and_true_counts() {
         "{on_topic} on the topic; replayed {replayed}, unknown {unknown}"
     );
 }
+
+/// A replay of `file` against `bootstrap` with `extra` arguments, run to its end; its log.
+fn replay_to_end(file: &std::path::Path, bootstrap: &str, extra: &[&str]) -> String {
+    let mut replay = Generator::spawn_command(
+        Command::new(env!("CARGO_BIN_EXE_kafka-gen"))
+            .arg("replay")
+            .arg(file)
+            .args(["--bootstrap-servers", bootstrap])
+            .args(extra),
+    );
+    let status = replay.wait(Duration::from_secs(120));
+    let log = replay.log_text();
+    assert_eq!(status.code(), Some(0), "log:\n{log}");
+    log
+}
+
+/// A replay stopped by SIGTERM while the broker is up records how far it got beside the file;
+/// run again, it goes on from there, so every line is on the topic exactly once. A third run
+/// has nothing left to send, and `--restart` sends the whole file again.
+#[test]
+fn a_stopped_replay_resumes_and_sends_each_event_once() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic(TOPIC, 3, 1).unwrap();
+    // At most 1,000 in flight per 100 ms round trip: the stop lands long before the end.
+    mock.broker_round_trip_time(1, Duration::from_millis(100))
+        .unwrap();
+    let bootstrap = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dead-letter.jsonl");
+    dead_letter_file(&file);
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[kafka]\nqueue_max_messages = 1000\n").unwrap();
+    let config = config.to_str().unwrap();
+
+    let mut replay = Generator::spawn_command(
+        Command::new(env!("CARGO_BIN_EXE_kafka-gen"))
+            .arg("replay")
+            .arg(&file)
+            .args(["--config", config])
+            .args(["--bootstrap-servers", &bootstrap]),
+    );
+    replay.wait_for("Replaying.", Duration::from_secs(20));
+    wait_for_records(&bootstrap, 1000);
+    replay.sigterm();
+    let status = replay.wait(Duration::from_secs(60));
+    let log = replay.log_text();
+    assert_eq!(status.code(), Some(0), "log:\n{log}");
+    let (first, unread) = (field(&log, "replayed"), field(&log, "unread"));
+    assert!(first > 0 && unread > 0, "log:\n{log}");
+    assert_eq!(first + unread, LINES, "log:\n{log}");
+    assert!(dir.path().join("dead-letter.jsonl.replayed").exists());
+
+    mock.broker_round_trip_time(1, Duration::ZERO).unwrap();
+    let log = replay_to_end(&file, &bootstrap, &["--config", config]);
+    assert_eq!(field(&log, "replayed"), unread, "log:\n{log}");
+    assert_eq!(field(&log, "unread"), 0, "log:\n{log}");
+    let records = consume_all(&bootstrap, &[TOPIC]);
+    assert_eq!(assert_no_duplicates(&records), LINES);
+
+    let log = replay_to_end(&file, &bootstrap, &["--config", config]);
+    assert_eq!(field(&log, "replayed"), 0, "log:\n{log}");
+    let log = replay_to_end(&file, &bootstrap, &["--config", config, "--restart"]);
+    assert_eq!(field(&log, "replayed"), LINES, "log:\n{log}");
+}

@@ -168,6 +168,32 @@ async fn bad_requests_get_422_naming_the_field() {
     assert_eq!(resp.status(), 404);
 }
 
+/// Weight only on follow-ups, which need what their cause gives: nothing could ever be drawn,
+/// so the request is refused with 422 naming the weights, not answered 200 with no lines.
+#[tokio::test]
+async fn weight_only_on_follow_ups_gets_422() {
+    let (base, _) = start().await;
+    for body in [
+        r#"{"weights": {"session_created": 0, "page_visited": 1}, "total": 3}"#,
+        r#"{"weights": {"session_created": 1, "session_ended": 1}, "total": 3}"#,
+    ] {
+        let resp = client()
+            .post(format!("{base}/stream/web"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["field"], "weights", "{err}");
+        let msg = err["error"].as_str().unwrap();
+        assert!(
+            msg.contains("only its cause") && msg.contains("weight 0"),
+            "{msg}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn scenarios_and_health_describe_the_server() {
     let (base, _) = start().await;

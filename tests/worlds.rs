@@ -218,6 +218,79 @@ async fn each_broken_rule_is_caught() {
     );
 }
 
+/// Read from the stream's start, a follow-up naming a cause that never came is flagged, with
+/// the times compared, whatever its id's time: before the first event, or no time at all.
+#[tokio::test]
+async fn a_cause_that_never_existed_is_caught_from_the_start() {
+    let (events, _, receipt) = sample().await;
+    let cause_at = events
+        .iter()
+        .position(|e| e["event_id"] == receipt["caused_by"])
+        .unwrap();
+    let before: Vec<Value> = events[..=cause_at].to_vec();
+    let first_ms = chrono::DateTime::parse_from_rfc3339(events[0]["event_time"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis() as u64;
+    let early = uuid::Builder::from_unix_timestamp_millis(first_ms - 86_400_000, &[7; 10])
+        .into_uuid()
+        .to_string();
+    for cause in [
+        early.clone(),
+        uuid::Builder::from_random_bytes([9; 16])
+            .into_uuid()
+            .to_string(),
+    ] {
+        let mut e = receipt.clone();
+        e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+        e["caused_by"] = json!(cause);
+        caught(&before, e, "caused_by");
+    }
+    let mut c = checker();
+    for e in &before {
+        c.check(e);
+    }
+    let mut e = receipt.clone();
+    e["event_id"] = json!(uuid::Uuid::now_v7().to_string());
+    e["caused_by"] = json!(early);
+    c.check(&e);
+    let v = &c.violations()[0];
+    assert!(
+        v.detail.contains("its id's time is") && v.detail.contains("the stream read from"),
+        "{v:?}"
+    );
+    // Joined in the middle, a cause from before the first event seen may well have existed.
+    let s = scenario::find(&bank()).unwrap();
+    let mut c = s
+        .checker(&PathBuf::from("/nonexistent/kafka-gen-test"), false)
+        .unwrap();
+    c.check(&events[cause_at + 1]);
+    c.check(&e);
+    assert!(
+        !c.violations().iter().any(|v| v.rule == "caused_by"),
+        "{:?}",
+        c.violations()
+    );
+}
+
+/// An event whose shape the consumer's arrival checks already reported still has its other
+/// rules checked, without its shape reported twice.
+#[tokio::test]
+async fn a_misshapen_event_still_has_its_rules_checked() {
+    let (_, deposit, _) = sample().await;
+    let other = if deposit["customer_id"] == "CUST-000001" {
+        "CUST-000002"
+    } else {
+        "CUST-000001"
+    };
+    let mut e = deposit.clone();
+    e["amount"] = json!("12.50");
+    e["customer_id"] = json!(other);
+    let mut c = checker();
+    c.check_misshapen(&e);
+    let rules: Vec<&str> = c.violations().iter().map(|v| v.rule).collect();
+    assert_eq!(rules, ["owner"], "{:?}", c.violations());
+}
+
 #[test]
 fn the_same_seed_gives_the_same_bytes_and_master_data_round_trips() {
     let dir = tempfile::tempdir().unwrap();
@@ -429,6 +502,140 @@ fn check_variant(from: &str, to: &str) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// The bank file with `(from, to)` replacements, written to a temporary folder.
+fn bank_variant(dir: &std::path::Path, edits: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(bank()).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    let path = dir.join("w.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Deposits whose guard (line 33) never holds and withdrawals whose effect (line 62) always
+/// breaks the balance's bound: neither can ever happen.
+const NEVER: &[(&str, &str)] = &[
+    (
+        "    weight: 60\n",
+        "    weight: 60\n    when: amount > 1e6\n",
+    ),
+    (
+        "add: {a.balance: -amount}",
+        "add: {a.balance: -amount - 1e9}",
+    ),
+];
+
+#[test]
+fn check_names_the_types_that_never_happen_and_what_stops_them() {
+    let out = kafka_gen(&["check", BANK, "--trial", "5000"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("trial run: 5,000 primary draws on the simulated clock"),
+        "{text}"
+    );
+    // Every deposit happens; withdrawals only while some balance is above 0.
+    fn line_of(text: &str, name: &str) -> String {
+        text.lines()
+            .find(|l| l.starts_with(&format!("  {name}: ")))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .to_string()
+    }
+    let line = |name: &str| line_of(&text, name);
+    let counts = |l: &str| -> (u64, u64) {
+        let nums: Vec<u64> = l
+            .split(|c: char| !c.is_ascii_digit() && c != ',')
+            .filter(|w| !w.is_empty() && *w != ",")
+            .take(2)
+            .map(|w| w.replace(',', "").parse().unwrap())
+            .collect();
+        (nums[0], nums[1])
+    };
+    let (made, drawn) = counts(&line("deposit"));
+    assert_eq!(made, drawn, "{text}");
+    let (w_made, w_drawn) = counts(&line("withdrawal"));
+    assert_eq!(drawn + w_drawn, 5000, "{text}");
+    assert!(w_made > 0, "{text}");
+    assert!(text.contains("receipt (follow-up): "), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = bank_variant(dir.path(), NEVER);
+    let out = kafka_gen(&["check", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}{err}");
+    let (made, drawn) = counts(&line_of(&text, "deposit"));
+    assert_eq!(made, 0, "{text}");
+    assert!(drawn > 1000, "{text}");
+    assert!(
+        line_of(&text, "deposit").contains(&format!("`when` at {path}:33 was false in ")),
+        "{text}"
+    );
+    assert!(
+        line_of(&text, "withdrawal").contains(&format!(
+            "effect `add a.balance` at {path}:62 would break a bound"
+        )),
+        "{text}"
+    );
+    assert!(err.contains("deposit, withdrawal never happened"), "{err}");
+
+    // A pick's `where` that no entity meets, at its own line.
+    let path = bank_variant(
+        dir.path(),
+        &[("where: a.balance > 0", "where: a.balance > 1e8")],
+    );
+    let out = kafka_gen(&["check", &path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        line_of(&text, "withdrawal")
+            .contains(&format!("pick `a` at {path}:57 found no accounts in")),
+        "{text}"
+    );
+
+    // The trial's length is range-checked.
+    let out = kafka_gen(&["check", BANK, "--trial", "2000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("2000000") && err.contains("0..=1000000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_world_that_cannot_draw_names_its_own_blocked_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bank_variant(dir.path(), NEVER);
+    let out = kafka_gen(&[
+        "--scenario",
+        &path,
+        "--sink",
+        "null",
+        "--start",
+        "2025-01-01T00:00:00Z",
+        "--count",
+        "100",
+        "--stats-interval",
+        "0",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot produce any event"), "{err}");
+    assert!(!err.contains("stock"), "{err}");
+    assert!(err.contains("deposit refused "), "{err}");
+    assert!(
+        err.contains(&format!("`when` at {path}:33 was false in")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("effect `add a.balance` at {path}:62")),
+        "{err}"
+    );
 }
 
 #[test]

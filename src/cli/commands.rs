@@ -49,6 +49,10 @@ pub struct ReplayArgs {
     /// can duplicate them
     #[arg(help_heading = "Replay", long)]
     pub include_unknown: bool,
+    /// Replay the whole file, ignoring the progress an earlier replay recorded beside it
+    /// (`FILE.replayed`)
+    #[arg(help_heading = "Replay", long)]
+    pub restart: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -199,6 +203,10 @@ pub struct CheckArgs {
     /// Set a world parameter, e.g. --set num_users=50; repeat for more
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Primary draws of the trial run that names types that never happen (0 skips it)
+    #[arg(long, value_name = "DRAWS", default_value_t = crate::worldfile::trial::DEFAULT_DRAWS,
+          value_parser = clap::value_parser!(u64).range(0..=crate::worldfile::trial::MAX_DRAWS))]
+    pub trial: u64,
 }
 
 /// Flags of `kafka-gen schema`.

@@ -185,6 +185,20 @@ impl Config {
         if total <= 0.0 || !total.is_finite() {
             bail!("all event weights are zero; give at least one event type a weight > 0");
         }
+        // A follow-up drawn on its own lacks what its cause gives it: the world refuses it
+        // every time, and a run or stream would end with nothing (issue 28).
+        for (i, (t, w)) in types.iter().zip(&raw).enumerate() {
+            if *w > 0.0 {
+                if let Some(why) = scenario.follow_only(i as crate::scenario::EventTypeId) {
+                    bail!(
+                        "weight for {:?} is {}, but it can only follow: {why}; give it weight 0 \
+                         and weight its causes instead (--weights or [weights])",
+                        t.name,
+                        bounds::Num(*w)
+                    );
+                }
+            }
+        }
         Ok(raw.iter().map(|w| w / total).collect())
     }
 

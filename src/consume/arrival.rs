@@ -16,6 +16,9 @@ pub struct Arrived {
     pub type_id: EventTypeId,
     pub time_ms: i64,
     pub derived: bool,
+    /// Its shape was found wrong and reported here: the contract checker still checks its
+    /// other rules, without reporting the shape again.
+    pub misshapen: bool,
 }
 
 /// Per-record checks that need no world state.
@@ -65,16 +68,23 @@ impl ArrivalChecks {
                 return None;
             }
         };
-        let type_id = match self.scenario.validate_event(&event) {
-            Ok(t) => t,
+        let types = self.scenario.event_types();
+        let (type_id, misshapen) = match self.scenario.validate_event(&event) {
+            Ok(t) => (t, false),
             Err(why) => {
                 let id = event["event_id"].as_str().unwrap_or(&unnamed);
                 out.push(violation(id, "schema", format!("{why} (at {at})")));
-                return None;
+                // Of a known type, it goes on to the contract checker, whose other rules
+                // still apply to the fields that are there.
+                let named = event["event_type"].as_str();
+                match types.iter().position(|t| Some(t.name) == named) {
+                    Some(t) => (t as EventTypeId, true),
+                    None => return None,
+                }
             }
         };
         let id = event["event_id"].as_str().unwrap_or(&unnamed).to_string();
-        let spec = &self.scenario.event_types()[usize::from(type_id)];
+        let spec = &types[usize::from(type_id)];
         let expected_topic = &self.topics[usize::from(type_id)];
         if *expected_topic != at.topic {
             out.push(violation(
@@ -99,7 +109,7 @@ impl ArrivalChecks {
                 ),
             ));
         }
-        // validate_event has checked the time is RFC 3339.
+        // Without a time it cannot be put in order, nor judged by the rules that need one.
         let time_ms = event["event_time"]
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
@@ -132,6 +142,7 @@ impl ArrivalChecks {
             type_id,
             time_ms,
             derived,
+            misshapen,
         })
     }
 }
@@ -208,5 +219,30 @@ mod tests {
         let last = out.last().unwrap();
         assert_eq!((last.rule, last.event_id.as_str()), ("key_order", B));
         assert!(last.detail.contains("1000 ms earlier"), "{}", last.detail);
+    }
+
+    /// A record of a known type that fails its schema is reported, and still handed on (marked)
+    /// so the contract checker runs its other rules; one of no known type is not.
+    #[test]
+    fn a_misshapen_event_of_a_known_type_goes_on_to_the_checker() {
+        let mut c = checks();
+        let mut out = Vec::new();
+        let sales = "retail-sales-transactions";
+        let mut bad: serde_json::Value =
+            serde_json::from_slice(&sale(A, "2025-01-01T00:00:02.000Z")).unwrap();
+        bad["quantity"] = json!("two");
+        let bytes = bad.to_string().into_bytes();
+        let arrived = c.check(&at(sales, 1), Some(b"S001"), Some(&bytes), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].rule, "schema");
+        let arrived = arrived.expect("handed on");
+        assert!(arrived.misshapen);
+        assert_eq!(arrived.time_ms, 1_735_689_602_000);
+
+        bad["event_type"] = json!("teleport");
+        let bytes = bad.to_string().into_bytes();
+        assert!(c
+            .check(&at(sales, 2), Some(b"S001"), Some(&bytes), &mut out)
+            .is_none());
     }
 }

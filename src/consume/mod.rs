@@ -119,6 +119,9 @@ struct Pipeline {
     types: &'static [scenario::EventTypeSpec],
     tally: Tally,
     scratch: Vec<scenario::Violation>,
+    /// Records held in the reorder buffer whose shape was reported on arrival (at most as
+    /// many as it holds).
+    misshapen: std::collections::HashSet<Location>,
 }
 
 impl Pipeline {
@@ -129,12 +132,19 @@ impl Pipeline {
             self.tally.violation(&v, Some(&at));
         }
         if let Some(a) = arrived {
+            if a.misshapen {
+                self.misshapen.insert(at.clone());
+            }
             self.reorder.push(a.time_ms, a.derived, a.event, at, now);
         }
     }
 
     fn check(&mut self, pending: reorder::Pending) {
-        self.checker.check(&pending.event);
+        if self.misshapen.remove(&pending.at) {
+            self.checker.check_misshapen(&pending.event);
+        } else {
+            self.checker.check(&pending.event);
+        }
         if let Some(t) = pending.event["event_type"]
             .as_str()
             .and_then(|name| self.types.iter().find(|t| t.name == name))
@@ -206,6 +216,7 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         types,
         tally: Tally::new(start),
         scratch: Vec::new(),
+        misshapen: Default::default(),
     };
     let stats_every = Duration::from_secs_f64(opts.stats_interval_secs);
     // Idle time counts only once partitions are assigned (issue 10: a slow group join made

@@ -67,6 +67,12 @@ pub trait Scenario: Sync {
         from_start: bool,
     ) -> anyhow::Result<Box<dyn ContractChecker>>;
 
+    /// Why event type `t` cannot be a primary event (drawn by weight): a world file's
+    /// follow-up that reads values only its cause gives. `None` when it can be drawn.
+    fn follow_only(&self, _t: EventTypeId) -> Option<String> {
+        None
+    }
+
     /// Checks one incoming event against the scenario's event schema (the ingest API uses
     /// this). Returns its type, or a message naming the first bad field. The default checks
     /// the envelope only; scenarios refine it with their types' own fields.
@@ -213,6 +219,13 @@ pub trait World: Send {
     fn ready_at(&self) -> Option<i64> {
         None
     }
+
+    /// Why draws are refused, in the world's own terms, for the error of a run that cannot
+    /// draw anything: the weighted types refused and what refused them. `None` when the world
+    /// does not know.
+    fn blocked(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One broken rule of a scenario's data contract, naming the event and the rule.
@@ -233,6 +246,12 @@ impl std::fmt::Display for Violation {
 pub trait ContractChecker: Send {
     /// Checks one event; returns how many violations it added.
     fn check(&mut self, event: &serde_json::Value) -> usize;
+    /// Checks an event whose shape was already found wrong and reported (by the consumer's
+    /// arrival checks): every other rule is checked where its fields allow, and the shape's
+    /// problems are not reported twice. The default checks it as any other.
+    fn check_misshapen(&mut self, event: &serde_json::Value) -> usize {
+        self.check(event)
+    }
     /// Checks what can only be judged at the end of the stream.
     fn finish(&mut self);
     fn violations(&self) -> &[Violation];

@@ -361,6 +361,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
     };
     let pace = super::pace::build(src, &file.pace, &params)?;
     Ok(Model {
+        file: src.file.to_string(),
         name: file.world.clone(),
         description: file.description.clone(),
         envelope: file.envelope,

@@ -50,6 +50,11 @@ pub struct Checker {
     links: Links,
     /// What the rules of `checks:` remember of earlier events.
     memory: Memory,
+    /// Whether the event being checked had its shape's problems reported already.
+    shape_reported: bool,
+    /// Just after the latest cause forgotten (pruned): a cause from before it may have come and
+    /// been forgotten; one at or after it that is not remembered never came.
+    forgot_before: i64,
 }
 
 /// At most this many causes are remembered (about 40 MB).
@@ -89,6 +94,8 @@ impl Checker {
             newest: i64::MIN,
             first: None,
             pruned_at: i64::MIN,
+            shape_reported: false,
+            forgot_before: i64::MIN,
         }
     }
 
@@ -112,7 +119,10 @@ impl Checker {
             .unwrap_or("?")
             .to_string();
         for (rule, detail) in problems {
-            self.ledger.fail(&id, rule, detail);
+            // What the arrival checks could not see: references into the master data.
+            if !self.shape_reported || rule == "unknown_reference" {
+                self.ledger.fail(&id, rule, detail);
+            }
         }
         let Some(t) = ty else { return };
         let model = Arc::clone(&self.model);
@@ -230,22 +240,44 @@ impl Checker {
                             );
                         }
                     }
-                    None => {
-                        let cause_time = uuid_time_ms(cause).unwrap_or(i64::MIN);
-                        let before_stream =
-                            !self.from_start || self.first.is_some_and(|f| cause_time < f);
-                        let forgotten = cause_time < self.newest.saturating_sub(self.memory_ms);
-                        if !before_stream && !forgotten {
-                            self.ledger.fail(
-                                id,
-                                "caused_by",
-                                format!("caused_by {cause} is not an earlier event of this stream"),
-                            );
-                        }
-                    }
+                    None => self.unseen_cause(id, cause, time),
                 }
             }
         }
+    }
+
+    /// A follow-up names a cause this checker has not seen. Read from the stream's start,
+    /// every event before this one has been (the reorder buffer releases them in event-time
+    /// order), so the cause never came, unless its time says it may have been forgotten.
+    /// Joined in the middle, only a cause since the first event seen can be judged.
+    fn unseen_cause(&mut self, id: &str, cause: &str, time: i64) {
+        let cause_time = uuid_time_ms(cause);
+        let since_first = match (cause_time, self.first) {
+            (Some(c), Some(f)) => c >= f,
+            _ => false,
+        };
+        let forgotten = cause_time.is_some_and(|c| c < self.forgot_before);
+        if forgotten || !(self.from_start || since_first) {
+            return;
+        }
+        let show = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map_or_else(|| format!("{ms} ms"), |t| t.to_rfc3339())
+        };
+        let when = match cause_time {
+            Some(c) => format!("its id's time is {}", show(c)),
+            None => "its id carries no time (not a UUID v7)".into(),
+        };
+        let first = self.first.map_or_else(|| "?".into(), show);
+        self.ledger.fail(
+            id,
+            "caused_by",
+            format!(
+                "caused_by {cause} is not an earlier event of this stream: no event has that id \
+                 ({when}; this event is at {}, the stream read from {first})",
+                show(time)
+            ),
+        );
     }
 
     fn prune(&mut self) {
@@ -256,14 +288,28 @@ impl Checker {
         }
         self.pruned_at = self.newest;
         let horizon = self.newest.saturating_sub(self.memory_ms);
-        self.causes.retain(|_, c| c.time >= horizon);
+        let forgot = &mut self.forgot_before;
+        self.causes.retain(|_, c| {
+            let keep = c.time >= horizon;
+            if !keep {
+                *forgot = (*forgot).max(c.time + 1);
+            }
+            keep
+        });
         if self.causes.len() >= MAX_CAUSES {
             // Over the count bound: keep the newest half.
             let mut times: Vec<i64> = self.causes.values().map(|c| c.time).collect();
             let mid = times.len() / 2;
             let (_, cut, _) = times.select_nth_unstable(mid);
             let cut = *cut;
-            self.causes.retain(|_, c| c.time >= cut);
+            let forgot = &mut self.forgot_before;
+            self.causes.retain(|_, c| {
+                let keep = c.time >= cut;
+                if !keep {
+                    *forgot = (*forgot).max(c.time + 1);
+                }
+                keep
+            });
         }
     }
 }
@@ -273,6 +319,13 @@ impl ContractChecker for Checker {
         let before = self.ledger.violations.len();
         self.event(event);
         self.ledger.violations.len() - before
+    }
+
+    fn check_misshapen(&mut self, event: &Json) -> usize {
+        self.shape_reported = true;
+        let n = self.check(event);
+        self.shape_reported = false;
+        n
     }
 
     fn finish(&mut self) {}

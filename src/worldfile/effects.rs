@@ -11,7 +11,8 @@ use super::value::Value;
 use crate::SimRng;
 
 impl Run {
-    /// Applies the effects if every declared bound still holds afterwards; else changes nothing.
+    /// Applies the effects if every declared bound still holds afterwards; else changes nothing
+    /// and returns the index of the effect that would have broken its bound.
     pub(super) fn apply(
         &mut self,
         model: &Model,
@@ -19,9 +20,9 @@ impl Run {
         locals: &[Value],
         time: i64,
         rng: &mut SimRng,
-    ) -> bool {
+    ) -> Result<(), u16> {
         if ev.effects.is_empty() {
-            return true;
+            return Ok(());
         }
         // Reused between events, so effects allocate nothing per event.
         let (mut writes, mut counts) = std::mem::take(&mut self.effect_buf);
@@ -42,9 +43,9 @@ impl Run {
         rng: &mut SimRng,
         writes: &mut Vec<(Slot, Value)>,
         counts: &mut Vec<(u16, u16, u32)>,
-    ) -> bool {
+    ) -> Result<(), u16> {
         let c = Ctx::plain(&self.master, &self.state, locals, time);
-        for (eff, x) in ev.effects.iter().zip(&ev.code.effects) {
+        for (k, (eff, x)) in ev.effects.iter().zip(&ev.code.effects).enumerate() {
             let value = |rng: &mut SimRng| x.as_ref().map_or(Value::Null, |x| x.value(&c, rng));
             let (target, value, add) = match eff {
                 Effect::Set(t, _) => (t, value(rng), false),
@@ -57,7 +58,7 @@ impl Run {
                 }
             };
             let Some(slot) = self.slot(target, &c, rng) else {
-                return false;
+                return Err(k as u16);
             };
             let new = if add {
                 // Several effects on one variable see each other's writes.
@@ -80,7 +81,7 @@ impl Run {
                 }
             };
             if !var.allows(&new) || (add && new == Value::Null) {
-                return false;
+                return Err(k as u16);
             }
             writes.push((slot, new));
         }
@@ -118,7 +119,7 @@ impl Run {
                 .refresh(k, i, r, &self.master, &self.state, time, rng);
         }
         self.touched = touched;
-        true
+        Ok(())
     }
 
     fn slot(&self, t: &Target, c: &Ctx<'_>, rng: &mut SimRng) -> Option<Slot> {

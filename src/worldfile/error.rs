@@ -120,6 +120,32 @@ pub fn locate_use(text: &str, path: &[String], token: &str) -> Option<(usize, us
     None
 }
 
+/// The line (from 1) of item `k` (from 0) of the YAML list at `path`, or the list's own line
+/// when the item is not found (a flow list `[a, b]` on one line).
+pub fn locate_item(text: &str, path: &[String], k: usize) -> Option<usize> {
+    let (line, col) = locate(text, path)?;
+    let mut item_indent = None;
+    let mut seen = 0;
+    for (n, l) in text.lines().enumerate().skip(line) {
+        let trimmed = l.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = l.len() - trimmed.len();
+        if indent + 1 < col || (indent + 1 == col && !trimmed.starts_with("- ")) {
+            break;
+        }
+        if trimmed.starts_with("- ") && item_indent.is_none_or(|i| i == indent) {
+            item_indent = Some(indent);
+            if seen == k {
+                return Some(n + 1);
+            }
+            seen += 1;
+        }
+    }
+    Some(line)
+}
+
 fn key_of(body: &str) -> Option<&str> {
     let colon = body.find(':')?;
     let key = body[..colon].trim();
@@ -171,5 +197,14 @@ mod tests {
             Some(".idd".into())
         );
         assert_eq!(culprit("weight is 2; it must be 1"), None);
+    }
+
+    #[test]
+    fn finds_the_kth_item_of_a_list() {
+        let text = "events:\n  a:\n    effects:\n      - add:\n          x: 1\n      - set: {y: 2}\n    payload: {}\n";
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        assert_eq!(locate_item(text, &p("events.a.effects"), 0), Some(4));
+        assert_eq!(locate_item(text, &p("events.a.effects"), 1), Some(6));
+        assert_eq!(locate_item(text, &p("events.a.effects"), 2), Some(3));
     }
 }

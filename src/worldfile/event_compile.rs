@@ -41,8 +41,19 @@ impl EventCtx<'_> {
         let scope = self.scope();
         let name = self.name;
         let mut picks = Vec::new();
+        let line = |path: &[&str]| {
+            let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+            super::error::locate(src.text, &owned).map_or(0, |(l, _)| l)
+        };
+        let mut sites = super::model::Sites {
+            when: line(&["events", name, "when"]),
+            ..Default::default()
+        };
         for (slot, (pname, decl)) in e.pick.iter().enumerate() {
             let path = ["events", name, "pick", pname.as_str()];
+            sites
+                .picks
+                .push(line(&["events", name, "pick", pname, "where"]));
             let kind = scope.kind(pick_kind(decl)).map_err(|m| src.err(&path, m))?;
             let how = pick_how(src, &scope, kind, decl, &path)?;
             let cond = match decl {
@@ -83,6 +94,17 @@ impl EventCtx<'_> {
         for (k, eff) in e.effects.iter().enumerate() {
             let idx = format!("[{k}]");
             let path = ["events", name, "effects", idx.as_str()];
+            let list: Vec<String> = ["events", name, "effects"].map(String::from).to_vec();
+            let at = super::error::locate_item(src.text, &list, k).unwrap_or(0);
+            for (target, _) in &eff.set {
+                sites.effects.push((at, format!("set {target}")));
+            }
+            for (target, _) in &eff.add {
+                sites.effects.push((at, format!("add {target}")));
+            }
+            for target in eff.count.items() {
+                sites.effects.push((at, format!("count {target}")));
+            }
             for (target, value) in &eff.set {
                 let (t, ty) = self.target(&scope, target, &path)?;
                 let (v, vt) = expr(src, &scope, value, &path)?;
@@ -156,6 +178,7 @@ impl EventCtx<'_> {
             causes: vec![],
             occurrence: None,
             code: Default::default(),
+            sites,
         })
     }
 

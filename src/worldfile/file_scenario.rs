@@ -119,6 +119,28 @@ impl Scenario for FileScenario {
         )))
     }
 
+    fn follow_only(&self, t: EventTypeId) -> Option<String> {
+        let ev = self.model.events.get(t as usize)?;
+        let own = ev.picks.len() + ev.lets.len();
+        let given: Vec<&str> = ev.locals[own..]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| ev.occurrence != Some((own + i) as u16))
+            .map(|(_, (n, _))| n.as_str())
+            .collect();
+        let first = given.first()?;
+        let causes: Vec<&str> = ev
+            .causes
+            .iter()
+            .map(|&c| self.model.events[c as usize].name.as_str())
+            .collect();
+        Some(format!(
+            "{} uses `{first}`, which only its cause ({}) gives",
+            ev.name,
+            causes.join(", ")
+        ))
+    }
+
     fn validate_event(&self, event: &serde_json::Value) -> Result<EventTypeId, String> {
         contract::validate(&self.model, self.name, None, event)
     }

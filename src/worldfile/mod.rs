@@ -18,6 +18,7 @@
 //! - [`checks`], `check_compile`, [`check_run`]: the rules a file states in `checks:`,
 //!   compiled per event type and run on events as emitted;
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
+//! - [`tally`]: per event type, the draws and what refused them; `trial`: `check`'s trial run;
 //! - [`schema`]: JSON Schema per event type;
 //! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names;
 //! - [`builtin`]: the world files shipped in the binary (music, tutoring, web, bnpl).
@@ -73,11 +74,13 @@ pub mod schema;
 mod shape;
 mod show;
 pub mod tables;
+pub mod tally;
 pub mod template;
 #[cfg(test)]
 mod template_tests;
 #[cfg(test)]
 mod test_support;
+pub mod trial;
 mod uses;
 pub mod value;
 pub mod window;

@@ -21,6 +21,8 @@ pub const MAX_EVENT_TYPES: usize = 250;
 #[derive(Debug)]
 pub struct Model {
     pub name: String,
+    /// The file it was read from, as messages name it.
+    pub file: String,
     pub description: String,
     pub envelope: EnvelopeKind,
     pub partition_by: Option<u16>,
@@ -99,6 +101,19 @@ pub struct EventModel {
     pub occurrence: Option<u16>,
     /// Its expressions compiled for the run, once its follow-ups are known.
     pub code: super::compiled::EventCode,
+    /// Where its guard, picks and effects are written, for reports of what refused it.
+    pub sites: Sites,
+}
+
+/// The lines (from 1; 0 when not found) of what can refuse an event, so a report can say
+/// "`when` at line 88" rather than only "refused".
+#[derive(Debug, Default, Clone)]
+pub struct Sites {
+    pub when: usize,
+    /// Per pick: the line of its `where` (or of the pick when it has none).
+    pub picks: Vec<usize>,
+    /// Per effect, in the order of `effects`: its line, and what it does (`add user.balance`).
+    pub effects: Vec<(usize, String)>,
 }
 
 #[derive(Debug)]

@@ -14,11 +14,17 @@ use super::pick::{Picker, Seen};
 use super::program::Program;
 use super::queue::Queue;
 use super::rows::Rows;
+use super::tally::Cause;
 use super::value::Value;
 use super::window::Windows;
 use crate::event::{Envelope, EventWriter};
-use crate::scenario::{EventTypeId, World};
+use crate::scenario::EventTypeId;
 use crate::SimRng;
+
+// The world as the generator sees it, and follow-ups falling due: beside this file so that
+// it stays small, a child module so that it reads the run's private fields.
+#[path = "runtime_world.rs"]
+mod world;
 
 /// What a follow-up is given by its cause.
 struct Given<'a> {
@@ -64,7 +70,11 @@ pub(super) struct Run {
     /// the types with a weight: when every weighted type is exhausted, the world takes no
     /// primary until a follow-up changes it, and says when that is (`ready_at`).
     exhausted: Vec<bool>,
+    /// Per type, the pick that exhausted it, for the refusals it causes.
+    exhausted_by: Vec<u16>,
     weighted: Vec<bool>,
+    /// Draws and refusals per type and cause (`check`'s trial run, the "cannot draw" error).
+    pub(super) tally: super::tally::Tally,
     /// `settled[event][pick]`: the pick's candidates depend only on the state (not on time,
     /// draws or the event's other picks), so "none now" holds until the state changes.
     settled: Vec<Vec<bool>>,
@@ -82,6 +92,11 @@ pub(super) struct Run {
 const PREFETCH_MIN: usize = 4096;
 
 impl FileWorld {
+    /// Draws and refusals per event type so far.
+    pub fn tally(&self) -> &super::tally::Tally {
+        &self.run.tally
+    }
+
     /// Which primary types may be drawn (their weights in this run).
     pub fn with_weights(mut self, weights: &[f64]) -> Self {
         self.run.weighted = weights.iter().map(|w| *w > 0.0).collect();
@@ -184,6 +199,8 @@ impl FileWorld {
             scratch: Default::default(),
             effect_buf: Default::default(),
             touched: Vec::new(),
+            exhausted_by: vec![0; model.events.len()],
+            tally: super::tally::Tally::new(model.events.len()),
             exhausted,
             weighted,
             settled,
@@ -207,6 +224,7 @@ impl Run {
     ) -> bool {
         let ev = &model.events[e as usize];
         if given.is_none() && self.exhausted[e as usize] {
+            self.refuse_exhausted(e);
             return false;
         }
         self.expire(time);
@@ -280,7 +298,10 @@ impl Run {
                 None => {
                     if cause.is_none() && self.settled[e as usize][pi] {
                         self.exhausted[e as usize] = true;
+                        self.exhausted_by[e as usize] = pi as u16;
                     }
+                    self.tally
+                        .refuse(e, cause.is_none(), Cause::Pick(pi as u16));
                     return false;
                 }
             }
@@ -294,10 +315,12 @@ impl Run {
         }
         if let Some(w) = &code.when {
             if !w.holds(&ctx(&self.master, &self.state, locals, time), rng) {
+                self.tally.refuse(e, cause.is_none(), Cause::When);
                 return false;
             }
         }
-        if !self.apply(model, ev, locals, time, rng) {
+        if let Err(k) = self.apply(model, ev, locals, time, rng) {
+            self.tally.refuse(e, cause.is_none(), Cause::Effect(k));
             return false;
         }
         let master = &*self.master;
@@ -327,6 +350,13 @@ impl Run {
         });
         self.schedule(rng, e, ev, locals, time, id);
         true
+    }
+
+    /// Counts a draw of primary type `e` refused because a pick found nothing before.
+    #[cold]
+    fn refuse_exhausted(&mut self, e: u16) {
+        let pick = self.exhausted_by[e as usize];
+        self.tally.refuse(e, true, Cause::Pick(pick));
     }
 
     /// Starts loading what an event reads of entity `i` of kind `k` (its fields, state and
@@ -414,106 +444,6 @@ impl Run {
 
 fn ctx<'a>(master: &'a Master, state: &'a State, locals: &'a [Value], now: i64) -> Ctx<'a> {
     Ctx::plain(master, state, locals, now)
-}
-
-impl World for FileWorld {
-    fn primary(
-        &mut self,
-        rng: &mut SimRng,
-        event_type: EventTypeId,
-        now_ms: i64,
-        out: &mut EventWriter<'_>,
-    ) -> bool {
-        // A type with no candidate is refused here, before the call: a world whose users
-        // are all in a session refuses most draws, and `fire` costs a hundred instructions
-        // to enter and leave.
-        if self.run.exhausted.get(event_type as usize) == Some(&true) {
-            return false;
-        }
-        self.run
-            .fire(&self.model, rng, event_type as u16, now_ms, None, out)
-    }
-
-    fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
-        self.run.due(&self.model, rng, now_ms, out, usize::MAX);
-    }
-
-    fn due_some(
-        &mut self,
-        rng: &mut SimRng,
-        now_ms: i64,
-        out: &mut EventWriter<'_>,
-        max: usize,
-    ) -> bool {
-        self.run.due(&self.model, rng, now_ms, out, max)
-    }
-
-    fn next_due(&self) -> Option<i64> {
-        self.run.queue.next_due()
-    }
-
-    fn pending(&self) -> u64 {
-        self.run.queue.pending_events()
-    }
-
-    fn has_scheduled(&self) -> bool {
-        !self.run.queue.is_empty()
-    }
-
-    fn ready_at(&self) -> Option<i64> {
-        let run = &self.run;
-        let blocked = run
-            .weighted
-            .iter()
-            .zip(&run.exhausted)
-            .all(|(w, x)| !w || *x);
-        if !blocked {
-            return None;
-        }
-        run.queue.next_due()
-    }
-}
-
-impl Run {
-    /// Makes the follow-ups due by `now_ms`, in order, at most `max` of them; says whether
-    /// more are due by then.
-    fn due(
-        &mut self,
-        model: &Model,
-        rng: &mut SimRng,
-        now_ms: i64,
-        out: &mut EventWriter<'_>,
-        max: usize,
-    ) -> bool {
-        let mut given = std::mem::take(&mut self.given);
-        let mut made = 0;
-        while made < max {
-            let Some(d) = self.queue.pop_due(now_ms, &mut given) else {
-                break;
-            };
-            made += 1;
-            let carry = &model.events[d.rule.0 as usize].follow[d.rule.1 as usize].carry;
-            if !self.fire(
-                model,
-                rng,
-                d.event,
-                d.due,
-                Some(Given {
-                    carry,
-                    values: &mut given,
-                    cause: d.cause,
-                    occurrence: d.occurrence,
-                    last: !d.more,
-                }),
-                out,
-            ) {
-                self.dropped += 1;
-            }
-            self.queue.done(&d, &mut given);
-        }
-        self.given = given;
-        self.queue.next_due().is_some_and(|at| at <= now_ms)
-    }
 }
 
 /// Whether a pick's condition reads nothing but the candidate, master data, state and

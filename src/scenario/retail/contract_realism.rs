@@ -27,6 +27,12 @@ pub const AVAILABILITY_BAND: (f64, f64) = (0.92, 0.97);
 pub const MIN_AVAILABILITY_SPAN_MS: i64 = 7 * 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
 
+/// A time for a message: `2025-01-01T05:00:00+00:00`.
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| format!("{ms} ms"), |t| t.to_rfc3339())
+}
+
 pub struct Realism {
     stores: HashMap<String, usize>,
     calendars: Vec<Calendar>,
@@ -117,7 +123,12 @@ impl Realism {
                 if time_ms < *from {
                     found.push((
                         "before_signup",
-                        format!("customer {id} appears before signing up"),
+                        format!(
+                            "customer {id} appears at {}, before their signup day starts at {} \
+                             (local midnight of signup_date in their home store's zone)",
+                            rfc3339(time_ms),
+                            rfc3339(*from)
+                        ),
                     ));
                 }
                 if event["action"] == "signup" && *seen {
@@ -263,6 +274,17 @@ mod tests {
         assert_eq!(
             broken(&mut r, customer("app_login"), &day(before)),
             ["before_signup"]
+        );
+        // The message shows the two times it compared.
+        let mut r = Realism::new(&data, false);
+        let mut found = Vec::new();
+        r.check(&customer("app_login"), ms(&day(before)), &mut found);
+        let (_, detail) = &found[0];
+        let signup_day = format!("{}T", c.signup_date);
+        assert!(
+            detail.contains(&format!("appears at {before}T12:00:00"))
+                && detail.contains(&signup_day),
+            "{detail}"
         );
 
         // A store named the day before it opens.

@@ -296,6 +296,15 @@ impl World for RetailWorld {
         self.clock.first_arrival()
     }
 
+    fn blocked(&self) -> Option<String> {
+        // Retail's own refusals: the reason this hint used to be given for every world.
+        Some(
+            "sales need stock > 0 and a store, restock alerts a low shelf; give weight to other \
+             event types (--weights) or check the master data"
+                .into(),
+        )
+    }
+
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
         self.advance(now_ms);
         while let Some(Reverse(receipt)) = self.receipts.peek().copied() {

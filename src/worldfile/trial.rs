@@ -1,0 +1,111 @@
+//! `kafka-gen check`'s trial run: a short, deterministic run of a world on the simulated
+//! clock, counting per event type the draws and what refused them ([`super::tally`]), so that
+//! a type that can never happen is named with the guard, pick or bound that stops it.
+
+use std::sync::Arc;
+
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
+use rand::SeedableRng;
+
+use super::model::Model;
+use super::runtime::FileWorld;
+use super::tally::{Counts, Tally};
+use crate::event::{Batch, EventWriter};
+use crate::scenario::{EventTypeId, World};
+use crate::SimRng;
+
+/// Primary draws of a trial run unless `--trial` says otherwise, and the most it allows.
+pub const DEFAULT_DRAWS: u64 = 10_000;
+pub const MAX_DRAWS: u64 = 1_000_000;
+
+/// The seed of the trial's draws: fixed, so the same file always gives the same report.
+pub const SEED: u64 = 1;
+
+/// Event time of the first draw (2025-01-01T00:00:00Z), so windows and time functions see an
+/// ordinary date.
+const START_MS: i64 = 1_735_689_600_000;
+
+/// What a trial run found: the counts, and the event time its draws spanned, in ms.
+pub struct Trial {
+    pub tally: Tally,
+    pub span_ms: i64,
+}
+
+/// Runs `draws` primary draws of `model` by its own weights, on master data made from its
+/// `master_seed` (as a run with no data folder makes it), and returns the counts.
+pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
+    let mut rng = SimRng::seed_from_u64(model.master_seed);
+    let master = Arc::new(super::master::generate(&model, &mut rng, &[])?);
+    // The world's state starts from the seed a run uses when none is given.
+    let mut rng = SimRng::seed_from_u64(model.master_seed ^ 0x5eed_57a7e);
+    // A world's type names live as long as the run; check runs one trial and exits.
+    let names: Vec<&'static str> = model
+        .events
+        .iter()
+        .map(|e| &*Box::leak(e.name.clone().into_boxed_str()))
+        .collect();
+    let weights: Vec<f64> = model.events.iter().map(|e| e.weight).collect();
+    let draw = WeightedIndex::new(&weights)?;
+    let mut world = FileWorld::new(Arc::clone(&model), master, names, &mut rng)?;
+    let mut rng = SimRng::seed_from_u64(SEED);
+    // The gap between draws the world's pace asks for; without one, the default gaps' mean.
+    let gap_ms = match (model.pace.rate, model.pace.deltas) {
+        (Some(rate), _) => 1000.0 / rate,
+        (None, Some((lo, hi))) => 500.0 * (lo + hi),
+        (None, None) => 35_000.0,
+    }
+    .max(1.0) as i64;
+    let mut batch = Batch::new();
+    let mut now = START_MS;
+    let mut done = 0;
+    // What happened, from the events written; the engine's refusals are merged in at the end.
+    let mut tally = Tally::new(model.events.len());
+    while done < draws {
+        count_made(&batch, &mut tally);
+        batch.clear();
+        let mut out = EventWriter::new(&mut batch, "trial");
+        world.due(&mut rng, now, &mut out);
+        if let Some(at) = world.ready_at().filter(|at| *at > now) {
+            // Every weighted type is exhausted until a follow-up changes the state.
+            now = at;
+            continue;
+        }
+        let t = draw.sample(&mut rng) as EventTypeId;
+        world.primary(&mut rng, t, now, &mut out);
+        done += 1;
+        now = now.saturating_add(gap_ms);
+    }
+    count_made(&batch, &mut tally);
+    batch.clear();
+    let span_ms = now - START_MS;
+    // Then what was scheduled falls due (a plan's instalments weeks later), an hour at a time
+    // for at most a year of event time and ten follow-ups a draw, so a chain that never ends
+    // cannot keep the trial going.
+    let most = draws.saturating_mul(10);
+    let follow_ups = |made: &Tally, refused: &Tally| {
+        let made: u64 = made.follow.iter().map(|c| c.made).sum();
+        made + refused.follow.iter().map(Counts::refusals).sum::<u64>()
+    };
+    for _ in 0..366 * 24 {
+        if !world.has_scheduled() || follow_ups(&tally, world.tally()) > most {
+            break;
+        }
+        now = now.saturating_add(3_600_000);
+        batch.clear();
+        world.due(&mut rng, now, &mut EventWriter::new(&mut batch, "trial"));
+        count_made(&batch, &mut tally);
+    }
+    Ok(Trial {
+        tally: tally.merged(world.tally()),
+        span_ms,
+    })
+}
+
+/// Counts the events in `batch` as made, primaries and follow-ups apart: the engine counts
+/// only refusals.
+fn count_made(batch: &Batch, tally: &mut Tally) {
+    for r in batch.iter() {
+        tally.made(r.event_type as u16, r.primary);
+    }
+}

@@ -402,3 +402,35 @@ fn a_consumer_never_assigned_a_partition_fails() {
         "{log}"
     );
 }
+
+/// Issue 28 (item 12): a fatal client error, such as a static member fenced by another with
+/// the same `group.instance.id`, was logged and the consumer read on; with `--until-idle` it
+/// then went idle and passed as clean (exit 0). It must stop at once with exit 1, saying why.
+#[test]
+fn a_fatal_consumer_error_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mock, config) = mock_with_topics(dir.path(), "fenced");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[kafka.librdkafka]\n\"group.instance.id\" = \"checker-1\"\n");
+    std::fs::write(&config, text).unwrap();
+    // The first heartbeat after the join says another member took this instance id.
+    mock.request_errors(
+        RDKafkaApiKey::Heartbeat,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID],
+    );
+    let started = std::time::Instant::now();
+    let (code, _summary, log) = consume_with(
+        dir.path(),
+        &mock.bootstrap_servers(),
+        &config,
+        "fenced",
+        &["--until-idle", "20"],
+    );
+    assert_eq!(code, 1, "log:\n{log}");
+    assert!(log.contains("stopped on a fatal error"), "{log}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it waited for the idle time: {:?}",
+        started.elapsed()
+    );
+}

@@ -14,7 +14,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::reorder::Assigned;
+use super::reorder::{Assigned, FlowChange};
 use crate::sinks::kafka::{admin, KafkaConfig};
 
 /// Lag per (topic, partition): high watermark minus the next offset the application reads.
@@ -242,5 +242,31 @@ pub fn wait_for_topics<C: ClientContext>(
             logged = true;
         }
         std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Pauses or resumes partitions as the reorder buffer's flow control asks.
+pub fn apply_flow<C: ConsumerContext, K: Consumer<C>>(consumer: &K, changes: &[FlowChange]) {
+    for c in changes {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&c.topic, c.partition);
+        let result = if c.pause {
+            consumer.pause(&tpl)
+        } else {
+            consumer.resume(&tpl)
+        };
+        if let Err(error) = result {
+            // The buffer's bound still holds: records past it are counted as unchecked.
+            tracing::warn!(%error, topic = %c.topic, partition = c.partition, pause = c.pause, "Cannot pause or resume a partition.");
+        }
+    }
+}
+
+/// Resumes the whole assignment, after a rebalance, so the client reads every partition the
+/// reorder buffer now counts as reading.
+pub fn resume_all<C: ConsumerContext, K: Consumer<C>>(consumer: &K) {
+    let result = consumer.assignment().and_then(|tpl| consumer.resume(&tpl));
+    if let Err(error) = result {
+        tracing::warn!(%error, "Cannot resume the assigned partitions.");
     }
 }

@@ -133,7 +133,11 @@ fn a_clean_generator_stream_has_no_violations() {
     let (generated, delivered, _, _) = totals(&gen.summary());
     assert_eq!(delivered, generated);
 
-    let (code, summary, log) = consume(dir.path(), &bootstrap, &config, "clean");
+    // Tansu 0.6 answers a fetch that starts inside a record batch with the next batch, so a
+    // partition the reorder buffer pauses and resumes loses the rest of its batch there (a
+    // Kafka broker, and librdkafka's mock, return the whole batch): read without pausing.
+    let flags = ["--until-idle", "3", "--reorder-buffer", "1000000"];
+    let (code, summary, log) = consume_with(dir.path(), &bootstrap, &config, "clean", &flags);
     assert_eq!(summary["records"], delivered, "log:\n{log}");
     assert_eq!(summary["violations"], 0, "{summary:#}\nlog:\n{log}");
     assert_eq!(code, 0, "log:\n{log}");

@@ -196,11 +196,15 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         .checker(&opts.data_dir, opts.from_beginning)
         .bad_input()?;
     let topics = opts.kafka.topics_for(types);
-    let consumer: StreamConsumer<CheckContext> =
-        client::consumer_config(&opts.kafka, &opts.group_id, opts.from_beginning)
-            .create_with_context(CheckContext::new(opts.from_beginning))
-            .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
-            .bad_input()?;
+    let consumer: StreamConsumer<CheckContext> = client::consumer_config(
+        &opts.kafka,
+        &opts.group_id,
+        opts.from_beginning,
+        opts.reorder_buffer,
+    )
+    .create_with_context(CheckContext::new(opts.from_beginning))
+    .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
+    .bad_input()?;
     tokio::task::block_in_place(|| {
         client::wait_for_topics(consumer.client(), &opts.kafka, &topics, opts.topic_wait)
     })
@@ -284,7 +288,12 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             pipeline.tally.lag = Some(total);
         }
         pipeline.release(now);
-        client::apply_flow(&consumer, &pipeline.reorder.flow(now));
+        let changes = pipeline.reorder.flow(now);
+        client::apply_flow(&consumer, &changes);
+        if last_record.is_some() && changes.iter().any(|c| !c.pause) {
+            // A resumed partition has records to deliver: idle time counts from here.
+            last_record = Some(now);
+        }
         if pipeline.tally.due(now, stats_every) {
             pipeline
                 .tally
@@ -295,7 +304,7 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         };
         if pipeline.reorder.paused() > 0 {
             // Paused partitions wait for one that holds the watermark, which is released
-            // once quiet for the grace: that silence is the buffer's, not the stream's.
+            // once quiet for the grace (then they resume): that silence is the buffer's.
             idle = idle.max(opts.reorder_grace + TICK);
         }
         match last_record {

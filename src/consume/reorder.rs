@@ -28,10 +28,12 @@
 //!   left or it holds the watermark, as Kafka Streams pauses a partition whose buffer is full
 //!   (`buffered.records.per.partition`) and reads the one with the earliest records. The
 //!   partitions holding the watermark are never paused, so the buffer always drains; their
-//!   waiting records all share one millisecond. Nothing is ever released out of order to make
-//!   room: a record beyond twice the bound in its partition (thousands of records of one
-//!   millisecond in one partition, or a client that kept delivering after a pause) is counted
-//!   as *unchecked* and goes to no rule.
+//!   waiting records all share one millisecond. A paused partition still delivers what the
+//!   client had fetched for it before the pause (the consumer keeps that to about the same
+//!   bound, `queued.min.messages`), and those records wait too: dropping them would break the
+//!   rules that follow them. Nothing is ever released out of order to make room: only in the
+//!   partition holding the watermark, a record beyond twice the bound (thousands of records of
+//!   one millisecond) is counted as *unchecked* and goes to no rule.
 //! - A record that arrives after a later one was already released is a *late arrival*: it is
 //!   checked at once and counted, since rules that depend on order may then misfire.
 //!
@@ -161,7 +163,7 @@ pub struct Reorder {
     heap: BinaryHeap<Pending>,
     partitions: HashMap<(String, i32), PartitionClock>,
     grace: Duration,
-    /// Records a partition may have waiting before it is paused (twice this: unchecked).
+    /// Records a partition may have waiting before it is paused (see the module docs).
     per_partition: usize,
     /// Whether partitions have been assigned; nothing is released before.
     assigned: bool,
@@ -234,8 +236,8 @@ impl Reorder {
         self.assigned && self.partitions.values().all(|p| p.catch_up_to.is_none())
     }
 
-    /// Adds one record read at `now`; a record beyond twice the bound of its partition is
-    /// counted as unchecked instead (see the module docs).
+    /// Adds one record read at `now`; a record beyond twice the bound of the partition holding
+    /// the watermark is counted as unchecked instead (see the module docs).
     pub fn push(&mut self, time_ms: i64, derived: bool, event: Value, at: Location, now: Instant) {
         let clock = self
             .partitions
@@ -247,11 +249,14 @@ impl Reorder {
         if clock.catch_up_to.is_some_and(|high| at.offset + 1 >= high) {
             clock.catch_up_to = None;
         }
-        if clock.buffered >= 2 * self.per_partition {
+        let latest = clock.latest_ms;
+        if clock.buffered >= 2 * self.per_partition && self.holds(&at, latest, now) {
             self.unchecked += 1;
             return;
         }
-        clock.buffered += 1;
+        if let Some(clock) = self.partitions.get_mut(&(at.topic.clone(), at.partition)) {
+            clock.buffered += 1;
+        }
         if time_ms < self.released_upto {
             self.late += 1;
         }
@@ -263,6 +268,17 @@ impl Reorder {
             event,
             at,
         });
+    }
+
+    /// Whether the partition at `at`, whose latest event time is `latest`, holds the watermark
+    /// at `now`: no other partition that may still deliver older records is behind it.
+    fn holds(&self, at: &Location, latest: Option<i64>, now: Instant) -> bool {
+        let latest = latest.unwrap_or(i64::MIN);
+        self.partitions.iter().all(|((topic, partition), p)| {
+            (*topic == at.topic && *partition == at.partition)
+                || !p.active(now, self.grace)
+                || p.latest_ms.unwrap_or(i64::MIN) >= latest
+        })
     }
 
     /// Records a partition's lag from the client statistics.

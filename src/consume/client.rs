@@ -194,14 +194,8 @@ pub fn assignment<C: ConsumerContext, K: Consumer<C>>(
 }
 
 /// librdkafka settings of the checking consumer: the shared connection settings, then the
-/// group and what the checker needs. `prefetch`: records per partition the client fetches
-/// ahead (`--reorder-buffer`).
-pub fn consumer_config(
-    kafka: &KafkaConfig,
-    group_id: &str,
-    from_beginning: bool,
-    prefetch: usize,
-) -> ClientConfig {
+/// group and what the checker needs.
+pub fn consumer_config(kafka: &KafkaConfig, group_id: &str, from_beginning: bool) -> ClientConfig {
     let mut c = kafka.client_config();
     c.set("group.id", group_id)
         .set("client.id", "kafka-gen-consume")
@@ -215,10 +209,6 @@ pub fn consumer_config(
         // returns, and a fetch of caught-up partitions waits this long for data: librdkafka's
         // 500 ms made a backfill read through a small buffer crawl at ~80 records/s (issue 28).
         .set("fetch.wait.max.ms", "100")
-        // A paused partition still delivers what was fetched for it before (issue 28: with
-        // librdkafka's 100,000 a partition, 5.6M records read through 2,000-record buffers
-        // held far more than the buffers), so fetch ahead about as much as the buffer holds.
-        .set("queued.min.messages", prefetch.to_string())
         .set("enable.partition.eof", "false");
     // The raw map goes last, as for the producer.
     for (k, v) in &kafka.librdkafka.0 {

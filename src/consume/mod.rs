@@ -196,15 +196,11 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         .checker(&opts.data_dir, opts.from_beginning)
         .bad_input()?;
     let topics = opts.kafka.topics_for(types);
-    let consumer: StreamConsumer<CheckContext> = client::consumer_config(
-        &opts.kafka,
-        &opts.group_id,
-        opts.from_beginning,
-        opts.reorder_buffer,
-    )
-    .create_with_context(CheckContext::new(opts.from_beginning))
-    .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
-    .bad_input()?;
+    let consumer: StreamConsumer<CheckContext> =
+        client::consumer_config(&opts.kafka, &opts.group_id, opts.from_beginning)
+            .create_with_context(CheckContext::new(opts.from_beginning))
+            .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
+            .bad_input()?;
     tokio::task::block_in_place(|| {
         client::wait_for_topics(consumer.client(), &opts.kafka, &topics, opts.topic_wait)
     })

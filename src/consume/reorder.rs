@@ -31,9 +31,9 @@
 //!   waiting records all share one millisecond. A paused partition still delivers what the
 //!   client had fetched for it before the pause (librdkafka's `queued.max.messages.kbytes`
 //!   bounds that, 64 MB over all partitions by default), and those records wait too: dropping
-//!   them would break the rules that follow them. Nothing is ever released out of order to make room: only in the
-//!   partition holding the watermark, a record beyond twice the bound (thousands of records of
-//!   one millisecond) is counted as *unchecked* and goes to no rule.
+//!   them would break the rules that follow them. Nothing is ever released out of order to
+//!   make room: only in the partition holding the watermark, a record beyond twice the bound
+//!   (thousands of records of one millisecond) is counted as *unchecked* and goes to no rule.
 //! - A record that arrives after a later one was already released is a *late arrival*: it is
 //!   checked at once and counted, since rules that depend on order may then misfire.
 //!

@@ -72,6 +72,8 @@ fn consume_bad_flags_exit_2_naming_the_flag() {
     let data = data.to_str().unwrap();
     for (flag, value) in [
         ("--reorder-grace", "-1"),
+        ("--reorder-buffer", "5"),
+        ("--reorder-buffer", "2000000"),
         ("--until-idle", "0"),
         ("--topic-wait", "nan"),
         ("--scenario", "nosuch"),

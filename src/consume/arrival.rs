@@ -26,8 +26,9 @@ pub struct ArrivalChecks {
     scenario: &'static dyn Scenario,
     /// Configured topic of each event type, in the scenario's table order.
     topics: Vec<String>,
-    /// Latest event time per (topic, partition, key).
-    last: HashMap<(String, i32, Vec<u8>), i64>,
+    /// Latest event time per (topic's index in `topics`, partition, key): one entry per key
+    /// read, so no copy of the topic's name in each.
+    last: HashMap<(usize, i32, Box<[u8]>), i64>,
 }
 
 fn violation(event_id: &str, rule: &'static str, detail: String) -> Violation {
@@ -114,10 +115,12 @@ impl ArrivalChecks {
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.timestamp_millis())?;
+        // The consumer subscribes to `topics` only, so every record's topic is found.
+        let topic = self.topics.iter().position(|t| *t == at.topic);
         let slot = (
-            at.topic.clone(),
+            topic.unwrap_or(usize::MAX),
             at.partition,
-            key.unwrap_or_default().to_vec(),
+            Box::from(key.unwrap_or_default()),
         );
         let last = self.last.entry(slot).or_insert(time_ms);
         if time_ms < *last {

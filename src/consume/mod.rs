@@ -32,8 +32,6 @@ use client::CheckContext;
 use reorder::{Location, Reorder};
 use tally::Tally;
 
-/// A record held longer than this (wall clock) leaves the reorder buffer regardless.
-const MAX_HOLD: Duration = Duration::from_secs(30);
 /// How often the loop wakes without records, to release, print stats and notice idleness.
 const TICK: Duration = Duration::from_millis(200);
 
@@ -54,6 +52,8 @@ pub struct ConsumeOptions {
     pub until_idle: Option<Duration>,
     /// How long a caught-up partition may stay silent before it stops holding records back.
     pub reorder_grace: Duration,
+    /// Records one partition may have waiting in the reorder buffer before it is paused.
+    pub reorder_buffer: usize,
     /// How long to wait for the topics to exist, and then for partitions to be assigned.
     pub topic_wait: Duration,
     pub summary_json: Option<PathBuf>,
@@ -65,6 +65,20 @@ fn secs(value: f64, flag: &str, allow_zero: bool) -> anyhow::Result<Duration> {
         bail!("{flag} is {value}; it must be a number of seconds {bound}");
     }
     Ok(Duration::from_secs_f64(value))
+}
+
+/// `--reorder-buffer`: enough records that a partition reads a fetch's worth before it pauses,
+/// few enough that twice as many per partition fit in memory.
+fn reorder_buffer(value: u64) -> anyhow::Result<usize> {
+    const RANGE: std::ops::RangeInclusive<u64> = 10..=1_000_000;
+    if !RANGE.contains(&value) {
+        bail!(
+            "--reorder-buffer is {value}; it must be {} to {} records per partition (default 2000)",
+            RANGE.start(),
+            RANGE.end()
+        );
+    }
+    usize::try_from(value).context("--reorder-buffer does not fit this machine's memory")
 }
 
 impl ConsumeOptions {
@@ -95,6 +109,7 @@ impl ConsumeOptions {
                 .map(|s| secs(s, "--until-idle", false))
                 .transpose()?,
             reorder_grace: secs(args.reorder_grace, "--reorder-grace", true)?,
+            reorder_buffer: reorder_buffer(args.reorder_buffer)?,
             topic_wait: secs(args.topic_wait, "--topic-wait", true)?,
             summary_json: args.summary_json.clone(),
         })
@@ -211,7 +226,7 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     let start = Instant::now();
     let mut pipeline = Pipeline {
         arrival: ArrivalChecks::new(scenario, topics.clone()),
-        reorder: Reorder::new(opts.reorder_grace, MAX_HOLD),
+        reorder: Reorder::new(opts.reorder_grace, opts.reorder_buffer),
         checker,
         types,
         tally: Tally::new(start),
@@ -228,6 +243,15 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         match tokio::time::timeout(TICK, consumer.recv()).await {
             Err(_) => {}
             Ok(Err(error)) => {
+                // A fatal error (e.g. a static member fenced by another with its
+                // group.instance.id) stops the client for good: reading on would loop (issue 28).
+                if let Some((code, reason)) = consumer.client().fatal_error() {
+                    failure = Some(format!(
+                        "the Kafka client stopped on a fatal error ({code}: {reason}); if another \
+                         consumer uses the same group.instance.id, give each its own"
+                    ));
+                    break;
+                }
                 errors += 1;
                 if errors <= 5 {
                     tracing::warn!(%error, "Kafka consumer error.");
@@ -259,6 +283,8 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
                 last_record = Some(now);
             }
             pipeline.reorder.assign(&assigned, now);
+            // The buffer now counts every partition as reading; make the client agree.
+            client::resume_all(&consumer);
         }
         if let Some(lags) = consumer.context().take_lags() {
             let mut total = 0;
@@ -269,12 +295,25 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             pipeline.tally.lag = Some(total);
         }
         pipeline.release(now);
-        if pipeline.tally.due(now, stats_every) {
-            pipeline.tally.line(now, pipeline.reorder.len());
+        let changes = pipeline.reorder.flow(now);
+        client::apply_flow(&consumer, &changes);
+        if last_record.is_some() && changes.iter().any(|c| !c.pause) {
+            // A resumed partition has records to deliver: idle time counts from here.
+            last_record = Some(now);
         }
-        let Some(idle) = opts.until_idle else {
+        if pipeline.tally.due(now, stats_every) {
+            pipeline
+                .tally
+                .line(now, pipeline.reorder.len(), pipeline.reorder.paused());
+        }
+        let Some(mut idle) = opts.until_idle else {
             continue;
         };
+        if pipeline.reorder.paused() > 0 {
+            // Paused partitions wait for one that holds the watermark, which is released
+            // once quiet for the grace (then they resume): that silence is the buffer's.
+            idle = idle.max(opts.reorder_grace + TICK);
+        }
         match last_record {
             Some(last) if now.duration_since(last) >= idle => {
                 if !pipeline.reorder.caught_up() {
@@ -301,10 +340,18 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     }
     pipeline.finish();
     let tally = &pipeline.tally;
-    tally.summary(pipeline.reorder.late, pipeline.reorder.forced);
+    let (late, unchecked) = (pipeline.reorder.late, pipeline.reorder.unchecked);
+    if unchecked > 0 && failure.is_none() {
+        failure = Some(format!(
+            "{unchecked} records did not fit the reorder buffer ({} per partition) and went \
+             unchecked; raise --reorder-buffer",
+            2 * opts.reorder_buffer
+        ));
+    }
+    tally.summary(late, unchecked);
     if let Some(file) = summary_file {
         // Opened at start-up; failing to write it now (a full disk) fails the run.
-        file.write_value(&tally.json(pipeline.reorder.late, pipeline.reorder.forced))?;
+        file.write_value(&tally.json(late, unchecked))?;
     }
     if let Some(why) = &failure {
         tracing::error!(reason = %why, "The check failed; no verdict.");

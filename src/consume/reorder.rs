@@ -10,7 +10,8 @@
 //! - **Watermark**: the minimum, over the partitions that may still deliver something older, of
 //!   the latest event time read from each. Within a partition event times never decrease (the
 //!   generator's output is time-ordered and each partition keeps its order), so nothing older
-//!   than the watermark can still arrive from an active partition.
+//!   than the watermark can still arrive from an active partition. The partitions at that
+//!   minimum *hold* the watermark.
 //! - **Assignment**: nothing is released before the consumer has been assigned its partitions,
 //!   and every assigned partition counts from the moment it is assigned, even before it has
 //!   delivered a record (it then holds the watermark at its start). Group joins can take
@@ -22,8 +23,17 @@
 //! - **Quiet partitions** do not hold the watermark back: a partition is quiet when it is caught
 //!   up, has no lag (everything up to its high watermark has been read) and no record came from
 //!   it for `grace` of wall-clock time. When every partition is quiet, everything is released.
-//! - **Bounds**: a record held longer than `max_hold` of wall-clock time, or beyond
-//!   [`MAX_BUFFERED`] records, is released anyway, so memory and latency stay bounded.
+//! - **Flow control** bounds memory (issue 28): a partition that does not hold the watermark is
+//!   paused once it has `per_partition` records waiting, and resumed once half of them have
+//!   left or it holds the watermark, as Kafka Streams pauses a partition whose buffer is full
+//!   (`buffered.records.per.partition`) and reads the one with the earliest records. The
+//!   partitions holding the watermark are never paused, so the buffer always drains; their
+//!   waiting records all share one millisecond. A paused partition still delivers what the
+//!   client had fetched for it before the pause (librdkafka's `queued.max.messages.kbytes`
+//!   bounds that, 64 MB over all partitions by default), and those records wait too: dropping
+//!   them would break the rules that follow them. Nothing is ever released out of order to
+//!   make room: only in the partition holding the watermark, a record beyond twice the bound
+//!   (thousands of records of one millisecond) is counted as *unchecked* and goes to no rule.
 //! - A record that arrives after a later one was already released is a *late arrival*: it is
 //!   checked at once and counted, since rules that depend on order may then misfire.
 //!
@@ -35,9 +45,6 @@ use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-
-/// Most records held at once; beyond this the oldest leaves regardless of the watermark.
-pub const MAX_BUFFERED: usize = 200_000;
 
 /// Where a record came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -60,7 +67,6 @@ pub struct Pending {
     /// Derived events (`caused_by` set) go after causes of the same millisecond.
     pub derived: bool,
     seq: u64,
-    held_since: Instant,
     pub event: Value,
     pub at: Location,
 }
@@ -101,6 +107,10 @@ struct PartitionClock {
     next_offset: i64,
     /// Whether the partition is in the current assignment (records may come first).
     in_assignment: bool,
+    /// Records of this partition waiting in the buffer.
+    buffered: usize,
+    /// Whether reading it is paused by the flow control.
+    paused: bool,
 }
 
 impl PartitionClock {
@@ -112,7 +122,19 @@ impl PartitionClock {
             catch_up_to: None,
             next_offset: 0,
             in_assignment: false,
+            buffered: 0,
+            paused: false,
         }
+    }
+
+    /// Whether it may still deliver something older than the others (see the module docs).
+    fn active(&self, now: Instant, grace: Duration) -> bool {
+        // Caught up with the assignment's high watermark, so statistics not yet refreshed
+        // (lag unknown) do not hold it back; a lag > 0 does.
+        let quiet = self.catch_up_to.is_none()
+            && self.lag.is_none_or(|l| l <= 0)
+            && now.duration_since(self.last_record) >= grace;
+        !quiet
     }
 }
 
@@ -127,35 +149,45 @@ pub struct Assigned {
     pub high: i64,
 }
 
+/// A partition to pause or resume, for the consumer to apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowChange {
+    pub topic: String,
+    pub partition: i32,
+    pub pause: bool,
+}
+
 /// The reorder buffer and the partition clocks that drive its watermark.
 #[derive(Debug)]
 pub struct Reorder {
     heap: BinaryHeap<Pending>,
     partitions: HashMap<(String, i32), PartitionClock>,
     grace: Duration,
-    max_hold: Duration,
+    /// Records a partition may have waiting before it is paused (see the module docs).
+    per_partition: usize,
     /// Whether partitions have been assigned; nothing is released before.
     assigned: bool,
     seq: u64,
     released_upto: i64,
     /// Records that arrived after a later record had been released.
     pub late: u64,
-    /// Records released by `max_hold` or [`MAX_BUFFERED`] rather than by the watermark.
-    pub forced: u64,
+    /// Records past twice the per-partition bound, which no rule saw.
+    pub unchecked: u64,
 }
 
 impl Reorder {
-    pub fn new(grace: Duration, max_hold: Duration) -> Self {
+    /// `per_partition`: records a partition may have waiting before it is paused (>= 1).
+    pub fn new(grace: Duration, per_partition: usize) -> Self {
         Self {
             heap: BinaryHeap::new(),
             partitions: HashMap::new(),
             grace,
-            max_hold,
+            per_partition: per_partition.max(1),
             assigned: false,
             seq: 0,
             released_upto: i64::MIN,
             late: 0,
-            forced: 0,
+            unchecked: 0,
         }
     }
 
@@ -167,8 +199,15 @@ impl Reorder {
         self.heap.is_empty()
     }
 
+    /// How many assigned partitions the flow control has paused.
+    pub fn paused(&self) -> usize {
+        self.partitions.values().filter(|p| p.paused).count()
+    }
+
     /// The consumer's whole assignment at `now`: partitions new to it start holding the
     /// watermark back and must catch up with `high`; partitions no longer in it stop counting.
+    /// Every partition counts as resumed afterwards (the consumer resumes the whole assignment,
+    /// so that its client and this buffer agree whatever a rebalance did to pauses).
     pub fn assign(&mut self, partitions: &[Assigned], now: Instant) {
         self.partitions.retain(|(topic, partition), _| {
             partitions
@@ -180,6 +219,7 @@ impl Reorder {
                 .partitions
                 .entry((a.topic.clone(), a.partition))
                 .or_insert_with(|| PartitionClock::new(now));
+            clock.paused = false;
             if !clock.in_assignment {
                 clock.in_assignment = true;
                 // Records can arrive before the assignment is known here.
@@ -196,7 +236,8 @@ impl Reorder {
         self.assigned && self.partitions.values().all(|p| p.catch_up_to.is_none())
     }
 
-    /// Adds one record read at `now`.
+    /// Adds one record read at `now`; a record beyond twice the bound of the partition holding
+    /// the watermark is counted as unchecked instead (see the module docs).
     pub fn push(&mut self, time_ms: i64, derived: bool, event: Value, at: Location, now: Instant) {
         let clock = self
             .partitions
@@ -208,6 +249,14 @@ impl Reorder {
         if clock.catch_up_to.is_some_and(|high| at.offset + 1 >= high) {
             clock.catch_up_to = None;
         }
+        let latest = clock.latest_ms;
+        if clock.buffered >= 2 * self.per_partition && self.holds(&at, latest, now) {
+            self.unchecked += 1;
+            return;
+        }
+        if let Some(clock) = self.partitions.get_mut(&(at.topic.clone(), at.partition)) {
+            clock.buffered += 1;
+        }
         if time_ms < self.released_upto {
             self.late += 1;
         }
@@ -216,10 +265,20 @@ impl Reorder {
             time_ms,
             derived,
             seq: self.seq,
-            held_since: now,
             event,
             at,
         });
+    }
+
+    /// Whether the partition at `at`, whose latest event time is `latest`, holds the watermark
+    /// at `now`: no other partition that may still deliver older records is behind it.
+    fn holds(&self, at: &Location, latest: Option<i64>, now: Instant) -> bool {
+        let latest = latest.unwrap_or(i64::MIN);
+        self.partitions.iter().all(|((topic, partition), p)| {
+            (*topic == at.topic && *partition == at.partition)
+                || !p.active(now, self.grace)
+                || p.latest_ms.unwrap_or(i64::MIN) >= latest
+        })
     }
 
     /// Records a partition's lag from the client statistics.
@@ -234,14 +293,7 @@ impl Reorder {
     pub fn watermark(&self, now: Instant) -> Option<i64> {
         self.partitions
             .values()
-            .filter(|p| {
-                // Caught up with the assignment's high watermark, so statistics not yet
-                // refreshed (lag unknown) do not hold it back; a lag > 0 does.
-                let quiet = p.catch_up_to.is_none()
-                    && p.lag.is_none_or(|l| l <= 0)
-                    && now.duration_since(p.last_record) >= self.grace;
-                !quiet
-            })
+            .filter(|p| p.active(now, self.grace))
             .map(|p| p.latest_ms.unwrap_or(i64::MIN))
             .min()
     }
@@ -249,18 +301,52 @@ impl Reorder {
     /// The next record due at `now`, in order, or None.
     pub fn pop_ready(&mut self, now: Instant) -> Option<Pending> {
         let top = self.heap.peek()?;
-        let over = self.heap.len() > MAX_BUFFERED;
-        let held_too_long = now.duration_since(top.held_since) >= self.max_hold;
-        let by_watermark = self.assigned && self.watermark(now).is_none_or(|w| top.time_ms < w);
-        if !(by_watermark || over || held_too_long) {
+        let due = self.assigned && self.watermark(now).is_none_or(|w| top.time_ms < w);
+        if !due {
             return None;
         }
-        if !by_watermark {
-            self.forced += 1;
-        }
         let next = self.heap.pop()?;
+        if let Some(clock) = self
+            .partitions
+            .get_mut(&(next.at.topic.clone(), next.at.partition))
+        {
+            clock.buffered = clock.buffered.saturating_sub(1);
+        }
         self.released_upto = self.released_upto.max(next.time_ms);
         Some(next)
+    }
+
+    /// The partitions to pause or resume at `now`: a partition that does not hold the
+    /// watermark pauses with `per_partition` records waiting and resumes with half as many;
+    /// one that holds it always reads.
+    pub fn flow(&mut self, now: Instant) -> Vec<FlowChange> {
+        let mut changes = Vec::new();
+        if !self.assigned {
+            return changes;
+        }
+        let watermark = self.watermark(now);
+        for ((topic, partition), p) in &mut self.partitions {
+            if !p.in_assignment {
+                continue;
+            }
+            let holds = watermark
+                .is_some_and(|w| p.active(now, self.grace) && p.latest_ms.unwrap_or(i64::MIN) <= w);
+            let pause = !holds
+                && if p.paused {
+                    p.buffered > self.per_partition / 2
+                } else {
+                    p.buffered >= self.per_partition
+                };
+            if pause != p.paused {
+                p.paused = pause;
+                changes.push(FlowChange {
+                    topic: topic.clone(),
+                    partition: *partition,
+                    pause,
+                });
+            }
+        }
+        changes
     }
 
     /// Everything still held, in order (at the end of a run).
@@ -268,6 +354,9 @@ impl Reorder {
         let mut out = Vec::with_capacity(self.heap.len());
         while let Some(p) = self.heap.pop() {
             out.push(p);
+        }
+        for p in self.partitions.values_mut() {
+            p.buffered = 0;
         }
         out
     }

@@ -85,7 +85,7 @@ impl Tally {
     }
 
     /// The periodic stats line.
-    pub fn line(&mut self, now: Instant, buffered: usize) {
+    pub fn line(&mut self, now: Instant, buffered: usize, paused: usize) {
         let (since, before) = self.last_line;
         let secs = now.duration_since(since).as_secs_f64().max(1e-3);
         let rate = (self.records - before) as f64 / secs;
@@ -96,6 +96,7 @@ impl Tally {
             rate = format!("{rate:.1}/s"),
             lag = self.lag.map_or("?".to_string(), |l| l.to_string()),
             buffered,
+            paused,
             violations = self.violations(),
             topics = %Self::join(&self.by_topic),
             by_kind = %Self::join(&self.by_kind),
@@ -104,7 +105,8 @@ impl Tally {
     }
 
     /// The final summary line, plus the examples of each kind of violation.
-    pub fn summary(&self, late: u64, forced: u64) {
+    /// `unchecked`: records the reorder buffer had no room for, which no rule saw.
+    pub fn summary(&self, late: u64, unchecked: u64) {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         tracing::info!(
             elapsed_s = format!("{secs:.1}"),
@@ -112,7 +114,7 @@ impl Tally {
             rate = format!("{:.1}/s", self.records as f64 / secs),
             violations = self.violations(),
             late_arrivals = late,
-            forced_releases = forced,
+            unchecked,
             topics = %Self::join(&self.by_topic),
             types = %Self::join(&self.by_type),
             by_kind = %Self::join(&self.by_kind),
@@ -131,7 +133,7 @@ impl Tally {
     }
 
     /// The summary as JSON: records per topic and type, violations by kind, examples.
-    pub fn json(&self, late: u64, forced: u64) -> serde_json::Value {
+    pub fn json(&self, late: u64, unchecked: u64) -> serde_json::Value {
         json!({
             "records": self.records,
             "by_topic": self.by_topic,
@@ -140,7 +142,7 @@ impl Tally {
             "violations_by_kind": self.by_kind,
             "examples": self.examples,
             "late_arrivals": late,
-            "forced_releases": forced,
+            "unchecked": unchecked,
         })
     }
 }

@@ -72,10 +72,18 @@ fn check(args: &crate::cli::CheckArgs) -> anyhow::Result<ExitCode> {
         .context("the trial run could not start")
         .bad_input()?;
     let (report, never) = crate::worldfile::tally::report(&model, &trial.tally);
+    if trial.draws < args.trial {
+        println!(
+            "trial run: stopped after {} of {} primary draws, at its bound of ten follow-ups a \
+             draw",
+            crate::worldfile::tally::thousands(trial.draws),
+            crate::worldfile::tally::thousands(args.trial)
+        );
+    }
     println!(
         "trial run: {} primary draws on the simulated clock over {:.1} h of event time (seed \
          {}, master data from master_seed {}):",
-        crate::worldfile::tally::thousands(args.trial),
+        crate::worldfile::tally::thousands(trial.draws),
         trial.span_ms as f64 / 3.6e6,
         crate::worldfile::trial::SEED,
         model.master_seed

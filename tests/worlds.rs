@@ -490,6 +490,80 @@ fn every_world_command_takes_set() {
     }
 }
 
+/// A world written from `worlds/README.md` alone, in a business unlike the shipped ones (a
+/// bike share: docks that fill and empty, rides that end at another station, repairs), run
+/// for about a week of simulated time: its own contract and checks hold for every event, and
+/// every ride that started ends, but for those the summary counts as still open at the end.
+#[test]
+fn a_new_users_bike_share_holds_for_a_simulated_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let world =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/world-bikeshare.yaml");
+    let world = world.to_str().unwrap();
+    let summary = dir.path().join("summary.json");
+    let out = kafka_gen(&[
+        "--world",
+        world,
+        "--data-dir",
+        "/nonexistent/kafka-gen-test",
+        "--sink",
+        "stdout",
+        "--seed",
+        "5",
+        "--start",
+        "2025-06-02T00:00:00Z",
+        "--count",
+        "20000",
+        "--stats-interval",
+        "0",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = scenario::find(world).unwrap();
+    let mut checker = s
+        .checker(&PathBuf::from("/nonexistent/kafka-gen-test"), true)
+        .unwrap();
+    let (mut started, mut ended) = (std::collections::HashSet::new(), 0usize);
+    let (mut first, mut last) = (String::new(), String::new());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        checker.check(&event);
+        let ride = event["ride"]["ride_id"].as_str().map(str::to_string);
+        match event["event_type"].as_str().unwrap() {
+            "ride_started" => assert!(started.insert(ride.unwrap())),
+            "ride_ended" => {
+                assert!(started.contains(ride.as_deref().unwrap()));
+                ended += 1;
+            }
+            _ => {}
+        }
+        if first.is_empty() {
+            first = event["event_time"].as_str().unwrap().to_string();
+        }
+        last = event["event_time"].as_str().unwrap().to_string();
+    }
+    checker.finish();
+    assert!(
+        checker.violations().is_empty(),
+        "{:?}",
+        &checker.violations()[..1]
+    );
+    let days =
+        |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp() as f64 / 86400.0;
+    assert!(days(&last) - days(&first) > 5.0, "{first} .. {last}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let dropped = report["follow_ups"]["dropped"].as_u64().unwrap() as usize;
+    assert!(started.len() > 10_000, "{}", started.len());
+    // Rides last minutes (at most 10 hours): all but the few open at the end are finished.
+    assert!(
+        started.len() - ended <= dropped,
+        "{} started, {ended} ended, {dropped} dropped",
+        started.len()
+    );
+    assert!(dropped < 20, "{dropped}");
+}
+
 /// A world file with one line replaced, checked with `kafka-gen check`.
 fn check_variant(from: &str, to: &str) -> (Option<i32>, String) {
     let text = std::fs::read_to_string(bank()).unwrap();

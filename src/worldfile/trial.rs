@@ -30,6 +30,8 @@ const START_MS: i64 = 1_735_689_600_000;
 pub struct Trial {
     pub tally: Tally,
     pub span_ms: i64,
+    /// Primary draws made: fewer than asked when follow-ups reached their bound first.
+    pub draws: u64,
 }
 
 /// Runs `draws` primary draws of `model` by its own weights, on master data made from its
@@ -61,11 +63,24 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
     let mut done = 0;
     // What happened, from the events written; the engine's refusals are merged in at the end.
     let mut tally = Tally::new(model.events.len());
+    // At most ten follow-ups a draw in all, as they fall due: a wave repeated 10,000,000 times
+    // every 10 ms from each draw would otherwise make billions before the draws end.
+    let most = draws.saturating_mul(10);
+    let follow_ups = |made: &Tally, refused: &Tally| {
+        let made: u64 = made.follow.iter().map(|c| c.made).sum();
+        made + refused.follow.iter().map(Counts::refusals).sum::<u64>()
+    };
     while done < draws {
         count_made(&batch, &mut tally);
         batch.clear();
+        let budget = most.saturating_sub(follow_ups(&tally, world.tally()));
+        if budget == 0 {
+            break;
+        }
         let mut out = EventWriter::new(&mut batch, "trial");
-        world.due(&mut rng, now, &mut out);
+        if world.due_some(&mut rng, now, &mut out, budget.min(100_000) as usize) {
+            continue;
+        }
         if let Some(at) = world.ready_at().filter(|at| *at > now) {
             // Every weighted type is exhausted until a follow-up changes the state.
             now = at;
@@ -82,23 +97,24 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
     // Then what was scheduled falls due (a plan's instalments weeks later), an hour at a time
     // for at most a year of event time and ten follow-ups a draw, so a chain that never ends
     // cannot keep the trial going.
-    let most = draws.saturating_mul(10);
-    let follow_ups = |made: &Tally, refused: &Tally| {
-        let made: u64 = made.follow.iter().map(|c| c.made).sum();
-        made + refused.follow.iter().map(Counts::refusals).sum::<u64>()
-    };
-    for _ in 0..366 * 24 {
-        if !world.has_scheduled() || follow_ups(&tally, world.tally()) > most {
+    let mut hours = 0;
+    while hours < 366 * 24 && world.has_scheduled() {
+        let budget = most.saturating_sub(follow_ups(&tally, world.tally()));
+        if budget == 0 {
             break;
         }
-        now = now.saturating_add(3_600_000);
         batch.clear();
-        world.due(&mut rng, now, &mut EventWriter::new(&mut batch, "trial"));
+        let out = &mut EventWriter::new(&mut batch, "trial");
+        if !world.due_some(&mut rng, now, out, budget.min(100_000) as usize) {
+            now = now.saturating_add(3_600_000);
+            hours += 1;
+        }
         count_made(&batch, &mut tally);
     }
     Ok(Trial {
         tally: tally.merged(world.tally()),
         span_ms,
+        draws: done,
     })
 }
 

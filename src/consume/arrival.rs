@@ -97,8 +97,8 @@ impl ArrivalChecks {
                 ),
             ));
         }
-        let key_value = event[spec.key_field].as_str().map(str::as_bytes);
-        if key != key_value {
+        let key_value = spec.key_of(&event);
+        if key != key_value.as_deref().map(str::as_bytes) {
             out.push(violation(
                 &id,
                 "wrong_key",
@@ -106,7 +106,7 @@ impl ArrivalChecks {
                     "record key {:?} is not the event's {} {:?} (at {at})",
                     key.map(String::from_utf8_lossy),
                     spec.key_field,
-                    event[spec.key_field]
+                    key_value
                 ),
             ));
         }

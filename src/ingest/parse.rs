@@ -48,10 +48,9 @@ fn one<'a>(raw: &'a RawValue, scenario: &dyn Scenario) -> Result<Incoming<'a>, S
         .event_types()
         .get(ty)
         .ok_or_else(|| format!("event type index {ty} is unknown"))?;
-    let key = match value.get(spec.key_field) {
-        Some(Value::String(s)) => s.as_bytes().to_vec(),
-        Some(Value::Number(n)) => n.to_string().into_bytes(),
-        _ => {
+    let key = match spec.key_of(&value) {
+        Some(k) => k.as_bytes().to_vec(),
+        None => {
             return Err(format!(
                 "{}: missing; it is the record key of {}",
                 spec.key_field, spec.name

@@ -25,8 +25,25 @@ pub struct EventTypeSpec {
     pub default_weight: f64,
     /// Topic when the config does not name one.
     pub default_topic: &'static str,
-    /// The field whose value is the record key, chosen for ordering.
+    /// The field whose value is the record key, chosen for ordering: a dotted path into
+    /// nested objects for a world file's `key: ride.bike_id` or `key: payload.student_id`.
     pub key_field: &'static str,
+}
+
+impl EventTypeSpec {
+    /// The record key `event` carries, as the producer writes it: the text at `key_field`
+    /// (followed through nested objects), or a number's text. `None` when it is missing.
+    pub fn key_of<'a>(&self, event: &'a serde_json::Value) -> Option<std::borrow::Cow<'a, str>> {
+        let mut v = event;
+        for part in self.key_field.split('.') {
+            v = v.get(part)?;
+        }
+        match v {
+            serde_json::Value::String(s) => Some(std::borrow::Cow::Borrowed(s)),
+            serde_json::Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+            _ => None,
+        }
+    }
 }
 
 /// One kind of master data a scenario owns (`stores`, `songs`, ...), for `kafka-gen master`.
@@ -334,6 +351,25 @@ pub fn find(name: &str) -> anyhow::Result<&'static dyn Scenario> {
 
 #[cfg(test)]
 mod tests {
+    /// Issue 28: a world file's nested key (`ride.bike_id`) was read at the top level by
+    /// `consume` and `ingest`, so every record of such a type was a `wrong_key` violation
+    /// and every ingest request was refused.
+    #[test]
+    fn a_key_is_read_through_nested_objects() {
+        let spec = |key_field| super::EventTypeSpec {
+            name: "t",
+            default_weight: 1.0,
+            default_topic: "t",
+            key_field,
+        };
+        let event = serde_json::json!({"store_id": "S-1", "n": 7, "ride": {"bike_id": "B-9"}});
+        assert_eq!(spec("ride.bike_id").key_of(&event).as_deref(), Some("B-9"));
+        assert_eq!(spec("store_id").key_of(&event).as_deref(), Some("S-1"));
+        assert_eq!(spec("n").key_of(&event).as_deref(), Some("7"));
+        assert_eq!(spec("ride").key_of(&event), None);
+        assert_eq!(spec("ride.nothing").key_of(&event), None);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -156,3 +156,25 @@ pub async fn first<'a, C: ConsumerContext + 'static>(
     });
     tokio::time::timeout(tick, any).await.ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_takes_what_is_ready_and_never_waits() {
+        assert_eq!(now(async { 7 }), Some(7));
+        assert_eq!(now(std::future::pending::<u8>()), None);
+        // A future that is woken later (as a queue that fills) is left for a later round.
+        let mut polled = false;
+        let later = std::future::poll_fn(|cx| {
+            if std::mem::replace(&mut polled, true) {
+                Poll::Ready(1)
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        });
+        assert_eq!(now(later), None);
+    }
+}

@@ -148,9 +148,9 @@ pub struct ConsumeArgs {
         allow_negative_numbers = true
     )]
     pub reorder_grace: f64,
-    /// Records one partition may have waiting in the reorder buffer before it is paused, so
-    /// that the partitions behind in event time are read first (10 to 1000000; twice as many
-    /// per partition at most, past which records go unchecked and the run fails)
+    /// Records one partition may have waiting in the reorder buffer before it stops being read,
+    /// so that the partitions behind in event time are read first (10 to 1000000; twice as
+    /// many per partition at most, past which records go unchecked and the run fails)
     #[arg(
         help_heading = "Check",
         long,

@@ -2,6 +2,7 @@
 //! data contract live, so a user can see whether what arrives is complete and consistent.
 //!
 //! - `client`: librdkafka settings, lag from client statistics, `--from-beginning`, topics.
+//! - `queues`: each assigned partition's own queue, which the flow control leaves unread.
 //! - `arrival`: per-record checks on arrival (JSON, envelope, topic, key, per-key order).
 //! - `reorder`: the buffer that restores event-time order across topics (the rule is there).
 //! - `tally`: counts, the stats line, the summary and its JSON.
@@ -11,14 +12,18 @@
 
 pub mod arrival;
 pub mod client;
+pub mod queues;
 pub mod reorder;
 pub mod tally;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::BorrowedMessage;
 use rdkafka::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -52,7 +57,8 @@ pub struct ConsumeOptions {
     pub until_idle: Option<Duration>,
     /// How long a caught-up partition may stay silent before it stops holding records back.
     pub reorder_grace: Duration,
-    /// Records one partition may have waiting in the reorder buffer before it is paused.
+    /// Records one partition may have waiting in the reorder buffer before its queue is no
+    /// longer read.
     pub reorder_buffer: usize,
     /// How long to wait for the topics to exist, and then for partitions to be assigned.
     pub topic_wait: Duration,
@@ -67,7 +73,7 @@ fn secs(value: f64, flag: &str, allow_zero: bool) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
-/// `--reorder-buffer`: enough records that a partition reads a fetch's worth before it pauses,
+/// `--reorder-buffer`: enough records that a partition reads a batch before it is held back,
 /// few enough that twice as many per partition fit in memory.
 fn reorder_buffer(value: u64) -> anyhow::Result<usize> {
     const RANGE: std::ops::RangeInclusive<u64> = 10..=1_000_000;
@@ -211,6 +217,10 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             .create_with_context(CheckContext::new(opts.from_beginning))
             .context("cannot create the Kafka consumer; check [kafka.librdkafka]")
             .bad_input()?;
+    // In an Arc, so that the rebalance callback can split each partition's queue.
+    let consumer = Arc::new(consumer);
+    consumer.context().queues.attach(&consumer);
+    let _clear = ClearQueues(&consumer);
     tokio::task::block_in_place(|| {
         client::wait_for_topics(consumer.client(), &opts.kafka, &topics, opts.topic_wait)
     })
@@ -239,39 +249,42 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
     let mut last_record: Option<Instant> = None;
     let mut failure = None;
     let mut errors = 0u64;
+    // The assigned partitions' queues; records of a partition read from them, in order.
+    let mut reading: Vec<queues::Reading<CheckContext>> = Vec::new();
+    // Records read from one queue before the others get their turn; a partition may exceed
+    // its bound by less than this before it is held back.
+    let batch = (opts.reorder_buffer / 4).clamp(1, 64);
     while !cancel.is_cancelled() {
-        match tokio::time::timeout(TICK, consumer.recv()).await {
-            Err(_) => {}
-            Ok(Err(error)) => {
-                // A fatal error (e.g. a static member fenced by another with its
-                // group.instance.id) stops the client for good: reading on would loop (issue 28).
-                if let Some((code, reason)) = consumer.client().fatal_error() {
-                    failure = Some(format!(
-                        "the Kafka client stopped on a fatal error ({code}: {reason}); if another \
-                         consumer uses the same group.instance.id, give each its own"
-                    ));
+        // Events (rebalances, statistics, errors) are served on the main queue, so it is read
+        // on every round, then each partition queue the flow control does not hold.
+        let mut reads = Vec::new();
+        if let Some(read) = queues::now(consumer.recv()) {
+            reads.push(take(&mut pipeline, &consumer, &mut errors, read));
+        }
+        for r in reading.iter().filter(|r| !r.held) {
+            for _ in 0..batch {
+                let Some(read) = queues::now(r.queue.recv()) else {
                     break;
-                }
-                errors += 1;
-                if errors <= 5 {
-                    tracing::warn!(%error, "Kafka consumer error.");
-                }
-            }
-            Ok(Ok(msg)) => {
-                let now = Instant::now();
-                last_record = Some(now);
-                let at = Location {
-                    topic: msg.topic().to_string(),
-                    partition: msg.partition(),
-                    offset: msg.offset(),
                 };
-                pipeline.arrive(at, msg.key(), msg.payload(), now);
+                reads.push(take(&mut pipeline, &consumer, &mut errors, read));
+            }
+        }
+        if reads.is_empty() {
+            if let Some(read) = queues::first(&consumer, &reading, TICK).await {
+                reads.push(take(&mut pipeline, &consumer, &mut errors, read));
             }
         }
         let now = Instant::now();
+        if let Some(fatal) = reads.iter().find_map(|r| r.clone().err()) {
+            failure = Some(fatal);
+            break;
+        }
+        if reads.contains(&Ok(true)) {
+            last_record = Some(now);
+        }
         if let Some(rewound) = consumer.context().take_change() {
             let assigned = tokio::task::block_in_place(|| {
-                client::assignment(&consumer, rewound, opts.from_beginning)
+                client::assignment(&*consumer, rewound, opts.from_beginning)
             });
             let backlog: i64 = assigned.iter().map(|a| (a.high - a.start).max(0)).sum();
             tracing::info!(
@@ -282,9 +295,9 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             if !assigned.is_empty() && last_record.is_none() {
                 last_record = Some(now);
             }
+            // Both start with every partition read.
             pipeline.reorder.assign(&assigned, now);
-            // The buffer now counts every partition as reading; make the client agree.
-            client::resume_all(&consumer);
+            reading = consumer.context().queues.retain(&assigned);
         }
         if let Some(lags) = consumer.context().take_lags() {
             let mut total = 0;
@@ -296,9 +309,18 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         }
         pipeline.release(now);
         let changes = pipeline.reorder.flow(now);
-        client::apply_flow(&consumer, &changes);
+        for c in &changes {
+            // A partition without a queue of its own (librdkafka refused to split it) comes
+            // through the main queue, which is always read.
+            if let Some(r) = reading
+                .iter_mut()
+                .find(|r| r.partition == c.partition && r.topic == c.topic)
+            {
+                r.held = c.pause;
+            }
+        }
         if last_record.is_some() && changes.iter().any(|c| !c.pause) {
-            // A resumed partition has records to deliver: idle time counts from here.
+            // A partition read again has records to deliver: idle time counts from here.
             last_record = Some(now);
         }
         if pipeline.tally.due(now, stats_every) {
@@ -310,8 +332,8 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
             continue;
         };
         if pipeline.reorder.paused() > 0 {
-            // Paused partitions wait for one that holds the watermark, which is released
-            // once quiet for the grace (then they resume): that silence is the buffer's.
+            // Held partitions wait for one that holds the watermark, which is released once
+            // quiet for the grace (then they are read again): that silence is the buffer's.
             idle = idle.max(opts.reorder_grace + TICK);
         }
         match last_record {
@@ -362,4 +384,50 @@ pub async fn consume(opts: &ConsumeOptions, cancel: CancellationToken) -> anyhow
         violations: tally.violations(),
         failure,
     })
+}
+
+/// Drops the partition queues when the run ends, however it ends: each holds the consumer,
+/// whose context holds them, and the consumer must close (committing its offsets).
+struct ClearQueues<'a>(&'a StreamConsumer<CheckContext>);
+
+impl Drop for ClearQueues<'_> {
+    fn drop(&mut self) {
+        self.0.context().queues.clear();
+    }
+}
+
+/// Takes one read from a queue: a record goes through the pipeline (`Ok(true)`), an error is
+/// logged (`Ok(false)`), and a fatal error of the client ends the run (`Err`, why).
+fn take(
+    pipeline: &mut Pipeline,
+    consumer: &StreamConsumer<CheckContext>,
+    errors: &mut u64,
+    read: KafkaResult<BorrowedMessage<'_>>,
+) -> Result<bool, String> {
+    match read {
+        Err(error) => {
+            // A fatal error (e.g. a static member fenced by another with its
+            // group.instance.id) stops the client for good: reading on would loop (issue 28).
+            if let Some((code, reason)) = consumer.client().fatal_error() {
+                return Err(format!(
+                    "the Kafka client stopped on a fatal error ({code}: {reason}); if another \
+                     consumer uses the same group.instance.id, give each its own"
+                ));
+            }
+            *errors += 1;
+            if *errors <= 5 {
+                tracing::warn!(%error, "Kafka consumer error.");
+            }
+            Ok(false)
+        }
+        Ok(msg) => {
+            let at = Location {
+                topic: msg.topic().to_string(),
+                partition: msg.partition(),
+                offset: msg.offset(),
+            };
+            pipeline.arrive(at, msg.key(), msg.payload(), Instant::now());
+            Ok(true)
+        }
+    }
 }

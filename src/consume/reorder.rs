@@ -24,16 +24,17 @@
 //!   up, has no lag (everything up to its high watermark has been read) and no record came from
 //!   it for `grace` of wall-clock time. When every partition is quiet, everything is released.
 //! - **Flow control** bounds memory (issue 28): a partition that does not hold the watermark is
-//!   paused once it has `per_partition` records waiting, and resumed once half of them have
-//!   left or it holds the watermark, as Kafka Streams pauses a partition whose buffer is full
-//!   (`buffered.records.per.partition`) and reads the one with the earliest records. The
-//!   partitions holding the watermark are never paused, so the buffer always drains; their
-//!   waiting records all share one millisecond. A paused partition still delivers what the
-//!   client had fetched for it before the pause (librdkafka's `queued.max.messages.kbytes`
-//!   bounds that, 64 MB over all partitions by default), and those records wait too: dropping
-//!   them would break the rules that follow them. Nothing is ever released out of order to
-//!   make room: only in the partition holding the watermark, a record beyond twice the bound
-//!   (thousands of records of one millisecond) is counted as *unchecked* and goes to no rule.
+//!   *paused* (the consumer stops reading its queue) once it has `per_partition` records
+//!   waiting, and read again once half of them have left or it holds the watermark, as Kafka
+//!   Streams pauses a partition whose buffer is full (`buffered.records.per.partition`) and
+//!   reads the one with the earliest records. The partitions holding the watermark are never
+//!   paused, so the buffer always drains; their waiting records all share one millisecond. The
+//!   consumer reads each partition from a queue of its own (`queues.rs`) and pauses one by
+//!   leaving its queue unread, never by pausing the client, which re-fetches (and lost records
+//!   on Tansu). It reads a few records of a queue at a time, so a partition may pass the bound
+//!   by less than one such turn. Nothing is ever released out of order to make room: only in
+//!   the partition holding the watermark, a record beyond twice the bound (thousands of
+//!   records of one millisecond) is counted as *unchecked* and goes to no rule.
 //! - A record that arrives after a later one was already released is a *late arrival*: it is
 //!   checked at once and counted, since rules that depend on order may then misfire.
 //!
@@ -109,7 +110,7 @@ struct PartitionClock {
     in_assignment: bool,
     /// Records of this partition waiting in the buffer.
     buffered: usize,
-    /// Whether reading it is paused by the flow control.
+    /// Whether the flow control stopped reading it.
     paused: bool,
 }
 
@@ -149,7 +150,7 @@ pub struct Assigned {
     pub high: i64,
 }
 
-/// A partition to pause or resume, for the consumer to apply.
+/// A partition whose queue to stop reading (pause) or read again, for the consumer to apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowChange {
     pub topic: String,
@@ -163,7 +164,7 @@ pub struct Reorder {
     heap: BinaryHeap<Pending>,
     partitions: HashMap<(String, i32), PartitionClock>,
     grace: Duration,
-    /// Records a partition may have waiting before it is paused (see the module docs).
+    /// Records a partition may have waiting before it stops being read (see the module docs).
     per_partition: usize,
     /// Whether partitions have been assigned; nothing is released before.
     assigned: bool,
@@ -206,8 +207,8 @@ impl Reorder {
 
     /// The consumer's whole assignment at `now`: partitions new to it start holding the
     /// watermark back and must catch up with `high`; partitions no longer in it stop counting.
-    /// Every partition counts as resumed afterwards (the consumer resumes the whole assignment,
-    /// so that its client and this buffer agree whatever a rebalance did to pauses).
+    /// Every partition counts as read afterwards (the consumer then reads every assigned
+    /// partition's queue, so that it and this buffer agree whatever a rebalance changed).
     pub fn assign(&mut self, partitions: &[Assigned], now: Instant) {
         self.partitions.retain(|(topic, partition), _| {
             partitions

@@ -230,10 +230,23 @@ async fn scenarios_and_health_describe_the_server() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        health,
-        serde_json::json!({"status": "ok", "active_streams": 0})
-    );
+    // simtom's /health says its version, its generators and its uptime (issue 29).
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["active_streams"], 0);
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["generators_available"], 5);
+    let uptime = health["uptime_secs"].as_f64().unwrap();
+    assert!((0.0..600.0).contains(&uptime), "{health}");
+    // And /generators is simtom's name for /scenarios.
+    let generators: serde_json::Value = client()
+        .get(format!("{base}/generators"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(generators, serde_json::Value::Array(list));
 }
 
 /// Issue 10: on SIGTERM the server waited for every open stream to run out (here 100,000

@@ -1,6 +1,7 @@
 //! `kafka-gen serve`: a streaming HTTP API over the scenarios.
 //!
-//! - `GET /health`: status and the number of active streams.
+//! - `GET /health`: status, the number of active streams, the version, the worlds served and
+//!   the uptime, as simtom's `/health` reports them.
 //! - `GET /scenarios`: names, descriptions, event types and the options each stream takes.
 //! - `POST /stream/{scenario}`: NDJSON events, generated as they are sent, at the requested
 //!   rate. Bad options get 422 naming the field; a client that disconnects stops its generator.
@@ -55,6 +56,8 @@ pub struct AppState {
     /// Cancelled when the server stops: every open stream ends, so a graceful shutdown does
     /// not wait for them to run out (issue 10).
     shutdown: CancellationToken,
+    /// When the server started, for `/health`'s uptime.
+    started: std::time::Instant,
 }
 
 impl AppState {
@@ -99,6 +102,7 @@ impl AppState {
             scenarios: Arc::new(all),
             active: Arc::new(AtomicUsize::new(0)),
             shutdown: CancellationToken::new(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -117,12 +121,20 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/scenarios", get(scenarios))
+        // simtom's name for the same list (issue 29).
+        .route("/generators", get(scenarios))
         .route("/stream/{scenario}", post(stream_events))
         .with_state(state)
 }
 
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({"status": "ok", "active_streams": state.active_streams()}))
+    Json(json!({
+        "status": "ok",
+        "active_streams": state.active_streams(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "generators_available": state.scenarios.len(),
+        "uptime_secs": (state.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+    }))
 }
 
 async fn scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {

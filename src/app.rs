@@ -294,12 +294,8 @@ fn serve_settings(
     if args.max_total == 0 || args.max_streams == 0 {
         anyhow::bail!("--max-total and --max-streams must be at least 1");
     }
-    let addr: std::net::SocketAddr = args.listen.parse().map_err(|_| {
-        anyhow::anyhow!(
-            "listen address {:?} is not HOST:PORT, e.g. 0.0.0.0:8000 (--listen)",
-            args.listen
-        )
-    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    let addr = crate::serve::listen_address(args.listen.as_deref(), env)?;
     let limits = crate::serve::Limits {
         max_rate: args.max_rate,
         max_total: args.max_total,

@@ -180,9 +180,10 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on, HOST:PORT
-    #[arg(help_heading = "Service", long, default_value = "0.0.0.0:8000")]
-    pub listen: String,
+    /// Address to listen on, HOST:PORT [default: 0.0.0.0:8000, or simtom's SIMTOM_HOST and
+    /// SIMTOM_PORT where set]
+    #[arg(help_heading = "Service", long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
     /// Directory the scenarios' data directories (data, data/music, ...) are relative to
     /// [default: the working directory]
     #[arg(help_heading = "Service", long, value_name = "DIR")]

@@ -117,6 +117,34 @@ impl AppState {
     }
 }
 
+/// Where `serve` listens: `--listen`, else simtom's `SIMTOM_HOST` and `SIMTOM_PORT` (each
+/// optional, issue 29: they were ignored silently), else `0.0.0.0:8000`.
+pub fn listen_address(
+    flag: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<std::net::SocketAddr> {
+    if let Some(flag) = flag {
+        return flag.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "listen address {flag:?} is not HOST:PORT, e.g. 0.0.0.0:8000 (--listen)"
+            )
+        });
+    }
+    let host = env("SIMTOM_HOST").unwrap_or_else(|| "0.0.0.0".into());
+    let port = match env("SIMTOM_PORT") {
+        Some(p) => p.trim().parse::<u16>().map_err(|_| {
+            anyhow::anyhow!(
+                "SIMTOM_PORT is {p:?}; it must be a port, 0 to 65535 (or pass --listen HOST:PORT)"
+            )
+        })?,
+        None => 8000,
+    };
+    let host_ip: std::net::IpAddr = host.trim().parse().map_err(|_| {
+        anyhow::anyhow!("SIMTOM_HOST is {host:?}; it must be an IP address such as 0.0.0.0 or 127.0.0.1 (or pass --listen HOST:PORT)")
+    })?;
+    Ok(std::net::SocketAddr::new(host_ip, port))
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
@@ -224,4 +252,34 @@ async fn stream_events(
         tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>),
     );
     ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response()
+}
+
+#[cfg(test)]
+mod listen_tests {
+    use super::listen_address;
+
+    #[test]
+    fn simtoms_host_and_port_are_honoured_below_the_flag() {
+        let none = |_: &str| None;
+        let simtom = |name: &str| match name {
+            "SIMTOM_HOST" => Some("127.0.0.1".to_string()),
+            "SIMTOM_PORT" => Some("9123".to_string()),
+            _ => None,
+        };
+        let port_only = |name: &str| (name == "SIMTOM_PORT").then(|| "9124".to_string());
+        let addr = |flag, env: &dyn Fn(&str) -> Option<String>| {
+            listen_address(flag, env).map(|a| a.to_string())
+        };
+        assert_eq!(addr(None, &none).unwrap(), "0.0.0.0:8000");
+        assert_eq!(addr(None, &simtom).unwrap(), "127.0.0.1:9123");
+        assert_eq!(addr(None, &port_only).unwrap(), "0.0.0.0:9124");
+        assert_eq!(addr(Some("127.0.0.1:1"), &simtom).unwrap(), "127.0.0.1:1");
+        let bad_port = |name: &str| (name == "SIMTOM_PORT").then(|| "80000".to_string());
+        let err = addr(None, &bad_port).unwrap_err().to_string();
+        assert!(err.contains("SIMTOM_PORT is \"80000\""), "{err}");
+        let bad_host = |name: &str| (name == "SIMTOM_HOST").then(|| "example".to_string());
+        let err = addr(None, &bad_host).unwrap_err().to_string();
+        assert!(err.contains("SIMTOM_HOST is \"example\""), "{err}");
+        assert!(addr(Some("nope"), &none).is_err());
+    }
 }

@@ -214,3 +214,67 @@ async fn default_rate_sets_the_worlds_parameter_for_the_stream() {
     // Four times, less what the 0.95 cap takes off the riskiest.
     assert!((2.5..=4.0001).contains(&ratio), "risk x{ratio:.2}");
 }
+
+/// simtom's clients send `rate_per_second`, `total_records`, `time_compression`,
+/// `start_date` and `end_date`; they mean what our `rate`, `total`, `start` and `end` mean,
+/// and event time runs `time_compression` times faster than the clock.
+#[tokio::test(start_paused = true)]
+async fn simtom_field_names_are_accepted() {
+    let (base, _) = start().await;
+    let post = |body: &'static str| {
+        let base = base.clone();
+        async move {
+            client()
+                .post(format!("{base}/stream/music"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut resp = post(
+        r#"{"rate_per_second": 100, "total_records": 5, "time_compression": 60, "start_date": "2025-01-01", "seed": 3}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let t0 = tokio::time::Instant::now();
+    let lines = read_lines(&mut resp, 6).await;
+    assert_eq!(lines.len(), 5, "total_records");
+    // 60 times compressed: the stream took a sixtieth of the event time it spans.
+    let last: chrono::DateTime<chrono::Utc> =
+        lines[4]["event_time"].as_str().unwrap().parse().unwrap();
+    let span = (last.timestamp_millis() - 1_735_689_600_000) as f64 / 1000.0;
+    let elapsed = t0.elapsed().as_secs_f64();
+    assert!(
+        (elapsed - span / 60.0).abs() < 0.05,
+        "{elapsed} s for {span} s"
+    );
+
+    // end_date includes its day, and the stream ends there: about 86 events at 0.001 a
+    // second of event time (rate 1, compressed 1000 times).
+    let mut resp = post(
+        r#"{"rate_per_second": 1, "time_compression": 1000, "start_date": "2025-01-01", "end_date": "2025-01-01", "seed": 4}"#,
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let lines = read_lines(&mut resp, usize::MAX).await;
+    assert!(!lines.is_empty());
+    assert!(lines
+        .iter()
+        .all(|e| e["event_time"].as_str().unwrap().starts_with("2025-01-01T")));
+
+    for (body, field) in [
+        (r#"{"rate": 5, "rate_per_second": 5}"#, "rate_per_second"),
+        (r#"{"time_compression": 0}"#, "time_compression"),
+        (r#"{"start_date": "2025-13-01"}"#, "start_date"),
+        (
+            r#"{"start": "2025-01-02", "end_date": "2025-01-01"}"#,
+            "end_date",
+        ),
+    ] {
+        let resp = post(body).await;
+        assert_eq!(resp.status(), 422, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["field"], field, "{body}: {err}");
+    }
+}

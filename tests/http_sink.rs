@@ -5,6 +5,8 @@
 //! exactly retried ids. Waits are real I/O, each bounded.
 
 mod common;
+#[path = "http_sink/ingest_url.rs"]
+mod ingest_url;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;

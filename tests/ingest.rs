@@ -6,6 +6,8 @@
 //! broker. Waits are I/O on real sockets, each bounded.
 
 mod common;
+#[path = "ingest/document_body.rs"]
+mod document_body;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -1,10 +1,14 @@
 //! The streaming HTTP API through a real HTTP client: lines at the requested rate (on tokio's
 //! paused clock), 422 for over-limit requests, and a disconnect that frees the generator.
+//! `profile`: the time profile, simtom's defaults and its request fields.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use kafka_gen::serve::{router, AppState, Limits};
+
+#[path = "serve/profile.rs"]
+mod profile;
 
 async fn start() -> (String, AppState) {
     let (base, state, _) = start_server(4).await;
@@ -84,11 +88,19 @@ async fn streams_n_lines_at_the_requested_rate() {
     assert!(lines
         .iter()
         .all(|e| e["scenario"] == "music" && e["event_type"] == "play"));
-    // 100 events at 50/s: 2 s, less the first one the limiter lets through at once.
-    assert!((elapsed - 1.98).abs() < 0.05, "took {elapsed}s");
-    // Event times step by 1/rate from the requested start.
-    assert_eq!(lines[0]["event_time"], "2025-01-01T00:00:00.000Z");
-    assert_eq!(lines[1]["event_time"], "2025-01-01T00:00:00.020Z");
+    // Each event is sent when the clock reaches its event time (time_compression 1): the
+    // stream lasts as long as the event time it spans, whatever the profile made of the rate.
+    let time = |e: &serde_json::Value| {
+        let t: chrono::DateTime<chrono::Utc> = e["event_time"].as_str().unwrap().parse().unwrap();
+        t.timestamp_millis() - 1_735_689_600_000
+    };
+    let span = time(&lines[99]) as f64 / 1000.0;
+    assert!(
+        (elapsed - span).abs() < 0.05,
+        "took {elapsed}s for {span}s of event time"
+    );
+    assert!(lines.windows(2).all(|w| time(&w[0]) <= time(&w[1])));
+    assert!(time(&lines[0]) >= 0);
     assert_eq!(state.active_streams(), 0);
 }
 
@@ -127,11 +139,24 @@ async fn a_disconnect_stops_the_generator() {
 async fn bad_requests_get_422_naming_the_field() {
     let (base, _) = start().await;
     for (body, field) in [
+        // simtom's bounds (issue 29): rate 0.1 to 1000, time_compression 0.1 to 1000, seed
+        // 0 to 2^32 - 1, total up to 1,000,000 (here the server's --max-total, 100,000).
         (r#"{"rate": 5000}"#, "rate"),
         (r#"{"rate": 0}"#, "rate"),
+        (r#"{"rate_per_second": 0.05}"#, "rate_per_second"),
         (r#"{"rate": "fast"}"#, "rate"),
         (r#"{"total": 100001}"#, "total"),
-        (r#"{"total": 0}"#, "total"),
+        (r#"{"total": -1}"#, "total"),
+        (r#"{"seed": 4294967296}"#, "seed"),
+        (r#"{"time_compression": 1001}"#, "time_compression"),
+        (r#"{"time_compression": 0.05}"#, "time_compression"),
+        (r#"{"weekend_multiplier": 6}"#, "weekend_multiplier"),
+        (
+            r#"{"include_holiday_patterns": "yes"}"#,
+            "include_holiday_patterns",
+        ),
+        // Music has no default_rate parameter; bnpl's is 0 to 0.5 (below).
+        (r#"{"default_rate": 0.1}"#, "default_rate"),
         (r#"{"weights": {"sale": 1}}"#, "weights"),
         (r#"{"options": {"popularity_skew": -1}}"#, "options"),
         (r#"{"options": {"colour": 1}}"#, "options"),
@@ -153,6 +178,20 @@ async fn bad_requests_get_422_naming_the_field() {
         let err: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(err["field"], field, "{body}: {err}");
         assert!(err["error"].as_str().unwrap().len() > 10);
+        // A bound names the value and the range.
+        let msg = err["error"].as_str().unwrap();
+        for (needle, range) in [
+            ("5000", "0.1 to 1000"),
+            ("0.05}", "0.1 to 1000"),
+            ("1001", "0.1 to 1000"),
+            ("4294967296", "0 to 4294967295"),
+            ("100001", "0 to 100000"),
+            (": 6}", "0.1 to 5"),
+        ] {
+            if body.contains(needle) {
+                assert!(msg.contains(range), "{body}: {msg}");
+            }
+        }
         if body.contains("num_users") {
             assert!(
                 err["error"].as_str().unwrap().contains("--world FILE"),
@@ -160,6 +199,16 @@ async fn bad_requests_get_422_naming_the_field() {
             );
         }
     }
+    let resp = client()
+        .post(format!("{base}/stream/bnpl"))
+        .body(r#"{"default_rate": 0.9}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let err: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(err["field"], "default_rate", "{err}");
+    assert!(err["error"].as_str().unwrap().contains("0.9"), "{err}");
     let resp = client()
         .post(format!("{base}/stream/opera"))
         .send()
@@ -314,60 +363,6 @@ async fn simultaneous_requests_never_overshoot_the_stream_cap() {
     assert_eq!(open.len() + refused, REQUESTS);
     assert!(!open.is_empty());
     assert!(state.active_streams() <= CAP);
-}
-
-/// simtom's clients send `rate_per_second`, `total_records`, `time_compression`,
-/// `start_date` and `end_date`; they mean what our `rate`, `total`, `start` and `end` mean,
-/// and event time runs `time_compression` times faster than the clock.
-#[tokio::test(start_paused = true)]
-async fn simtom_field_names_are_accepted() {
-    let (base, _) = start().await;
-    let post = |body: &'static str| {
-        let base = base.clone();
-        async move {
-            client()
-                .post(format!("{base}/stream/music"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let mut resp = post(
-        r#"{"rate_per_second": 100, "total_records": 5, "time_compression": 60, "start_date": "2025-01-01", "seed": 3}"#,
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let lines = read_lines(&mut resp, 6).await;
-    assert_eq!(lines.len(), 5, "total_records");
-    assert_eq!(lines[0]["event_time"], "2025-01-01T00:00:00.000Z");
-    // 100 a second, 60 times compressed: 0.6 s of event time apart.
-    assert_eq!(lines[1]["event_time"], "2025-01-01T00:00:00.600Z");
-
-    // end_date includes its day: a day at one event an hour of event time is 24 events.
-    let mut resp = post(
-        r#"{"rate_per_second": 100, "total_records": 1000, "time_compression": 360000, "start_date": "2025-01-01", "end_date": "2025-01-01"}"#,
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    let lines = read_lines(&mut resp, 1000).await;
-    assert_eq!(lines.len(), 24);
-    assert_eq!(lines[23]["event_time"], "2025-01-01T23:00:00.000Z");
-
-    for (body, field) in [
-        (r#"{"rate": 5, "rate_per_second": 5}"#, "rate_per_second"),
-        (r#"{"time_compression": 0}"#, "time_compression"),
-        (r#"{"start_date": "2025-13-01"}"#, "start_date"),
-        (
-            r#"{"start": "2025-01-02", "end_date": "2025-01-01"}"#,
-            "end_date",
-        ),
-    ] {
-        let resp = post(body).await;
-        assert_eq!(resp.status(), 422, "{body}");
-        let err: serde_json::Value = resp.json().await.unwrap();
-        assert_eq!(err["field"], field, "{body}: {err}");
-    }
 }
 
 /// Copies the directory `from` to `to`, recursively.

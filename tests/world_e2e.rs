@@ -243,7 +243,7 @@ async fn serve_streams_the_world_by_its_name() {
     });
     let text = reqwest::Client::new()
         .post(format!("{base}/stream/bank"))
-        .body(r#"{"rate": 50000, "total": 200, "seed": 4}"#)
+        .body(r#"{"rate": 1000, "time_compression": 1000, "start": "2025-03-04T10:00:00Z", "total": 200, "seed": 4}"#)
         .send()
         .await
         .unwrap()

@@ -321,6 +321,9 @@ fn music_takes_the_song_play_plans_options() {
     let music = world("music");
     let c = resolve(&["--world", &music], &[]).unwrap();
     assert_eq!(c.schedule.rate_per_sec, Some(1.0), "the plan's 60 a minute");
+    // --master-data-dir names data that must exist (an existing directory here).
+    let master = tempfile::tempdir().unwrap();
+    let master_dir = master.path().display().to_string();
     let c = resolve(
         &[
             "--world",
@@ -337,7 +340,7 @@ fn music_takes_the_song_play_plans_options() {
             "--duration-seconds",
             "90",
             "--master-data-dir",
-            "/tmp/m",
+            &master_dir,
             "--api-endpoint",
             "http://localhost:8000/play",
             "--live",
@@ -357,7 +360,7 @@ fn music_takes_the_song_play_plans_options() {
         ],
         ["8", "300", "40", "7"]
     );
-    assert_eq!(c.data_dir, std::path::PathBuf::from("/tmp/m"));
+    assert_eq!(c.data_dir, master.path());
     assert_eq!(
         c.http.endpoint.as_deref(),
         Some("http://localhost:8000/play")
@@ -383,6 +386,35 @@ fn music_takes_the_song_play_plans_options() {
         (c.schedule.count, c.schedule.rate_per_sec),
         (Some(2500), Some(10.0))
     );
+}
+
+/// Issue 29: the song-play plan raises an error when --master-data-dir does not exist; it
+/// silently made the data in memory. kafka-gen's own --data-dir still does that.
+#[test]
+fn a_missing_master_data_dir_is_an_error_naming_it() {
+    let args = [
+        "--world",
+        "worlds/music.yaml",
+        "--count",
+        "3",
+        "--sink",
+        "null",
+    ];
+    let mut missing = args.to_vec();
+    missing.extend(["--master-data-dir", "/nonexistent/music-master"]);
+    expect_usage_error(
+        &missing,
+        "--master-data-dir \"/nonexistent/music-master\" does not exist",
+    );
+    expect_usage_error(&missing, "kafka-gen master --world music --out DIR");
+    expect_usage_error(&missing, "omit --master-data-dir");
+    let mut inline = args.to_vec();
+    inline.push("--master-data-dir=/nonexistent/music-master");
+    expect_usage_error(&inline, "does not exist");
+    let mut own = args.to_vec();
+    own.extend(["--data-dir", "/nonexistent/music-master"]);
+    let out = kafka_gen(&own);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 /// An option no alias declares is still an error (exit 2), and so is a bad alias value.

@@ -174,6 +174,11 @@ impl Rewrite<'_> {
 
     fn apply(&mut self, name: &str, a: &AliasDecl, value: Option<String>) -> anyhow::Result<()> {
         let value = value.map(|v| format!("{v}{}", a.suffix));
+        if let (Some(advice), Some(path)) = (&a.must_exist, &value) {
+            if !Path::new(path).exists() {
+                bail!("{name} {path:?} does not exist; {advice}");
+            }
+        }
         match aliases::target(a) {
             Target::Param(p) => {
                 self.args.push("--set".into());

@@ -62,6 +62,8 @@ pub(super) struct Env {
     pub(super) continuous: Option<bool>,
     pub(super) volume: Option<f64>,
     pub(super) http_format: Option<String>,
+    /// The fields each posted event keeps, `event_type,payload`.
+    pub(super) http_fields: Option<String>,
 }
 
 impl Env {
@@ -223,6 +225,9 @@ fn apply_http_env(config: &mut Config, env: &Env) -> anyhow::Result<()> {
         h.format = crate::sinks::http::BodyFormat::from_str(v, true).map_err(|_| {
             anyhow::anyhow!("KAFKA_GEN_HTTP_FORMAT: {v:?} is not a format; use array or ndjson")
         })?;
+    }
+    if let Some(v) = &env.http_fields {
+        h.fields = Some(crate::sinks::http::fields::parse(v));
     }
     if let Some(v) = &env.metrics_listen {
         config.metrics_listen = Some(parse_listen(v, "KAFKA_GEN_METRICS_LISTEN")?);

@@ -57,6 +57,14 @@ pub(super) fn apply(
                 let used = !vars.iter().any(|(k, _)| k == to);
                 if used {
                     vars.push((to.to_string(), format!("{value}{}", alias.suffix)));
+                    // What else the alias means (tutoring's INGEST_API_URL: the http sink,
+                    // one event per request), below what the user set.
+                    for (var, v) in &alias.sets {
+                        if !vars.iter().any(|(k, _)| k == var) {
+                            vars.push((var.clone(), v.clone()));
+                            notes.push(Note::WorldAlias(format!("{name} sets {var}={v}.")));
+                        }
+                    }
                 }
                 notes.push(Note::WorldAlias(if used {
                     format!("Using {name} as {to}.")

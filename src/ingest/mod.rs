@@ -2,6 +2,7 @@
 //! compose stack, so events that travel generator -> HTTP -> ingest -> Kafka land on the same
 //! topics, byte for byte, as events produced directly.
 //!
+//! - `complete`: fields a document's own body lacks (`{event_type, payload}`), assigned.
 //! - `config`: `[ingest]` options.
 //! - `parse`: request bodies (one event, an array, NDJSON) and their validation.
 //! - `idempotency`: the window of acknowledged and reserved keys.
@@ -19,6 +20,7 @@
 //! flight waits for the first one's outcome. `GET /health` reports Kafka's state; `GET /metrics`
 //! serves Prometheus metrics.
 
+pub mod complete;
 pub mod config;
 pub mod idempotency;
 pub mod parse;
@@ -90,6 +92,8 @@ pub struct Ingest {
     pub(crate) max_requests: usize,
     /// The last cause a request failed for, logged once until it changes or a request succeeds.
     last_failure: Mutex<Option<String>>,
+    /// Assigns what a document's own body lacks (`complete`).
+    assigner: complete::Assigner,
 }
 
 /// What a request does after looking at the windows.
@@ -156,6 +160,7 @@ impl Ingest {
             requests: Arc::new(Semaphore::new(i.max_concurrent_requests)),
             max_requests: i.max_concurrent_requests,
             last_failure: Mutex::new(None),
+            assigner: complete::Assigner::default(),
         })
     }
 
@@ -196,7 +201,7 @@ impl Ingest {
         let mut keys = Vec::with_capacity(events.len());
         let mut in_request = HashSet::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
-            let key = w.events.key(e.event_id);
+            let key = w.events.key(&e.event_id);
             match w.events.get(key, now) {
                 Seen::Acked { .. } => {}
                 Seen::Pending { settled, .. } => return Step::Wait(settled),
@@ -229,7 +234,11 @@ impl Ingest {
         if let Some(reason) = self.health.get().reason() {
             return unavailable(format!("{reason}; retry later"));
         }
-        let events = match parse::events(body, self.scenario) {
+        let cx = parse::Context {
+            assigner: &self.assigner,
+            key: headers.get("idempotency-key").and_then(|v| v.to_str().ok()),
+        };
+        let events = match parse::events(body, self.scenario, cx) {
             Ok(events) => events,
             Err(error) => {
                 metrics::counter!("kafka_gen_ingest_events_rejected_total").increment(1);
@@ -275,13 +284,13 @@ impl Ingest {
             }
         };
         let duplicates = events.len() - fresh.len();
-        let outgoing: Vec<Outgoing<'_>> = fresh
-            .iter()
-            .filter_map(|i| events.get(*i))
-            .map(|e| Outgoing {
+        let fresh: Vec<_> = fresh.iter().filter_map(|i| events.get(*i)).collect();
+        let payloads: Vec<_> = fresh.iter().map(|e| e.payload(&self.assigner)).collect();
+        let outgoing: Vec<Outgoing<'_>> = (fresh.iter().zip(&payloads))
+            .map(|(e, payload)| Outgoing {
                 type_index: e.type_index,
                 key: &e.key,
-                payload: e.raw,
+                payload,
                 time_ms: e.time_ms,
             })
             .collect();

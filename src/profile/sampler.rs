@@ -151,6 +151,30 @@ impl Sampler {
         })
     }
 
+    /// A Poisson process of `per_sec` events a second of event time at relative intensity 1
+    /// (an average hour of an ordinary weekday), scaled by the profile hour by hour: unlike
+    /// [`Sampler::level`], not renormalised over the range, so a day the profile weighs 1.6
+    /// gets 1.6 times an ordinary weekday's events (simtom's `rate_per_second` times its
+    /// multipliers). From `start_ms` to `end_ms`, or for ever.
+    pub fn at_rate(
+        profile: Profile,
+        start_ms: i64,
+        end_ms: Option<i64>,
+        per_sec: f64,
+    ) -> anyhow::Result<Self> {
+        let cursor = Cursor::new(profile, start_ms, end_ms);
+        let week = cursor.total_until(end_ms.unwrap_or(start_ms + 7 * 24 * HOUR_MS));
+        anyhow::ensure!(
+            week > 0.0 && per_sec > 0.0 && per_sec.is_finite(),
+            "the time profile gives the range no events (every hour weighs 0)"
+        );
+        Ok(Sampler::Level {
+            cursor,
+            w: 0.0,
+            weight_per_event: 1000.0 / per_sec,
+        })
+    }
+
     /// Takes back the time last drawn, which the world refused: a count's `n` times are `n`
     /// events, so a refused one is drawn again later in the range (issue 28: a historical
     /// `--count 1000` made 999). The rest are still the count's sorted uniforms, now `k + 1`

@@ -4,12 +4,18 @@
 //!   the uptime, as simtom's `/health` reports them.
 //! - `GET /scenarios`: names, descriptions, event types and the options each stream takes.
 //! - `POST /stream/{scenario}`: NDJSON events, generated as they are sent, at the requested
-//!   rate. Bad options get 422 naming the field; a client that disconnects stops its generator.
+//!   rate shaped by the world's time profile (business hours, weekends, holidays), with
+//!   simtom's defaults (1 a second, unbounded) and bounds. Bad options get 422 naming the field
+//!   and its range; a client that disconnects stops its generator.
 //!
 //! - `request`: parsing and validating a stream request.
-//! - `stream`: the paced generator behind one response.
+//! - `schema`: the request's fields, defaults and bounds, as `/scenarios` lists them.
+//! - `simtom`: simtom's time-profile fields and per-stream parameters.
+//! - `stream`: the generator behind one response, paced by the time profile.
 
 pub mod request;
+pub mod schema;
+mod simtom;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -176,7 +182,7 @@ async fn scenarios(State(state): State<AppState>) -> Json<serde_json::Value> {
                 .map(|t| json!({"name": t.name, "default_weight": t.default_weight, "topic": t.default_topic, "key": t.key_field}))
                 .collect();
             json!({"name": s.name(), "description": s.description(), "event_types": types,
-                "config_schema": request::schema(*s, &state.limits)})
+                "config_schema": schema::schema(*s, &state.limits)})
         })
         .collect();
     Json(json!(list))
@@ -226,7 +232,10 @@ async fn stream_events(
         let world = plan
             .config
             .world_section(scenario)
-            .and_then(|section| scenario.world_from(&m, &section))
+            .and_then(|section| match &plan.model {
+                Some(model) => simtom::world_from(model, scenario, &m, &section),
+                None => scenario.world_from(&m, &section),
+            })
             .map_err(|e| format!("{e:#}"))?;
         let weights = plan
             .config
@@ -246,7 +255,7 @@ async fn stream_events(
         }
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-    tracing::info!(scenario = %name, rate = plan.rate, total = plan.total, seed = plan.seed, "Stream opened.");
+    tracing::info!(scenario = %name, rate = plan.rate, total = ?plan.total, seed = plan.seed, "Stream opened.");
     tokio::spawn(stream::run(generator, plan, tx, guard, state.shutdown()));
     let body = Body::from_stream(
         tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>),

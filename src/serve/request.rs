@@ -1,14 +1,18 @@
 //! The body of `POST /stream/{scenario}`: parsed by hand from JSON so that every error names
-//! the bad field, then checked against the server's limits and the scenario's own rules.
+//! the bad field, then checked against simtom's bounds (its `GeneratorConfig`,
+//! ../shared/seeds/simtom-architecture.md), the server's limits and the scenario's own rules.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
 use super::Limits;
 use crate::config::Config;
+use crate::profile::Profile;
 use crate::scenario::Scenario;
 use crate::sinks::SinkKind;
+use crate::worldfile::model::Model;
 
 /// A request that failed validation: the field and what is wrong with it (HTTP 422).
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +21,7 @@ pub struct Invalid {
     pub message: String,
 }
 
-fn invalid(field: &str, message: String) -> Invalid {
+pub(super) fn invalid(field: &str, message: String) -> Invalid {
     Invalid {
         field: field.into(),
         message,
@@ -27,25 +31,42 @@ fn invalid(field: &str, message: String) -> Invalid {
 /// A validated stream request.
 #[derive(Debug, Clone)]
 pub struct StreamPlan {
-    /// Primary events per second.
+    /// Primary events per second, on average over an ordinary weekday: the time profile
+    /// scales it hour by hour, on weekends and holidays.
     pub rate: f64,
-    /// Primary events in all; derived events come on top.
-    pub total: u64,
+    /// Primary events in all (derived events come on top); `None` streams until the client
+    /// leaves or `end` is reached, as simtom does.
+    pub total: Option<u64>,
     pub seed: u64,
     /// Event time of the first event, ms since the epoch.
     pub start_ms: i64,
     /// No event at or after this event time (ms since the epoch); the stream ends there.
     pub end_ms: Option<i64>,
-    /// Event time advances this many times faster than the wall clock: events step by
-    /// `time_compression / rate` seconds of event time.
+    /// Event time advances this many times faster than the wall clock.
     pub time_compression: f64,
+    /// The shape of event time: the scenario's profile with the request's
+    /// `include_holiday_patterns` and `weekend_multiplier`.
+    pub profile: Profile,
+    /// The world recompiled with the request's parameters (`default_rate`), if it set any.
+    pub model: Option<Arc<Model>>,
     /// The run configuration the generator is built from.
     pub config: Config,
 }
 
-/// Default rate and total when the request does not give them.
-pub const DEFAULT_RATE: f64 = 10.0;
-pub const DEFAULT_TOTAL: u64 = 1000;
+/// simtom's default rate (`rate_per_second`, 1.0); with no `total_records` a stream is
+/// unbounded.
+pub const DEFAULT_RATE: f64 = 1.0;
+/// simtom's bounds on `rate_per_second` (ge=0.1, le=1000.0); `--max-rate` may lower the top.
+pub const RATE: (f64, f64) = (0.1, 1000.0);
+/// simtom's top for `total_records` (le=1,000,000); `--max-total` may lower it.
+pub const MAX_TOTAL: u64 = 1_000_000;
+/// simtom's bounds on `seed` (0 to 2^32 - 1).
+pub const MAX_SEED: u64 = u32::MAX as u64;
+/// simtom's bounds on `time_compression` (ge=0.1, le=1000.0).
+pub const TIME_COMPRESSION: (f64, f64) = (0.1, 1000.0);
+/// Bounds on `weekend_multiplier` (default 0.85): the document states none; these are
+/// simtom's own (ge=0.1, le=5.0).
+pub const WEEKEND_MULTIPLIER: (f64, f64) = (0.1, 5.0);
 
 const FIELDS: &[&str] = &[
     "rate",
@@ -57,6 +78,9 @@ const FIELDS: &[&str] = &[
     "weights",
     "streams",
     "options",
+    "include_holiday_patterns",
+    "weekend_multiplier",
+    "default_rate",
 ];
 
 /// The names simtom's clients send, and ours they stand for.
@@ -69,9 +93,6 @@ const ALIASES: &[(&str, &str)] = &[
 
 /// 9999-12-31T23:59:59.999Z, the last event time the event format can write.
 const MAX_TIME_MS: i64 = 253_402_300_799_999;
-
-/// Highest `time_compression`: event time may run a million times faster than the clock.
-pub const MAX_TIME_COMPRESSION: f64 = 1e6;
 
 /// `o` with simtom's names renamed to ours, and the (alias, ours) pairs renamed; both names
 /// of one field is an error.
@@ -165,27 +186,24 @@ fn fields(
             ),
         ));
     }
+    let max_rate = RATE.1.min(limits.max_rate);
     let rate = number(o, "rate")?.unwrap_or(DEFAULT_RATE);
-    let min_rate = crate::bounds::MIN_RATE;
-    if !(rate.is_finite() && rate >= min_rate && rate <= limits.max_rate) {
-        return Err(invalid(
-            "rate",
-            format!(
-                "rate is {}; it must be {} to {} events per second",
-                crate::bounds::Num(rate),
-                crate::bounds::Num(min_rate),
-                crate::bounds::Num(limits.max_rate)
-            ),
-        ));
-    }
-    let total = integer(o, "total")?.unwrap_or(DEFAULT_TOTAL);
-    if !(1..=limits.max_total).contains(&total) {
+    in_range(rate, (RATE.0, max_rate), "rate", "events per second")?;
+    let max_total = MAX_TOTAL.min(limits.max_total);
+    let total = integer(o, "total")?;
+    if let Some(total) = total.filter(|t| *t > max_total) {
         return Err(invalid(
             "total",
-            format!("total is {total}; it must be 1 to {}", limits.max_total),
+            format!("total is {total}; it must be 0 to {max_total} events (leave it out to stream until you disconnect)"),
         ));
     }
-    let seed = integer(o, "seed")?.unwrap_or_else(rand::random);
+    let seed = integer(o, "seed")?.unwrap_or_else(|| rand::random::<u32>().into());
+    if seed > MAX_SEED {
+        return Err(invalid(
+            "seed",
+            format!("seed is {seed}; it must be 0 to {MAX_SEED}"),
+        ));
+    }
     let start_ms =
         time_field(o, "start", false)?.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
     let end_ms = time_field(o, "end", true)?;
@@ -193,14 +211,14 @@ fn fields(
         return Err(invalid("end", "end must be after start".into()));
     }
     let time_compression = number(o, "time_compression")?.unwrap_or(1.0);
-    if !(time_compression > 0.0 && time_compression <= MAX_TIME_COMPRESSION) {
-        return Err(invalid(
-            "time_compression",
-            format!(
-                "time_compression is {time_compression}; it must be > 0 and at most {MAX_TIME_COMPRESSION}"
-            ),
-        ));
-    }
+    in_range(
+        time_compression,
+        TIME_COMPRESSION,
+        "time_compression",
+        "times the clock",
+    )?;
+    let profile = super::simtom::profile(scenario, o)?;
+    let model = super::simtom::params(scenario, o)?;
     // `streams` sized a Rust world per request. A world file's size is a parameter fixed when
     // its file is compiled, at start-up, so a request cannot change it: refused, not ignored.
     if let Some(n) = integer(o, "streams")? {
@@ -259,11 +277,30 @@ fn fields(
         start_ms,
         end_ms,
         time_compression,
+        profile,
+        model,
         config,
     })
 }
 
-fn number(o: &Map<String, Value>, field: &str) -> Result<Option<f64>, Invalid> {
+/// 422 unless `value` is within `lo..=hi`, naming the value and the range as they are typed
+/// (simtom's are small numbers: `1000`, not `1e3`).
+pub(super) fn in_range(
+    value: f64,
+    (lo, hi): (f64, f64),
+    field: &str,
+    unit: &str,
+) -> Result<(), Invalid> {
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        return Ok(());
+    }
+    Err(invalid(
+        field,
+        format!("{field} is {value}; it must be {lo} to {hi} {unit} (simtom's bounds)"),
+    ))
+}
+
+pub(super) fn number(o: &Map<String, Value>, field: &str) -> Result<Option<f64>, Invalid> {
     match o.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
@@ -283,28 +320,4 @@ fn integer(o: &Map<String, Value>, field: &str) -> Result<Option<u64>, Invalid> 
             )
         }),
     }
-}
-
-/// The options a client may send for `scenario`, with their defaults, for `GET /scenarios`.
-pub fn schema(scenario: &dyn Scenario, limits: &Limits) -> Value {
-    let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
-    json!({
-        "rate": {"type": "number", "description": "primary events per second; alias rate_per_second", "default": DEFAULT_RATE,
-            "minimum": crate::bounds::MIN_RATE, "maximum": limits.max_rate},
-        "total": {"type": "integer", "description": "primary events in all; derived events come on top; alias total_records",
-            "default": DEFAULT_TOTAL, "minimum": 1, "maximum": limits.max_total},
-        "seed": {"type": "integer", "description": "seed; the same seed and start give the same events"},
-        "start": {"type": "string", "format": "date-time", "description": "event time of the first event (or a date: its midnight UTC); default now; alias start_date"},
-        "end": {"type": "string", "format": "date-time", "description": "no event at or after this time (a date includes that day); alias end_date"},
-        "time_compression": {"type": "number", "default": 1.0, "exclusiveMinimum": 0, "maximum": MAX_TIME_COMPRESSION,
-            "description": "event time runs this many times faster than the clock"},
-        "weights": {"type": "object", "description": "primary-draw weights by event type",
-            "default": scenario.event_types().iter().map(|t| (t.name, t.default_weight)).collect::<BTreeMap<_, _>>()},
-        "options": match defaults.get(scenario.name()) {
-            Some(section) => json!({"type": "object", "description": "the scenario's config section",
-                "default": section}),
-            None => json!({"type": "object", "maxProperties": 0, "default": {},
-                "description": "none: a world file's parameters are fixed when serve starts (serve an edited copy with --world FILE)"}),
-        },
-    })
 }

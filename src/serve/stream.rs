@@ -1,5 +1,6 @@
-//! One stream: a generator paced by a rate limiter on tokio's clock, its events sent as NDJSON
-//! chunks down a channel to the response body. A closed channel (the client went away) stops it.
+//! One stream: a generator whose event times follow the time profile, each event sent when
+//! tokio's clock reaches its time, as NDJSON chunks down a channel to the response body. A
+//! closed channel (the client went away) stops it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -8,10 +9,15 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use std::time::Duration;
+
+use rand::SeedableRng;
+
 use super::request::StreamPlan;
 use crate::event::Batch;
 use crate::generator::Generator;
-use crate::schedule::RateGate;
+use crate::profile::sampler::Sampler;
+use crate::SimRng;
 
 /// Counts a stream as active from creation until it is dropped, however its task ends.
 pub struct ActiveGuard(Arc<AtomicUsize>);
@@ -35,8 +41,17 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Generates `plan.total` primaries at `plan.rate` and sends them; returns when done, when
-/// the receiver is gone, or when the server shuts down (`stop`), which ends the response.
+/// Most records sent in one chunk: a fast stream's events are gathered until the next one is
+/// due later than now, or until this many are waiting.
+const MAX_CHUNK: usize = 1000;
+
+/// Generates primaries at the event times the plan's profile draws (a Poisson process of
+/// `rate / time_compression` events per second of event time at an ordinary weekday's
+/// average hour), sending each when the wall clock reaches it: `time_compression` times
+/// slower than event time, counted from the stream's start. So event time keeps pace with the
+/// clock, and the pace follows business hours, weekends and holidays as simtom's does.
+/// Returns after `plan.total` primaries, at `plan.end_ms`, when the receiver is gone, or when
+/// the server shuts down (`stop`), which ends the response.
 pub async fn run(
     mut generator: Generator,
     plan: StreamPlan,
@@ -44,55 +59,72 @@ pub async fn run(
     _guard: ActiveGuard,
     stop: CancellationToken,
 ) {
-    let chunk = (plan.rate / 100.0).clamp(1.0, 1000.0) as u32;
-    let Ok(mut gate) = RateGate::new(plan.rate, chunk) else {
-        return;
+    let per_sec = plan.rate / plan.time_compression;
+    let sampler = Sampler::at_rate(plan.profile.clone(), plan.start_ms, plan.end_ms, per_sec);
+    let mut sampler = match sampler {
+        Ok(s) => s,
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "Stream stopped.");
+            return;
+        }
     };
-    let step_ms = 1000.0 * plan.time_compression / plan.rate;
-    let mut time = plan.start_ms as f64;
-    let end = plan.end_ms.map_or(f64::INFINITY, |e| e as f64);
+    // Event times from their own stream of the seed, so that the world's draws are the same
+    // whatever the profile.
+    let mut rng = SimRng::seed_from_u64(plan.seed ^ 0x7133_5eed);
+    let started = tokio::time::Instant::now();
     let mut sent = 0u64;
     let mut batch = Batch::new();
-    while sent < plan.total && time < end {
-        let n = u64::from(chunk).min(plan.total - sent) as u32;
-        while let Err(wait) = gate.try_take(n) {
+    loop {
+        if plan.total.is_some_and(|total| sent >= total) {
+            break;
+        }
+        let Some(time) = sampler.next(&mut rng) else {
+            break;
+        };
+        let wall = (time - plan.start_ms as f64) / 1000.0 / plan.time_compression;
+        // Past what an Instant can hold (centuries away): as good as never.
+        let far = Duration::from_secs(100 * 365 * 86_400);
+        let wait = Duration::try_from_secs_f64(wall.max(0.0)).unwrap_or(far);
+        let due = (started.checked_add(wait)).unwrap_or(started + far);
+        if due > tokio::time::Instant::now() {
+            if !batch.is_empty() && !send(&tx, &mut batch, &stop).await {
+                return;
+            }
             tokio::select! {
                 _ = tx.closed() => return,
                 _ = stop.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
+                _ = tokio::time::sleep_until(due) => {}
             }
         }
-        batch.clear();
-        let mut halted = false;
-        for _ in 0..n {
-            if time >= end {
-                break;
-            }
-            if let Err(error) = generator.next(time as i64, &mut batch) {
+        match generator.next(time as i64, &mut batch) {
+            Ok(Some(_)) => sent += 1,
+            // The world takes no primary at this time; later ones may.
+            Ok(None) => {}
+            Err(error) => {
                 tracing::warn!(%error, "Stream stopped.");
-                halted = true;
+                // The world can produce nothing more: send what it made, then end the stream.
                 break;
             }
-            time += step_ms;
         }
-        let mut lines = Vec::with_capacity(batch.payload_bytes() + batch.len());
-        for record in batch.iter() {
-            lines.extend_from_slice(record.payload);
-            lines.push(b'\n');
-        }
-        if halted {
-            // The world can produce nothing more: send what it made, then end the stream.
-            let _ = tx.send(Bytes::from(lines)).await;
+        if batch.len() >= MAX_CHUNK && !send(&tx, &mut batch, &stop).await {
             return;
         }
-        tokio::select! {
-            sent = tx.send(Bytes::from(lines)) => {
-                if sent.is_err() {
-                    return;
-                }
-            }
-            _ = stop.cancelled() => return,
-        }
-        sent += u64::from(n);
+    }
+    if !batch.is_empty() {
+        send(&tx, &mut batch, &stop).await;
+    }
+}
+
+/// Sends the batch as NDJSON and clears it; false when the client or the server is gone.
+async fn send(tx: &mpsc::Sender<Bytes>, batch: &mut Batch, stop: &CancellationToken) -> bool {
+    let mut lines = Vec::with_capacity(batch.payload_bytes() + batch.len());
+    for record in batch.iter() {
+        lines.extend_from_slice(record.payload);
+        lines.push(b'\n');
+    }
+    batch.clear();
+    tokio::select! {
+        sent = tx.send(Bytes::from(lines)) => sent.is_ok(),
+        _ = stop.cancelled() => false,
     }
 }

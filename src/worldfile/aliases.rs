@@ -69,6 +69,17 @@ pub fn check(src: &Source<'_>, file: &WorldFile) -> Result<(), WorldError> {
             if a.switch && section != "flags" {
                 return err("switch is for flag aliases only".into());
             }
+            if a.must_exist.is_some() && !(section == "flags" && a.flag.is_some()) {
+                return err("must_exist is for flag aliases that give a flag only".into());
+            }
+            if !a.sets.is_empty() && section != "env" {
+                return err("sets is for environment aliases only".into());
+            }
+            if let Some(v) = a.sets.keys().find(|v| !v.starts_with("KAFKA_GEN_")) {
+                return err(format!(
+                    "sets {v:?}: an alias sets KAFKA_GEN_ variables only"
+                ));
+            }
             match target(a) {
                 Target::Param(p) if !file.params.contains_key(p) => {
                     let known: Vec<&str> = file.params.keys().map(String::as_str).collect();

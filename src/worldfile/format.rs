@@ -401,4 +401,12 @@ pub struct AliasDecl {
     /// A flag alias that takes no value, such as `--live` (flags only).
     #[serde(default)]
     pub switch: bool,
+    /// The value is a path that must exist (flag aliases that give a flag): when it does not,
+    /// the run stops (exit 2) naming it, with this advice. Music's `--master-data-dir`.
+    pub must_exist: Option<String>,
+    /// Other `KAFKA_GEN_*` variables the alias sets when it is used (environment aliases
+    /// only), each only where it is not set already: tutoring's `INGEST_API_URL` also selects
+    /// the http sink and one event per request.
+    #[serde(default)]
+    pub sets: IndexMap<String, String>,
 }

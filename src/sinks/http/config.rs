@@ -48,6 +48,10 @@ pub struct HttpSinkConfig {
     /// `Authorization` header value, e.g. `Bearer abc` (`KAFKA_GEN_HTTP_AUTHORIZATION`).
     /// Never logged; printed redacted.
     pub authorization: Option<Secret>,
+    /// The top-level fields each posted event keeps, in this order (`KAFKA_GEN_HTTP_FIELDS`,
+    /// comma-separated); unset posts the whole event. `["event_type", "payload"]` posts the
+    /// tutoring document's own body; the event's id still goes in `Idempotency-Key`.
+    pub fields: Option<Vec<String>>,
 }
 
 impl Default for HttpSinkConfig {
@@ -63,6 +67,7 @@ impl Default for HttpSinkConfig {
             backoff_initial_ms: 100,
             backoff_max_ms: 10_000,
             authorization: None,
+            fields: None,
         }
     }
 }
@@ -129,6 +134,13 @@ impl HttpSinkConfig {
                 self.backoff_initial_ms,
                 self.backoff_max_ms
             );
+        }
+        if self
+            .fields
+            .as_ref()
+            .is_some_and(|f| f.iter().all(|f| f.trim().is_empty()))
+        {
+            bail!("http.fields names no field; list the fields each event keeps, e.g. [\"event_type\", \"payload\"], or leave it out to post whole events");
         }
         if let Some(auth) = &self.authorization {
             if reqwest::header::HeaderValue::from_str(auth.expose()).is_err() {

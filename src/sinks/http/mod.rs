@@ -1,6 +1,7 @@
 //! The HTTP sink: POSTs events as JSON to an ingest endpoint, one per request or batched.
 //!
 //! - `config`: `[http]` options.
+//! - `fields`: `[http] fields`, the top-level fields a posted event keeps.
 //! - `request`: the encoded request-batch and its delivery with retries.
 //!
 //! `send` cuts the batch into requests of `batch_size` events, takes a concurrency permit for
@@ -11,6 +12,7 @@
 //! ends in the shared dead-letter file and is counted failed; nothing is dropped silently.
 
 pub mod config;
+pub mod fields;
 mod request;
 
 use std::sync::atomic::Ordering;
@@ -111,11 +113,25 @@ impl Sink for HttpSink {
     async fn send(&mut self, batch: &Batch) -> Result<(), SinkError> {
         let size = self.shared.config.batch_size.max(1) as usize;
         let format = self.shared.config.format;
+        let shared = Arc::clone(&self.shared);
+        let fields = shared.config.fields.as_deref();
         let mut start = 0;
         while start < batch.len() {
             let end = (start + size).min(batch.len());
             let records: Vec<Record<'_>> = (start..end).filter_map(|i| batch.get(i)).collect();
-            let chunk = Chunk::encode(&records, format);
+            let chunk = match fields {
+                None => Chunk::encode(&records, format),
+                Some(fields) => {
+                    let kept: Vec<Vec<u8>> = records
+                        .iter()
+                        .map(|r| fields::keep(r.payload, fields))
+                        .collect();
+                    let records: Vec<Record<'_>> = (records.iter().zip(&kept))
+                        .map(|(r, payload)| Record { payload, ..*r })
+                        .collect();
+                    Chunk::encode(&records, format)
+                }
+            };
             start = end;
             if chunk.is_empty() {
                 continue;

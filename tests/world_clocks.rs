@@ -307,3 +307,36 @@ fn a_bad_per_clock_is_located_and_exits_2() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// Clocks beside weighted draws: `--count` counts both as primaries and stops at exactly
+/// the count, ticks included, and the summary says so.
+#[tokio::test]
+async fn a_count_counts_ticks_and_draws_together() {
+    let base = std::fs::read_to_string(sensors()).unwrap();
+    let drawn =
+        "  inspection:\n    weight: 1\n    pick: {s: sensors}\n    payload: {sensor: '${s.id}'}\n";
+    let text = format!("{base}{drawn}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.yaml");
+    std::fs::write(&path, text).unwrap();
+    let mut c = config(10);
+    c.scenario = path.display().to_string();
+    c.schedule.start = Some(START.parse().unwrap());
+    c.schedule.count = Some(2000);
+    c.schedule.rate_per_sec = Some(5.0);
+    c.schedule.on_end = kafka_gen::schedule::OnEnd::Stop;
+    let (summary, events) = run_captured(&c).await;
+    let count = |t: &str| events.iter().filter(|e| e["event_type"] == t).count() as u64;
+    let (readings, inspections) = (count("reading"), count("inspection"));
+    assert_eq!(readings + inspections, 2000, "{readings} + {inspections}");
+    assert_eq!(summary.primary.iter().sum::<u64>(), 2000);
+    assert_eq!(
+        (summary.primary[0], summary.primary[2]),
+        (readings, inspections)
+    );
+    // Draws at --rate 5 and 50 clocks every 10 s: about half each (binomial sd 22; within 5 sd).
+    assert!(
+        (1000i64 - readings as i64).abs() < 5 * 22,
+        "{readings} readings"
+    );
+}

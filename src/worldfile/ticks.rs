@@ -36,6 +36,12 @@ impl Ticks {
         self.heap.peek().map(|Reverse(k)| k.0)
     }
 
+    /// Makes room for `n` more clocks at once, so a large kind's heap is allocated once at its
+    /// size rather than grown by doubling.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.heap.reserve_exact(n);
+    }
+
     pub(super) fn push(&mut self, due: i64, event: u16, entity: u32) {
         self.heap.push(Reverse((due, event, entity)));
     }

@@ -105,6 +105,12 @@ impl Batch {
         })
     }
 
+    /// Primary events among the records from index `from` on.
+    pub fn primaries_from(&self, from: usize) -> u64 {
+        let records = self.records.get(from..).unwrap_or_default();
+        records.iter().filter(|m| m.primary).count() as u64
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Record<'_>> + '_ {
         (0..self.records.len()).filter_map(move |i| self.get(i))
     }

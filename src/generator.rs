@@ -49,9 +49,13 @@ pub struct Generator {
     weights: Vec<f64>,
     world: Box<dyn World>,
     rng: SimRng,
-    draw: WeightedIndex<f64>,
-    /// Primary events emitted so far.
+    /// `None` when no type has a weight: the world's events come only from its own clocks
+    /// (per-entity types) and the follow-ups they make, as they fall due.
+    draw: Option<WeightedIndex<f64>>,
+    /// Primary events emitted so far, drawn or made on an entity's clock.
     primaries: u64,
+    /// Primary events the run stops at (`--count`): the world's clocks make no more.
+    count: Option<u64>,
     /// Draws the world could not serve and that were drawn again.
     redraws: u64,
     /// Calls in a row that produced nothing while nothing was scheduled.
@@ -67,7 +71,9 @@ impl Generator {
     ) -> anyhow::Result<Self> {
         let weights = config.weights_for(scenario)?;
         let world = scenario.load_world(&config.data_dir, &config.world_section(scenario)?)?;
-        Self::with_world(scenario, world, weights, seed)
+        let mut g = Self::with_world(scenario, world, weights, seed)?;
+        g.count = config.schedule.count;
+        Ok(g)
     }
 
     /// A generator over an already built world, with normalised `weights`.
@@ -80,11 +86,16 @@ impl Generator {
         Ok(Self {
             scenario: scenario.name(),
             types: scenario.event_types(),
-            draw: WeightedIndex::new(&weights)?,
+            draw: if weights.iter().any(|w| *w > 0.0) {
+                Some(WeightedIndex::new(&weights)?)
+            } else {
+                None
+            },
             weights,
             world,
             rng: SimRng::seed_from_u64(seed),
             primaries: 0,
+            count: None,
             redraws: 0,
             barren: 0,
         })
@@ -92,6 +103,30 @@ impl Generator {
 
     pub fn primaries(&self) -> u64 {
         self.primaries
+    }
+
+    /// Whether primary events are drawn at a rate; if not, they come only on the world's own
+    /// clocks, as they fall due ([`Generator::next_due`]).
+    pub fn draws(&self) -> bool {
+        self.draw.is_some()
+    }
+
+    /// Starts the world's clocks at the run's start, `start_ms`.
+    pub fn begin(&mut self, start_ms: i64) {
+        self.world.begin(&mut self.rng, start_ms);
+    }
+
+    /// Tells the world how many primaries its clocks may still make, before it makes any.
+    fn limit_clocks(&mut self) {
+        if let Some(count) = self.count {
+            self.world
+                .limit_clocks(count.saturating_sub(self.primaries));
+        }
+    }
+
+    /// Counts the primary events made on entities' clocks among the records from `from`.
+    fn count_ticks(&mut self, batch: &Batch, from: usize) {
+        self.primaries += batch.primaries_from(from);
     }
 
     pub fn redraws(&self) -> u64 {
@@ -110,8 +145,12 @@ impl Generator {
     pub fn follow_ups(&mut self, now_ms: i64, batch: &mut Batch, max: usize) -> bool {
         // A follow-up is stamped with its own due time, never later than `now_ms`.
         let now_ms = now_ms.min(LAST_EVENT_MS);
+        self.limit_clocks();
+        let before = batch.len();
         let mut out = EventWriter::new(batch, self.scenario);
-        self.world.due_some(&mut self.rng, now_ms, &mut out, max)
+        let more = self.world.due_some(&mut self.rng, now_ms, &mut out, max);
+        self.count_ticks(batch, before);
+        more
     }
 
     /// When the earliest follow-up still to come falls due.
@@ -140,14 +179,23 @@ impl Generator {
             return Err(GenError::TimeOutOfRange { time });
         }
         let before = batch.len();
+        self.limit_clocks();
         let mut out = EventWriter::new(batch, self.scenario);
         self.world.due(&mut self.rng, now_ms, &mut out);
+        self.count_ticks(batch, before);
+        let mut out = EventWriter::new(batch, self.scenario);
+        let counted = self.count.is_some_and(|c| self.primaries >= c);
+        let Some(draw) = self.draw.as_ref().filter(|_| !counted) else {
+            // The count is reached on the clocks, or nothing is drawn: events come as they
+            // fall due.
+            return Ok(None);
+        };
         if self.world.ready_at().is_some_and(|at| at > now_ms) {
             // The world takes no primary yet: drawing would only be refused.
             return Ok(None);
         }
         for _ in 0..MAX_REDRAWS {
-            let event_type = self.draw.sample(&mut self.rng) as EventTypeId;
+            let event_type = draw.sample(&mut self.rng) as EventTypeId;
             if self
                 .world
                 .primary(&mut self.rng, event_type, now_ms, &mut out)

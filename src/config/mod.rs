@@ -181,7 +181,22 @@ impl Config {
                 "--weights or [weights]",
             )?;
         }
+        let clocked = |i: usize| scenario.clocked(i as crate::scenario::EventTypeId);
+        for (i, (t, w)) in types.iter().zip(&raw).enumerate() {
+            if let Some(why) = clocked(i).filter(|_| *w > 0.0) {
+                bail!(
+                    "weight for {:?} is {}, but {why}, not by draws; leave its weight out \
+                     (--weights or [weights])",
+                    t.name,
+                    bounds::Num(*w)
+                );
+            }
+        }
         let total: f64 = raw.iter().sum();
+        if total == 0.0 && (0..types.len()).any(|i| clocked(i).is_some()) {
+            // Every event comes on an entity's clock, or follows one that did.
+            return Ok(raw);
+        }
         if total <= 0.0 || !total.is_finite() {
             bail!("all event weights are zero; give at least one event type a weight > 0");
         }

@@ -56,6 +56,16 @@ impl Runner {
             sim0_ms: wall0_ms as f64,
             t0,
         };
+        if !self.generator.draws() {
+            // Events come as they fall due on the world's clocks, each at its time: no times
+            // are drawn (the phase reads the world's next due time instead).
+            let times = Times::Step {
+                step_ms: 1000.0,
+                next_ms: first_ms,
+                follow: None,
+            };
+            return Ok((times, real_time));
+        }
         Ok(match self.pacing {
             Pacing::Gaps { min_secs, max_secs } => (
                 Times::Gaps {
@@ -89,6 +99,8 @@ impl Runner {
                 t0: Instant::now(),
             });
         }
+        // Without draws there is no rate to post at: events are made as they fall due.
+        let posting_rate = posting_rate && self.generator.draws();
         match (posting_rate, self.pacing) {
             (true, Pacing::Rate(rate)) => Ok(Post::Rate(RateGate::new(rate, self.pacing.chunk())?)),
             _ => Ok(Post::Fast),
@@ -105,6 +117,13 @@ impl Runner {
             next_report: self.stats_every.map(|e| t0 + e),
             every: self.stats_every,
         };
+        let start_ms = match self.plan {
+            Plan::Live => wall0,
+            Plan::Simulated { start_ms }
+            | Plan::Historical { start_ms, .. }
+            | Plan::Backfill { start_ms } => start_ms,
+        };
+        self.generator.begin(start_ms);
         let end = match self.plan {
             Plan::Live => {
                 waiter.deadline = duration.map(|d| t0 + d);

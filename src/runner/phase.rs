@@ -63,21 +63,24 @@ impl Runner {
             self.batch.clear();
             let mut ended = None;
             let mut last = None;
+            let draws = self.generator.draws();
             for _ in 0..n {
-                let Some(mut t) = times.next(&mut self.pace_rng) else {
+                if self.remaining() == 0 {
+                    // Reached on the world's clocks within this chunk.
+                    ended = Some(Ending::Count);
+                    break;
+                }
+                let next = if draws {
+                    self.next_time(times)
+                } else {
+                    // No draws: the next event is whatever falls due next on the world's
+                    // clocks or chains; with nothing left, the run is over.
+                    self.generator.next_due().map(|at| at as f64)
+                };
+                let Some(t) = next else {
                     ended = Some(Ending::EndTime);
                     break;
                 };
-                self.time_draws += 1;
-                // A world that takes nothing before `at` (every web user in a session): jump
-                // there, so the cost per event does not grow with the rate (issue 10).
-                if let Some(at) = self.generator.ready_at().map(|at| at as f64) {
-                    if at > t {
-                        if let Some(skipped) = times.skip_to(at, &mut self.pace_rng) {
-                            t = skipped;
-                        }
-                    }
-                }
                 if end_ms.is_some_and(|end| t >= end) {
                     ended = Some(Ending::EndTime);
                     break;
@@ -94,6 +97,14 @@ impl Runner {
                 }
                 if let Err(stop) = self.follow_ups_by(t as i64).await {
                     return Ok(PhaseEnd::Stop(stop));
+                }
+                if !draws {
+                    self.last_primary = Some(t);
+                    last = Some(t);
+                    if self.batch.len() >= MAX_BATCH_RECORDS {
+                        break;
+                    }
+                    continue;
                 }
                 match self.generator.next(t as i64, &mut self.batch) {
                     Err(error) => {
@@ -141,6 +152,23 @@ impl Runner {
             Ending::Count => self.wind_up(post, times, end_ms, true, waiter).await,
             Ending::EndTime => self.wind_up(post, times, end_ms, false, waiter).await,
         }
+    }
+
+    /// The next primary event's time drawn from `times`, moved on to when the world can take
+    /// one; `None` when the times are used up.
+    fn next_time(&mut self, times: &mut Times) -> Option<f64> {
+        let mut t = times.next(&mut self.pace_rng)?;
+        self.time_draws += 1;
+        // A world that takes nothing before `at` (every web user in a session): jump there, so
+        // the cost per event does not grow with the rate (issue 10).
+        if let Some(at) = self.generator.ready_at().map(|at| at as f64) {
+            if at > t {
+                if let Some(skipped) = times.skip_to(at, &mut self.pace_rng) {
+                    t = skipped;
+                }
+            }
+        }
+        Some(t)
     }
 
     /// Makes the follow-ups due by `t_ms` before the primary event at `t_ms`, handing them to

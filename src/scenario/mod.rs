@@ -84,6 +84,12 @@ pub trait Scenario: Sync {
         from_start: bool,
     ) -> anyhow::Result<Box<dyn ContractChecker>>;
 
+    /// How event type `t` happens when it runs on its entities' own clocks (a world file's
+    /// `per:`), as "ticks runs on each sensor's own clock"; `None` for a drawn type.
+    fn clocked(&self, _t: EventTypeId) -> Option<String> {
+        None
+    }
+
     /// Why event type `t` cannot be a primary event (drawn by weight): a world file's
     /// follow-up that reads values only its cause gives. `None` when it can be drawn.
     fn follow_only(&self, _t: EventTypeId) -> Option<String> {
@@ -218,8 +224,18 @@ pub trait World: Send {
         false
     }
 
-    /// When the earliest follow-up still to come falls due, for a run that finishes its chains
-    /// after its last primary event. `None`: nothing to finish.
+    /// Starts the world's own clocks (a world file's per-entity types) at `start_ms`, the
+    /// run's start; called once, before the first event. A world not started is started at
+    /// the time of the first event it is asked for.
+    fn begin(&mut self, _rng: &mut SimRng, _start_ms: i64) {}
+
+    /// Lets the world's own clocks make at most `left` more primary events (the rest of a
+    /// count); at 0 they stop, and only follow-ups come due.
+    fn limit_clocks(&mut self, _left: u64) {}
+
+    /// When the earliest follow-up (or tick of an entity's clock) still to come falls due,
+    /// for a run that finishes its chains after its last primary event. `None`: nothing to
+    /// finish.
     fn next_due(&self) -> Option<i64> {
         None
     }

@@ -305,6 +305,8 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
             }
         };
 
+    let mut file = file;
+    super::per::adopt(src, &mut file)?;
     let events = super::events::build(src, &file, &params, &infos, &global_tys, &pair_infos)?;
     let checks = super::checks::build(src, &file, &params, &infos, &events)?;
 

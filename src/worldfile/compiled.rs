@@ -414,6 +414,17 @@ pub struct EventCode {
     /// constants (`true`, `1`), held as values.
     pub(super) effects: Vec<Option<CallArg>>,
     pub(super) follow: Vec<FollowCode>,
+    /// The entity clock of a per-entity type.
+    pub(super) per: Option<PerCode>,
+}
+
+/// A per-entity clock's expressions, which read one local: the entity.
+#[derive(Debug)]
+pub(super) struct PerCode {
+    pub(super) kind: u16,
+    pub(super) every: Compiled,
+    pub(super) start: Option<Compiled>,
+    pub(super) until: Option<Condition>,
 }
 
 #[derive(Debug)]
@@ -452,6 +463,12 @@ impl EventCode {
                     every: f.every.as_ref().map(Compiled::new),
                 })
                 .collect(),
+            per: ev.per.as_ref().map(|p| PerCode {
+                kind: p.kind,
+                every: Compiled::new(&p.every),
+                start: p.start.as_ref().map(Compiled::new),
+                until: p.until.as_ref().map(Condition::new),
+            }),
         }
     }
 }

@@ -185,7 +185,7 @@ impl Checker {
         let ev = &self.model.events[t as usize];
         match event.get("caused_by").and_then(Json::as_str) {
             None => {
-                if ev.weight == 0.0 {
+                if ev.weight == 0.0 && ev.per.is_none() {
                     self.ledger.fail(
                         id,
                         "caused_by",

@@ -179,6 +179,7 @@ impl EventCtx<'_> {
             occurrence: None,
             code: Default::default(),
             sites,
+            per: None,
         })
     }
 

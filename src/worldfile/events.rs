@@ -127,8 +127,18 @@ pub fn build(
                 locals: vec![],
                 place: Place::Static,
             };
-            match expr(src, &scope, &e.weight, &["events", ename, "weight"])? {
+            let Some(weight) = &e.weight else {
+                // A per-entity type ticks on its entities' clocks, not by draws.
+                return Ok(if e.per.is_some() { 0.0 } else { 1.0 });
+            };
+            match expr(src, &scope, weight, &["events", ename, "weight"])? {
                 (Expr::Lit(v), _) => match v.as_f64() {
+                    Some(w) if w > 0.0 && e.per.is_some() => Err(src.err(
+                        &["events", ename, "weight"],
+                        format!(
+                            "weight is {v}, but {ename} runs per entity on each entity's own                              clock (`per`), not by draws; remove its weight or set it to 0"
+                        ),
+                    )),
                     Some(w) if w.is_finite() && (0.0..=1e9).contains(&w) => Ok(w),
                     _ => Err(src.err(
                         &["events", ename, "weight"],
@@ -142,14 +152,16 @@ pub fn build(
             }
         })
         .collect::<R<_>>()?;
-    if weights.iter().all(|w| *w == 0.0) {
+    let clocked: Vec<bool> = file.events.values().map(|e| e.per.is_some()).collect();
+    if weights.iter().all(|w| *w == 0.0) && !clocked.contains(&true) {
         return Err(src.err(
             &["events"],
-            "every weight is 0; give at least one event type a weight > 0",
+            "every weight is 0 and no type runs per entity; give at least one event type a \
+             weight > 0 or a clock (`per`, `every`)",
         ));
     }
     for (i, ename) in names.iter().enumerate() {
-        if weights[i] > 0.0 {
+        if weights[i] > 0.0 || clocked[i] {
             if let Some(x) = req[i].iter().next() {
                 let hint = if causes[i].is_empty() {
                     "pick it, `let` it, or make it a parameter".to_string()
@@ -248,6 +260,14 @@ pub fn build(
             table: &tables[i],
         };
         let mut model = ctx.compile(e, weights[i])?;
+        let per = super::per::PerCtx {
+            src,
+            params,
+            infos,
+            globals,
+            pairs,
+        };
+        model.per = per.compile(ename, e)?;
         model.causes = causes[i].clone();
         model.occurrence = occ[i].then(|| tables[i].len() as u16 - 1);
         for (fi, f) in e.follow.iter().enumerate() {

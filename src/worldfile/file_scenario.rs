@@ -119,6 +119,16 @@ impl Scenario for FileScenario {
         )))
     }
 
+    fn clocked(&self, t: EventTypeId) -> Option<String> {
+        let ev = self.model.events.get(t as usize)?;
+        let per = ev.per.as_ref()?;
+        let kind = &self.model.kinds[per.kind as usize].name;
+        Some(format!(
+            "{} runs on each of the {kind}' own clocks",
+            ev.name
+        ))
+    }
+
     fn follow_only(&self, t: EventTypeId) -> Option<String> {
         let ev = self.model.events.get(t as usize)?;
         let own = ev.picks.len() + ev.lets.len();

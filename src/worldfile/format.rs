@@ -202,9 +202,22 @@ pub struct StateDecl {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventDecl {
-    /// Share of primary draws (normalised); 0 for an event that only follows another.
-    #[serde(default = "default_weight")]
-    pub weight: Src,
+    /// Share of primary draws (normalised); 0 for an event that only follows another. Default
+    /// 1, or 0 for a type that runs `per` entity (which no other weight may have).
+    pub weight: Option<Src>,
+    /// Run this type per entity, each on its own clock: `{s: students}` names the pick (`s`)
+    /// and its kind. Every entity of the kind has its next tick scheduled; at a tick the event
+    /// happens for that entity as if drawn, beside the world's weighted draws.
+    pub per: Option<IndexMap<String, String>>,
+    /// With `per`: seconds from one tick of an entity to its next (an expression, may draw and
+    /// read the per pick), drawn again after every tick.
+    pub every: Option<Src>,
+    /// With `per`: seconds from the run's start to an entity's first tick (default: one draw
+    /// of `every`, so the clocks start staggered).
+    pub start: Option<Src>,
+    /// With `per`: when this holds at a tick (it may read the per pick), the entity's clock
+    /// stops for good and the tick makes no event.
+    pub until: Option<Src>,
     /// Kafka topic (default `<world>.<event>`).
     pub topic: Option<String>,
     /// The payload field (dotted path) whose value is the record key.
@@ -227,10 +240,6 @@ pub struct EventDecl {
     /// Follow-up events.
     #[serde(default, rename = "then")]
     pub follow: Vec<FollowDecl>,
-}
-
-fn default_weight() -> Src {
-    Src::Number(1.0)
 }
 
 /// How an entity is chosen: a kind name (uniform), or the long form.

@@ -64,6 +64,9 @@ pub mod pace;
 mod params;
 pub mod parse;
 mod parse_template;
+pub mod per;
+#[cfg(test)]
+mod per_tests;
 pub mod pick;
 pub mod program;
 mod queue;
@@ -80,6 +83,7 @@ pub mod template;
 mod template_tests;
 #[cfg(test)]
 mod test_support;
+mod ticks;
 pub mod trial;
 mod uses;
 pub mod value;
@@ -290,7 +294,10 @@ pub fn describe(model: &Model) -> String {
     let total: f64 = model.events.iter().map(|e| e.weight).sum();
     let _ = writeln!(s, "events:");
     for e in &model.events {
-        let share = if e.weight > 0.0 {
+        let share = if let Some(per) = &e.per {
+            let kind = &model.kinds[per.kind as usize].name;
+            format!("per entity, on each of the {kind}' own clocks")
+        } else if e.weight > 0.0 {
             format!("{:.1}% of primary draws", 100.0 * e.weight / total)
         } else {
             "follow-up only".into()

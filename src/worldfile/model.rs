@@ -103,6 +103,21 @@ pub struct EventModel {
     pub code: super::compiled::EventCode,
     /// Where its guard, picks and effects are written, for reports of what refused it.
     pub sites: Sites,
+    /// The entity clock of a type that runs `per` entity (its pick is slot 0).
+    pub per: Option<PerModel>,
+}
+
+/// A per-entity clock: each entity of `kind` ticks after its own gaps. Its expressions read
+/// one local, slot 0: the entity.
+#[derive(Debug)]
+pub struct PerModel {
+    pub kind: u16,
+    /// Seconds to the entity's next tick.
+    pub every: Expr,
+    /// Seconds from the run's start to its first tick; `None`: one draw of `every`.
+    pub start: Option<Expr>,
+    /// When true at a tick, the clock stops for good.
+    pub until: Option<Expr>,
 }
 
 /// The lines (from 1; 0 when not found) of what can refuse an event, so a report can say

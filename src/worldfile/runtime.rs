@@ -25,6 +25,9 @@ use crate::SimRng;
 // it stays small, a child module so that it reads the run's private fields.
 #[path = "runtime_world.rs"]
 mod world;
+// Per-entity clocks: their first ticks, and a tick made (issue 29, item 4).
+#[path = "runtime_per.rs"]
+mod per;
 
 /// What a follow-up is given by its cause.
 struct Given<'a> {
@@ -56,6 +59,8 @@ pub(super) struct Run {
     /// Live candidate sets of picks, kept current by every state write.
     pub(super) filters: Filters,
     queue: Queue,
+    /// The next tick of every per-entity clock.
+    ticks: super::ticks::Ticks,
     /// The carried values of the follow-up being made, reused.
     given: Vec<Value>,
     /// Follow-ups dropped because their guard failed at their time.
@@ -194,6 +199,7 @@ impl FileWorld {
             pickers,
             filters,
             queue: Queue::default(),
+            ticks: Default::default(),
             given: Vec::new(),
             dropped: 0,
             scratch: Default::default(),
@@ -211,8 +217,10 @@ impl FileWorld {
 }
 
 impl Run {
-    /// Makes one event of type `e` at `time`, from scratch or with what its cause gave.
-    /// Returns false when it cannot happen now.
+    /// Makes one event of type `e` at `time`, from scratch, with what its cause gave, or for
+    /// the entity whose clock ticked (`ticked`, the event's slot 0). Returns false when it
+    /// cannot happen now.
+    #[allow(clippy::too_many_arguments)]
     fn fire(
         &mut self,
         model: &Model,
@@ -220,6 +228,7 @@ impl Run {
         e: u16,
         time: i64,
         given: Option<Given<'_>>,
+        ticked: Option<Value>,
         out: &mut EventWriter<'_>,
     ) -> bool {
         let ev = &model.events[e as usize];
@@ -234,6 +243,13 @@ impl Run {
         locals.resize(ev.locals.len(), Value::Null);
         filled.clear();
         filled.resize(ev.locals.len(), false);
+        if let Some(v) = ticked {
+            if let Some((k, i)) = v.as_ent() {
+                self.prefetch(k, i);
+            }
+            locals[0] = v;
+            filled[0] = true;
+        }
         let occurrence = given.as_ref().map_or(1, |g| g.occurrence);
         let cause = given.map(|g| {
             for (&(_, slot), v) in g.carry.iter().zip(g.values.iter_mut()) {

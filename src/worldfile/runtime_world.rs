@@ -22,8 +22,9 @@ impl World for FileWorld {
             self.run.refuse_exhausted(event_type as u16);
             return false;
         }
+        self.run.begin(&self.model, rng, now_ms);
         self.run
-            .fire(&self.model, rng, event_type as u16, now_ms, None, out)
+            .fire(&self.model, rng, event_type as u16, now_ms, None, None, out)
     }
 
     fn due(&mut self, rng: &mut SimRng, now_ms: i64, out: &mut EventWriter<'_>) {
@@ -41,7 +42,7 @@ impl World for FileWorld {
     }
 
     fn next_due(&self) -> Option<i64> {
-        self.run.queue.next_due()
+        self.run.next_due()
     }
 
     fn pending(&self) -> u64 {
@@ -49,7 +50,15 @@ impl World for FileWorld {
     }
 
     fn has_scheduled(&self) -> bool {
-        !self.run.queue.is_empty()
+        !self.run.queue.is_empty() || self.run.ticks.next_due().is_some()
+    }
+
+    fn begin(&mut self, rng: &mut SimRng, start_ms: i64) {
+        self.run.begin(&self.model, rng, start_ms);
+    }
+
+    fn limit_clocks(&mut self, left: u64) {
+        self.run.ticks.limit(left);
     }
 
     fn blocked(&self) -> Option<String> {
@@ -71,13 +80,21 @@ impl World for FileWorld {
         if !blocked {
             return None;
         }
-        run.queue.next_due()
+        run.next_due()
     }
 }
 
 impl Run {
-    /// Makes the follow-ups due by `now_ms`, in order, at most `max` of them; says whether
-    /// more are due by then.
+    /// When the earliest follow-up or tick falls due.
+    fn next_due(&self) -> Option<i64> {
+        match (self.queue.next_due(), self.ticks.next_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Makes the follow-ups and ticks due by `now_ms`, in time order (a follow-up before a
+    /// tick due at the same time), at most `max` of them; says whether more are due by then.
     fn due(
         &mut self,
         model: &Model,
@@ -86,9 +103,17 @@ impl Run {
         out: &mut EventWriter<'_>,
         max: usize,
     ) -> bool {
+        self.begin(model, rng, now_ms);
         let mut given = std::mem::take(&mut self.given);
         let mut made = 0;
         while made < max {
+            let follow = self.queue.next_due().filter(|at| *at <= now_ms);
+            let tick = self.ticks.next_due().filter(|at| *at <= now_ms);
+            if tick.is_some_and(|t| follow.is_none_or(|f| t < f)) {
+                made += 1;
+                self.tick(model, rng, now_ms, out);
+                continue;
+            }
             let Some(d) = self.queue.pop_due(now_ms, &mut given) else {
                 break;
             };
@@ -106,6 +131,7 @@ impl Run {
                     occurrence: d.occurrence,
                     last: !d.more,
                 }),
+                None,
                 out,
             ) {
                 self.dropped += 1;
@@ -113,6 +139,6 @@ impl Run {
             self.queue.done(&d, &mut given);
         }
         self.given = given;
-        self.queue.next_due().is_some_and(|at| at <= now_ms)
+        self.next_due().is_some_and(|at| at <= now_ms)
     }
 }

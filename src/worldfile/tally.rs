@@ -170,14 +170,17 @@ pub fn report(model: &Model, tally: &Tally) -> (String, Vec<String>) {
     for (e, ev) in model.events.iter().enumerate() {
         let p = &tally.primary[e];
         let f = &tally.follow[e];
-        if ev.weight > 0.0 {
+        if ev.weight > 0.0 || ev.per.is_some() {
+            let what = if ev.per.is_some() { "ticks" } else { "draws" };
             let mut line = format!(
-                "  {}: {} of {} draws",
+                "  {}: {} of {} {what}",
                 ev.name,
                 thousands(p.made),
                 thousands(p.tried())
             );
-            if p.tried() == 0 {
+            if p.tried() == 0 && ev.per.is_some() {
+                line.push_str(" (no clock ticked in the trial's time)");
+            } else if p.tried() == 0 {
                 line.push_str(" (its weight is too small to be drawn in this many draws)");
             } else if p.made == 0 {
                 never.push(ev.name.clone());
@@ -188,7 +191,7 @@ pub fn report(model: &Model, tally: &Tally) -> (String, Vec<String>) {
             }
             let _ = writeln!(s, "{line}");
         }
-        if f.tried() > 0 || ev.weight == 0.0 {
+        if f.tried() > 0 || (ev.weight == 0.0 && ev.per.is_none()) {
             let mut line = format!(
                 "  {} (follow-up): {} of {} due",
                 ev.name,

@@ -22,6 +22,9 @@ pub const MAX_DRAWS: u64 = 1_000_000;
 /// The seed of the trial's draws: fixed, so the same file always gives the same report.
 pub const SEED: u64 = 1;
 
+/// Most event time a trial with no draws covers while waiting for its ticks.
+const MAX_SPAN_MS: i64 = 366 * 86_400_000;
+
 /// Event time of the first draw (2025-01-01T00:00:00Z), so windows and time functions see an
 /// ordinary date.
 const START_MS: i64 = 1_735_689_600_000;
@@ -48,9 +51,16 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
         .map(|e| &*Box::leak(e.name.clone().into_boxed_str()))
         .collect();
     let weights: Vec<f64> = model.events.iter().map(|e| e.weight).collect();
-    let draw = WeightedIndex::new(&weights)?;
+    // A world whose events all come on entities' clocks draws nothing: its trial counts the
+    // ticks that made an event as its draws, as they fall due.
+    let draw = if weights.iter().any(|w| *w > 0.0) {
+        Some(WeightedIndex::new(&weights)?)
+    } else {
+        None
+    };
     let mut world = FileWorld::new(Arc::clone(&model), master, names, &mut rng)?;
     let mut rng = SimRng::seed_from_u64(SEED);
+    world.begin(&mut rng, START_MS);
     // The gap between draws the world's pace asks for; without one, the default gaps' mean.
     let gap_ms = match (model.pace.rate, model.pace.deltas) {
         (Some(rate), _) => 1000.0 / rate,
@@ -70,9 +80,17 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
         let made: u64 = made.follow.iter().map(|c| c.made).sum();
         made + refused.follow.iter().map(Counts::refusals).sum::<u64>()
     };
+    // Drawn primaries made in the batch, counted as draws already.
+    let mut drawn = 0;
     while done < draws {
-        count_made(&batch, &mut tally);
+        done += count_made(&batch, &mut tally) - drawn;
+        drawn = 0;
         batch.clear();
+        // The clocks make at most what is left of the draws.
+        world.limit_clocks(draws - done.min(draws));
+        if done >= draws {
+            break;
+        }
         let budget = most.saturating_sub(follow_ups(&tally, world.tally()));
         if budget == 0 {
             break;
@@ -81,19 +99,30 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
         if world.due_some(&mut rng, now, &mut out, budget.min(100_000) as usize) {
             continue;
         }
+        let Some(draw) = &draw else {
+            // Nothing drawn: on to whatever falls due next, or the end of the trial.
+            match world.next_due() {
+                Some(at) if at <= START_MS + MAX_SPAN_MS => now = at.max(now),
+                // A year of clocks whose ticks are all refused, or no clock left.
+                _ => break,
+            }
+            continue;
+        };
         if let Some(at) = world.ready_at().filter(|at| *at > now) {
             // Every weighted type is exhausted until a follow-up changes the state.
             now = at;
             continue;
         }
         let t = draw.sample(&mut rng) as EventTypeId;
-        world.primary(&mut rng, t, now, &mut out);
+        drawn += u64::from(world.primary(&mut rng, t, now, &mut out));
         done += 1;
         now = now.saturating_add(gap_ms);
     }
-    count_made(&batch, &mut tally);
+    done += count_made(&batch, &mut tally) - drawn;
     batch.clear();
     let span_ms = now - START_MS;
+    // The clocks stop with the draws; what they started still falls due.
+    world.limit_clocks(0);
     // Then what was scheduled falls due (a plan's instalments weeks later), an hour at a time
     // for at most a year of event time and ten follow-ups a draw, so a chain that never ends
     // cannot keep the trial going.
@@ -119,9 +148,11 @@ pub fn run(model: Arc<Model>, draws: u64) -> anyhow::Result<Trial> {
 }
 
 /// Counts the events in `batch` as made, primaries and follow-ups apart: the engine counts
-/// only refusals.
-fn count_made(batch: &Batch, tally: &mut Tally) {
+/// only refusals. Returns the primaries among them that no draw made (entities' clocks made
+/// them), which the trial counts as draws.
+fn count_made(batch: &Batch, tally: &mut Tally) -> u64 {
     for r in batch.iter() {
         tally.made(r.event_type as u16, r.primary);
     }
+    batch.primaries_from(0)
 }

@@ -162,7 +162,7 @@ def retail(path, _data_dir):
         types.add(t)
         per[d][t] += 1
         if t == "inventory_update":
-            q = e.get("quantity_after", e.get("stock_level"))
+            q = e.get("stock_after")
             if q is not None:
                 stock[d].append(q)
     types = sorted(types)

@@ -626,7 +626,10 @@ fn a_year_defaults_at_the_default_rate_and_scores_hold_their_mean() {
             );
         }
         let rate = defaulted / settled;
-        let means: Vec<f64> = months.iter().map(|m| m.scores / m.purchases as f64).collect();
+        let means: Vec<f64> = months
+            .iter()
+            .map(|m| m.scores / m.purchases as f64)
+            .collect();
         eprintln!(
             "{customers} customers: default rate {rate:.4} of {settled} settled plans, monthly \
              mean scores {:.1}..{:.1}",

@@ -323,7 +323,11 @@ fn music_takes_the_song_play_plans_options() {
     // The plan's 60 plays a minute, as sessions of 11.5 plays on average (issue 29: a
     // session's later plays follow its first, the primary event).
     let sessions = |plays_a_second: f64| Some(plays_a_second / 11.5);
-    assert_eq!(c.schedule.rate_per_sec, sessions(1.0), "the plan's 60 a minute");
+    assert_eq!(
+        c.schedule.rate_per_sec,
+        sessions(1.0),
+        "the plan's 60 a minute"
+    );
     let c = resolve(
         &[
             "--world",

@@ -20,7 +20,7 @@ fn scenarios_lists_every_world_with_its_file() {
         }
     }
     assert!(
-        text.contains("locations (100), artists (125), songs (1000), users (5000), sessions (4)"),
+        text.contains("locations (100), artists (125), songs (1000), users (5000)"),
         "{text}"
     );
     for name in ["music", "tutoring", "web", "bnpl"] {

@@ -351,8 +351,11 @@ async fn simtom_field_names_are_accepted() {
     .await;
     assert_eq!(resp.status(), 200);
     let lines = read_lines(&mut resp, 1000).await;
-    assert_eq!(lines.len(), 24);
-    assert_eq!(lines[23]["event_time"], "2025-01-01T23:00:00.000Z");
+    // A music session's first play is the event drawn; its later plays follow it (issue 29).
+    let first: Vec<&serde_json::Value> =
+        lines.iter().filter(|e| e["caused_by"].is_null()).collect();
+    assert_eq!(first.len(), 24);
+    assert_eq!(first[23]["event_time"], "2025-01-01T23:00:00.000Z");
 
     for (body, field) in [
         (r#"{"rate": 5, "rate_per_second": 5}"#, "rate_per_second"),

@@ -629,3 +629,87 @@ async fn each_broken_rule_is_caught() {
         "session",
     );
 }
+
+/// Issue 29: 30 days of 2 users (a session starts every 10 minutes of event time on average,
+/// 144 a day of about 20 events) keep the guide's event mix every day, and a run bounded by
+/// `--end` ends every session it opened except those still running at the end, all started
+/// within the longest session (600 s) before it (the audit found 5% never ended).
+#[test]
+fn thirty_days_keep_the_mix_every_day_and_end_their_sessions() {
+    const TYPES: [&str; 6] = [
+        "session_created",
+        "page_visited",
+        "button_clicked",
+        "link_click",
+        "page_closed",
+        "session_ended",
+    ];
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z")
+        .unwrap()
+        .timestamp_millis();
+    let end = start + 30 * 86_400_000;
+    let mut days = vec![[0f64; 6]; 30];
+    let mut open: HashMap<String, i64> = HashMap::new();
+    stream_lines(
+        &[
+            "--world",
+            WEB,
+            "--data-dir",
+            NO_DATA,
+            "--sink",
+            "stdout",
+            "--seed",
+            "29",
+            "--start",
+            "2026-01-05T00:00:00Z",
+            "--end",
+            "2026-02-04T00:00:00Z",
+            "--stats-interval",
+            "0",
+            "--set",
+            "num_users=2",
+        ],
+        |e| {
+            let t = ms(e);
+            let ty = e["event_type"].as_str().unwrap();
+            days[((t - start) / 86_400_000) as usize]
+                [TYPES.iter().position(|x| *x == ty).unwrap()] += 1.0;
+            let session = e["session_id"].as_str().unwrap().to_string();
+            match ty {
+                "session_created" => {
+                    open.insert(session, t);
+                }
+                "session_ended" => {
+                    open.remove(&session);
+                }
+                _ => {}
+            }
+        },
+    );
+    let whole: Vec<f64> = (0..6).map(|k| days.iter().map(|d| d[k]).sum()).collect();
+    let total: f64 = whole.iter().sum();
+    // The guide's mix over the run: 5/25/40/5/20/5%. Threshold: 1.5 points each.
+    for (k, want) in [5.0, 25.0, 40.0, 5.0, 20.0, 5.0].iter().enumerate() {
+        let got = 100.0 * whole[k] / total;
+        assert!((got - want).abs() < 1.5, "{}: {got:.2}%", TYPES[k]);
+    }
+    for (i, d) in days.iter().enumerate() {
+        let n: f64 = d.iter().sum();
+        assert!(n > 2_000.0, "day {i}: {n} events");
+        let stat: f64 = (0..6)
+            .map(|k| {
+                let e = n * whole[k] / total;
+                (d[k] - e).powi(2) / e
+            })
+            .sum();
+        // Each day's mix against the whole run's. Threshold: p > 1e-4 (0.003 over 30 days,
+        // Bonferroni).
+        let p = chi_square_p(stat, 5.0);
+        assert!(p > 1e-4, "day {i}: chi-square {stat:.1}, p = {p:.6}, {d:?}");
+    }
+    assert!(whole[0] > 3_000.0, "{} sessions", whole[0]);
+    assert!(open.len() <= 2, "{} sessions never ended", open.len());
+    for (s, at) in &open {
+        assert!(at + 600_000 > end, "session {s} from {at} never ended");
+    }
+}

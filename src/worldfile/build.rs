@@ -362,6 +362,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         EnvelopeKind::None => Some(type_field(src, &file)?),
     };
     let pace = super::pace::build(src, &file.pace, &params)?;
+    let capacity = super::capacity::build(src, &file.capacity, &params, &infos)?;
     Ok(Model {
         file: src.file.to_string(),
         name: file.world.clone(),
@@ -387,6 +388,7 @@ pub fn build(src: &Source<'_>, file: WorldFile, overrides: &BTreeMap<String, Str
         type_field,
         pace,
         checks,
+        capacity,
     })
 }
 

@@ -185,7 +185,15 @@ impl Ctx<'_> {
                     .kinds
                     .get(*k as usize)
                     .map_or(0, |kd| kd.ids.len());
-                if n == 0 {
+                if args.len() == 2 {
+                    // The n-th, from 1.
+                    match num(1, rng) {
+                        Some(i) if i.fract() == 0.0 && i >= 1.0 && i <= n as f64 => {
+                            Value::ent(*k, i as u32 - 1)
+                        }
+                        _ => Value::Null,
+                    }
+                } else if n == 0 {
                     Value::Null
                 } else {
                     Value::ent(*k, rng.random_range(0..n) as u32)

@@ -216,6 +216,12 @@ impl Scenario for FileScenario {
     ) -> anyhow::Result<Box<dyn World>> {
         use rand::SeedableRng;
         let m: &Arc<expr::Master> = master.get()?;
+        for c in &self.model.capacity {
+            let have = m.kinds.get(c.kind).map_or(0, |k| k.ids.len());
+            if let Some(w) = c.warning(self.name, section.requested_rate, have) {
+                tracing::warn!("World pace: {w}.");
+            }
+        }
         // State starts from its own seed, so the same --seed gives the same world.
         let seed = section.seed.unwrap_or(self.model.master_seed) ^ 0x5eed_57a7e;
         let mut rng = SimRng::seed_from_u64(seed);

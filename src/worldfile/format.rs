@@ -52,6 +52,22 @@ pub struct WorldFile {
     /// emitted, master data and earlier events with the same key (`prev`, `first`, `recent`).
     #[serde(default)]
     pub checks: IndexMap<String, CheckDecl>,
+    /// Per entity kind, how long one primary event keeps an entity of it: by Little's law a
+    /// pace of `rate` primary events a second needs `rate x seconds` of them, and a run whose
+    /// master data has fewer says so at start-up.
+    #[serde(default)]
+    pub capacity: IndexMap<String, CapacityDecl>,
+}
+
+/// One kind's entry in `capacity:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityDecl {
+    /// Seconds of event time one primary event keeps an entity of the kind: an expression
+    /// over params, above 0 and at most 100 years (`30 * 86400 / purchases_per_month`).
+    pub seconds: Src,
+    /// Why, in a few words; the start-up warning quotes it.
+    pub doc: Option<String>,
 }
 
 /// One rule of `checks:`: it must be true for every event of the types it is on (`types:`).

@@ -53,7 +53,7 @@ pub(super) const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("upper", 1, 1),
     ("lower", 1, 1),
     ("uuid", 0, 0),
-    ("ref", 1, 1),
+    ("ref", 1, 2),
     ("pair", 2, 2),
 ];
 
@@ -413,7 +413,14 @@ impl Scope<'_> {
                     return bad("the kind must be a constant text, e.g. ref('customers')".into());
                 };
                 let k = self.kind(&kind)?;
-                (Func::Ref(k), Ty::of(Base::Ent(k)))
+                // `ref(kind, n)`: the n-th entity, from 1 (`zipf(count, s)` gives one by
+                // rank); null when n is not a whole number in 1..count.
+                if es.len() == 2 {
+                    num(1)?;
+                }
+                let mut ty = Ty::of(Base::Ent(k));
+                ty.nullable = es.len() == 2;
+                (Func::Ref(k), ty)
             }
             _ => return Err(format!("unknown function `{name}`")),
         };

@@ -20,7 +20,8 @@
 //! - [`roles`]: where an `envelope: none` payload keeps its event id, time and cause;
 //! - [`tally`]: per event type, the draws and what refused them; `trial`: `check`'s trial run;
 //! - [`schema`]: JSON Schema per event type;
-//! - [`pace`]: the world's default pace; [`aliases`]: its source document's option names;
+//! - [`pace`]: the world's default pace; [`capacity`]: the population it needs at a pace;
+//!   [`aliases`]: its source document's option names;
 //! - [`builtin`]: the world files shipped in the binary (music, tutoring, web, bnpl).
 
 pub mod aliases;
@@ -28,6 +29,7 @@ pub mod build;
 mod build_expr;
 pub mod builtin;
 mod call;
+pub mod capacity;
 pub mod carried;
 mod check_compile;
 pub mod check_run;

@@ -44,6 +44,8 @@ pub struct Model {
     pub pace: super::pace::Pace,
     /// The rules of `checks:`, compiled per event type.
     pub checks: super::checks::Checks,
+    /// What the population can carry (`capacity:`), evaluated with the parameters.
+    pub capacity: Vec<super::capacity::Capacity>,
 }
 
 #[derive(Debug)]

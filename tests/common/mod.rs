@@ -170,3 +170,24 @@ pub fn expect_usage_error(args: &[&str], needle: &str) {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Runs the binary (see [`kafka_gen`]), expecting success, and hands each line it prints to
+/// `each` as one JSON event as it comes: a long run is tallied without holding its stream.
+pub fn stream_lines(args: &[&str], mut each: impl FnMut(&serde_json::Value)) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(kafka_gen_bin())
+        .args(args)
+        .env_remove("RUST_LOG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        // Not piped: a full stderr pipe nobody reads would stall the run.
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    for line in std::io::BufReader::new(out).lines() {
+        each(&serde_json::from_str(&line.unwrap()).unwrap());
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "kafka-gen {args:?}: {status}");
+}

@@ -26,7 +26,7 @@ fn num(x: f64) -> String {
         return "-".into();
     }
     let a = x.abs();
-    let s = if a == 0.0 || a >= 1000.0 {
+    if a == 0.0 || a >= 1000.0 {
         format!("{x:.0}")
     } else if a >= 100.0 {
         format!("{x:.1}")
@@ -34,8 +34,7 @@ fn num(x: f64) -> String {
         format!("{x:.2}")
     } else {
         format!("{x:.3}")
-    };
-    s
+    }
 }
 
 fn pval(p: f64) -> String {

@@ -112,22 +112,41 @@ pub struct Outcome {
     pub effect: f64,
 }
 
+/// Expected count below which a category is pooled with the other rare ones: the chi-square
+/// approximation needs about 5 per cell (Cochran), and a sparse cell alone inflates the
+/// statistic (a rare value seen twice instead of once).
+pub const MIN_EXPECTED: f64 = 5.0;
+
 /// Chi-square test of homogeneity of `period` against `rest` (counts per category, the same
 /// categories in both), with the total-variation distance between their shares. Categories
-/// that neither side saw are left out. `None` when either side is empty or only one category
-/// is left.
+/// that neither side saw are left out; those whose expected count in either row is below
+/// [`MIN_EXPECTED`] are pooled into one. `None` when either side is empty or only one
+/// category is left.
 pub fn chi2_homogeneity(period: &[f64], rest: &[f64]) -> Option<Outcome> {
     let (n1, n2): (f64, f64) = (period.iter().sum(), rest.iter().sum());
     if n1 <= 0.0 || n2 <= 0.0 {
         return None;
     }
     let total = n1 + n2;
-    let (mut chi2, mut cells, mut tv) = (0.0, 0usize, 0.0);
+    let mut cols: Vec<(f64, f64)> = Vec::with_capacity(period.len() + 1);
+    let mut rare = (0.0, 0.0);
     for (a, b) in period.iter().zip(rest) {
         let col = a + b;
         if col <= 0.0 {
             continue;
         }
+        if n1.min(n2) * col / total < MIN_EXPECTED {
+            rare = (rare.0 + a, rare.1 + b);
+        } else {
+            cols.push((*a, *b));
+        }
+    }
+    if rare.0 + rare.1 > 0.0 {
+        cols.push(rare);
+    }
+    let (mut chi2, mut cells, mut tv) = (0.0, 0usize, 0.0);
+    for (a, b) in &cols {
+        let col = a + b;
         cells += 1;
         let (e1, e2) = (n1 * col / total, n2 * col / total);
         chi2 += (a - e1).powi(2) / e1 + (b - e2).powi(2) / e2;
@@ -295,6 +314,15 @@ mod tests {
         assert!((o.statistic - 13.333_333).abs() < 1e-5, "{}", o.statistic);
         assert!(chi2_homogeneity(&[0.0, 0.0], &[1.0, 2.0]).is_none());
         assert!(chi2_homogeneity(&[5.0, 0.0], &[1.0, 0.0]).is_none());
+        // Sparse categories are pooled: 100 values seen once each on one side and once each
+        // elsewhere on the other are one cell, 100 against 100, not 200 cells of 1.
+        let mut a = vec![0.0; 200];
+        let mut b = vec![0.0; 200];
+        a[..100].fill(1.0);
+        b[100..].fill(1.0);
+        let (a2, b2) = ([a, vec![400.0]].concat(), [b, vec![400.0]].concat());
+        let o = chi2_homogeneity(&a2, &b2).unwrap();
+        assert_eq!((o.statistic, o.effect), (0.0, 0.0));
         assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.5), 3.0);
     }
 }

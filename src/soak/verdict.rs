@@ -172,7 +172,7 @@ fn refused(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysis) 
             .sum();
         [refused as f64, d.primaries[t] as f64]
     };
-    for t in 0..types.len() {
+    for (t, name) in types.iter().enumerate() {
         let total = sum_counts(&data.periods, judged, |d| pair(d, t).to_vec());
         if total.first().is_none_or(|r| *r == 0.0) {
             continue;
@@ -186,14 +186,7 @@ fn refused(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysis) 
             }
             let effect = (mine[0] / n1 - rest[0] / n2).abs();
             let o = chi2_homogeneity(&mine, &rest);
-            push(
-                a,
-                format!("refused {}", types[t]),
-                p,
-                o,
-                effect,
-                REFUSED_SHIFT,
-            );
+            push(a, format!("refused {name}"), p, o, effect, REFUSED_SHIFT);
         }
     }
 }

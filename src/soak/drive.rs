@@ -25,6 +25,8 @@ pub struct VarStats {
     pub name: String,
     pub entities: usize,
     pub mean: f64,
+    /// Standard deviation over the entities.
+    pub sd: f64,
     pub p5: f64,
     pub p95: f64,
     /// Share of entities at the declared min or max (`None` with neither declared).
@@ -94,6 +96,7 @@ fn summarise(v: &VarSnapshot, fell: bool) -> VarStats {
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
     let mean = sorted.iter().sum::<f64>() / n.max(1) as f64;
+    let var = sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n.max(2) as f64;
     let at_bound = (v.min.is_some() || v.max.is_some()).then(|| {
         let at = v
             .values
@@ -106,6 +109,7 @@ fn summarise(v: &VarSnapshot, fell: bool) -> VarStats {
         name: v.name.clone(),
         entities: n,
         mean,
+        sd: var.sqrt(),
         p5: super::stats::quantile(&sorted, 0.05),
         p95: super::stats::quantile(&sorted, 0.95),
         at_bound,

@@ -197,9 +197,9 @@ impl Sampler {
                 }
             }
         }
-        self.seen.iter_mut().for_each(|s| *s = 0);
-        self.next_keep.iter_mut().for_each(|s| *s = 0);
-        self.w.iter_mut().for_each(|w| *w = 1.0);
+        self.seen.fill(0);
+        self.next_keep.fill(0);
+        self.w.fill(1.0);
         cols
     }
 }

@@ -24,7 +24,8 @@ pub const FIELD_TV: f64 = 0.05;
 /// points somewhere (a median moved by a tenth of the population).
 pub const KS_D: f64 = 0.1;
 /// A state variable's mean off the run's mean by a quarter of its p5..p95 spread: the
-/// population moved, not a few entities.
+/// population moved, not a few entities (and by more than its standard error allows, p <
+/// [`P_MAX`], for a small population).
 pub const STATE_SHIFT: f64 = 0.25;
 /// More than half the entities at a declared bound, and this many points more than at the
 /// start: state piling up at a cap or a floor (a share at its `init` is not a pile-up).
@@ -63,7 +64,8 @@ pub struct Test {
     pub what: String,
     /// Period number, from 1.
     pub period: usize,
-    /// The statistical test's outcome, when there is one (state is a census: no p-value).
+    /// The statistical test's outcome, when there is one (at a bound and pending follow-ups
+    /// are counts of the whole population: no p-value).
     pub outcome: Option<Outcome>,
     /// The effect size compared with `threshold`.
     pub effect: f64,
@@ -214,15 +216,19 @@ fn state(data: &SoakData, judged: &[usize], a: &mut Analysis) {
         let start_at_bound = init.get(i).and_then(|v| v.at_bound).unwrap_or(0.0);
         for &(p, v) in &stats {
             if var.entities > 1 && !running_total && spread > 0.0 {
+                // A state is a census, but of a population that may be small (web's 10
+                // users): the period's mean is also tested against the run's by its standard
+                // error over the entities (z, two-sided), beside the shift's size.
                 let shift = (v.mean - ref_mean).abs() / spread;
-                push(
-                    a,
-                    format!("state {} mean", var.name),
-                    p,
-                    None,
-                    shift,
-                    STATE_SHIFT,
-                );
+                let se = (v.sd / (v.entities as f64).sqrt()).max(1e-12);
+                let z = (v.mean - ref_mean).abs() / se;
+                let o = Outcome {
+                    statistic: z,
+                    p: super::stats::chi2_sf(z * z, 1.0),
+                    effect: shift,
+                };
+                let what = format!("state {} mean", var.name);
+                push(a, what, p, Some(o), shift, STATE_SHIFT);
             }
             if let Some(share) = v.at_bound {
                 let rise = share - start_at_bound;

@@ -210,6 +210,9 @@ fn state(data: &SoakData, judged: &[usize], a: &mut Analysis) {
         let n = stats.len() as f64;
         let ref_mean = stats.iter().map(|(_, v)| v.mean).sum::<f64>() / n;
         let spread = stats.iter().map(|(_, v)| v.p95 - v.p5).sum::<f64>() / n;
+        // The run's spread over entities, not the period's own: a period where all of 4
+        // sessions happen to agree has a standard deviation of 0.
+        let sd = stats.iter().map(|(_, v)| v.sd).sum::<f64>() / n;
         // A running total (no entity's value ever fell) grows by design: judged at its bounds.
         let running_total = var.window_days.is_none()
             && (0..data.periods.len()).all(|p| at(p).is_none_or(|v| !v.fell));
@@ -220,7 +223,7 @@ fn state(data: &SoakData, judged: &[usize], a: &mut Analysis) {
                 // users): the period's mean is also tested against the run's by its standard
                 // error over the entities (z, two-sided), beside the shift's size.
                 let shift = (v.mean - ref_mean).abs() / spread;
-                let se = (v.sd / (v.entities as f64).sqrt()).max(1e-12);
+                let se = (sd / (v.entities as f64).sqrt()).max(1e-12);
                 let z = (v.mean - ref_mean).abs() / se;
                 let o = Outcome {
                     statistic: z,

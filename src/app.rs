@@ -49,6 +49,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Consume(args)) => consume(&args),
         Some(Command::Check(args)) => check(&args),
         Some(Command::Schema(args)) => schema(&args),
+        Some(Command::Soak(args)) => crate::soak::main(&args),
         None => run(&cli.run),
     }
 }

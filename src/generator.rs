@@ -133,6 +133,11 @@ impl Generator {
         self.redraws
     }
 
+    /// The world being run, for what it shows of itself (`kafka-gen soak`).
+    pub fn world(&self) -> &dyn World {
+        self.world.as_ref()
+    }
+
     /// `None` when a primary can be drawn now; otherwise when the world may next take one.
     pub fn ready_at(&self) -> Option<i64> {
         self.world.ready_at()

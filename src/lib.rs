@@ -25,6 +25,7 @@
 //! - [`replay`]: `kafka-gen replay`, sending a dead-letter file's events again.
 //! - [`consume`]: `kafka-gen consume`, the consumer that checks the data contract live.
 //! - [`serve`]: the streaming HTTP API (`kafka-gen serve`).
+//! - [`soak`]: `kafka-gen soak`, a long run on the simulated clock tested for drift.
 //! - [`app`]: what each subcommand does.
 //! - [`signals`]: SIGINT/SIGTERM as a clean stop, shared by every long-running command.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
@@ -56,6 +57,7 @@ pub mod schedule;
 pub mod serve;
 pub mod signals;
 pub mod sinks;
+pub mod soak;
 pub mod stats;
 pub mod timefmt;
 pub mod worldfile;

@@ -6,12 +6,14 @@
 //! - `run`: the flags of a run (`kafka-gen`, `run`, `config`);
 //! - `commands`: the flags of `master`, `serve`, `consume`, `ingest` and `replay`;
 //! - `shared`: flags several commands take (config, brokers, logs...), declared once.
+//! - `soak`: the flags of `soak`, which resolve through a run's configuration.
 //! - [`aliases`]: a world file's own flag and config-key names, rewritten before parsing.
 
 pub mod aliases;
 mod commands;
 mod run;
 mod shared;
+mod soak;
 
 use std::ffi::OsString;
 
@@ -22,6 +24,7 @@ pub use commands::{
 };
 pub use run::RunArgs;
 pub use shared::{BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs};
+pub use soak::SoakArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -123,4 +126,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a JSON Schema per event type of a world file (or, with --format, of the format)
     Schema(SchemaArgs),
+    /// Run a world on the simulated clock as fast as it goes and say whether it stays steady:
+    /// per period its type mix, refusals, state and payload fields, tested against the rest
+    Soak(SoakArgs),
 }

@@ -6,6 +6,7 @@
 //! [`names`] and [`builtins`] list what kafka-gen knows.
 
 pub mod retail;
+pub mod snapshot;
 pub mod util;
 
 use std::path::{Path, PathBuf};
@@ -257,6 +258,12 @@ pub trait World: Send {
     /// draw anything: the weighted types refused and what refused them. `None` when the world
     /// does not know.
     fn blocked(&self) -> Option<String> {
+        None
+    }
+
+    /// The world's state variables and refusals so far (`kafka-gen soak`); `None` for a
+    /// world that keeps no declared state (retail).
+    fn snapshot(&self) -> Option<snapshot::WorldSnapshot> {
         None
     }
 }

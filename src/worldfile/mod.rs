@@ -78,6 +78,7 @@ pub mod runtime;
 pub mod schema;
 mod shape;
 mod show;
+mod snapshot;
 pub mod tables;
 pub mod tally;
 pub mod template;

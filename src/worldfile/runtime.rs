@@ -97,6 +97,16 @@ pub(super) struct Run {
 const PREFETCH_MIN: usize = 4096;
 
 impl FileWorld {
+    /// The model, the state and the refusals, read by `snapshot` for `kafka-gen soak`.
+    pub(super) fn parts(&self) -> (&Model, &super::tables::State, &super::tally::Tally) {
+        (&self.model, &self.run.state, &self.run.tally)
+    }
+
+    /// Entities of kind `k` in the master data.
+    pub(super) fn master_kind_len(&self, k: usize) -> usize {
+        self.run.master.kinds.get(k).map_or(0, |d| d.ids.len())
+    }
+
     /// Draws and refusals per event type so far.
     pub fn tally(&self) -> &super::tally::Tally {
         &self.run.tally

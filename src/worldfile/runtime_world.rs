@@ -70,6 +70,10 @@ impl World for FileWorld {
         ))
     }
 
+    fn snapshot(&self) -> Option<crate::scenario::snapshot::WorldSnapshot> {
+        Some(self.state_snapshot())
+    }
+
     fn ready_at(&self) -> Option<i64> {
         let run = &self.run;
         let blocked = run

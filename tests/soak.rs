@@ -78,6 +78,22 @@ fn a_steady_world_is_called_steady() {
     assert!(out.contains("Payload fields: 8 tested"), "{out}");
 }
 
+/// A weekly rhythm, a running sequence number and an identifier whose events come in runs are
+/// how a steady world looks: with a day's period and weeks enough, each day is compared with
+/// the same weekday, the counter and the id are named as not tested, and the verdict is steady.
+#[test]
+fn a_weekly_rhythm_a_counter_and_an_id_are_not_drift() {
+    let world = fixture("world-soak-weekly.yaml");
+    let (code, out, err) = soak(&["--world", &world, "--duration", "30d", "--fail-on-drift"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(verdict(&out).starts_with("Verdict: steady"), "{out}");
+    assert!(out.contains("purchase.seq (a counter"), "{out}");
+    assert!(out.contains("purchase.customer_id (an identifier"), "{out}");
+    assert!(out.contains("same weekday"), "{out}");
+    // The channel is tested (its weekly swing is the rhythm), not skipped.
+    assert!(!out.contains("purchase.channel ("), "{out}");
+}
+
 #[test]
 fn the_summary_json_holds_periods_tests_thresholds_and_the_verdict() {
     let dir = tempfile::tempdir().unwrap();

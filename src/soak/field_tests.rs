@@ -1,17 +1,46 @@
 //! Drift of payload fields: numbers by a two-sample KS test of a period's sample against the
 //! rest of the run's, text (enums, flags) by a chi-square test of their values' shares.
-//! Fields that look like times (they move with the clock) or identifiers (nearly every value
-//! new) are named as not tested.
+//! Fields that look like times (they move with the clock), counters (a stream's sequence number:
+//! every period's values above the last's) or identifiers (many distinct values, or a name
+//! ending in `id`: which entity an event is about is the world's census, judged by its state,
+//! and events about one entity come in runs, so their counts are not independent draws) are
+//! named as not tested.
 
 use std::collections::HashMap;
 
 use super::drive::SoakData;
 use super::stats::{chi2_homogeneity, ks_against_rest};
 use super::verdict::{
-    Analysis, Skipped, Test, FIELD_TV, ID_LIKE, KS_D, MAX_CATEGORIES, MIN_SAMPLE, P_MAX,
+    Analysis, Peers, Skipped, Test, FIELD_TV, ID_LIKE, KS_D, MAX_CATEGORIES, MIN_SAMPLE, P_MAX,
 };
 
-pub fn fields(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysis) {
+/// Whether a field's name says it holds an identifier: `id`, `user_id`, `sessionId`.
+fn id_named(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let lower = last.to_ascii_lowercase();
+    lower == "id" || lower.ends_with("_id") || last.ends_with("Id") || lower == "sku"
+}
+
+/// Whether a numeric field counts up: each judged period's smallest value is above the one
+/// before's largest (a sequence number), so every period differs from the rest by design.
+fn counts_up(cols: &[(usize, &super::fields::Column)]) -> bool {
+    let ranges: Vec<(f64, f64)> = cols
+        .iter()
+        .filter_map(|(_, c)| {
+            let v = c.nums.iter().copied().filter(|x| !x.is_nan());
+            let lo = v.clone().fold(f64::INFINITY, f64::min);
+            let hi = v.fold(f64::NEG_INFINITY, f64::max);
+            (lo <= hi).then_some((lo, hi))
+        })
+        .collect();
+    ranges.len() >= 3
+        && ranges
+            .windows(2)
+            .all(|w| w[1].0 >= w[0].1 && w[1].1 > w[0].1)
+}
+
+pub fn fields(data: &SoakData, types: &[&str], peers: &Peers, a: &mut Analysis) {
+    let judged = &peers.judged;
     for (f, key) in data.fields.keys.iter().enumerate() {
         let name = format!(
             "{}.{}",
@@ -39,9 +68,23 @@ pub fn fields(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysi
             });
             continue;
         }
+        if id_named(&key.path) {
+            a.skipped_fields.push(Skipped {
+                field: name,
+                why: "an identifier, its entity judged by the world's state",
+            });
+            continue;
+        }
         if nums * 10 >= all * 9 {
-            numeric(&name, &cols, a);
-        } else if !text(&name, &cols, a) {
+            if counts_up(&cols) {
+                a.skipped_fields.push(Skipped {
+                    field: name,
+                    why: "a counter (each period's values above the last's)",
+                });
+                continue;
+            }
+            numeric(&name, &cols, peers, a);
+        } else if !text(&name, &cols, peers, a) {
             a.skipped_fields.push(Skipped {
                 field: name,
                 why: "an identifier (most values distinct)",
@@ -52,14 +95,16 @@ pub fn fields(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysi
     }
 }
 
-fn numeric(name: &str, cols: &[(usize, &super::fields::Column)], a: &mut Analysis) {
-    let mut all: Vec<f64> = cols
-        .iter()
-        .flat_map(|(_, c)| c.nums.iter().copied())
-        .collect();
-    all.retain(|x| !x.is_nan());
-    all.sort_by(f64::total_cmp);
+fn numeric(name: &str, cols: &[(usize, &super::fields::Column)], peers: &Peers, a: &mut Analysis) {
     for (p, c) in cols {
+        // This period's values and its peers': what `ks_against_rest` takes as the whole.
+        let others = peers.of(*p);
+        let mut all: Vec<f64> = (cols.iter())
+            .filter(|(q, _)| q == p || others.contains(q))
+            .flat_map(|(_, c)| c.nums.iter().copied())
+            .filter(|x| !x.is_nan())
+            .collect();
+        all.sort_by(f64::total_cmp);
         let mut mine: Vec<f64> = c.nums.iter().copied().filter(|x| !x.is_nan()).collect();
         if mine.len() < MIN_SAMPLE {
             continue;
@@ -79,7 +124,12 @@ fn numeric(name: &str, cols: &[(usize, &super::fields::Column)], a: &mut Analysi
 }
 
 /// Tests a text field; false when it is an identifier and was not tested.
-fn text(name: &str, cols: &[(usize, &super::fields::Column)], a: &mut Analysis) -> bool {
+fn text(
+    name: &str,
+    cols: &[(usize, &super::fields::Column)],
+    peers: &Peers,
+    a: &mut Analysis,
+) -> bool {
     let mut pooled: HashMap<u32, usize> = HashMap::new();
     let mut n = 0;
     for (_, c) in cols {
@@ -109,17 +159,17 @@ fn text(name: &str, cols: &[(usize, &super::fields::Column)], a: &mut Analysis) 
         v
     };
     let per: Vec<(usize, Vec<f64>)> = cols.iter().map(|(p, c)| (*p, counts(c))).collect();
-    let mut total = vec![0.0; MAX_CATEGORIES];
-    for (_, v) in &per {
-        for (t, x) in total.iter_mut().zip(v) {
-            *t += x;
-        }
-    }
     for (p, mine) in &per {
         if mine.iter().sum::<f64>() < MIN_SAMPLE as f64 {
             continue;
         }
-        let rest: Vec<f64> = total.iter().zip(mine).map(|(t, m)| t - m).collect();
+        let others = peers.of(*p);
+        let mut rest = vec![0.0; MAX_CATEGORIES];
+        for (_, v) in per.iter().filter(|(q, _)| others.contains(q)) {
+            for (t, x) in rest.iter_mut().zip(v) {
+                *t += x;
+            }
+        }
         if let Some(o) = chi2_homogeneity(mine, &rest) {
             a.tests.push(Test {
                 what: format!("field {name}"),

@@ -96,10 +96,12 @@ pub fn text(o: &Options, d: &SoakData, a: &Analysis, types: &[&str]) -> String {
     );
     let _ = writeln!(
         s,
-        "drift: each period against the rest of the run, p < {:e} and type mix or text field \
-         TV > {}, numeric field KS D > {}, state mean off by > {} of its p5..p95 spread, > {}% \
-         at a bound (and {} points over its start), refused share moved > {}, pending moved > \
-         {}% (and > {})",
+        "drift: each period's shares against {}, its state against the rest of the run, p < {:e} \
+         and type mix or text field TV > {}, numeric field KS D > {}, state mean off by > {} of \
+         its p5..p95 spread, > {}% at a bound (and {} points over its start), refused share \
+         moved > {}, pending follow-ups of the later half off the earlier by > {}% (and > {}, \
+         the halves apart)",
+        a.compared_with,
         verdict::P_MAX,
         verdict::MIX_TV,
         verdict::KS_D,

@@ -34,8 +34,8 @@ pub const AT_BOUND_RISE: f64 = 0.25;
 /// The share of a type's draws refused moving by 10 points: the world serves that type
 /// differently than it did.
 pub const REFUSED_SHIFT: f64 = 0.10;
-/// Follow-ups pending at a period's end off the run's mean by half of it, and by more than
-/// [`PENDING_MIN_MOVE`]: a queue that fills or drains.
+/// Follow-ups pending, the later half of the run's mean off the earlier half's by half of it,
+/// and by more than [`PENDING_MIN_MOVE`]: a queue that fills or drains (see `pending`).
 pub const PENDING_SHIFT: f64 = 0.5;
 pub const PENDING_MIN_MOVE: f64 = 100.0;
 /// Fewer values than this in a period's sample (or draws of a type) are not tested.
@@ -44,6 +44,13 @@ pub const MIN_SAMPLE: usize = 50;
 /// (ids, names) and not tested; others keep their 29 commonest values and "other".
 pub const ID_LIKE: f64 = 0.5;
 pub const MAX_CATEGORIES: usize = 30;
+/// A week, in ms: a period that divides it is compared with the periods of the same place in
+/// the week (Mondays with Mondays), so a weekly pattern (retail's weekend channel mix) is the
+/// world's rhythm, not drift; a trend still shows, as a Monday unlike the other Mondays.
+const WEEK_MS: i64 = 7 * 86_400_000;
+/// The fewest periods of one place in the week for that comparison; with fewer, a period is
+/// compared with every other judged one.
+const MIN_PEERS: usize = 2;
 
 /// The thresholds, for the report and the JSON summary.
 pub fn thresholds() -> serde_json::Value {
@@ -98,6 +105,8 @@ pub struct Analysis {
     pub drifts: Vec<Drift>,
     pub skipped_fields: Vec<Skipped>,
     pub fields_tested: usize,
+    /// What each period's shares were compared with, in words.
+    pub compared_with: &'static str,
 }
 
 impl Analysis {
@@ -115,14 +124,52 @@ impl Analysis {
 /// Runs every test on `data`, the first `warmup` periods left out.
 pub fn analyse(data: &SoakData, types: &[&str], warmup: usize) -> Analysis {
     let judged: Vec<usize> = (warmup..data.periods.len()).collect();
-    let mut a = Analysis::default();
-    mix(data, &judged, &mut a);
-    refused(data, types, &judged, &mut a);
+    let peers = Peers::new(data, &judged);
+    let mut a = Analysis {
+        compared_with: peers.words(),
+        ..Analysis::default()
+    };
+    mix(data, &peers, &mut a);
+    refused(data, types, &peers, &mut a);
     state(data, &judged, &mut a);
     pending(data, &judged, &mut a);
-    super::field_tests::fields(data, types, &judged, &mut a);
+    super::field_tests::fields(data, types, &peers, &mut a);
     a.drifts = drifts(&a.tests, data);
     a
+}
+
+/// Which judged periods each period's shares are compared with: those at the same place in
+/// the week when the period divides a week and each place has [`MIN_PEERS`] others, else all.
+pub struct Peers {
+    pub judged: Vec<usize>,
+    slot: Option<usize>,
+}
+
+impl Peers {
+    pub fn new(data: &SoakData, judged: &[usize]) -> Self {
+        let len = data.periods.first().map_or(0, |p| p.end_ms - p.start_ms);
+        let slot = (len > 0 && WEEK_MS % len == 0)
+            .then(|| (WEEK_MS / len) as usize)
+            .filter(|&n| n > 1 && judged.len() >= n * (MIN_PEERS + 1));
+        Self {
+            judged: judged.to_vec(),
+            slot,
+        }
+    }
+
+    fn words(&self) -> &'static str {
+        match self.slot {
+            Some(_) => "the same weekday's periods (a weekly rhythm is not drift)",
+            None => "the rest of the run",
+        }
+    }
+
+    /// The periods `p` is compared with (not `p` itself).
+    pub fn of(&self, p: usize) -> Vec<usize> {
+        (self.judged.iter().copied())
+            .filter(|&q| q != p && self.slot.is_none_or(|n| q % n == p % n))
+            .collect()
+    }
 }
 
 fn push(a: &mut Analysis, what: String, p: usize, o: Option<Outcome>, effect: f64, thr: f64) {
@@ -153,12 +200,12 @@ fn sum_counts(
     total
 }
 
-fn mix(data: &SoakData, judged: &[usize], a: &mut Analysis) {
+fn mix(data: &SoakData, peers: &Peers, a: &mut Analysis) {
     let counts = |d: &PeriodData| d.counts.iter().map(|c| *c as f64).collect::<Vec<_>>();
-    let total = sum_counts(&data.periods, judged, counts);
-    for &p in judged {
+    for &p in &peers.judged {
         let mine = counts(&data.periods[p]);
-        let rest: Vec<f64> = total.iter().zip(&mine).map(|(t, m)| t - m).collect();
+        let mut rest = sum_counts(&data.periods, &peers.of(p), counts);
+        rest.resize(mine.len().max(rest.len()), 0.0);
         if let Some(o) = chi2_homogeneity(&mine, &rest) {
             push(a, "type mix".into(), p, Some(o), o.effect, MIX_TV);
         }
@@ -166,7 +213,7 @@ fn mix(data: &SoakData, judged: &[usize], a: &mut Analysis) {
 }
 
 /// Per primary type, the share of its draws refused.
-fn refused(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysis) {
+fn refused(data: &SoakData, types: &[&str], peers: &Peers, a: &mut Analysis) {
     let pair = |d: &PeriodData, t: usize| {
         let refused: u64 = (d.refusals.iter())
             .filter(|r| r.primary && r.event_type == types[t])
@@ -175,13 +222,17 @@ fn refused(data: &SoakData, types: &[&str], judged: &[usize], a: &mut Analysis) 
         [refused as f64, d.primaries[t] as f64]
     };
     for (t, name) in types.iter().enumerate() {
-        let total = sum_counts(&data.periods, judged, |d| pair(d, t).to_vec());
+        let total = sum_counts(&data.periods, &peers.judged, |d| pair(d, t).to_vec());
         if total.first().is_none_or(|r| *r == 0.0) {
             continue;
         }
-        for &p in judged {
+        for &p in &peers.judged {
             let mine = pair(&data.periods[p], t);
-            let rest = [total[0] - mine[0], total[1] - mine[1]];
+            let rest = sum_counts(&data.periods, &peers.of(p), |d| pair(d, t).to_vec());
+            let rest = [
+                rest.first().copied().unwrap_or(0.0),
+                rest.get(1).copied().unwrap_or(0.0),
+            ];
             let (n1, n2) = (mine[0] + mine[1], rest[0] + rest[1]);
             if n1 < MIN_SAMPLE as f64 || n2 <= 0.0 {
                 continue;
@@ -249,31 +300,56 @@ fn state(data: &SoakData, judged: &[usize], a: &mut Analysis) {
     }
 }
 
+/// A queue that fills or drains: the pending count at each period's end is one snapshot of a
+/// bursty queue (a visit queues its 40 pages at once), so a single period is no evidence. The
+/// judged periods are split in halves; the queue drifts when the later half's mean is off the
+/// earlier's by [`PENDING_SHIFT`] (and [`PENDING_MIN_MOVE`]) and every later value lies beyond
+/// every earlier one: with 14 periods a half, chance separates them with p = 2 / C(28, 14),
+/// about 5e-8, below [`P_MAX`]. The test is shown on each period of the later half.
 fn pending(data: &SoakData, judged: &[usize], a: &mut Analysis) {
-    if judged.is_empty() {
+    let (early, late) = judged.split_at(judged.len() / 2);
+    if early.is_empty() || late.is_empty() {
         return;
     }
-    let mean = judged
-        .iter()
-        .map(|&p| data.periods[p].pending as f64)
-        .sum::<f64>()
-        / judged.len() as f64;
-    for &p in judged {
-        let moved = (data.periods[p].pending as f64 - mean).abs();
-        let effect = if moved > PENDING_MIN_MOVE {
-            moved / mean.max(1.0)
-        } else {
-            0.0
+    let values =
+        |ps: &[usize]| -> Vec<f64> { ps.iter().map(|&p| data.periods[p].pending as f64).collect() };
+    let (e, l) = (values(early), values(late));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (me, ml) = (mean(&e), mean(&l));
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let separated = min(&l) > max(&e) || max(&l) < min(&e);
+    let p = if separated {
+        2.0 / binomial(e.len() + l.len(), e.len())
+    } else {
+        1.0
+    };
+    let moved = (ml - me).abs();
+    let effect = if moved > PENDING_MIN_MOVE {
+        moved / me.max(1.0)
+    } else {
+        0.0
+    };
+    for &q in late {
+        let o = Outcome {
+            statistic: moved,
+            p,
+            effect,
         };
         push(
             a,
             "pending follow-ups".into(),
-            p,
-            None,
+            q,
+            Some(o),
             effect,
             PENDING_SHIFT,
         );
     }
+}
+
+/// n choose k, as a float.
+fn binomial(n: usize, k: usize) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
 }
 
 /// The drifting tests grouped by what drifts, in the order first seen.

@@ -391,13 +391,14 @@ fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
         off["payload"][field] = json!(n - 1);
         caught(&events[..i], off, rule);
     }
-    // A market with sessions open (supply below 100) showing one tutor fewer available, or a
-    // demand score a point off.
+    // A market with sessions started in the last hour (so its demand reads its roster, the
+    // available tutors plus those in a session) showing one tutor fewer available, or a
+    // demand or supply score half a point off.
     let i = events
         .iter()
         .rposition(|e| {
             e["event_type"] == "supply_demand_update"
-                && e["payload"]["supply_score"].as_f64() < Some(100.0)
+                && e["payload"]["demand_score"].as_f64() < Some(100.0)
                 && e["payload"]["active_students"].as_u64() > Some(0)
         })
         .unwrap();
@@ -407,7 +408,10 @@ fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
     off["payload"]["available_tutors"] = json!(n - 1);
     caught(&events[..i], off.clone(), "market_supply");
     off["payload"]["available_tutors"] = json!(n);
-    let d = off["payload"]["demand_score"].as_f64().unwrap();
-    off["payload"]["demand_score"] = json!(if d < 100.0 { d + 0.5 } else { d - 0.5 });
-    caught(&events[..i], off, "market_supply");
+    for field in ["demand_score", "supply_score"] {
+        let mut off = off.clone();
+        let d = off["payload"][field].as_f64().unwrap();
+        off["payload"][field] = json!(if d < 100.0 { d + 0.5 } else { d - 0.5 });
+        caught(&events[..i], off, "market_supply");
+    }
 }

@@ -352,11 +352,11 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
                     Some(in_window(market_starts.get(&m), now, HOUR)),
                     "{e}"
                 );
-                // Free tutors per session started in the last hour, 100 at 0.75 or more.
+                // Free tutors per session started in the last hour, 100 at 0.6 or more.
                 let active = in_window(market_starts.get(&m), now, HOUR).max(1) as f64;
                 let free = (roster - busy) as f64;
                 let supply =
-                    (100.0 * (50.0 + 50.0 * (free / (0.75 * active)).min(1.0))).round() / 100.0;
+                    (100.0 * (50.0 + 50.0 * (free / (0.6 * active)).min(1.0))).round() / 100.0;
                 assert_eq!(p["supply_score"].as_f64(), Some(supply), "{e}");
             }
             other => panic!("unknown type {other}"),

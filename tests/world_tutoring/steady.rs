@@ -163,3 +163,67 @@ fn ten_times_the_pace_keeps_the_mix_every_day() {
         assert!(w < 0.1, "{day}: w = {w:.3}, counts {types:?}");
     }
 }
+
+/// The markets at the document's default pace (500 events a minute, 7,500 tutors), for 2.5
+/// hours: once the first hour has filled the markets' one-hour windows and sessions, each
+/// balance status is about a third of the updates, active students are within the document's
+/// 10-500, and available tutors within its 5-100 in all but a few updates (tier-2 markets,
+/// with 58 free on average, pass 100 now and then: at most 1%).
+#[test]
+fn markets_hold_the_documents_ranges_after_the_first_hour() {
+    let events = json_lines(&[
+        "--world",
+        WORLD,
+        "--data-dir",
+        "/nonexistent/kafka-gen-test",
+        "--sink",
+        "stdout",
+        "--seed",
+        "31",
+        "--start",
+        "2025-03-01T00:00:00Z",
+        // 2.5 hours of the 500 primary events a minute.
+        "--count",
+        "75000",
+        "--on-end",
+        "stop",
+        "--stats-interval",
+        "0",
+    ]);
+    let later: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "supply_demand_update")
+        .filter(|e| e["payload"]["timestamp"].as_str() >= Some("2025-03-01T01:00:00"))
+        .map(|e| &e["payload"])
+        .collect();
+    let n = later.len() as f64;
+    assert!(n > 8_000.0, "{n} updates after the first hour");
+    for status in ["balanced", "high_demand", "oversupplied"] {
+        let share = later
+            .iter()
+            .filter(|p| p["balance_status"] == status)
+            .count() as f64
+            / n;
+        // About a third each: within 6 points (the tiers make a third each by construction;
+        // the balanced tier's noise moves about 5% of its updates out).
+        assert!((share - 1.0 / 3.0).abs() < 0.06, "{status}: {share:.3}");
+    }
+    let active: Vec<u64> = later
+        .iter()
+        .map(|p| p["active_students"].as_u64().unwrap())
+        .collect();
+    assert!(
+        active.iter().all(|a| (10..=500).contains(a)),
+        "active students {:?}..{:?}",
+        active.iter().min(),
+        active.iter().max()
+    );
+    let outside = later
+        .iter()
+        .filter(|p| !(5..=100).contains(&p["available_tutors"].as_u64().unwrap()))
+        .count() as f64;
+    assert!(
+        outside / n <= 0.01,
+        "available tutors outside 5-100: {outside} of {n}"
+    );
+}

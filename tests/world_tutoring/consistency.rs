@@ -79,12 +79,16 @@ fn document_fields(ty: &str) -> &'static [&'static str] {
     }
 }
 
+/// What the tests read of the master data: each student's region and standing, each tutor's
+/// home market.
+struct Master {
+    region: HashMap<String, String>,
+    standing: HashMap<String, f64>,
+    market: HashMap<String, usize>,
+}
+
 /// Master data written by `kafka-gen master` (master_seed 42: the same as made in memory).
-fn master() -> (
-    tempfile::TempDir,
-    HashMap<String, String>,
-    HashMap<String, usize>,
-) {
+fn master() -> (tempfile::TempDir, Master) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tutoring");
     let m = kafka_gen(&[
@@ -101,14 +105,15 @@ fn master() -> (
         serde_json::from_str(&std::fs::read_to_string(out.join(format!("{kind}.json"))).unwrap())
             .unwrap()
     };
-    let regions = read("students")
+    let students = read("students");
+    let id = |s: &Value| s["id"].as_str().unwrap().to_string();
+    let region = students
         .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["region"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|s| (id(s), s["region"].as_str().unwrap().to_string()))
+        .collect();
+    let standing = students
+        .iter()
+        .map(|s| (id(s), s["standing"].as_f64().unwrap()))
         .collect();
     let markets = read("tutors")
         .iter()
@@ -119,7 +124,12 @@ fn master() -> (
             )
         })
         .collect();
-    (dir, regions, markets)
+    let m = Master {
+        region,
+        standing,
+        market: markets,
+    };
+    (dir, m)
 }
 
 fn market(subject: &str, region: &str) -> usize {
@@ -148,7 +158,8 @@ struct Open {
 
 #[tokio::test]
 async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
-    let (dir, student_region, tutor_market) = master();
+    let (dir, md) = master();
+    let (student_region, tutor_market) = (&md.region, &md.market);
     let mut c = config(21, &dir.path().join("tutoring"));
     c.schedule.start = Some("2025-03-01T08:00:00Z".parse().unwrap());
     c.schedule.count = Some(100_000);
@@ -157,6 +168,11 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
     let s = scenario::find(&world()).unwrap();
     let mut checker = s.checker(&c.data_dir, true).unwrap();
     const DAY: i64 = 86_400_000;
+    const HOUR: i64 = 3_600_000;
+    let mut rosters: HashMap<usize, i64> = HashMap::new();
+    for &m in tutor_market.values() {
+        *rosters.entry(m).or_default() += 1;
+    }
     let mut open: HashMap<String, Open> = HashMap::new();
     let (mut busy_students, mut busy_tutors) = (HashSet::new(), HashSet::new());
     let mut completions: HashMap<String, VecDeque<i64>> = HashMap::new();
@@ -305,7 +321,8 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
                 };
                 assert_eq!(p["avg_session_rating"].as_f64(), Some(rating), "{e}");
                 let score = ((100.0
-                    * (75.0 + 1.5 * w30 as f64 + 10.0 * (rating - 4.0) - 5.0 * c14 as f64))
+                    * (md.standing[&student] + 5.0 * (rating - 4.0) + 0.5 * w30 as f64
+                        - c14 as f64))
                     .round()
                     / 100.0)
                     .clamp(60.0, 100.0);
@@ -313,9 +330,9 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
                     (p["health_score"].as_f64().unwrap() - score).abs() < 1e-9,
                     "score {score}: {e}"
                 );
-                let risk = if score < 70.0 {
+                let risk = if score < 73.33 {
                     "high"
-                } else if score < 85.0 {
+                } else if score < 86.67 {
                     "medium"
                 } else {
                     "low"
@@ -327,17 +344,19 @@ async fn the_contract_and_the_worlds_consistency_hold_over_100k_events() {
                     p["subject"].as_str().unwrap(),
                     p["region"].as_str().unwrap(),
                 );
-                let roster = tutor_market.values().filter(|&&x| x == m).count() as i64;
+                let roster = rosters.get(&m).copied().unwrap_or(0);
                 let busy = busy_tutors.iter().filter(|t| tutor_market[*t] == m).count() as i64;
                 assert_eq!(p["available_tutors"].as_i64(), Some(roster - busy), "{e}");
                 assert_eq!(
                     p["active_students"].as_u64(),
-                    Some(in_window(market_starts.get(&m), now, 30 * DAY)),
+                    Some(in_window(market_starts.get(&m), now, HOUR)),
                     "{e}"
                 );
+                // Free tutors per session started in the last hour, 100 at 0.6 or more.
+                let active = in_window(market_starts.get(&m), now, HOUR).max(1) as f64;
+                let free = (roster - busy) as f64;
                 let supply =
-                    (100.0 * (50.0 + 50.0 * (roster - busy) as f64 / roster.max(1) as f64)).round()
-                        / 100.0;
+                    (100.0 * (50.0 + 50.0 * (free / (0.6 * active)).min(1.0))).round() / 100.0;
                 assert_eq!(p["supply_score"].as_f64(), Some(supply), "{e}");
             }
             other => panic!("unknown type {other}"),

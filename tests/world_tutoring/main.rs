@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod consistency;
+mod steady;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -196,7 +197,7 @@ async fn each_broken_rule_is_caught() {
     };
     caught(
         &[],
-        with(&start, "tutor_id", json!("tut_1000")),
+        with(&start, "tutor_id", json!("tut_99")),
         "unknown_reference",
     );
     caught(&[], with(&start, "subject", json!("Art")), "schema");
@@ -315,14 +316,15 @@ async fn each_broken_rule_is_caught() {
         with(&health, "health_score", json!(off)),
         "health_score",
     );
-    // The ingest API checks it too: it needs no earlier event and no master data.
+    let wrong = if score < 73.33 { "low" } else { "high" };
+    caught(&[], with(&health, "churn_risk", json!(wrong)), "churn_risk");
+    // The ingest API checks a rule that needs no earlier event and no master data (the
+    // health score reads the student's standing, so it is checked where master data is).
     let err = scenario::find(&world())
         .unwrap()
-        .validate_event(&with(&health, "health_score", json!(off)))
+        .validate_event(&with(&health, "churn_risk", json!(wrong)))
         .unwrap_err();
-    assert!(err.starts_with("rule health_score: "), "{err}");
-    let wrong = if score < 70.0 { "low" } else { "high" };
-    caught(&[], with(&health, "churn_risk", json!(wrong)), "churn_risk");
+    assert!(err.starts_with("rule churn_risk: "), "{err}");
     let market = find("supply_demand_update");
     let status = if market["payload"]["balance_status"] == "balanced" {
         "high_demand"
@@ -389,13 +391,14 @@ fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
         off["payload"][field] = json!(n - 1);
         caught(&events[..i], off, rule);
     }
-    // A market with sessions open (supply below 100) showing one tutor fewer available, or a
-    // demand score a point off.
+    // A market with sessions started in the last hour (so its demand reads its roster, the
+    // available tutors plus those in a session) showing one tutor fewer available, or a
+    // demand or supply score half a point off.
     let i = events
         .iter()
         .rposition(|e| {
             e["event_type"] == "supply_demand_update"
-                && e["payload"]["supply_score"].as_f64() < Some(100.0)
+                && e["payload"]["demand_score"].as_f64() < Some(100.0)
                 && e["payload"]["active_students"].as_u64() > Some(0)
         })
         .unwrap();
@@ -405,7 +408,10 @@ fn health_and_market_counts_follow_the_stream_as_windows_fill_and_empty() {
     off["payload"]["available_tutors"] = json!(n - 1);
     caught(&events[..i], off.clone(), "market_supply");
     off["payload"]["available_tutors"] = json!(n);
-    let d = off["payload"]["demand_score"].as_f64().unwrap();
-    off["payload"]["demand_score"] = json!(if d < 100.0 { d + 0.5 } else { d - 0.5 });
-    caught(&events[..i], off, "market_supply");
+    for field in ["demand_score", "supply_score"] {
+        let mut off = off.clone();
+        let d = off["payload"][field].as_f64().unwrap();
+        off["payload"][field] = json!(if d < 100.0 { d + 0.5 } else { d - 0.5 });
+        caught(&events[..i], off, "market_supply");
+    }
 }

@@ -29,6 +29,8 @@
 //! - [`app`]: what each subcommand does.
 //! - [`signals`]: SIGINT/SIGTERM as a clean stop, shared by every long-running command.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
+//! - [`guard`]: who may use an HTTP listener and how much: bearer tokens, per-client rates and
+//!   concurrent requests, one middleware for the ingest API, `serve` and the metrics listener.
 //! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 //! - [`worldfile`]: worlds described in a YAML file (`--world FILE`, or a shipped one by name),
@@ -42,6 +44,7 @@ pub mod consume;
 pub mod event;
 pub mod exit;
 pub mod generator;
+pub mod guard;
 pub mod ingest;
 pub mod listen;
 pub mod logging;

@@ -175,11 +175,12 @@ impl Shared {
             let (reason, after) = match attempt {
                 Attempt::Delivered => return chunk.count_into(&self.delivered),
                 Attempt::Refused { status, excerpt } => {
+                    let hint = refusal_hint(status);
                     if !self.warned_refused.swap(true, Ordering::Relaxed) {
                         tracing::error!(endpoint = %self.endpoint, status = status.as_u16(), body = %excerpt,
-                            "The HTTP endpoint refused events; dead-lettering them (further refusals are counted, not logged).");
+                            "The HTTP endpoint refused events{hint}; dead-lettering them (further refusals are counted, not logged).");
                     }
-                    let why = format!("refused with status {}: {excerpt}", status.as_u16());
+                    let why = format!("refused with status {}: {excerpt}{hint}", status.as_u16());
                     return self.fail(&chunk, &why);
                 }
                 Attempt::Retry { reason, after } => (reason, after),
@@ -322,6 +323,18 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
+/// What to check when the endpoint refuses the sink's credentials (a `kafka-gen ingest` with
+/// tokens answers 401); empty for other refusals.
+fn refusal_hint(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            " (check the token it is sent: KAFKA_GEN_HTTP_AUTHORIZATION or [http] authorization, \
+             \"Bearer <token>\")"
+        }
+        _ => "",
+    }
+}
+
 /// The error and its causes on one line, without the URL reqwest repeats in each.
 fn short_error(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
@@ -393,6 +406,12 @@ mod tests {
         assert_eq!(h("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
         assert_eq!(h("soon"), None);
         assert_eq!(retry_after(None), None);
+    }
+
+    #[test]
+    fn a_refused_token_names_where_the_sink_takes_it() {
+        assert!(refusal_hint(StatusCode::UNAUTHORIZED).contains("KAFKA_GEN_HTTP_AUTHORIZATION"));
+        assert_eq!(refusal_hint(StatusCode::BAD_REQUEST), "");
     }
 
     #[test]

@@ -142,7 +142,10 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
         .bad_input()?;
     if let Some(addr) = config.metrics_listen {
         let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
-        crate::metrics::serve(addr, health, metrics_stop.clone())
+        let access = crate::guard::Access::load(&config.auth).bad_input()?;
+        let limits = config.metrics.limits();
+        let guard = crate::guard::Guard::new(crate::guard::Listener::Metrics, access, limits);
+        crate::metrics::serve(addr, health, guard, metrics_stop.clone())
             .await
             .bad_input()?;
     }
@@ -221,6 +224,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         produce: args.produce.clone(),
         log: args.log.clone(),
         metrics: args.metrics.clone(),
+        auth: args.auth.clone(),
         ..RunArgs::default()
     };
     let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars()).bad_input()?;
@@ -232,13 +236,14 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The world and the token file are read before the port is taken.
+    let service = config.ingest_service().bad_input()?;
     runtime.block_on(async {
         crate::metrics::install()?;
         let listener = crate::listen::bind(config.ingest.listen, "--listen").await?;
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
         // `serve` marks its start-up errors that are bad input itself; the rest fail the run.
-        let service = config.ingest_service().bad_input()?;
         crate::ingest::serve(&service, listener, cancel).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -282,31 +287,52 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `kafka-gen serve`'s checked limits and address.
-fn serve_settings(
-    args: &ServeArgs,
-) -> anyhow::Result<(crate::serve::Limits, std::net::SocketAddr)> {
-    if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= 1e9) {
-        anyhow::bail!(
-            "max rate is {}; it must be > 0 and <= 1e9 events per second (--max-rate)",
-            args.max_rate
-        );
-    }
-    if args.max_total == 0 || args.max_streams == 0 {
-        anyhow::bail!("--max-total and --max-streams must be at least 1");
-    }
-    let env = |name: &str| std::env::var(name).ok();
-    let addr = crate::serve::listen_address(args.listen.as_deref(), env)?;
+/// What `kafka-gen serve` is set to: its checked limits, address and guard.
+struct ServeSettings {
+    limits: crate::serve::Limits,
+    addr: std::net::SocketAddr,
+    guard: std::sync::Arc<crate::guard::Guard>,
+}
+
+/// `kafka-gen serve`'s settings from its flags and the environment (`SIMTOM_HOST`,
+/// `SIMTOM_PORT`, `KAFKA_GEN_AUTH_*`); it reads no config file.
+fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
+    use crate::guard::{Access, AuthConfig, Guard, Limits, Listener};
     let limits = crate::serve::Limits {
         max_rate: args.max_rate,
         max_total: args.max_total,
         max_streams: args.max_streams,
+        max_streams_per_client: args.max_streams_per_client,
+        max_body_bytes: args.max_body_bytes,
     };
-    Ok((limits, addr))
+    limits.validate()?;
+    let guard_limits = Limits {
+        client_requests_per_sec: args.client_requests_per_sec,
+        client_burst: args.client_burst,
+        max_concurrent_requests: Some(args.max_concurrent_requests),
+    };
+    guard_limits.validate(|f| Listener::Serve.setting(f), "kafka-gen serve")?;
+    let env = |name: &str| std::env::var(name).ok();
+    let addr = crate::serve::listen_address(args.listen.as_deref(), env)?;
+    let mut auth = AuthConfig::from_env(env)?;
+    if let Some(file) = &args.auth.auth_token_file {
+        auth.token_file = Some(file.clone());
+    }
+    auth.health_open |= args.auth.auth_health_open;
+    let guard = Guard::new(Listener::Serve, Access::load(&auth)?, guard_limits);
+    Ok(ServeSettings {
+        limits,
+        addr,
+        guard,
+    })
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let (limits, addr) = serve_settings(args).bad_input()?;
+    let ServeSettings {
+        limits,
+        addr,
+        guard,
+    } = serve_settings(args).bad_input()?;
     crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
     for world in &args.world {
@@ -321,10 +347,13 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = crate::listen::bind(addr, "--listen").await?;
         tracing::info!(%addr, "Serving.");
+        guard.announce(listener.local_addr()?);
         let cancel = CancellationToken::new();
         tokio::spawn(stop_on_signals(cancel.clone()));
         let streams = state.shutdown();
-        axum::serve(listener, crate::serve::router(state))
+        let app = guard.wrap(crate::serve::router(state));
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 cancel.cancelled().await;
                 // Open streams end first, so that the shutdown does not wait for them.

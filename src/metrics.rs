@@ -1,5 +1,5 @@
-//! Prometheus metrics and `/health`, for the generator (`--metrics-listen`) and the ingest
-//! service. The recorder is the `metrics` crate's global one, rendered by
+//! Prometheus metrics and `/health`, for the generator (`--metrics-listen`, bounded by
+//! `[metrics]`) and the ingest service. The recorder is the `metrics` crate's global one, rendered by
 //! `metrics-exporter-prometheus`; axum serves it.
 //!
 //! The generator's hot path stays cheap: [`RunMetrics`] copies the run's cumulative counts
@@ -14,9 +14,11 @@ use axum::routing::get;
 use axum::Router;
 use metrics::{Counter, Gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::guard::{Guard, Limits, Listener};
 use crate::scenario::EventTypeSpec;
 use crate::sinks::Sink;
 use crate::stats::Stats;
@@ -84,24 +86,69 @@ pub fn routes(health: HealthFn) -> Router {
         )
 }
 
-/// Binds `addr` and serves [`routes`] until `cancel`. Returns the bound address.
+/// The metrics listener's bounds (`[metrics]`), per client address and at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Requests per second one client address may make on average (more get 429); 0 for no
+    /// limit. 0.01 to 1e6. A scrape every few seconds needs far less.
+    pub client_requests_per_sec: f64,
+    /// Requests one client address may make at once above that rate. 1 to 1000000.
+    pub client_burst: u32,
+    /// Requests answered at once; one more gets 503. 1 to 10000.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            client_requests_per_sec: 20.0,
+            client_burst: 40,
+            max_concurrent_requests: 8,
+        }
+    }
+}
+
+impl MetricsConfig {
+    /// The guard's limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            client_requests_per_sec: self.client_requests_per_sec,
+            client_burst: self.client_burst,
+            max_concurrent_requests: Some(self.max_concurrent_requests),
+        }
+    }
+
+    /// Checks each bound, naming it as `metrics.<field>`.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        (self.limits()).validate(|f| Listener::Metrics.setting(f), "config file [metrics]")
+    }
+}
+
+/// Binds `addr` and serves [`routes`] behind `guard` until `cancel`. Returns the bound address.
 pub async fn serve(
     addr: SocketAddr,
     health: HealthFn,
+    guard: Arc<Guard>,
     cancel: CancellationToken,
 ) -> anyhow::Result<SocketAddr> {
     install()?;
     let listener = crate::listen::bind(addr, "--metrics-listen").await?;
     let bound = listener.local_addr()?;
+    let app = guard.wrap(routes(health));
     tokio::spawn(async move {
-        let served = axum::serve(listener, routes(health))
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(cancel.cancelled_owned())
+        .await;
         if let Err(error) = served {
             tracing::error!(%error, "The metrics endpoint stopped.");
         }
     });
     tracing::info!(address = %bound, "Serving /metrics and /health.");
+    guard.announce(bound);
     Ok(bound)
 }
 

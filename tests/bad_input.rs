@@ -2,6 +2,8 @@
 //! and the error names the value, the bound and where to change it, then exits 2 (issue 10).
 
 mod common;
+#[path = "bad_input/listeners.rs"]
+mod listeners;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

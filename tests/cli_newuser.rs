@@ -383,6 +383,11 @@ fn every_subcommand_flag_has_a_heading_and_names_its_variable() {
     // variables set them too (`ingest --listen` is `KAFKA_GEN_INGEST_LISTEN`).
     let variable = |sub: &str, long: &str| match (sub, long) {
         ("ingest", "listen") => Some("KAFKA_GEN_INGEST_LISTEN".to_string()),
+        // Issue 30: serve reads these variables itself.
+        ("ingest" | "serve", "auth-token-file" | "auth-health-open") => Some(format!(
+            "KAFKA_GEN_{}",
+            long.replace('-', "_").to_uppercase()
+        )),
         (
             "consume" | "ingest" | "replay",
             "config" | "scenario" | "data-dir" | "bootstrap-servers" | "create-topics"

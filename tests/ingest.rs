@@ -3,8 +3,11 @@
 //! duplicate batches; an rdkafka consumer reads what reached the topics. Then the broker goes
 //! down (503, nothing acknowledged lost) and the generator's HTTP sink posts through the
 //! service to the same topics. The same batches then go through the service to a real Tansu
-//! broker. Waits are I/O on real sockets, each bounded.
+//! broker. Waits are I/O on real sockets, each bounded. `auth`: the service with bearer tokens
+//! (issue 30).
 
+#[path = "ingest/auth.rs"]
+mod auth;
 mod common;
 #[path = "ingest/document_body.rs"]
 mod document_body;

@@ -1,7 +1,8 @@
 //! The ingest API against slow and abusive clients and a topic that goes missing (issue 10):
 //! raw TCP clients that stop half-way through the headers or the body, more unfinished bodies
 //! than the service takes at once, and the log of a `kafka-gen ingest` process whose topic
-//! disappears. librdkafka's mock cluster stands in for Kafka. Waits are real I/O, each bounded.
+//! disappears; and (issue 30) a client address past its request rate. librdkafka's mock cluster
+//! stands in for Kafka. Waits are real I/O, each bounded.
 
 mod common;
 
@@ -226,4 +227,65 @@ async fn a_missing_topic_is_answered_at_once_and_logged_once() {
         "the missing topic is logged once:\n{}",
         log.join("\n")
     );
+}
+
+/// Issue 30: requests per second per client address. The service's own accept loop hands the
+/// guard each connection's address, so another address keeps its own bucket; past the burst
+/// the answer is 429 with `Retry-After`, naming the setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_client_address_has_its_own_request_rate() {
+    let mock = mock();
+    let mut config = fixture_config(11);
+    config.kafka.bootstrap_servers = mock.bootstrap_servers();
+    config.ingest.client_requests_per_sec = 0.01;
+    config.ingest.client_burst = 3;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    let service = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            kafka_gen::ingest::serve(&config.ingest_service()?, listener, cancel).await
+        })
+    };
+    let from = |n: u8| {
+        let ip = std::net::IpAddr::from([127, 0, 0, n]);
+        reqwest::Client::builder()
+            .local_address(ip)
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (from(1), from(2));
+    let deadline = Instant::now() + BOUND;
+    // The first request that gets through starts the burst of three.
+    while a.get(format!("{base}/metrics")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the service never listened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for _ in 0..2 {
+        let status = a
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    let limited = a.get(format!("{base}/events")).send().await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "100");
+    let body: Value = limited.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("ingest.client_requests_per_sec 0.01"),
+        "{error}"
+    );
+    let other = b.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(other.status(), 200, "another address has its own bucket");
+    cancel.cancel();
+    tokio::time::timeout(BOUND, service)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
 }

@@ -53,9 +53,15 @@ fn delivered(m: &HashMap<String, f64>, ty: &str) -> f64 {
 async fn scrapes_during_a_run_agree_with_the_final_summary() {
     let stop = CancellationToken::new();
     let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
-    let addr = kafka_gen::metrics::serve("127.0.0.1:0".parse().unwrap(), health, stop.clone())
-        .await
-        .unwrap();
+    let guard = kafka_gen::guard::Guard::new(
+        kafka_gen::guard::Listener::Metrics,
+        kafka_gen::guard::Access::open(),
+        kafka_gen::metrics::MetricsConfig::default().limits(),
+    );
+    let addr =
+        kafka_gen::metrics::serve("127.0.0.1:0".parse().unwrap(), health, guard, stop.clone())
+            .await
+            .unwrap();
     let mut config = fixture_config(9);
     config.metrics_listen = Some(addr);
     config.schedule.rate_per_sec = Some(4000.0);

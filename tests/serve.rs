@@ -1,12 +1,15 @@
 //! The streaming HTTP API through a real HTTP client: lines at the requested rate (on tokio's
 //! paused clock), 422 for over-limit requests, and a disconnect that frees the generator.
-//! `profile`: the time profile, simtom's defaults and its request fields.
+//! `profile`: the time profile, simtom's defaults and its request fields. `guard`: tokens and
+//! per-client limits (issue 30).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use kafka_gen::serve::{router, AppState, Limits};
 
+#[path = "serve/guard.rs"]
+mod guard;
 #[path = "serve/profile.rs"]
 mod profile;
 
@@ -30,6 +33,7 @@ async fn start_on(
         max_rate: 1000.0,
         max_total: 100_000,
         max_streams,
+        ..Limits::default()
     };
     let state = AppState::new(limits, Some(data_root));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

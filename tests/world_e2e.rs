@@ -229,6 +229,7 @@ async fn serve_streams_the_world_by_its_name() {
         max_rate: 100_000.0,
         max_total: 100_000,
         max_streams: 2,
+        ..Limits::default()
     };
     let scenario = kafka_gen::worldfile::scenario(Path::new(&bank())).unwrap();
     let state = AppState::with_worlds(limits, Some(PathBuf::from("/nonexistent")), vec![scenario]);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::shared::{
-    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    AuthArgs, BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
 };
 use crate::master::Format;
 
@@ -15,7 +15,8 @@ use crate::master::Format;
 /// file and `KAFKA_GEN_*` variables as a run.
 #[derive(Debug, Default, Clone, Args)]
 pub struct IngestArgs {
-    /// Address to serve the API on [default: 0.0.0.0:8080] [env: KAFKA_GEN_INGEST_LISTEN]
+    /// Address to serve the API on; 0.0.0.0:8080 for every interface (then require a token,
+    /// --auth-token-file) [default: 127.0.0.1:8080] [env: KAFKA_GEN_INGEST_LISTEN]
     #[arg(help_heading = "Service", long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
@@ -35,6 +36,8 @@ pub struct IngestArgs {
     pub produce: ProduceArgs,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub auth: AuthArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -180,7 +183,8 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on, HOST:PORT [default: 0.0.0.0:8000, or simtom's SIMTOM_HOST and
+    /// Address to listen on, HOST:PORT; 0.0.0.0:8000 for every interface (then require a
+    /// token, --auth-token-file) [default: 127.0.0.1:8000, or simtom's SIMTOM_HOST and
     /// SIMTOM_PORT where set]
     #[arg(help_heading = "Service", long, value_name = "HOST:PORT")]
     pub listen: Option<String>,
@@ -194,15 +198,45 @@ pub struct ServeArgs {
     /// Set a world parameter, e.g. --set num_users=50; repeat for more
     #[arg(help_heading = "Service", long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Highest rate a client may ask for, events per second
-    #[arg(help_heading = "Limits", long, default_value_t = 10_000.0)]
+    /// Highest rate a stream may ask for, events per second (0.1 to 1000, simtom's top)
+    #[arg(help_heading = "Limits", long, value_name = "RATE",
+          default_value_t = crate::serve::Limits::default().max_rate, allow_negative_numbers = true)]
     pub max_rate: f64,
-    /// Most primary events one stream may ask for
-    #[arg(help_heading = "Limits", long, default_value_t = 10_000_000)]
+    /// Most primary events one stream may ask for (1 to 1000000, simtom's top)
+    #[arg(help_heading = "Limits", long, value_name = "N",
+          default_value_t = crate::serve::Limits::default().max_total)]
     pub max_total: u64,
-    /// Most streams open at once
-    #[arg(help_heading = "Limits", long, default_value_t = 64)]
+    /// Most streams open at once; one more gets 503 (1 to 10000)
+    #[arg(help_heading = "Limits", long, value_name = "N",
+          default_value_t = crate::serve::Limits::default().max_streams)]
     pub max_streams: usize,
+    /// Most streams one client address may have open at once; one more gets 429 (1 to 10000)
+    #[arg(help_heading = "Limits", long, value_name = "N",
+          default_value_t = crate::serve::Limits::default().max_streams_per_client)]
+    pub max_streams_per_client: usize,
+    /// Largest request body, bytes; a larger one gets 413 (1024 to 16777216)
+    #[arg(help_heading = "Limits", long, value_name = "BYTES",
+          default_value_t = crate::serve::Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Requests handled at once (a stream until its first byte); one more gets 503
+    /// (1 to 10000)
+    #[arg(help_heading = "Limits", long, value_name = "N", default_value_t = 64)]
+    pub max_concurrent_requests: usize,
+    /// Requests per second one client address may make on average; more get 429 with
+    /// Retry-After (0.01 to 1e6, or 0 for no limit)
+    #[arg(
+        help_heading = "Limits",
+        long,
+        value_name = "RATE",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
+    pub client_requests_per_sec: f64,
+    /// Requests one client address may make at once above that rate (1 to 1000000)
+    #[arg(help_heading = "Limits", long, value_name = "N", default_value_t = 100)]
+    pub client_burst: u32,
+    #[command(flatten)]
+    pub auth: AuthArgs,
 }
 
 /// Flags of `kafka-gen check`.

@@ -1,6 +1,6 @@
 //! Flags that several commands take, each declared once here and flattened into the commands
 //! that use it (issue 11: "shared run flags are declared once"), so a flag reads, parses and
-//! documents itself the same way in a run, `consume`, `ingest` and `replay`.
+//! documents itself the same way in a run, `consume`, `ingest`, `replay` and `serve`.
 
 use std::path::PathBuf;
 
@@ -54,10 +54,25 @@ pub struct LogArgs {
 /// The Prometheus endpoint: a run and `ingest`.
 #[derive(Debug, Default, Clone, Args)]
 pub struct MetricsArgs {
-    /// Serve Prometheus metrics and /health on this IP:PORT, e.g. 0.0.0.0:9464
-    /// [env: KAFKA_GEN_METRICS_LISTEN]
+    /// Serve Prometheus metrics and /health on this IP:PORT, e.g. 127.0.0.1:9464 (0.0.0.0:9464
+    /// for every interface) [env: KAFKA_GEN_METRICS_LISTEN]
     #[arg(help_heading = "Observability", long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// Bearer tokens for the HTTP listeners: a run's metrics listener, `ingest` and `serve`. A
+/// token itself is never a flag (`ps` shows flags): it comes from the file or the environment.
+#[derive(Debug, Default, Clone, Args)]
+pub struct AuthArgs {
+    /// Require a bearer token from this file on every request to the HTTP listeners: one token
+    /// a line, blank lines and # comments skipped. Tokens in KAFKA_GEN_AUTH_TOKENS (comma- or
+    /// newline-separated) count too [env: KAFKA_GEN_AUTH_TOKEN_FILE]
+    #[arg(help_heading = "Security", long, value_name = "FILE")]
+    pub auth_token_file: Option<PathBuf>,
+    /// With tokens required, still answer GET /health without one (for load balancers)
+    /// [env: KAFKA_GEN_AUTH_HEALTH_OPEN]
+    #[arg(help_heading = "Security", long)]
+    pub auth_health_open: bool,
 }
 
 /// Stats lines: a run and `consume`.

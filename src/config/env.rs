@@ -64,6 +64,10 @@ pub(super) struct Env {
     pub(super) http_format: Option<String>,
     /// The fields each posted event keeps, `event_type,payload`.
     pub(super) http_fields: Option<String>,
+    pub(super) auth_token_file: Option<PathBuf>,
+    /// Bearer tokens, comma- or newline-separated; kept as a secret.
+    pub(super) auth_tokens: Option<String>,
+    pub(super) auth_health_open: Option<bool>,
 }
 
 impl Env {
@@ -85,6 +89,8 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     use clap::ValueEnum;
     apply_kafka_env(config, &env);
     apply_http_env(config, &env)?;
+    let (file, tokens) = (env.auth_token_file.clone(), env.auth_tokens.clone());
+    config.auth.apply_env(file, tokens, env.auth_health_open);
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;

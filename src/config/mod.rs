@@ -1,6 +1,7 @@
 //! The root [`Config`]: it only assembles the sections each component owns (`[schedule]`,
-//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[profile]`, a world's section), each defined,
-//! defaulted and validated beside its component, and hands each component its own section.
+//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[metrics]`, `[auth]`, `[profile]`, a world's
+//! section), each defined, defaulted and validated beside its component, and hands each
+//! component its own section.
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags, and
 //! `path` sets any field of any section by its dotted path (`--conf kafka.linger_ms=5`,
 //! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
@@ -32,7 +33,9 @@ pub use crate::logging::LogFormat;
 pub use crate::schedule::{HumanDuration, ScheduleConfig, TimeArg};
 pub use crate::sinks::SinkKind;
 
+use crate::guard::AuthConfig;
 use crate::ingest::IngestConfig;
+use crate::metrics::MetricsConfig;
 use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
@@ -78,13 +81,17 @@ pub struct Config {
     pub retail: RetailConfig,
     /// The `kafka` sink.
     pub kafka: KafkaConfig,
-    /// Serve Prometheus metrics (`/metrics`) and `/health` here, e.g. `0.0.0.0:9464`
+    /// Serve Prometheus metrics (`/metrics`) and `/health` here, e.g. `127.0.0.1:9464`
     /// (`--metrics-listen`). Unset: no metrics endpoint.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The metrics listener's bounds.
+    pub metrics: MetricsConfig,
     /// The `http` sink.
     pub http: HttpSinkConfig,
     /// The ingest API service (`kafka-gen ingest`).
     pub ingest: IngestConfig,
+    /// Bearer tokens the HTTP listeners require (`[auth]`).
+    pub auth: AuthConfig,
     /// Parameters of a world file (`[params]`), by name; `KAFKA_GEN_PARAM_<NAME>` and
     /// `--set NAME=VALUE` override them.
     pub params: BTreeMap<String, toml::Value>,
@@ -109,8 +116,10 @@ impl Default for Config {
             retail: RetailConfig::default(),
             kafka: KafkaConfig::default(),
             metrics_listen: None,
+            metrics: MetricsConfig::default(),
             http: HttpSinkConfig::default(),
             ingest: IngestConfig::default(),
+            auth: AuthConfig::default(),
             params: BTreeMap::new(),
         }
     }
@@ -258,16 +267,20 @@ impl Config {
             self.http.check_ranges()?;
         }
         self.ingest.validate()?;
+        self.metrics.validate()?;
         self.retail.validate()
     }
 
-    /// What `kafka-gen ingest` is handed: `[ingest]`, `[kafka]` and the world.
+    /// What `kafka-gen ingest` is handed: `[ingest]`, `[kafka]`, the world, and for its
+    /// listeners `[metrics]` and the tokens of `[auth]` (read from their file now).
     pub fn ingest_service(&self) -> anyhow::Result<crate::ingest::Service> {
         Ok(crate::ingest::Service {
             section: self.ingest.clone(),
             kafka: self.kafka.clone(),
             world: crate::scenario::find(&self.scenario)?,
             metrics_listen: self.metrics_listen,
+            metrics: self.metrics.clone(),
+            access: crate::guard::Access::load(&self.auth)?,
         })
     }
 

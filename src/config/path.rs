@@ -118,6 +118,8 @@ pub fn apply(config: &mut Config, settings: &[PathSetting]) -> anyhow::Result<()
     }
     // TOML integers are i64; a seed may be any u64, so it stays out of the tree unless set.
     let seed = config.seed.take();
+    // Tokens from the environment are never written out, so they do not come back either.
+    let env_tokens = config.auth.env_tokens.take();
     let mut tree =
         crate::sinks::kafka::security::with_secrets_revealed(|| toml::Table::try_from(&*config))
             .map_err(|e| anyhow!("cannot apply --conf settings to this configuration: {e}"))?;
@@ -151,6 +153,7 @@ pub fn apply(config: &mut Config, settings: &[PathSetting]) -> anyhow::Result<()
     if !seed_set {
         config.seed = seed;
     }
+    config.auth.env_tokens = env_tokens;
     Ok(())
 }
 
@@ -299,6 +302,25 @@ mod tests {
         assert_eq!(c.kafka.librdkafka.0["sasl.jaas.config"], "j");
         // Printing still redacts once the setting is done.
         assert!(!c.to_toml().unwrap().contains("hunter2"));
+    }
+
+    /// Issue 30: tokens from `KAFKA_GEN_AUTH_TOKENS` are never written out, so the round trip
+    /// through the tree would drop them, and with them the listeners' authentication.
+    #[test]
+    fn tokens_from_the_environment_survive_a_setting_and_are_never_printed() {
+        use crate::sinks::kafka::Secret;
+        let mut c = Config::default();
+        c.auth.env_tokens = Some(Secret::new("0123456789abcdef0123"));
+        set(
+            &mut c,
+            &["auth.token_file=/run/tokens", "kafka.linger_ms=9"],
+        )
+        .unwrap();
+        let tokens = c.auth.env_tokens.as_ref().map(Secret::expose);
+        assert_eq!(tokens, Some("0123456789abcdef0123"));
+        assert_eq!(c.auth.token_file, Some("/run/tokens".into()));
+        let printed = format!("{}\n{c:?}", c.to_toml().unwrap());
+        assert!(!printed.contains("0123456789abcdef0123"), "{printed}");
     }
 
     #[test]

@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::guard::{Limits, Listener};
+
 /// The ingest API service (`kafka-gen ingest`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngestConfig {
-    /// Address the API listens on (`--listen`, `KAFKA_GEN_INGEST_LISTEN`).
+    /// Address the API listens on (`--listen`, `KAFKA_GEN_INGEST_LISTEN`); this host only
+    /// unless told otherwise.
     pub listen: SocketAddr,
     /// Largest request body in bytes; a larger one is answered 413.
     pub max_body_bytes: usize,
@@ -33,12 +36,18 @@ pub struct IngestConfig {
     pub max_concurrent_requests: usize,
     /// How often Kafka connectivity is checked (for `/health` and the quick 503), in ms.
     pub health_interval_ms: u64,
+    /// Requests per second one client address may make on average, every path counted (more
+    /// get 429 with `Retry-After`, which the `http` sink honours); 0 for no limit. 0.01 to 1e6.
+    /// Behind a proxy every request comes from the proxy's address.
+    pub client_requests_per_sec: f64,
+    /// Requests one client address may make at once above that rate. 1 to 1000000.
+    pub client_burst: u32,
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 16 * 1024 * 1024,
             idempotency_window_secs: 600.0,
             idempotency_max_keys: 1_000_000,
@@ -47,6 +56,8 @@ impl Default for IngestConfig {
             body_read_timeout_ms: 30_000,
             max_concurrent_requests: 32,
             health_interval_ms: 2_000,
+            client_requests_per_sec: 1_000.0,
+            client_burst: 2_000,
         }
     }
 }
@@ -109,7 +120,17 @@ impl IngestConfig {
             "ingest.max_concurrent_requests",
             "requests",
             FIX,
-        )
+        )?;
+        self.limits().validate(|f| Listener::Ingest.setting(f), FIX)
+    }
+
+    /// The guard's limits: per client address; `POST /events` bounds its own concurrency.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            client_requests_per_sec: self.client_requests_per_sec,
+            client_burst: self.client_burst,
+            max_concurrent_requests: None,
+        }
     }
 
     /// `validate` bounds the window; a value past `Duration`'s range still gives a week.
@@ -153,6 +174,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("body_read_timeout_ms"));
+        let c = IngestConfig {
+            client_requests_per_sec: 2e6,
+            ..IngestConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("ingest.client_requests_per_sec is 2e6; it must be 0.01 to 1e6"),
+            "{e}"
+        );
+        let c = IngestConfig {
+            client_requests_per_sec: 0.0,
+            client_burst: 0,
+            ..IngestConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("ingest.client_burst is 0"), "{e}");
     }
 
     /// Issue 10: the `http` sink gave up on a request (10 s) before ingest answered it

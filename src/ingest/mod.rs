@@ -18,7 +18,9 @@
 //! client retries. Events whose id (or the request's `Idempotency-Key`) was acknowledged within
 //! the window are acknowledged again without being produced twice; a copy of a request still in
 //! flight waits for the first one's outcome. `GET /health` reports Kafka's state; `GET /metrics`
-//! serves Prometheus metrics.
+//! serves Prometheus metrics. Every path is behind the listener's guard (`crate::guard`): 401
+//! without an accepted bearer token when tokens are configured, 429 past a client address's
+//! `client_requests_per_sec`.
 
 pub mod complete;
 pub mod config;
@@ -48,6 +50,7 @@ use producer::{IngestProducer, Outgoing};
 use state::{Health, KafkaState};
 
 use crate::exit::BadInputExt;
+use crate::guard::{Guard, Listener};
 use crate::scenario::Scenario;
 use crate::sinks::kafka::KafkaConfig;
 
@@ -77,6 +80,10 @@ pub struct Service {
     pub world: &'static dyn Scenario,
     /// Also serve `/metrics` and `/health` here (`--metrics-listen`).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `[metrics]`: that listener's bounds.
+    pub metrics: crate::metrics::MetricsConfig,
+    /// Who may use both listeners (`[auth]`, loaded).
+    pub access: crate::guard::Access,
 }
 
 /// The service's state, shared by every request.
@@ -397,12 +404,23 @@ pub async fn serve(
     );
     if let Some(addr) = service.metrics_listen {
         let health_app = app.clone();
-        crate::metrics::serve(addr, Arc::new(move || health_app.health()), cancel.clone()).await?;
+        let access = service.access.clone();
+        let guard = Guard::new(Listener::Metrics, access, service.metrics.limits());
+        let health = Arc::new(move || health_app.health());
+        crate::metrics::serve(addr, health, guard, cancel.clone()).await?;
     }
-    tracing::info!(address = %listener.local_addr()?, scenario = app.scenario.name(),
+    let address = listener.local_addr()?;
+    tracing::info!(%address, scenario = app.scenario.name(),
         topics = %distinct(app.producer.topics()), "Ingest API ready.");
+    let guard = Guard::new(
+        Listener::Ingest,
+        service.access.clone(),
+        service.section.limits(),
+    );
+    guard.announce(address);
     let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
-    server::serve(listener, router(app.clone()), header_timeout, cancel).await;
+    let routes = guard.wrap(router(app.clone()));
+    server::serve(listener, routes, header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");
     Ok(())

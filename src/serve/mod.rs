@@ -1,5 +1,9 @@
 //! `kafka-gen serve`: a streaming HTTP API over the scenarios.
 //!
+//! Every path is behind the listener's guard (`crate::guard`, applied where it is served);
+//! streams are bounded here: `max_streams` at once (503), `max_streams_per_client` per client
+//! address (429), request bodies `max_body_bytes` (413).
+//!
 //! - `GET /health`: status, the number of active streams, the version, the worlds served and
 //!   the uptime, as simtom's `/health` reports them.
 //! - `GET /scenarios`: names, descriptions, event types and the options each stream takes.
@@ -8,27 +12,30 @@
 //!   simtom's defaults (1 a second, unbounded) and bounds. Bad options get 422 naming the field
 //!   and its range; a client that disconnects stops its generator.
 //!
+//! - `limits`: the server's bounds, checked at start-up.
 //! - `request`: parsing and validating a stream request.
 //! - `schema`: the request's fields, defaults and bounds, as `/scenarios` lists them.
 //! - `simtom`: simtom's time-profile fields and per-stream parameters.
 //! - `stream`: the generator behind one response, paced by the time profile.
 
+mod limits;
 pub mod request;
 pub mod schema;
 mod simtom;
 pub mod stream;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 use tokio_stream::StreamExt;
@@ -37,16 +44,7 @@ use tokio_util::sync::CancellationToken;
 use crate::generator::Generator;
 use crate::scenario::{self, Master};
 
-/// What the server allows a client to ask for.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Highest `rate`, events per second.
-    pub max_rate: f64,
-    /// Highest `total`, primary events per stream.
-    pub max_total: u64,
-    /// Most streams open at once; more get 503.
-    pub max_streams: usize,
-}
+pub use limits::Limits;
 
 /// Shared server state.
 #[derive(Clone)]
@@ -59,6 +57,8 @@ pub struct AppState {
     /// A request names one of these; it never names a file.
     scenarios: Arc<Vec<&'static dyn scenario::Scenario>>,
     active: Arc<AtomicUsize>,
+    /// Streams open per client address, for `max_streams_per_client`.
+    clients: Arc<stream::ClientStreams>,
     /// Cancelled when the server stops: every open stream ends, so a graceful shutdown does
     /// not wait for them to run out (issue 10).
     shutdown: CancellationToken,
@@ -107,6 +107,7 @@ impl AppState {
             masters: Arc::new(masters),
             scenarios: Arc::new(all),
             active: Arc::new(AtomicUsize::new(0)),
+            clients: Arc::default(),
             shutdown: CancellationToken::new(),
             started: std::time::Instant::now(),
         }
@@ -124,7 +125,8 @@ impl AppState {
 }
 
 /// Where `serve` listens: `--listen`, else simtom's `SIMTOM_HOST` and `SIMTOM_PORT` (each
-/// optional, issue 29: they were ignored silently), else `0.0.0.0:8000`.
+/// optional, issue 29: they were ignored silently), else `127.0.0.1:8000`: this host only
+/// unless told otherwise (issue 30).
 pub fn listen_address(
     flag: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
@@ -136,7 +138,7 @@ pub fn listen_address(
             )
         });
     }
-    let host = env("SIMTOM_HOST").unwrap_or_else(|| "0.0.0.0".into());
+    let host = env("SIMTOM_HOST").unwrap_or_else(|| "127.0.0.1".into());
     let port = match env("SIMTOM_PORT") {
         Some(p) => p.trim().parse::<u16>().map_err(|_| {
             anyhow::anyhow!(
@@ -151,13 +153,16 @@ pub fn listen_address(
     Ok(std::net::SocketAddr::new(host_ip, port))
 }
 
+/// The routes, with request bodies bounded by `max_body_bytes` (413 past it).
 pub fn router(state: AppState) -> Router {
+    let body_limit = axum::extract::DefaultBodyLimit::max(state.limits.max_body_bytes);
     Router::new()
         .route("/health", get(health))
         .route("/scenarios", get(scenarios))
         // simtom's name for the same list (issue 29).
         .route("/generators", get(scenarios))
         .route("/stream/{scenario}", post(stream_events))
+        .layer(body_limit)
         .with_state(state)
 }
 
@@ -195,8 +200,18 @@ fn error(status: StatusCode, field: Option<&str>, message: String) -> Response {
 async fn stream_events(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let max = state.limits.max_body_bytes;
+            let message = format!("the body is larger than {max} bytes (--max-body-bytes)");
+            return error(StatusCode::PAYLOAD_TOO_LARGE, Some("body"), message);
+        }
+        Err(e) => return error(e.status(), Some("body"), e.body_text()),
+    };
     let Some(scenario) = state.scenarios.iter().copied().find(|s| s.name() == name) else {
         let known: Vec<_> = state.scenarios.iter().map(|s| s.name()).collect();
         return error(
@@ -214,6 +229,19 @@ async fn stream_events(
                 bad.message,
             )
         }
+    };
+    // A server without the client's address (a test's) counts every client as one.
+    let client = peer.map(|Extension(ConnectInfo(p))| p.ip());
+    let max = state.limits.max_streams_per_client;
+    let Some(slot) = state.clients.try_take(client, max) else {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            format!(
+                "this address has {max} streams open, the most one client may \
+                 (--max-streams-per-client); close one, or retry later"
+            ),
+        );
     };
     let Some(guard) = stream::ActiveGuard::try_new(state.active.clone(), state.limits.max_streams)
     else {
@@ -256,7 +284,13 @@ async fn stream_events(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     tracing::info!(scenario = %name, rate = plan.rate, total = ?plan.total, seed = plan.seed, "Stream opened.");
-    tokio::spawn(stream::run(generator, plan, tx, guard, state.shutdown()));
+    tokio::spawn(stream::run(
+        generator,
+        plan,
+        tx,
+        (guard, slot),
+        state.shutdown(),
+    ));
     let body = Body::from_stream(
         tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, std::convert::Infallible>),
     );
@@ -279,9 +313,11 @@ mod listen_tests {
         let addr = |flag, env: &dyn Fn(&str) -> Option<String>| {
             listen_address(flag, env).map(|a| a.to_string())
         };
-        assert_eq!(addr(None, &none).unwrap(), "0.0.0.0:8000");
+        assert_eq!(addr(None, &none).unwrap(), "127.0.0.1:8000");
         assert_eq!(addr(None, &simtom).unwrap(), "127.0.0.1:9123");
-        assert_eq!(addr(None, &port_only).unwrap(), "0.0.0.0:9124");
+        assert_eq!(addr(None, &port_only).unwrap(), "127.0.0.1:9124");
+        let everywhere = |name: &str| (name == "SIMTOM_HOST").then(|| "0.0.0.0".to_string());
+        assert_eq!(addr(None, &everywhere).unwrap(), "0.0.0.0:8000");
         assert_eq!(addr(Some("127.0.0.1:1"), &simtom).unwrap(), "127.0.0.1:1");
         let bad_port = |name: &str| (name == "SIMTOM_PORT").then(|| "80000".to_string());
         let err = addr(None, &bad_port).unwrap_err().to_string();

@@ -2,8 +2,10 @@
 //! tokio's clock reaches its time, as NDJSON chunks down a channel to the response body. A
 //! closed channel (the client went away) stops it.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -41,6 +43,60 @@ impl Drop for ActiveGuard {
     }
 }
 
+/// Streams open per client address (its `guard::limiter::client_key`; an unknown address
+/// counts as one client). An address is kept only while it has a stream, so the map holds at
+/// most as many addresses as there are streams and requests taking one.
+#[derive(Debug, Default)]
+pub struct ClientStreams(Mutex<HashMap<Option<u128>, usize>>);
+
+impl ClientStreams {
+    fn open(&self) -> MutexGuard<'_, HashMap<Option<u128>, usize>> {
+        match self.0.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Takes one of `client`'s `max` places, or None when all are taken.
+    pub fn try_take(self: &Arc<Self>, client: Option<IpAddr>, max: usize) -> Option<ClientSlot> {
+        let key = client.map(crate::guard::limiter::client_key);
+        let mut open = self.open();
+        let n = open.get(&key).copied().unwrap_or(0);
+        if n >= max {
+            return None;
+        }
+        open.insert(key, n + 1);
+        Some(ClientSlot {
+            streams: self.clone(),
+            key,
+        })
+    }
+
+    /// Addresses with a stream open.
+    pub fn clients(&self) -> usize {
+        self.open().len()
+    }
+}
+
+/// One client's place, given back when dropped.
+#[derive(Debug)]
+pub struct ClientSlot {
+    streams: Arc<ClientStreams>,
+    key: Option<u128>,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.open();
+        if let Some(n) = open.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// Most records sent in one chunk: a fast stream's events are gathered until the next one is
 /// due later than now, or until this many are waiting.
 const MAX_CHUNK: usize = 1000;
@@ -56,7 +112,7 @@ pub async fn run(
     mut generator: Generator,
     plan: StreamPlan,
     tx: mpsc::Sender<Bytes>,
-    _guard: ActiveGuard,
+    _places: (ActiveGuard, ClientSlot),
     stop: CancellationToken,
 ) {
     let per_sec = plan.rate / plan.time_compression;
@@ -126,5 +182,30 @@ async fn send(tx: &mpsc::Sender<Bytes>, batch: &mut Batch, stop: &CancellationTo
     tokio::select! {
         sent = tx.send(Bytes::from(lines)) => sent.is_ok(),
         _ = stop.cancelled() => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_client_has_its_own_places_and_gives_them_back() {
+        let streams = Arc::new(ClientStreams::default());
+        let a = Some("192.0.2.1".parse().unwrap());
+        let b = Some("192.0.2.2".parse().unwrap());
+        let first = streams.try_take(a, 2).unwrap();
+        let second = streams.try_take(a, 2).unwrap();
+        assert!(streams.try_take(a, 2).is_none());
+        let other = streams.try_take(b, 2).unwrap();
+        assert_eq!(streams.clients(), 2);
+        drop(first);
+        let again = streams.try_take(a, 2).unwrap();
+        drop((second, again, other));
+        assert_eq!(
+            streams.clients(),
+            0,
+            "an address without streams is forgotten"
+        );
     }
 }

@@ -314,6 +314,8 @@ fn serve_settings(
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (limits, addr, tls) = serve_settings(args).bad_input()?;
+    // Before the worlds load (seconds): a bad certificate is told at once.
+    let tls = crate::listen::Tls::load(&tls).bad_input()?;
     crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
     for world in &args.world {
@@ -328,7 +330,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let cancel = CancellationToken::new();
         let stop = CancellationToken::new();
-        let tls = crate::listen::start_tls(&tls, &stop)?;
+        if let Some(tls) = &tls {
+            crate::listen::keep_current(tls, &stop);
+        }
         let listener = crate::listen::bind(addr, "--listen").await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, scheme, "Serving.");

@@ -56,9 +56,10 @@ fn delivered(m: &HashMap<String, f64>, ty: &str) -> f64 {
 async fn scrapes_during_a_run_agree_with_the_final_summary() {
     let stop = CancellationToken::new();
     let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
-    let addr = kafka_gen::metrics::serve("127.0.0.1:0".parse().unwrap(), health, None, stop.clone())
-        .await
-        .unwrap();
+    let addr =
+        kafka_gen::metrics::serve("127.0.0.1:0".parse().unwrap(), health, None, stop.clone())
+            .await
+            .unwrap();
     let mut config = fixture_config(9);
     config.metrics_listen = Some(addr);
     config.schedule.rate_per_sec = Some(4000.0);

@@ -82,7 +82,10 @@ mod tests {
             sink: Some(vec![crate::sinks::SinkKind::Null]),
             ..crate::cli::RunArgs::default()
         };
-        let env: Vec<_> = env.into_iter().filter(|(k, _)| k != "KAFKA_GEN_RATE").collect();
+        let env: Vec<_> = env
+            .into_iter()
+            .filter(|(k, _)| k != "KAFKA_GEN_RATE")
+            .collect();
         let config = super::super::resolve_with_env(&run, env).unwrap();
         assert_eq!(config.tls, served);
     }

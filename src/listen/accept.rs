@@ -72,9 +72,14 @@ pub async fn serve(
             match acceptor {
                 None => connection.serve(stream).await,
                 Some(acceptor) => {
-                    if let Some(stream) =
-                        handshake(acceptor, stream, peer, header_read_timeout, &connection.cancel)
-                            .await
+                    if let Some(stream) = handshake(
+                        acceptor,
+                        stream,
+                        peer,
+                        header_read_timeout,
+                        &connection.cancel,
+                    )
+                    .await
                     {
                         connection.serve(stream).await;
                     }

@@ -27,17 +27,23 @@ use tokio_util::sync::CancellationToken;
 
 use crate::exit::{BadInputExt, RunFailedExt};
 
-/// Loads `[tls]` and keeps it current ([`watch`]: SIGHUP, changed files) until `cancel`;
-/// `None` when TLS is off. A file that cannot be read or used is bad input (exit 2), named
-/// with what is wrong. Call it inside the runtime, before the listeners start.
+/// Loads `[tls]` and keeps it current ([`keep_current`]) until `cancel`; `None` when TLS is
+/// off. A file that cannot be read or used is bad input (exit 2), named with what is wrong.
+/// Call it inside the runtime, before the listeners start.
 pub fn start_tls(config: &TlsConfig, cancel: &CancellationToken) -> anyhow::Result<Option<Tls>> {
-    let Some(tls) = Tls::load(config).bad_input()? else {
-        return Ok(None);
-    };
+    let tls = Tls::load(config).bad_input()?;
+    if let Some(tls) = &tls {
+        keep_current(tls, cancel);
+    }
+    Ok(tls)
+}
+
+/// Reloads `tls` on SIGHUP and when its files change ([`watch`]) until `cancel`, and says so.
+/// Call it inside the runtime.
+pub fn keep_current(tls: &Tls, cancel: &CancellationToken) {
     watch(tls.clone(), POLL_INTERVAL, cancel.clone());
     tracing::info!(cert = %tls.cert_path().display(), client_certificates = tls.mutual(),
         "TLS on: the listeners serve HTTPS (reloaded on SIGHUP or when the files change).");
-    Ok(Some(tls))
 }
 
 /// Binds `addr`, which the user gave with `flag` (e.g. `--listen`).

@@ -247,7 +247,9 @@ impl Files {
                      decrypted first, e.g. `openssl pkey -in KEY -out PLAIN`); give it with \
                      --tls-key"
                 ),
-                e => anyhow!("the TLS key file {key} is not valid PEM ({e}); give it with --tls-key"),
+                e => {
+                    anyhow!("the TLS key file {key} is not valid PEM ({e}); give it with --tls-key")
+                }
             }
         })?;
         let builder = ServerConfig::builder_with_provider(provider.clone())

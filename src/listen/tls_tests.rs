@@ -147,12 +147,21 @@ async fn a_reload_serves_the_new_certificate_to_new_connections() {
     files.serve(&first);
     let tls = Tls::load(&files.config(false)).unwrap().unwrap();
     assert!(!tls.mutual());
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&first.cert)));
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&first.cert))
+    );
     assert!(tls.reload_if_changed().is_none(), "nothing changed yet");
     files.serve(&second);
     tls.reload_if_changed().unwrap().unwrap();
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&second.cert)));
-    assert!(tls.reload_if_changed().is_none(), "the change is taken once");
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&second.cert))
+    );
+    assert!(
+        tls.reload_if_changed().is_none(),
+        "the change is taken once"
+    );
     // A client that does not trust the CA is refused.
     let stranger = Ca::new("another CA");
     let refused = handshake(&tls, client(&stranger, None)).await.unwrap_err();
@@ -170,13 +179,22 @@ async fn a_bad_new_file_keeps_the_certificate_in_use() {
     files.write("server.crt", &second.cert);
     let e = format!("{:#}", tls.reload_if_changed().unwrap().unwrap_err());
     assert!(e.contains("server.crt") && e.contains("server.key"), "{e}");
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&first.cert)));
-    assert!(tls.reload_if_changed().is_none(), "a bad file is reported once");
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&first.cert))
+    );
+    assert!(
+        tls.reload_if_changed().is_none(),
+        "a bad file is reported once"
+    );
     // SIGHUP's explicit reload tries again, and fails the same way.
     assert!(tls.reload().is_err());
     files.write("server.key", &second.key);
     tls.reload_if_changed().unwrap().unwrap();
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&second.cert)));
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&second.cert))
+    );
 }
 
 #[tokio::test]
@@ -189,12 +207,20 @@ async fn with_a_client_ca_only_clients_with_its_certificates_are_served() {
     let tls = Tls::load(&files.config(true)).unwrap().unwrap();
     assert!(tls.mutual());
     let anonymous = handshake(&tls, client(&server_ca, None)).await;
-    assert!(anonymous.is_err(), "a client without a certificate was served");
+    assert!(
+        anonymous.is_err(),
+        "a client without a certificate was served"
+    );
     let signed = client_ca.leaf("a client");
-    assert!(handshake(&tls, client(&server_ca, Some(&signed))).await.is_ok());
+    assert!(handshake(&tls, client(&server_ca, Some(&signed)))
+        .await
+        .is_ok());
     let forged = Ca::new("someone else").leaf("a client");
     let e = handshake(&tls, client(&server_ca, Some(&forged))).await;
-    assert!(e.is_err(), "a client certificate from another CA was accepted");
+    assert!(
+        e.is_err(),
+        "a client certificate from another CA was accepted"
+    );
 }
 
 /// Each way a file can be wrong, named with the file.
@@ -228,7 +254,10 @@ fn bad_files_are_named_with_what_is_wrong() {
     assert!(Tls::load(&config).unwrap().is_some());
     let mutual = files.config(true);
     let e = error(&mutual);
-    assert!(e.contains("client CA file") && e.contains("client-ca.crt"), "{e}");
+    assert!(
+        e.contains("client CA file") && e.contains("client-ca.crt"),
+        "{e}"
+    );
     files.write("client-ca.crt", "");
     let e = error(&mutual);
     assert!(e.contains("client-ca.crt holds no certificate"), "{e}");
@@ -247,9 +276,15 @@ async fn the_watcher_reloads_when_the_files_change() {
     let watcher = watch(tls.clone(), POLL_INTERVAL, cancel.clone());
     files.serve(&second);
     tokio::time::sleep(POLL_INTERVAL / 2).await;
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&first.cert)));
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&first.cert))
+    );
     tokio::time::sleep(POLL_INTERVAL).await;
-    assert_eq!(handshake(&tls, client(&ca, None)).await, Ok(der(&second.cert)));
+    assert_eq!(
+        handshake(&tls, client(&ca, None)).await,
+        Ok(der(&second.cert))
+    );
     cancel.cancel();
     watcher.await.unwrap();
 }
@@ -271,7 +306,10 @@ async fn sighup_reloads_the_certificate() {
     assert_eq!(unsafe { libc::raise(libc::SIGHUP) }, 0);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while handshake(&tls, client(&ca, None)).await != Ok(der(&second.cert)) {
-        assert!(std::time::Instant::now() < deadline, "SIGHUP did not reload");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "SIGHUP did not reload"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     cancel.cancel();

@@ -56,7 +56,10 @@ async fn post_with_the_sink(
     .collect();
     args.extend(["--data-dir".into(), fixture_dir().display().to_string()]);
     if identity {
-        for (field, file) in [("client_cert_path", "client.crt"), ("client_key_path", "client.key")] {
+        for (field, file) in [
+            ("client_cert_path", "client.crt"),
+            ("client_key_path", "client.key"),
+        ] {
             args.extend(["--conf".into(), format!("http.{field}={}", path(file))]);
         }
     }
@@ -97,9 +100,16 @@ async fn the_http_sink_posts_to_ingest_over_mtls() {
     };
     wait_health(&pki.client(true, Some("client")), &base, 200).await;
     let health = format!("{base}/health");
-    for (trust, identity) in [(true, None), (false, Some("client")), (true, Some("stranger"))] {
+    for (trust, identity) in [
+        (true, None),
+        (false, Some("client")),
+        (true, Some("stranger")),
+    ] {
         let refused = pki.client(trust, identity).get(&health).send().await;
-        assert!(refused.is_err(), "trust {trust}, identity {identity:?}: {refused:?}");
+        assert!(
+            refused.is_err(),
+            "trust {trust}, identity {identity:?}: {refused:?}"
+        );
     }
 
     let endpoint = format!("{base}/events");
@@ -111,7 +121,11 @@ async fn the_http_sink_posts_to_ingest_over_mtls() {
         .await
         .unwrap();
     assert!(delivered >= 300, "{delivered}");
-    assert_eq!(records.len() as u64, delivered, "every delivered event once");
+    assert_eq!(
+        records.len() as u64,
+        delivered,
+        "every delivered event once"
+    );
 
     // Without its client certificate the service refuses the sink: nothing is delivered.
     let (code, log, (delivered, failed)) = post_with_the_sink(&pki, &endpoint, 20, false).await;

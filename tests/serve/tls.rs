@@ -72,7 +72,9 @@ async fn with_a_client_ca_serve_answers_only_clients_it_signed() {
     assert!(health(&pki.client(true, Some("stranger")), &https)
         .await
         .is_err());
-    let body = health(&pki.client(true, Some("client")), &https).await.unwrap();
+    let body = health(&pki.client(true, Some("client")), &https)
+        .await
+        .unwrap();
     assert_eq!(body["status"], "ok");
     stop.cancel();
 }

@@ -275,7 +275,10 @@ mod tests {
             Err(e) => format!("{e:#}"),
         };
         let e = error(config("missing.crt", None));
-        assert!(e.contains("cannot read http.ca_path") && e.contains("missing.crt"), "{e}");
+        assert!(
+            e.contains("cannot read http.ca_path") && e.contains("missing.crt"),
+            "{e}"
+        );
         let e = error(config("empty.crt", None));
         assert!(e.contains("empty.crt holds no certificate"), "{e}");
         let e = error(config("bad.crt", None));
@@ -284,7 +287,9 @@ mod tests {
         assert!(e.contains("cannot use the client certificate"), "{e}");
         let build = |c: HttpSinkConfig| with_tls(reqwest::Client::builder(), &c).map(|b| b.build());
         build(config("ca.crt", None)).unwrap().unwrap();
-        build(config("ca.crt", Some(("ca.crt", "client.key")))).unwrap().unwrap();
+        build(config("ca.crt", Some(("ca.crt", "client.key"))))
+            .unwrap()
+            .unwrap();
         // A certificate without its key, or a key alone, is refused when the section is read.
         let mut c = config("ca.crt", None);
         c.client_cert_path = Some(path("ca.crt"));

@@ -142,7 +142,8 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
         .bad_input()?;
     if let Some(addr) = config.metrics_listen {
         let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
-        crate::metrics::serve(addr, health, metrics_stop.clone())
+        let tls = crate::listen::start_tls(&config.tls, &metrics_stop)?;
+        crate::metrics::serve(addr, health, tls, metrics_stop.clone())
             .await
             .bad_input()?;
     }
@@ -221,6 +222,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         produce: args.produce.clone(),
         log: args.log.clone(),
         metrics: args.metrics.clone(),
+        tls: args.tls.clone(),
         ..RunArgs::default()
     };
     let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars()).bad_input()?;
@@ -282,10 +284,14 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `kafka-gen serve`'s checked limits and address.
+/// `kafka-gen serve`'s checked limits, address and TLS.
 fn serve_settings(
     args: &ServeArgs,
-) -> anyhow::Result<(crate::serve::Limits, std::net::SocketAddr)> {
+) -> anyhow::Result<(
+    crate::serve::Limits,
+    std::net::SocketAddr,
+    crate::listen::TlsConfig,
+)> {
     if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= 1e9) {
         anyhow::bail!(
             "max rate is {}; it must be > 0 and <= 1e9 events per second (--max-rate)",
@@ -302,11 +308,14 @@ fn serve_settings(
         max_total: args.max_total,
         max_streams: args.max_streams,
     };
-    Ok((limits, addr))
+    let tls = config::resolve_tls(&args.tls, std::env::vars())?;
+    Ok((limits, addr, tls))
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let (limits, addr) = serve_settings(args).bad_input()?;
+    let (limits, addr, tls) = serve_settings(args).bad_input()?;
+    // Before the worlds load (seconds): a bad certificate is told at once.
+    let tls = crate::listen::Tls::load(&tls).bad_input()?;
     crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
     for world in &args.world {
@@ -319,19 +328,28 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = crate::listen::bind(addr, "--listen").await?;
-        tracing::info!(%addr, "Serving.");
         let cancel = CancellationToken::new();
+        let stop = CancellationToken::new();
+        if let Some(tls) = &tls {
+            crate::listen::keep_current(tls, &stop);
+        }
+        let listener = crate::listen::bind(addr, "--listen").await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, scheme, "Serving.");
         tokio::spawn(stop_on_signals(cancel.clone()));
         let streams = state.shutdown();
-        axum::serve(listener, crate::serve::router(state))
-            .with_graceful_shutdown(async move {
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
                 cancel.cancelled().await;
                 // Open streams end first, so that the shutdown does not wait for them.
                 streams.cancel();
-            })
-            .await
-            .context("the HTTP server failed")?;
+                stop.cancel();
+            }
+        });
+        let router = crate::serve::router(state);
+        let header_timeout = crate::listen::DEFAULT_HEADER_READ_TIMEOUT;
+        crate::listen::serve(listener, router, tls, header_timeout, stop).await;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -29,7 +29,8 @@
 //! - [`app`]: what each subcommand does.
 //! - [`signals`]: SIGINT/SIGTERM as a clean stop, shared by every long-running command.
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
-//! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
+//! - [`listen`]: the HTTP listeners' side: binding a port (a busy port fails the run, a bad one
+//!   is bad input), TLS with its reload, and the one accept loop that serves them all.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 //! - [`worldfile`]: worlds described in a YAML file (`--world FILE`, or a shipped one by name),
 //!   compiled and run through the same scenario interface.

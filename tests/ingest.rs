@@ -3,11 +3,16 @@
 //! duplicate batches; an rdkafka consumer reads what reached the topics. Then the broker goes
 //! down (503, nothing acknowledged lost) and the generator's HTTP sink posts through the
 //! service to the same topics. The same batches then go through the service to a real Tansu
-//! broker. Waits are I/O on real sockets, each bounded.
+//! broker. Waits are I/O on real sockets, each bounded. `tls`: the same over TLS with client
+//! certificates, the HTTP sink posting through it.
 
 mod common;
 #[path = "ingest/document_body.rs"]
 mod document_body;
+#[path = "ingest/tls.rs"]
+mod tls;
+#[path = "common/tls.rs"]
+mod tls_pki;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::shared::{
-    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs, TlsArgs,
 };
 use crate::master::Format;
 
@@ -35,6 +35,8 @@ pub struct IngestArgs {
     pub produce: ProduceArgs,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -203,6 +205,8 @@ pub struct ServeArgs {
     /// Most streams open at once
     #[arg(help_heading = "Limits", long, default_value_t = 64)]
     pub max_streams: usize,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// Flags of `kafka-gen check`.

@@ -23,7 +23,9 @@ pub use commands::{
     CheckArgs, ConsumeArgs, IngestArgs, MasterArgs, ReplayArgs, SchemaArgs, ServeArgs,
 };
 pub use run::RunArgs;
-pub use shared::{BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs};
+pub use shared::{
+    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs, TlsArgs,
+};
 pub use soak::SoakArgs;
 
 #[derive(Debug, Parser)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::shared::{
-    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs, TlsArgs,
 };
 use crate::schedule::{HumanDuration, TimeArg};
 use crate::sinks::http::BodyFormat;
@@ -218,6 +218,8 @@ pub struct RunArgs {
     pub http_format: Option<BodyFormat>,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// A parser for a whole-number flag that says what it wants, such as

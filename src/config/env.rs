@@ -64,6 +64,9 @@ pub(super) struct Env {
     pub(super) http_format: Option<String>,
     /// The fields each posted event keeps, `event_type,payload`.
     pub(super) http_fields: Option<String>,
+    pub(super) tls_cert: Option<PathBuf>,
+    pub(super) tls_key: Option<PathBuf>,
+    pub(super) tls_client_ca: Option<PathBuf>,
 }
 
 impl Env {
@@ -85,6 +88,12 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     use clap::ValueEnum;
     apply_kafka_env(config, &env);
     apply_http_env(config, &env)?;
+    super::tls::TlsEnv {
+        tls_cert: env.tls_cert.clone(),
+        tls_key: env.tls_key.clone(),
+        tls_client_ca: env.tls_client_ca.clone(),
+    }
+    .apply(&mut config.tls);
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;

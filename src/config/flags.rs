@@ -96,5 +96,6 @@ pub(super) fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()
     config.http.batch_size = a.http_batch_size.unwrap_or(config.http.batch_size);
     config.http.format = a.http_format.unwrap_or(config.http.format);
     config.metrics_listen = a.metrics.metrics_listen.or(config.metrics_listen);
+    super::tls::apply_flags(&mut config.tls, &a.tls);
     Ok(())
 }

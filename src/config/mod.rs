@@ -1,10 +1,11 @@
 //! The root [`Config`]: it only assembles the sections each component owns (`[schedule]`,
-//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[profile]`, a world's section), each defined,
+//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[tls]`, `[profile]`, a world's section), each defined,
 //! defaulted and validated beside its component, and hands each component its own section.
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags, and
 //! `path` sets any field of any section by its dotted path (`--conf kafka.linger_ms=5`,
 //! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
-//! `world_env` and `world_pace` add a world file's environment aliases and default pace.
+//! `world_env` and `world_pace` add a world file's environment aliases and default pace;
+//! `tls` reads `[tls]`'s variables and flags, also for `serve`, which has no config file.
 
 mod env;
 mod flags;
@@ -13,6 +14,7 @@ mod notes;
 pub mod path;
 mod resolve;
 pub mod sections;
+mod tls;
 mod world_env;
 mod world_pace;
 
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use notes::Note;
 pub use resolve::{resolve, resolve_noted, resolve_with_env, DEFAULT_CONFIG_PATH};
+pub use tls::resolve_tls;
 
 // The sections' own types, where the components that own them define them; re-exported so
 // that the assembled configuration reads as one place.
@@ -33,6 +36,7 @@ pub use crate::schedule::{HumanDuration, ScheduleConfig, TimeArg};
 pub use crate::sinks::SinkKind;
 
 use crate::ingest::IngestConfig;
+use crate::listen::TlsConfig;
 use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::retail::RetailConfig;
 use crate::scenario::Scenario;
@@ -85,6 +89,8 @@ pub struct Config {
     pub http: HttpSinkConfig,
     /// The ingest API service (`kafka-gen ingest`).
     pub ingest: IngestConfig,
+    /// TLS for this process's listeners: the ingest API, the metrics listener.
+    pub tls: TlsConfig,
     /// Parameters of a world file (`[params]`), by name; `KAFKA_GEN_PARAM_<NAME>` and
     /// `--set NAME=VALUE` override them.
     pub params: BTreeMap<String, toml::Value>,
@@ -111,6 +117,7 @@ impl Default for Config {
             metrics_listen: None,
             http: HttpSinkConfig::default(),
             ingest: IngestConfig::default(),
+            tls: TlsConfig::default(),
             params: BTreeMap::new(),
         }
     }
@@ -258,6 +265,7 @@ impl Config {
             self.http.check_ranges()?;
         }
         self.ingest.validate()?;
+        self.tls.validate()?;
         self.retail.validate()
     }
 
@@ -268,6 +276,7 @@ impl Config {
             kafka: self.kafka.clone(),
             world: crate::scenario::find(&self.scenario)?,
             metrics_listen: self.metrics_listen,
+            tls: self.tls.clone(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! - `idempotency`: the window of acknowledged and reserved keys.
 //! - `producer`: the Kafka side, with the Kafka sink's settings.
 //! - `state`: Kafka's state for `/health` and quick 503s, and rebuilding a failed producer.
-//! - `server`: the accept loop, with a header read timeout.
+//! - `server`: `POST /events`: reading the body within its bounds.
 //!
 //! `POST /events` answers 200 only once Kafka confirmed every new event of the request
 //! (at-least-once: no acknowledged event is lost), 400 naming the first bad field, 413 for an
@@ -77,6 +77,8 @@ pub struct Service {
     pub world: &'static dyn Scenario,
     /// Also serve `/metrics` and `/health` here (`--metrics-listen`).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `[tls]`: HTTPS, and client certificates, on the API and its metrics listener.
+    pub tls: crate::listen::TlsConfig,
 }
 
 /// The service's state, shared by every request.
@@ -386,6 +388,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    // A bad certificate is found before Kafka is asked anything.
+    let tls = crate::listen::start_tls(&service.tls, &cancel)?;
     // Bad settings, a missing topic: bad input. An unreachable broker is marked a failure of
     // the run where it is found, which `bad_input` keeps.
     let app = Arc::new(Ingest::open(service).bad_input()?);
@@ -397,12 +401,14 @@ pub async fn serve(
     );
     if let Some(addr) = service.metrics_listen {
         let health_app = app.clone();
-        crate::metrics::serve(addr, Arc::new(move || health_app.health()), cancel.clone()).await?;
+        let health = Arc::new(move || health_app.health());
+        crate::metrics::serve(addr, health, tls.clone(), cancel.clone()).await?;
     }
-    tracing::info!(address = %listener.local_addr()?, scenario = app.scenario.name(),
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %listener.local_addr()?, scheme, scenario = app.scenario.name(),
         topics = %distinct(app.producer.topics()), "Ingest API ready.");
     let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
-    server::serve(listener, router(app.clone()), header_timeout, cancel).await;
+    crate::listen::serve(listener, router(app.clone()), tls, header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");
     Ok(())

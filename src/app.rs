@@ -145,7 +145,8 @@ pub async fn run_config(config: Config) -> anyhow::Result<ExitCode> {
         let access = crate::guard::Access::load(&config.auth).bad_input()?;
         let limits = config.metrics.limits();
         let guard = crate::guard::Guard::new(crate::guard::Listener::Metrics, access, limits);
-        crate::metrics::serve(addr, health, guard, metrics_stop.clone())
+        let tls = crate::listen::start_tls(&config.tls, &metrics_stop)?;
+        crate::metrics::serve(addr, health, guard, tls, metrics_stop.clone())
             .await
             .bad_input()?;
     }
@@ -225,6 +226,7 @@ fn ingest(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         log: args.log.clone(),
         metrics: args.metrics.clone(),
         auth: args.auth.clone(),
+        tls: args.tls.clone(),
         ..RunArgs::default()
     };
     let (mut config, notes) = config::resolve_noted(&run_args, std::env::vars()).bad_input()?;
@@ -287,15 +289,16 @@ fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// What `kafka-gen serve` is set to: its checked limits, address and guard.
+/// What `kafka-gen serve` is set to: its checked limits, address, guard and TLS.
 struct ServeSettings {
     limits: crate::serve::Limits,
     addr: std::net::SocketAddr,
     guard: std::sync::Arc<crate::guard::Guard>,
+    tls: crate::listen::TlsConfig,
 }
 
 /// `kafka-gen serve`'s settings from its flags and the environment (`SIMTOM_HOST`,
-/// `SIMTOM_PORT`, `KAFKA_GEN_AUTH_*`); it reads no config file.
+/// `SIMTOM_PORT`, `KAFKA_GEN_AUTH_*`, `KAFKA_GEN_TLS_*`); it reads no config file.
 fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     use crate::guard::{Access, AuthConfig, Guard, Limits, Listener};
     let limits = crate::serve::Limits {
@@ -320,10 +323,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     }
     auth.health_open |= args.auth.auth_health_open;
     let guard = Guard::new(Listener::Serve, Access::load(&auth)?, guard_limits);
+    let tls = config::resolve_tls(&args.tls, std::env::vars())?;
     Ok(ServeSettings {
         limits,
         addr,
         guard,
+        tls,
     })
 }
 
@@ -332,7 +337,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         limits,
         addr,
         guard,
+        tls,
     } = serve_settings(args).bad_input()?;
+    // Before the worlds load (seconds): a bad certificate is told at once.
+    let tls = crate::listen::Tls::load(&tls).bad_input()?;
     crate::worldfile::set_params(param_flags(&args.set).bad_input()?);
     let mut worlds: Vec<&'static dyn crate::scenario::Scenario> = Vec::new();
     for world in &args.world {
@@ -345,22 +353,29 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let listener = crate::listen::bind(addr, "--listen").await?;
-        tracing::info!(%addr, "Serving.");
-        guard.announce(listener.local_addr()?);
         let cancel = CancellationToken::new();
+        let stop = CancellationToken::new();
+        if let Some(tls) = &tls {
+            crate::listen::keep_current(tls, &stop);
+        }
+        let listener = crate::listen::bind(addr, "--listen").await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, scheme, "Serving.");
+        guard.announce(listener.local_addr()?);
         tokio::spawn(stop_on_signals(cancel.clone()));
         let streams = state.shutdown();
-        let app = guard.wrap(crate::serve::router(state));
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
                 cancel.cancelled().await;
                 // Open streams end first, so that the shutdown does not wait for them.
                 streams.cancel();
-            })
-            .await
-            .context("the HTTP server failed")?;
+                stop.cancel();
+            }
+        });
+        let router = guard.wrap(crate::serve::router(state));
+        let header_timeout = crate::listen::DEFAULT_HEADER_READ_TIMEOUT;
+        crate::listen::serve(listener, router, tls, header_timeout, stop).await;
         Ok(ExitCode::SUCCESS)
     })
 }

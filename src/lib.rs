@@ -31,7 +31,8 @@
 //! - [`exit`]: exit codes, and the `BadInput` mark that makes an error exit 2.
 //! - [`guard`]: who may use an HTTP listener and how much: bearer tokens, per-client rates and
 //!   concurrent requests, one middleware for the ingest API, `serve` and the metrics listener.
-//! - [`listen`]: binding a server's port, a busy port failing the run and a bad one the input.
+//! - [`listen`]: the HTTP listeners' side: binding a port (a busy port fails the run, a bad one
+//!   is bad input), TLS with its reload, and the one accept loop that serves them all.
 //! - [`timefmt`]: fast RFC 3339 formatting for event times.
 //! - [`worldfile`]: worlds described in a YAML file (`--world FILE`, or a shipped one by name),
 //!   compiled and run through the same scenario interface.

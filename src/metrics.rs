@@ -125,29 +125,27 @@ impl MetricsConfig {
     }
 }
 
-/// Binds `addr` and serves [`routes`] behind `guard` until `cancel`. Returns the bound address.
+/// Binds `addr` and serves [`routes`] behind `guard` until `cancel`, over TLS when `tls` is
+/// given. Returns the bound address.
 pub async fn serve(
     addr: SocketAddr,
     health: HealthFn,
     guard: Arc<Guard>,
+    tls: Option<crate::listen::Tls>,
     cancel: CancellationToken,
 ) -> anyhow::Result<SocketAddr> {
     install()?;
     let listener = crate::listen::bind(addr, "--metrics-listen").await?;
     let bound = listener.local_addr()?;
-    let app = guard.wrap(routes(health));
-    tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await;
-        if let Err(error) = served {
-            tracing::error!(%error, "The metrics endpoint stopped.");
-        }
-    });
-    tracing::info!(address = %bound, "Serving /metrics and /health.");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tokio::spawn(crate::listen::serve(
+        listener,
+        guard.wrap(routes(health)),
+        tls,
+        crate::listen::DEFAULT_HEADER_READ_TIMEOUT,
+        cancel,
+    ));
+    tracing::info!(address = %bound, scheme, "Serving /metrics and /health.");
     guard.announce(bound);
     Ok(bound)
 }

@@ -397,6 +397,11 @@ fn every_subcommand_flag_has_a_heading_and_names_its_variable() {
             "KAFKA_GEN_{}",
             long.replace('-', "_").to_uppercase()
         )),
+        // Issue 30: `serve` reads these three variables without the rest of the config.
+        ("serve" | "ingest", "tls-cert" | "tls-key" | "tls-client-ca") => Some(format!(
+            "KAFKA_GEN_{}",
+            long.replace('-', "_").to_uppercase()
+        )),
         _ => None,
     };
     let command = kafka_gen::cli::Cli::command();

@@ -291,3 +291,61 @@ fn consume_and_replay_check_the_kafka_section() {
         assert!(!err.contains("panicked"), "{}: {err}", args[0]);
     }
 }
+
+/// Issue 30: a certificate without its key, or a TLS file that cannot be read or holds no
+/// certificate, is bad input naming what is missing or the file, for each listener, and is
+/// found before anything starts (serve's worlds, ingest's Kafka).
+#[test]
+fn bad_tls_settings_exit_2_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, "not PEM\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let missing = dir.path().join("missing.crt");
+    let missing = missing.to_str().unwrap();
+    let (code, err) = run(&["serve", "--listen", "127.0.0.1:0", "--tls-cert", bad]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--tls-key is not"), "{err}");
+    let (code, err) = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        bad,
+        "--tls-key",
+        bad,
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("bad.pem holds no certificate"), "{err}");
+    assert!(
+        !err.contains("made it in memory"),
+        "the worlds loaded first: {err}"
+    );
+    let (code, err) = run(&[
+        "ingest",
+        "--listen",
+        "127.0.0.1:0",
+        "--bootstrap-servers",
+        &dead_port(),
+        "--tls-cert",
+        missing,
+        "--tls-key",
+        bad,
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot read the TLS certificate file") && err.contains("missing.crt"));
+    let (code, err) = run(&[
+        "--sink",
+        "null",
+        "--count",
+        "1",
+        "--data-dir",
+        data_dir().to_str().unwrap(),
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--tls-key",
+        bad,
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--tls-cert is not"), "{err}");
+}

@@ -3,7 +3,8 @@
 //! duplicate batches; an rdkafka consumer reads what reached the topics. Then the broker goes
 //! down (503, nothing acknowledged lost) and the generator's HTTP sink posts through the
 //! service to the same topics. The same batches then go through the service to a real Tansu
-//! broker. Waits are I/O on real sockets, each bounded. `auth`: the service with bearer tokens
+//! broker. Waits are I/O on real sockets, each bounded. `tls`: the same over TLS with client
+//! certificates, the HTTP sink posting through it. `auth`: the service with bearer tokens
 //! (issue 30).
 
 #[path = "ingest/auth.rs"]
@@ -11,6 +12,10 @@ mod auth;
 mod common;
 #[path = "ingest/document_body.rs"]
 mod document_body;
+#[path = "ingest/tls.rs"]
+mod tls;
+#[path = "common/tls.rs"]
+mod tls_pki;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -1,9 +1,12 @@
 //! The generator's `/metrics` and `/health`, scraped over HTTP during a run and after it: the
 //! counters only grow, never exceed what was generated, and at the end agree with the summary.
 //! The run is in-process (the recorder is global to this test binary); the clock is real
-//! because the endpoint is real I/O, and every wait is bounded.
+//! because the endpoint is real I/O, and every wait is bounded. Over TLS, the endpoint
+//! answers only clients that trust its CA.
 
 mod common;
+#[path = "common/tls.rs"]
+mod tls_pki;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -58,10 +61,15 @@ async fn scrapes_during_a_run_agree_with_the_final_summary() {
         kafka_gen::guard::Access::open(),
         kafka_gen::metrics::MetricsConfig::default().limits(),
     );
-    let addr =
-        kafka_gen::metrics::serve("127.0.0.1:0".parse().unwrap(), health, guard, stop.clone())
-            .await
-            .unwrap();
+    let addr = kafka_gen::metrics::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        health,
+        guard,
+        None,
+        stop.clone(),
+    )
+    .await
+    .unwrap();
     let mut config = fixture_config(9);
     config.metrics_listen = Some(addr);
     config.schedule.rate_per_sec = Some(4000.0);
@@ -115,5 +123,46 @@ async fn scrapes_during_a_run_agree_with_the_final_summary() {
     }
     assert_eq!(end.get("kafka_gen_target_rate_per_second"), Some(&4000.0));
     assert!(end.contains_key("kafka_gen_achieved_rate_per_second"));
+    stop.cancel();
+}
+
+/// Issue 30: the metrics listener serves HTTPS with `[tls]`, to clients that trust its CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_listener_serves_tls() {
+    let pki = tls_pki::Pki::new();
+    let tls = kafka_gen::listen::Tls::load(&pki.tls(false)).unwrap();
+    assert!(tls.is_some());
+    let stop = CancellationToken::new();
+    let health = std::sync::Arc::new(|| (true, serde_json::json!({ "status": "ok" })));
+    let guard = kafka_gen::guard::Guard::new(
+        kafka_gen::guard::Listener::Metrics,
+        kafka_gen::guard::Access::open(),
+        kafka_gen::metrics::MetricsConfig::default().limits(),
+    );
+    let addr = kafka_gen::metrics::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        health,
+        guard,
+        tls,
+        stop.clone(),
+    )
+    .await
+    .unwrap();
+    let body = (pki.client(true, None))
+        .get(format!("https://{addr}/health"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, r#"{"status":"ok"}"#);
+    let untrusted = (pki.client(false, None))
+        .get(format!("https://{addr}/metrics"))
+        .send()
+        .await;
+    assert!(untrusted.is_err(), "{untrusted:?}");
+    let plain = reqwest::get(format!("http://{addr}/metrics")).await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
     stop.cancel();
 }

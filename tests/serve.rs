@@ -1,7 +1,7 @@
 //! The streaming HTTP API through a real HTTP client: lines at the requested rate (on tokio's
 //! paused clock), 422 for over-limit requests, and a disconnect that frees the generator.
-//! `profile`: the time profile, simtom's defaults and its request fields. `guard`: tokens and
-//! per-client limits (issue 30).
+//! `profile`: the time profile, simtom's defaults and its request fields. `tls`: HTTPS and
+//! client certificates. `guard`: tokens and per-client limits (issue 30).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +12,10 @@ use kafka_gen::serve::{router, AppState, Limits};
 mod guard;
 #[path = "serve/profile.rs"]
 mod profile;
+#[path = "serve/tls.rs"]
+mod tls;
+#[path = "common/tls.rs"]
+mod tls_pki;
 
 async fn start() -> (String, AppState) {
     let (base, state, _) = start_server(4).await;

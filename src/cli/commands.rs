@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::shared::{
     AuthArgs, BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    TlsArgs,
 };
 use crate::master::Format;
 
@@ -38,6 +39,8 @@ pub struct IngestArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -237,6 +240,8 @@ pub struct ServeArgs {
     pub client_burst: u32,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// Flags of `kafka-gen check`.

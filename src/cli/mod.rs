@@ -25,6 +25,7 @@ pub use commands::{
 pub use run::RunArgs;
 pub use shared::{
     AuthArgs, BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    TlsArgs,
 };
 pub use soak::SoakArgs;
 

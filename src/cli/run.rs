@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::shared::{
     AuthArgs, BrokerArgs, ConfigArgs, FlushArgs, LogArgs, MetricsArgs, ProduceArgs, StatsArgs,
+    TlsArgs,
 };
 use crate::schedule::{HumanDuration, TimeArg};
 use crate::sinks::http::BodyFormat;
@@ -220,6 +221,8 @@ pub struct RunArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 /// A parser for a whole-number flag that says what it wants, such as

@@ -102,3 +102,19 @@ pub struct FlushArgs {
     )]
     pub flush_timeout: Option<f64>,
 }
+
+/// TLS for the process's listeners: a run (its metrics listener), `ingest` and `serve`.
+#[derive(Debug, Default, Clone, Args)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Reloaded on SIGHUP and
+    /// when the file changes [env: KAFKA_GEN_TLS_CERT]
+    #[arg(help_heading = "TLS", long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM, not encrypted) [env: KAFKA_GEN_TLS_KEY]
+    #[arg(help_heading = "TLS", long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by a CA in this PEM file (mTLS)
+    /// [env: KAFKA_GEN_TLS_CLIENT_CA]
+    #[arg(help_heading = "TLS", long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+}

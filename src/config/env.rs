@@ -68,6 +68,9 @@ pub(super) struct Env {
     /// Bearer tokens, comma- or newline-separated; kept as a secret.
     pub(super) auth_tokens: Option<String>,
     pub(super) auth_health_open: Option<bool>,
+    pub(super) tls_cert: Option<PathBuf>,
+    pub(super) tls_key: Option<PathBuf>,
+    pub(super) tls_client_ca: Option<PathBuf>,
 }
 
 impl Env {
@@ -91,6 +94,12 @@ pub(super) fn apply_env(config: &mut Config, env: Env) -> anyhow::Result<()> {
     apply_http_env(config, &env)?;
     let (file, tokens) = (env.auth_token_file.clone(), env.auth_tokens.clone());
     config.auth.apply_env(file, tokens, env.auth_health_open);
+    super::tls::TlsEnv {
+        tls_cert: env.tls_cert.clone(),
+        tls_key: env.tls_key.clone(),
+        tls_client_ca: env.tls_client_ca.clone(),
+    }
+    .apply(&mut config.tls);
     let s = &mut config.schedule;
     if let Some(v) = env.scenario {
         config.scenario = v;

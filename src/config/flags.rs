@@ -100,5 +100,6 @@ pub(super) fn apply_flags(config: &mut Config, a: &RunArgs) -> anyhow::Result<()
         config.auth.token_file = Some(v.clone());
     }
     config.auth.health_open |= a.auth.auth_health_open;
+    super::tls::apply_flags(&mut config.tls, &a.tls);
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! The root [`Config`]: it only assembles the sections each component owns (`[schedule]`,
-//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[metrics]`, `[auth]`, `[profile]`, a world's
-//! section), each defined, defaulted and validated beside its component, and hands each
-//! component its own section.
+//! `[kafka]`, `[file]`, `[http]`, `[ingest]`, `[metrics]`, `[auth]`, `[tls]`, `[profile]`, a
+//! world's section), each defined, defaulted and validated beside its component, and hands
+//! each component its own section.
 //! `resolve` builds it from defaults < config file < `KAFKA_GEN_*` environment < flags, and
 //! `path` sets any field of any section by its dotted path (`--conf kafka.linger_ms=5`,
 //! `KAFKA_GEN__KAFKA__LINGER_MS=5`).
-//! `world_env` and `world_pace` add a world file's environment aliases and default pace.
+//! `world_env` and `world_pace` add a world file's environment aliases and default pace;
+//! `tls` reads `[tls]`'s variables and flags, also for `serve`, which has no config file.
 
 mod env;
 mod flags;
@@ -14,6 +15,7 @@ mod notes;
 pub mod path;
 mod resolve;
 pub mod sections;
+mod tls;
 mod world_env;
 mod world_pace;
 
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use notes::Note;
 pub use resolve::{resolve, resolve_noted, resolve_with_env, DEFAULT_CONFIG_PATH};
+pub use tls::resolve_tls;
 
 // The sections' own types, where the components that own them define them; re-exported so
 // that the assembled configuration reads as one place.
@@ -35,6 +38,7 @@ pub use crate::sinks::SinkKind;
 
 use crate::guard::AuthConfig;
 use crate::ingest::IngestConfig;
+use crate::listen::TlsConfig;
 use crate::metrics::MetricsConfig;
 use crate::profile::{Profile, ProfileConfig};
 use crate::scenario::retail::RetailConfig;
@@ -92,6 +96,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Bearer tokens the HTTP listeners require (`[auth]`).
     pub auth: AuthConfig,
+    /// TLS for this process's listeners: the ingest API, the metrics listener.
+    pub tls: TlsConfig,
     /// Parameters of a world file (`[params]`), by name; `KAFKA_GEN_PARAM_<NAME>` and
     /// `--set NAME=VALUE` override them.
     pub params: BTreeMap<String, toml::Value>,
@@ -120,6 +126,7 @@ impl Default for Config {
             http: HttpSinkConfig::default(),
             ingest: IngestConfig::default(),
             auth: AuthConfig::default(),
+            tls: TlsConfig::default(),
             params: BTreeMap::new(),
         }
     }
@@ -268,6 +275,7 @@ impl Config {
         }
         self.ingest.validate()?;
         self.metrics.validate()?;
+        self.tls.validate()?;
         self.retail.validate()
     }
 
@@ -281,6 +289,7 @@ impl Config {
             metrics_listen: self.metrics_listen,
             metrics: self.metrics.clone(),
             access: crate::guard::Access::load(&self.auth)?,
+            tls: self.tls.clone(),
         })
     }
 

@@ -8,7 +8,7 @@
 //! - `idempotency`: the window of acknowledged and reserved keys.
 //! - `producer`: the Kafka side, with the Kafka sink's settings.
 //! - `state`: Kafka's state for `/health` and quick 503s, and rebuilding a failed producer.
-//! - `server`: the accept loop, with a header read timeout.
+//! - `server`: `POST /events`: reading the body within its bounds.
 //!
 //! `POST /events` answers 200 only once Kafka confirmed every new event of the request
 //! (at-least-once: no acknowledged event is lost), 400 naming the first bad field, 413 for an
@@ -84,6 +84,8 @@ pub struct Service {
     pub metrics: crate::metrics::MetricsConfig,
     /// Who may use both listeners (`[auth]`, loaded).
     pub access: crate::guard::Access,
+    /// `[tls]`: HTTPS, and client certificates, on the API and its metrics listener.
+    pub tls: crate::listen::TlsConfig,
 }
 
 /// The service's state, shared by every request.
@@ -393,6 +395,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
+    // A bad certificate is found before Kafka is asked anything.
+    let tls = crate::listen::start_tls(&service.tls, &cancel)?;
     // Bad settings, a missing topic: bad input. An unreachable broker is marked a failure of
     // the run where it is found, which `bad_input` keeps.
     let app = Arc::new(Ingest::open(service).bad_input()?);
@@ -407,10 +411,11 @@ pub async fn serve(
         let access = service.access.clone();
         let guard = Guard::new(Listener::Metrics, access, service.metrics.limits());
         let health = Arc::new(move || health_app.health());
-        crate::metrics::serve(addr, health, guard, cancel.clone()).await?;
+        crate::metrics::serve(addr, health, guard, tls.clone(), cancel.clone()).await?;
     }
     let address = listener.local_addr()?;
-    tracing::info!(%address, scenario = app.scenario.name(),
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%address, scheme, scenario = app.scenario.name(),
         topics = %distinct(app.producer.topics()), "Ingest API ready.");
     let guard = Guard::new(
         Listener::Ingest,
@@ -420,7 +425,7 @@ pub async fn serve(
     guard.announce(address);
     let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
     let routes = guard.wrap(router(app.clone()));
-    server::serve(listener, routes, header_timeout, cancel).await;
+    crate::listen::serve(listener, routes, tls, header_timeout, cancel).await;
     app.producer.flush(SHUTDOWN_FLUSH).await;
     tracing::info!("Ingest API stopped.");
     Ok(())

@@ -1,90 +1,19 @@
-//! The HTTP side, with the bounds on slow clients of issue 10: the accept loop, where a client
-//! that does not finish its headers within `header_read_timeout_ms` is disconnected (hyper's
-//! `header_read_timeout`, which axum's `serve` does not expose), and `POST /events`, which
-//! reads the body within `body_read_timeout_ms` (else 408) while holding one of
-//! `max_concurrent_requests` permits (none free: 503). Every connection stops gracefully on
-//! cancel.
+//! The HTTP side of `POST /events`, with the bounds on slow clients of issue 10: it reads the
+//! body within `body_read_timeout_ms` (else 408) while holding one of
+//! `max_concurrent_requests` permits (none free: 503). The accept loop, with the header read
+//! timeout (`header_read_timeout_ms`) and TLS, is the one all listeners share
+//! ([`crate::listen::serve`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
+use axum::Json;
 use serde_json::json;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tower::ServiceExt;
 
 use super::{unavailable, Ingest};
-
-/// How long shutdown waits for open connections to finish their requests.
-const DRAIN: Duration = Duration::from_secs(10);
-
-/// Serves `router` on `listener` until `cancel`, then lets requests in progress finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    header_read_timeout: Duration,
-    cancel: CancellationToken,
-) {
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
-    let connections = TaskTracker::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: pause rather than spin.
-                    tracing::warn!(%error, "Cannot accept a connection.");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        // The client's address, where the guard looks for it (as axum's own accept loop puts it).
-        let service = router
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-            });
-        let service = TowerToHyperService::new(service);
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let cancel = cancel.clone();
-        connections.spawn(async move {
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                _ = cancel.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, "Connection ended with an error.");
-            }
-        });
-    }
-    connections.close();
-    if tokio::time::timeout(DRAIN, connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("Some connections were still open at shutdown.");
-    }
-}
 
 /// Reads the body within `body_timeout` and `max_body_bytes`, holding one of the
 /// `max_concurrent_requests` permits from before the body is read until the answer: at most

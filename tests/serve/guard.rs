@@ -5,7 +5,7 @@
 //! 127.0.0.2, both loopback on Linux). Waits are real I/O, each bounded.
 
 use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,13 +32,14 @@ async fn start_with(limits: Limits) -> (String, AppState) {
     let state = AppState::new(limits, Some(root));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let stop = state.shutdown();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-    });
+    tokio::spawn(kafka_gen::listen::serve(
+        listener,
+        router(state.clone()),
+        None,
+        kafka_gen::listen::DEFAULT_HEADER_READ_TIMEOUT,
+        stop,
+    ));
     (format!("http://{addr}"), state)
 }
 

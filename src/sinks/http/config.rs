@@ -1,6 +1,7 @@
 //! `[http]` in the config file: where the `http` sink posts, how it batches, how hard it tries.
 //! The `Authorization` value is a [`Secret`]: it prints as `***redacted***` and is never logged.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
@@ -52,6 +53,14 @@ pub struct HttpSinkConfig {
     /// comma-separated); unset posts the whole event. `["event_type", "payload"]` posts the
     /// tutoring document's own body; the event's id still goes in `Idempotency-Key`.
     pub fields: Option<Vec<String>>,
+    /// CA certificates (PEM) trusted for an `https://` endpoint besides the system's, e.g. the
+    /// private CA of an ingest API serving TLS (`--tls-cert`).
+    pub ca_path: Option<PathBuf>,
+    /// A client certificate (PEM) presented to an endpoint that requires one (mTLS, ingest's
+    /// `--tls-client-ca`); needs `client_key_path`.
+    pub client_cert_path: Option<PathBuf>,
+    /// The client certificate's private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub client_key_path: Option<PathBuf>,
 }
 
 impl Default for HttpSinkConfig {
@@ -68,6 +77,9 @@ impl Default for HttpSinkConfig {
             backoff_max_ms: 10_000,
             authorization: None,
             fields: None,
+            ca_path: None,
+            client_cert_path: None,
+            client_key_path: None,
         }
     }
 }
@@ -141,6 +153,17 @@ impl HttpSinkConfig {
             .is_some_and(|f| f.iter().all(|f| f.trim().is_empty()))
         {
             bail!("http.fields names no field; list the fields each event keeps, e.g. [\"event_type\", \"payload\"], or leave it out to post whole events");
+        }
+        match (&self.client_cert_path, &self.client_key_path) {
+            (Some(_), None) => bail!(
+                "http.client_cert_path is set but http.client_key_path is not; give both (the \
+                 client certificate and its private key) or neither (config file [http])"
+            ),
+            (None, Some(_)) => bail!(
+                "http.client_key_path is set but http.client_cert_path is not; give both (the \
+                 client certificate and its private key) or neither (config file [http])"
+            ),
+            _ => {}
         }
         if let Some(auth) = &self.authorization {
             if reqwest::header::HeaderValue::from_str(auth.expose()).is_err() {

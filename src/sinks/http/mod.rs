@@ -61,7 +61,8 @@ impl HttpSink {
             .connect_timeout(config.timeout())
             .pool_max_idle_per_host(config.concurrency as usize)
             .tcp_nodelay(true)
-            .user_agent(concat!("kafka-gen/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("kafka-gen/", env!("CARGO_PKG_VERSION")));
+        let client = with_tls(client, config)?
             .build()
             .context("cannot build the HTTP client")?;
         tracing::info!(endpoint = %url, batch_size = config.batch_size, concurrency = config.concurrency,
@@ -102,6 +103,59 @@ impl HttpSink {
         let c = self.counts();
         (c.delivered_total(), c.failed_total(), c.retried_total())
     }
+}
+
+/// `builder` trusting `[http] ca_path` and presenting `client_cert_path` (mTLS); an error names
+/// the file and what is wrong with it.
+fn with_tls(
+    mut builder: reqwest::ClientBuilder,
+    config: &HttpSinkConfig,
+) -> anyhow::Result<reqwest::ClientBuilder> {
+    let read = |path: &std::path::Path, field: &str| {
+        std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read http.{field} {} ({e}); give a readable PEM file (config file [http])",
+                path.display()
+            )
+        })
+    };
+    if let Some(path) = &config.ca_path {
+        let bad = |why: String| {
+            anyhow::anyhow!(
+                "http.ca_path {} {why}; give the CA certificates to trust in PEM (config file \
+                 [http])",
+                path.display()
+            )
+        };
+        let certs = reqwest::Certificate::from_pem_bundle(&read(path, "ca_path")?)
+            .map_err(|e| bad(format!("is not valid PEM ({:#})", anyhow::Error::new(e))))?;
+        if certs.is_empty() {
+            return Err(bad(
+                "holds no certificate (no -----BEGIN CERTIFICATE----- block)".into(),
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let (Some(cert), Some(key)) = (&config.client_cert_path, &config.client_key_path) {
+        let identity = reqwest::Identity::from_pkcs8_pem(
+            &read(cert, "client_cert_path")?,
+            &read(key, "client_key_path")?,
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot use the client certificate {} with the key {} ({:#}); give PEM files, \
+                 the key in PKCS#8 (-----BEGIN PRIVATE KEY-----; convert one with `openssl \
+                 pkcs8 -topk8 -nocrypt`) (config file [http])",
+                cert.display(),
+                key.display(),
+                anyhow::Error::new(e)
+            )
+        })?;
+        builder = builder.identity(identity);
+    }
+    Ok(builder)
 }
 
 #[async_trait]
@@ -189,5 +243,57 @@ impl Sink for HttpSink {
             counts.in_flight[i] = accepted.saturating_sub(delivered + failed);
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each way `[http]`'s TLS files can be wrong is refused at open, naming the file.
+    #[test]
+    fn bad_tls_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = (rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap())
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(path("ca.crt"), cert.pem()).unwrap();
+        std::fs::write(path("client.key"), key.serialize_pem()).unwrap();
+        std::fs::write(path("empty.crt"), "").unwrap();
+        std::fs::write(path("bad.crt"), "-----BEGIN CERTIFICATE-----\n@@@\n").unwrap();
+        let config = |ca: &str, identity: Option<(&str, &str)>| HttpSinkConfig {
+            endpoint: Some("https://localhost:1/events".into()),
+            ca_path: Some(path(ca)),
+            client_cert_path: identity.map(|(c, _)| path(c)),
+            client_key_path: identity.map(|(_, k)| path(k)),
+            ..HttpSinkConfig::default()
+        };
+        let error = |c: HttpSinkConfig| match with_tls(reqwest::Client::builder(), &c) {
+            Ok(_) => panic!("accepted {c:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        let e = error(config("missing.crt", None));
+        assert!(
+            e.contains("cannot read http.ca_path") && e.contains("missing.crt"),
+            "{e}"
+        );
+        let e = error(config("empty.crt", None));
+        assert!(e.contains("empty.crt holds no certificate"), "{e}");
+        let e = error(config("bad.crt", None));
+        assert!(e.contains("bad.crt is not valid PEM"), "{e}");
+        let e = error(config("ca.crt", Some(("ca.crt", "ca.crt"))));
+        assert!(e.contains("cannot use the client certificate"), "{e}");
+        let build = |c: HttpSinkConfig| with_tls(reqwest::Client::builder(), &c).map(|b| b.build());
+        build(config("ca.crt", None)).unwrap().unwrap();
+        build(config("ca.crt", Some(("ca.crt", "client.key"))))
+            .unwrap()
+            .unwrap();
+        // A certificate without its key, or a key alone, is refused when the section is read.
+        let mut c = config("ca.crt", None);
+        c.client_cert_path = Some(path("ca.crt"));
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("http.client_key_path is not"), "{e}");
     }
 }

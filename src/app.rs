@@ -361,7 +361,8 @@ fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = crate::listen::bind(addr, "--listen").await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, scheme, "Serving.");
-        guard.announce(listener.local_addr()?);
+        let client_certs = tls.as_ref().is_some_and(crate::listen::Tls::mutual);
+        guard.announce(listener.local_addr()?, client_certs);
         tokio::spawn(stop_on_signals(cancel.clone()));
         let streams = state.shutdown();
         tokio::spawn({

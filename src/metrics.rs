@@ -138,6 +138,7 @@ pub async fn serve(
     let listener = crate::listen::bind(addr, "--metrics-listen").await?;
     let bound = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let client_certs = tls.as_ref().is_some_and(crate::listen::Tls::mutual);
     tokio::spawn(crate::listen::serve(
         listener,
         guard.wrap(routes(health)),
@@ -146,7 +147,7 @@ pub async fn serve(
         cancel,
     ));
     tracing::info!(address = %bound, scheme, "Serving /metrics and /health.");
-    guard.announce(bound);
+    guard.announce(bound, client_certs);
     Ok(bound)
 }
 

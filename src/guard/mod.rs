@@ -107,10 +107,14 @@ impl Guard {
     }
 
     /// Logs how the listener on `addr` is protected: a warning naming what it exposes when it
-    /// takes requests from beyond this host without a token.
-    pub fn announce(&self, addr: SocketAddr) {
+    /// takes requests from beyond this host with neither a token nor, `client_certs`, a client
+    /// certificate (mTLS) required.
+    pub fn announce(&self, addr: SocketAddr, client_certs: bool) {
         let name = self.listener.name();
-        if let Some(tokens) = &self.access.tokens {
+        if self.access.tokens.is_none() && client_certs {
+            tracing::info!(listener = name, address = %addr,
+                "Requests need a client certificate from the --tls-client-ca CA; no bearer token is asked.");
+        } else if let Some(tokens) = &self.access.tokens {
             let health = if self.access.health_open {
                 " (GET /health without one)"
             } else {

@@ -422,7 +422,10 @@ pub async fn serve(
         service.access.clone(),
         service.section.limits(),
     );
-    guard.announce(address);
+    guard.announce(
+        address,
+        tls.as_ref().is_some_and(crate::listen::Tls::mutual),
+    );
     let header_timeout = Duration::from_millis(service.section.header_read_timeout_ms);
     let routes = guard.wrap(router(app.clone()));
     crate::listen::serve(listener, routes, tls, header_timeout, cancel).await;

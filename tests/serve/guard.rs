@@ -174,6 +174,30 @@ fn beyond_loopback_without_tokens_it_says_what_is_exposed() {
     assert!(!seen.iter().any(|l| l.contains("anyone")), "{seen:?}");
     assert!(!seen.iter().any(|l| l.contains(TOKEN)), "{seen:?}");
     stop(child);
+
+    // Client certificates required (mTLS) and no token: locked down, so no warning.
+    let pki = super::tls_pki::Pki::new();
+    let tls = pki.tls(true);
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().unwrap().display().to_string();
+    let (cert, key, ca) = (
+        path(&tls.cert_path),
+        path(&tls.key_path),
+        path(&tls.client_ca_path),
+    );
+    let (child, lines) = serve(
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+        &[("KAFKA_GEN_TLS_CLIENT_CA", &ca)],
+    );
+    let seen = lines_until(&lines, "Requests need a client certificate");
+    assert!(!seen.iter().any(|l| l.contains("anyone")), "{seen:?}");
+    stop(child);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

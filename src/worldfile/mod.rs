@@ -3,9 +3,9 @@
 //! interface as the built-in retail world.
 //!
 //! - [`format`]: the file's shape (serde, and its JSON Schema via schemars);
-//! - [`parse`] and `parse_template`, [`compile`], [`expr`], [`value`], [`fake`]: expressions,
-//!   from text to typed, slot-resolved trees and their evaluation (`ops`: the operators,
-//!   `op_types`: their types);
+//! - [`parse`] (`lex`: its tokens; `parse_template`), [`compile`], [`expr`], [`value`],
+//!   [`fake`]: expressions, from text to typed, slot-resolved trees and their evaluation
+//!   (`ops`: the operators, `op_types`: their types);
 //!   [`tables`]: the master data and state they read;
 //! - [`template`]: payload templates, written straight to the output buffer;
 //! - [`build`], `build_expr`, `params`, [`events`] (and `uses`, where each name is read),
@@ -58,6 +58,7 @@ pub mod format;
 pub mod functions;
 mod groups;
 pub mod index;
+mod lex;
 pub mod master;
 pub mod model;
 mod op_types;

@@ -10,6 +10,12 @@ use std::fmt;
 use super::lex::{lex, Tok};
 pub use super::parse_template::{template, Format, Part};
 
+/// How deep an expression may nest, counted along its deepest path of operators, calls, members
+/// and brackets. Compiling, evaluating and dropping an expression walk its tree recursively, so
+/// a long enough `((((1))))` or `1 + 1 + ... + 1` overflowed the stack and crashed `check`
+/// (issue 30, found by fuzzing). Expressions people write nest a few levels.
+pub const MAX_DEPTH: usize = 100;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ast {
     Int(i64),
@@ -73,6 +79,11 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     len: usize,
+    /// The depth of the tree the last parsing method returned (a name or literal is 1).
+    depth: usize,
+    /// The brackets, arguments, `?:` arms and prefix operators being parsed: the parser's
+    /// own recursion, bounded apart, as `((((1))))` makes no node.
+    open: usize,
 }
 
 /// Parses one expression.
@@ -82,6 +93,8 @@ pub fn parse(src: &str) -> Result<Ast, String> {
         toks,
         pos: 0,
         len: src.len(),
+        depth: 0,
+        open: 0,
     };
     if p.toks.is_empty() {
         return Err("empty expression".into());
@@ -131,42 +144,89 @@ impl Parser {
         }
     }
 
+    fn too_deep(&self) -> String {
+        format!(
+            "at column {}: the expression nests more than {MAX_DEPTH} deep; split it into \
+             `let` values",
+            self.col()
+        )
+    }
+
+    /// `ast`, a node over children at most `children` deep: an error past [`MAX_DEPTH`].
+    fn node(&mut self, ast: Ast, children: usize) -> Result<Ast, String> {
+        self.depth = children + 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        Ok(ast)
+    }
+
+    /// `parse` one level further in: an error past [`MAX_DEPTH`] levels open at once.
+    fn nested(&mut self, parse: fn(&mut Self) -> Result<Ast, String>) -> Result<Ast, String> {
+        if self.open >= MAX_DEPTH {
+            return Err(self.too_deep());
+        }
+        self.open += 1;
+        let ast = parse(self)?;
+        self.open -= 1;
+        Ok(ast)
+    }
+
+    /// `left op right ...`, left-associative: `next` parses each operand.
+    fn chain(
+        &mut self,
+        next: fn(&mut Self) -> Result<Ast, String>,
+        op: fn(&mut Self) -> Option<BinOp>,
+    ) -> Result<Ast, String> {
+        let mut l = next(self)?;
+        while let Some(op) = op(self) {
+            let left = self.depth;
+            let r = next(self)?;
+            l = self.node(
+                Ast::Binary(op, Box::new(l), Box::new(r)),
+                left.max(self.depth),
+            )?;
+        }
+        Ok(l)
+    }
+
     fn cond(&mut self) -> Result<Ast, String> {
         let c = self.or()?;
         if self.eat_op("?") {
-            let a = self.cond()?;
+            let at = self.depth;
+            let a = self.nested(Self::cond)?;
+            let at = at.max(self.depth);
             self.expect(":")?;
-            let b = self.cond()?;
-            return Ok(Ast::Cond(Box::new(c), Box::new(a), Box::new(b)));
+            let b = self.nested(Self::cond)?;
+            let at = at.max(self.depth);
+            return self.node(Ast::Cond(Box::new(c), Box::new(a), Box::new(b)), at);
         }
         Ok(c)
     }
 
     fn or(&mut self) -> Result<Ast, String> {
-        let mut l = self.and()?;
-        while self.eat_word("or") || self.eat_op("||") {
-            l = Ast::Binary(BinOp::Or, Box::new(l), Box::new(self.and()?));
-        }
-        Ok(l)
+        self.chain(Self::and, |p| {
+            (p.eat_word("or") || p.eat_op("||")).then_some(BinOp::Or)
+        })
     }
 
     fn and(&mut self) -> Result<Ast, String> {
-        let mut l = self.not()?;
-        while self.eat_word("and") || self.eat_op("&&") {
-            l = Ast::Binary(BinOp::And, Box::new(l), Box::new(self.not()?));
-        }
-        Ok(l)
+        self.chain(Self::not, |p| {
+            (p.eat_word("and") || p.eat_op("&&")).then_some(BinOp::And)
+        })
     }
 
     fn not(&mut self) -> Result<Ast, String> {
         if self.eat_word("not") || self.eat_op("!") {
-            return Ok(Ast::Unary(UnOp::Not, Box::new(self.not()?)));
+            let x = self.nested(Self::not)?;
+            return self.node(Ast::Unary(UnOp::Not, Box::new(x)), self.depth);
         }
         self.cmp()
     }
 
     fn cmp(&mut self) -> Result<Ast, String> {
         let l = self.sum()?;
+        let left = self.depth;
         for (text, op) in [
             ("==", BinOp::Eq),
             ("!=", BinOp::Ne),
@@ -176,49 +236,50 @@ impl Parser {
             (">", BinOp::Gt),
         ] {
             if self.eat_op(text) {
-                return Ok(Ast::Binary(op, Box::new(l), Box::new(self.sum()?)));
+                let r = self.sum()?;
+                return self.node(
+                    Ast::Binary(op, Box::new(l), Box::new(r)),
+                    left.max(self.depth),
+                );
             }
         }
         Ok(l)
     }
 
     fn sum(&mut self) -> Result<Ast, String> {
-        let mut l = self.product()?;
-        loop {
-            let op = if self.eat_op("+") {
-                BinOp::Add
-            } else if self.eat_op("-") {
-                BinOp::Sub
+        self.chain(Self::product, |p| {
+            if p.eat_op("+") {
+                Some(BinOp::Add)
+            } else if p.eat_op("-") {
+                Some(BinOp::Sub)
             } else {
-                return Ok(l);
-            };
-            l = Ast::Binary(op, Box::new(l), Box::new(self.product()?));
-        }
+                None
+            }
+        })
     }
 
     fn product(&mut self) -> Result<Ast, String> {
-        let mut l = self.unary()?;
-        loop {
-            let op = if self.eat_op("*") {
-                BinOp::Mul
-            } else if self.eat_op("/") {
-                BinOp::Div
-            } else if self.eat_op("%") {
-                BinOp::Rem
+        self.chain(Self::unary, |p| {
+            if p.eat_op("*") {
+                Some(BinOp::Mul)
+            } else if p.eat_op("/") {
+                Some(BinOp::Div)
+            } else if p.eat_op("%") {
+                Some(BinOp::Rem)
             } else {
-                return Ok(l);
-            };
-            l = Ast::Binary(op, Box::new(l), Box::new(self.unary()?));
-        }
+                None
+            }
+        })
     }
 
     fn unary(&mut self) -> Result<Ast, String> {
         if self.eat_op("-") {
-            return Ok(match self.unary()? {
-                Ast::Int(i) => Ast::Int(-i),
-                Ast::Float(f) => Ast::Float(-f),
-                other => Ast::Unary(UnOp::Neg, Box::new(other)),
-            });
+            // A number's sign folds into it (from a digit string, so `-i` cannot overflow).
+            return match self.nested(Self::unary)? {
+                Ast::Int(i) => Ok(Ast::Int(-i)),
+                Ast::Float(f) => Ok(Ast::Float(-f)),
+                other => self.node(Ast::Unary(UnOp::Neg, Box::new(other)), self.depth),
+            };
         }
         self.postfix()
     }
@@ -229,7 +290,7 @@ impl Parser {
             match self.toks.get(self.pos).map(|t| t.0.clone()) {
                 Some(Tok::Ident(name)) => {
                     self.pos += 1;
-                    e = Ast::Member(Box::new(e), name);
+                    e = self.node(Ast::Member(Box::new(e), name), self.depth)?;
                 }
                 _ => {
                     return Err(format!(
@@ -248,12 +309,13 @@ impl Parser {
             return Err(format!("at column {col}: the expression ends too soon"));
         };
         self.pos += 1;
+        self.depth = 1;
         match tok {
             Tok::Int(i) => Ok(Ast::Int(i)),
             Tok::Float(f) => Ok(Ast::Float(f)),
             Tok::Str(s) => Ok(Ast::Str(s)),
             Tok::Op("(") => {
-                let e = self.cond()?;
+                let e = self.nested(Self::cond)?;
                 self.expect(")")?;
                 Ok(e)
             }
@@ -262,17 +324,18 @@ impl Parser {
                 "false" => Ok(Ast::Bool(false)),
                 "null" => Ok(Ast::Null),
                 _ if self.eat_op("(") => {
-                    let mut args = Vec::new();
+                    let (mut args, mut deepest) = (Vec::new(), 0);
                     if !self.eat_op(")") {
                         loop {
-                            args.push(self.cond()?);
+                            args.push(self.nested(Self::cond)?);
+                            deepest = deepest.max(self.depth);
                             if self.eat_op(")") {
                                 break;
                             }
                             self.expect(",")?;
                         }
                     }
-                    Ok(Ast::Call(name, args))
+                    self.node(Ast::Call(name, args), deepest)
                 }
                 _ => Ok(Ast::Name(name)),
             },
@@ -299,5 +362,47 @@ mod tests {
         assert!(parse("x ? 1 : 2").is_ok());
         assert!(parse("f(1,").unwrap_err().contains("ends too soon"));
         assert!(parse("a b").unwrap_err().contains("column 3"));
+    }
+
+    /// The tree's depth along its deepest path, counted as the parser counts it.
+    fn depth(ast: &Ast) -> usize {
+        1 + match ast {
+            Ast::Member(x, _) | Ast::Unary(_, x) => depth(x),
+            Ast::Binary(_, a, b) => depth(a).max(depth(b)),
+            Ast::Cond(c, a, b) => depth(c).max(depth(a)).max(depth(b)),
+            Ast::Call(_, args) => args.iter().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Issue 30, found by fuzzing: each of these overflowed the stack (a crash, not an error)
+    /// at 2,000 to 20,000 levels, in parsing, compiling or evaluating. Now each is refused
+    /// past `MAX_DEPTH` with a message, and allowed up to it.
+    #[test]
+    fn nesting_is_bounded_by_max_depth() {
+        /// An expression of this shape, `n` levels deep.
+        type Shape = fn(usize) -> String;
+        let n = MAX_DEPTH;
+        let cases: [(&str, Shape); 7] = [
+            ("brackets", |n| {
+                format!("{}1{}", "(".repeat(n + 1), ")".repeat(n + 1))
+            }),
+            ("negations", |n| format!("{}x", "-".repeat(n))),
+            ("nots", |n| format!("{}x", "!".repeat(n))),
+            ("a sum", |n| vec!["1"; n + 1].join(" + ")),
+            ("calls", |n| {
+                format!("{}1{}", "abs(".repeat(n), ")".repeat(n))
+            }),
+            ("arms", |n| format!("{}2", "x ? 1 : ".repeat(n))),
+            ("members", |n| format!("x{}", ".y".repeat(n))),
+        ];
+        for (what, text) in cases {
+            let at_most = parse(&text(n - 1)).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(depth(&at_most) <= n, "{what}: {}", depth(&at_most));
+            for deeper in [n + 1, 20_000] {
+                let e = parse(&text(deeper)).unwrap_err();
+                assert!(e.contains("nests more than 100 deep"), "{what}: {e}");
+            }
+        }
     }
 }

@@ -145,7 +145,7 @@ fn compile(e: &Expr) -> Box<Eval> {
         Expr::Neg(x) => {
             let x = compile(x);
             boxed(move |c, r| match x(c, r) {
-                Value::Int(i) => Value::Int(i.wrapping_neg()),
+                Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
                 Value::Float(f) => Value::float(-f.get()),
                 _ => Value::Null,
             })

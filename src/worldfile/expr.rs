@@ -261,7 +261,7 @@ impl Ctx<'_> {
                 .map_or(Value::Null, |c| Value::Str(uuid_text(c))),
             Expr::Seq => Value::Int(self.seq),
             Expr::Neg(x) => match self.eval(x, rng) {
-                Value::Int(i) => Value::Int(i.wrapping_neg()),
+                Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
                 Value::Float(f) => Value::float(-f.get()),
                 _ => Value::Null,
             },

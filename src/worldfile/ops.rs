@@ -38,7 +38,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value, master: &Master) -> Value {
                 BinOp::Sub => x.checked_sub(y).map_or(Null, Int),
                 BinOp::Mul => x.checked_mul(y).map_or(Null, Int),
                 BinOp::Div if y != 0 => Value::float(x as f64 / y as f64),
-                BinOp::Rem if y != 0 => Int(x.rem_euclid(y)),
+                // The least integer's remainder by -1 overflows (and panics, even in a release
+                // build): null, as every other overflow is.
+                BinOp::Rem => x.checked_rem_euclid(y).map_or(Null, Int),
                 BinOp::Lt => Value::bool(x < y),
                 BinOp::Le => Value::bool(x <= y),
                 BinOp::Gt => Value::bool(x > y),
@@ -107,5 +109,27 @@ fn equal(a: &Value, b: &Value, master: &Master) -> bool {
             (Some(x), Some(y)) => x == y,
             _ => a == b,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{compile, eval};
+    use super::super::value::Value;
+
+    /// `%` of the least integer by -1 panicked at load, where constants are folded, and `-` of
+    /// it wrapped to itself (issue 30, found reading for the fuzz targets). An integer
+    /// operation that overflows gives null.
+    #[test]
+    fn integer_overflow_gives_null_and_never_panics() {
+        let least = "(-9223372036854775807 - 1)";
+        assert_eq!(eval(&format!("{least} % -1")), Value::Null);
+        assert_eq!(eval(&format!("{least} % 0")), Value::Null);
+        assert_eq!(eval(&format!("{least} - 1")), Value::Null);
+        assert_eq!(eval(&format!("-{least}")), Value::Null);
+        assert_eq!(eval("-7 % 3"), Value::Int(2));
+        assert_eq!(eval("-(-7)"), Value::Int(7));
+        // Folded at load, where the panic was.
+        assert!(compile(&format!("{least} % -1")).is_ok());
     }
 }

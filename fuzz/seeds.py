@@ -121,7 +121,8 @@ def ingest():
 def configs():
     texts = [f.read_text() for f in sorted(ROOT.glob("config/*.toml"))]
     texts += blocks("README.md", "toml")
-    for f in rust_files("src/config", "src/sinks", "src/ingest", "src/schedule", "src/profile", "tests"):
+    for f in rust_files("src/config", "src/listen", "src/sinks", "src/ingest", "src/schedule",
+                        "src/profile", "tests"):
         texts += [s for s in literals(f) if "=" in s and ("\n" in s or s.startswith("["))
                   and "world:" not in s and not s.lstrip().startswith("{")]
     for t in texts:

@@ -87,7 +87,10 @@ fuzz_target!(|data: &[u8]| {
         kinds: &[],
         globals: &[],
         pairs: &[],
-        locals: locals.iter().map(|(n, v)| (n.clone(), Ty::exact(v))).collect(),
+        locals: locals
+            .iter()
+            .map(|(n, v)| (n.clone(), Ty::exact(v)))
+            .collect(),
         place: Place::Event,
     };
     let Ok((e, _)) = scope.compile(&ast) else {

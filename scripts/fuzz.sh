@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Fuzzing (issue 30): builds the cargo-fuzz targets in fuzz/ and runs each for SECONDS (default
+# 30) over its committed corpus (fuzz/corpus/<target>), failing on the first panic, hang over
+# 1 s or memory past 2 GB. What a run finds is written to fuzz/artifacts/<target>/.
+#
+#   bash scripts/fuzz.sh [SECONDS]   each target briefly (scripts/test.sh runs this)
+#   bash scripts/fuzz.sh seed        the corpora topped up from fuzz/seeds.py, then minimised
+#   bash scripts/fuzz.sh cmin        the corpora minimised
+#   FUZZ_TARGETS="expression" bash scripts/fuzz.sh 600    one target for ten minutes
+#
+# Stable Rust is enough: without a sanitizer, cargo fuzz passes rustc only stable flags (the
+# coverage instrumentation is -Cpasses=sancov-module and -Cllvm-args). The fuzz build has its
+# own target folder (everything, the vendored C libraries too, is built again with that
+# instrumentation, so nothing of the ordinary build can be shared), under $CARGO_TARGET_DIR
+# when that is set. Its first build takes several minutes; later ones only rebuild kafka-gen.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arg="${1:-30}"
+# Pinned, so that a CI run does not take a new release's changes unasked.
+if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]; then
+    cargo install cargo-fuzz --version 0.13.2 --locked
+fi
+host="$(rustc -vV | sed -n 's/^host: //p')"
+# No sanitizer: kafka-gen is safe Rust (its C libraries, which AddressSanitizer would not
+# instrument anyway, are not on the fuzzed paths), so ASan would slow every execution and
+# rebuild every crate with nothing to find that a panic or -rss_limit_mb misses. Debug
+# assertions on: an integer overflow is a finding, not a wrapped number.
+flags=(--sanitizer none --debug-assertions --target "$host"
+    --target-dir "${CARGO_TARGET_DIR:-$PWD/target}/fuzz")
+targets="${FUZZ_TARGETS:-world_file expression ingest_body config_file}"
+cargo fuzz build "${flags[@]}"
+# New inputs a run finds go to a temporary folder, or with FUZZ_KEEP=1 into the corpus itself
+# (then `cmin` shrinks it again). TMPDIR: config_file writes each input to a file there.
+new="$(mktemp -d)"
+trap 'rm -rf "$new"' EXIT
+export TMPDIR="$new"
+
+if [ "$arg" = seed ] || [ "$arg" = cmin ]; then
+    if [ "$arg" = seed ]; then
+        rm -rf fuzz/seeds
+        python3 fuzz/seeds.py
+    fi
+    for t in $targets; do
+        mkdir -p "fuzz/corpus/$t"
+        if [ -d "fuzz/seeds/$t" ]; then
+            cp fuzz/seeds/"$t"/* "fuzz/corpus/$t/"
+        fi
+        # Keeps the fewest inputs that reach all the coverage the corpus reaches.
+        cargo fuzz cmin "${flags[@]}" "$t" "fuzz/corpus/$t" -- -timeout=1 -rss_limit_mb=2048
+    done
+    exit 0
+fi
+
+for t in $targets; do
+    corpus=("$new/$t" "fuzz/corpus/$t")
+    if [ "${FUZZ_KEEP:-0}" = 1 ]; then
+        corpus=("fuzz/corpus/$t")
+    fi
+    mkdir -p "${corpus[@]}"
+    log="$new/$t.log"
+    echo "fuzz: $t for ${arg}s"
+    # -timeout: an input that takes over a second is a hang; -rss_limit_mb: a blow-up.
+    if ! cargo fuzz run "${flags[@]}" "$t" "${corpus[@]}" -- -max_total_time="$arg" \
+        -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+        tail -n 60 "$log" >&2
+        echo "fuzz: $t failed; the input is under fuzz/artifacts/$t/ (run it again with" \
+            "cargo fuzz run --sanitizer none $t FILE)" >&2
+        exit 1
+    fi
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+done

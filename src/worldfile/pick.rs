@@ -158,6 +158,10 @@ impl Picker {
         rng: &mut SimRng,
     ) -> Option<u32> {
         let n = seen.master.kinds[p.kind as usize].ids.len();
+        // An empty kind (`count: 0`): none qualifies, and each draw below needs one.
+        if n == 0 {
+            return None;
+        }
         let members = self.filter.map(|f| seen.filters.get(f).members());
         if members.is_some_and(<[u32]>::is_empty) {
             return None;
@@ -262,4 +266,52 @@ fn scan(
 
 pub(super) fn ctx<'a>(seen: &'a Seen<'_>, locals: &'a [Value]) -> Ctx<'a> {
     Ctx::plain(seen.master, seen.state, locals, seen.now)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::tally::Cause;
+    use super::super::{compile_text, trial};
+
+    /// Issue 30, found by the world_file fuzz target: a pick from a kind of `count: 0` whose
+    /// `where` is tested by groups of alike entities drew from an empty range and panicked.
+    /// Every shape of pick from an empty kind now finds none, which refuses the event.
+    #[test]
+    fn a_pick_from_an_empty_kind_refuses_the_event() {
+        for pick in [
+            "r: rooms",
+            "r: {from: rooms, where: \"r.floor <= 2\"}",
+            // Read through the room's fields only: tested by groups of alike rooms.
+            "r: {from: rooms, where: \"g.mood == 0 ? r.colour == 'red' : r.floor <= 2\"}",
+        ] {
+            let text = format!(
+                "world: t
+entities:
+  rooms:
+    count: 0
+    id: 'R${{seq}}'
+    fields: {{colour: \"${{seq % 2 == 0 ? 'red' : 'blue'}}\", floor: '${{1 + seq % 5}}'}}
+  guests: {{count: 2, id: 'G${{seq}}'}}
+state:
+  guests:
+    mood: {{init: 0, min: 0, max: 3}}
+events:
+  move:
+    weight: 1
+    pick:
+      g: guests
+      {pick}
+    payload: {{guest: '${{g.id}}', room: '${{r.id}}'}}
+"
+            );
+            let model = compile_text("t.yaml", &text, &Default::default())
+                .unwrap_or_else(|e| panic!("{pick}: {e}"));
+            let t = trial::run(Arc::new(model), 50).unwrap_or_else(|e| panic!("{pick}: {e:#}"));
+            let counts = &t.tally.primary[0];
+            assert_eq!(counts.made, 0, "{pick}");
+            assert_eq!(counts.refused, [(Cause::Pick(1), 50)], "{pick}");
+        }
+    }
 }

@@ -199,8 +199,11 @@ impl Scope<'_> {
         if let Ast::Call(f, args) = base {
             if f == "pair" {
                 self.want_event("pair state")?;
-                let (a, at) = self.compile(&args[0])?;
-                let (b, bt) = self.compile(&args[1])?;
+                let [a, b] = args.as_slice() else {
+                    return Err(format!("`pair` takes 2 arguments, not {}", args.len()));
+                };
+                let (a, at) = self.compile(a)?;
+                let (b, bt) = self.compile(b)?;
                 let (Base::Ent(ka), Base::Ent(kb)) = (at.base, bt.base) else {
                     return Err("pair(a, b) needs two entities".into());
                 };
@@ -370,4 +373,21 @@ fn constant(e: &Expr) -> bool {
         Expr::Call(f, _) => !f.pure(),
         _ => true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::compile;
+
+    /// Issue 30, found by the expression fuzz target: `pair().x` and `pair(a).x` read
+    /// arguments that were not there and panicked; they are refused as `pair(a)` alone is.
+    #[test]
+    fn pair_state_needs_two_arguments() {
+        for (text, n) in [("pair().x", 0), ("pair(1).x", 1), ("pair(1, 2, 3).x", 3)] {
+            let e = compile(text).unwrap_err();
+            assert_eq!(e, format!("`pair` takes 2 arguments, not {n}"), "{text}");
+        }
+        let e = compile("pair(1, 2).x").unwrap_err();
+        assert_eq!(e, "pair(a, b) needs two entities");
+    }
 }

@@ -3,7 +3,7 @@
 # 30) over its committed corpus (fuzz/corpus/<target>), failing on the first panic, hang over
 # 1 s or memory past 2 GB. What a run finds is written to fuzz/artifacts/<target>/.
 #
-#   bash scripts/fuzz.sh [SECONDS]   each target briefly (scripts/test.sh runs this)
+#   bash scripts/fuzz.sh [SECONDS]   each target briefly over its corpus
 #   bash scripts/fuzz.sh seed        the corpora topped up from fuzz/seeds.py, then minimised
 #   bash scripts/fuzz.sh cmin        the corpora minimised
 #   FUZZ_TARGETS="expression" bash scripts/fuzz.sh 600    one target for ten minutes

@@ -54,7 +54,3 @@ else
         COMPOSE=docker-compose bash scripts/compose-smoke.sh config
     fi
 fi
-# The fuzz targets (fuzz/, issue 30), each briefly over its committed corpus: a panic, a hang
-# over 1 s or a memory blow-up fails the run. Stable Rust only; the first run installs
-# cargo-fuzz and builds the targets in their own target folder.
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

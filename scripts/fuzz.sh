@@ -55,6 +55,17 @@ if [ "$arg" = seed ] || [ "$arg" = cmin ]; then
     exit 0
 fi
 
+# A run is SECONDS long with a random seed, or, with FUZZ_RUNS, that many executions from a
+# fixed seed (FUZZ_SEED, default 1): the same binary and corpus then do the same run every
+# time, so a CI run fails only on what a commit changed, never on luck. FUZZ_TIMEOUT (seconds,
+# default 1) is the hang bound; CI, on a loaded machine, allows more.
+if [ -n "${FUZZ_RUNS:-}" ]; then
+    length=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+    what="$FUZZ_RUNS runs from seed ${FUZZ_SEED:-1}"
+else
+    length=(-max_total_time="$arg")
+    what="${arg}s"
+fi
 for t in $targets; do
     corpus=("$new/$t" "fuzz/corpus/$t")
     if [ "${FUZZ_KEEP:-0}" = 1 ]; then
@@ -62,15 +73,15 @@ for t in $targets; do
     fi
     mkdir -p "${corpus[@]}"
     log="$new/$t.log"
-    echo "fuzz: $t for ${arg}s"
-    # -timeout: an input that takes over a second is a hang; -rss_limit_mb: a blow-up.
-    if ! cargo fuzz run "${flags[@]}" "$t" "${corpus[@]}" -- -max_total_time="$arg" \
-        -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    echo "fuzz: $t, $what"
+    # -timeout: an input that takes longer is a hang; -rss_limit_mb: a blow-up.
+    if ! cargo fuzz run "${flags[@]}" "$t" "${corpus[@]}" -- "${length[@]}" \
+        -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
         # The panic's message (its backtrace is long), then libFuzzer's verdict.
         grep -m1 -A1 'panicked at' "$log" >&2 || true
         grep -E '^(==[0-9]+== ERROR|SUMMARY|artifact_prefix|stat::)' "$log" >&2 || tail -n 30 "$log" >&2
         echo "fuzz: $t failed; the input is under fuzz/artifacts/$t/ (run it again with" \
-            "cargo fuzz run --sanitizer none $t FILE)" >&2
+            "${CARGO_TARGET_DIR:-target}/fuzz/$host/release/$t FILE)" >&2
         exit 1
     fi
     grep -E '^(Done|stat::)' "$log" || true
